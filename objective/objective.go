@@ -1,0 +1,52 @@
+// Package objective turns a trial's parameters into a measured value.
+//
+// An Objective knows nothing about studies, storage or samplers: it receives
+// concrete parameter values and a Reporter, runs (a synthetic curve, a
+// training run), and returns the final value. Pruning decisions come back
+// through the Reporter; the objective only has to stop promptly when told.
+package objective
+
+import (
+	"context"
+	"errors"
+)
+
+// Params holds one trial's parameter values by name. Values are float64,
+// int, string or bool, already converted from the search space's internal
+// representation. Conditional parameters that were not sampled are absent.
+type Params map[string]any
+
+// Reporter receives intermediate values while an objective runs.
+//
+// Report records value at step (steps are epochs for the built-in objectives,
+// counted from 1) and reports whether the trial should stop now. When prune
+// is true the objective returns promptly with ErrPruned (wrapped or not).
+// A Reporter is used by one goroutine at a time.
+type Reporter interface {
+	Report(step int, value float64) (prune bool, err error)
+}
+
+// MetricsRecorder is an optional interface a Reporter may implement to store
+// named per-step metrics (train_loss, val_loss, lr, img_per_s, grad_norm...)
+// beside the intermediate value. Objectives check for it with a type
+// assertion and skip recording when it is absent.
+type MetricsRecorder interface {
+	RecordMetrics(step int, metrics map[string]float64) error
+}
+
+// Result is what a finished run returns: the objective value (the study's
+// metric) and string attributes stored as trial user attrs (test accuracy,
+// checkpoint paths, wall time).
+type Result struct {
+	Value float64
+	Attrs map[string]string
+}
+
+// Objective runs one trial. Run must honour ctx cancellation and must be safe
+// to call from several goroutines at once (one call per trial slot).
+type Objective interface {
+	Run(ctx context.Context, params Params, r Reporter) (Result, error)
+}
+
+// ErrPruned is returned by Run when the Reporter asked the trial to stop.
+var ErrPruned = errors.New("objective: trial pruned")
