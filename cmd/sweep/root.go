@@ -1,0 +1,68 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+)
+
+// env carries everything a command needs from the outside world, so tests
+// can run commands with buffers, a fixed clock and a fake environment.
+type env struct {
+	In     io.Reader
+	Out    io.Writer // data (tables, JSON)
+	Err    io.Writer // status lines, progress, errors
+	IsTTY  bool      // Err is a terminal: live status lines allowed
+	Now    func() time.Time
+	Getenv func(string) string
+}
+
+func newEnv() *env {
+	return &env{
+		In:     os.Stdin,
+		Out:    os.Stdout,
+		Err:    os.Stderr,
+		IsTTY:  term.IsTerminal(int(os.Stderr.Fd())),
+		Now:    time.Now,
+		Getenv: os.Getenv,
+	}
+}
+
+// errSilent marks an error that was already reported to the user.
+var errSilent = errors.New("sweep: silent error")
+
+// newRootCmd builds the command tree. Every subcommand is added here,
+// explicitly, in the order `sweep --help` lists them.
+func newRootCmd(e *env) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "sweep",
+		Short:         "Hyperparameter sweeps for image classifiers, stored in PostgreSQL",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetIn(e.In)
+	root.SetOut(e.Out)
+	root.SetErr(e.Err)
+	// Subcommands: one file each (start.go, worker.go, ...). Add new ones here.
+	root.AddCommand()
+	return root
+}
+
+// run executes the CLI and maps errors to an exit status.
+func run(ctx context.Context, e *env, args []string) int {
+	root := newRootCmd(e)
+	root.SetArgs(args)
+	if err := root.ExecuteContext(ctx); err != nil {
+		if !errors.Is(err, errSilent) {
+			fmt.Fprintf(e.Err, "sweep: %v\n", err)
+		}
+		return 1
+	}
+	return 0
+}
