@@ -1,7 +1,5 @@
 package optim
 
-import "fmt"
-
 // EMA keeps an exponential moving average of the weights,
 // shadow = d·shadow + (1-d)·w, evaluated in place of the raw weights at the
 // end of training (as in airbench and timm's ModelEmaV2). With Warmup the
@@ -23,39 +21,27 @@ type EMA struct {
 // Due reports whether optimizer step (from 0) should update the average.
 func (e *EMA) Due(step int) bool { return (step+1)%max(e.Every, 1) == 0 }
 
-// decay returns the decay used by the next update.
-func (e *EMA) decay() float64 {
-	if e.Warmup {
-		return min(e.Decay, float64(1+e.n)/float64(10+e.n))
+// Next counts one more update and returns the interpolation weight t with
+// which it folds the current weights in, shadow += t·(w − shadow), that is
+// t = 1 − decay; the first update returns 1 (a copy). The trainer applies it
+// with the backend's Lerp on device copies; Update does it on host slices.
+func (e *EMA) Next() float32 {
+	e.n++
+	if e.n == 1 {
+		return 1
 	}
-	return e.Decay
+	d := e.Decay
+	if e.Warmup {
+		k := float64(e.n - 1) // updates folded in so far
+		d = min(d, (1+k)/(10+k))
+	}
+	return float32(1 - d)
 }
 
-// Update folds the current weights into the average; the first call copies
-// them. The weights are only read.
+// Update folds host weights into the average (see [EMA.Next]); the first
+// call copies them. The weights are only read.
 func (e *EMA) Update(weights [][]float32) {
-	if e.shadow == nil {
-		e.shadow = make([][]float32, len(weights))
-		for i, w := range weights {
-			e.shadow[i] = append([]float32(nil), w...)
-		}
-		e.n = 1
-		return
-	}
-	if len(weights) != len(e.shadow) {
-		panic(fmt.Sprintf("optim: EMA got %d tensors, average has %d", len(weights), len(e.shadow)))
-	}
-	d := float32(e.decay())
-	for i, w := range weights {
-		s := e.shadow[i]
-		if len(w) != len(s) {
-			panic(fmt.Sprintf("optim: EMA tensor %d has %d values, average has %d", i, len(w), len(s)))
-		}
-		for j, x := range w {
-			s[j] = d*s[j] + (1-d)*x
-		}
-	}
-	e.n++
+	e.shadow = lerpHost(e.shadow, weights, e.Next(), "EMA")
 }
 
 // Weights returns the averaged weights (owned by e; nil before the first

@@ -32,29 +32,19 @@ func (s *SWA) Collects(epoch int) bool {
 // trainer holds the learning rate at LR when LR is set.
 func (s *SWA) Active(epoch int) bool { return s.StartEpoch > 0 && epoch >= s.StartEpoch }
 
-// Add folds one snapshot into the running mean: mean += (x - mean)/n. The
+// Next counts one more snapshot and returns the interpolation weight t that
+// folds it into the mean, mean += t·(x − mean), t = 1/n. The trainer applies
+// it with the backend's Lerp on device copies; t = 1 for the first snapshot
+// turns Lerp into a copy. Add does the same on host slices.
+func (s *SWA) Next() float32 {
+	s.n++
+	return 1 / float32(s.n)
+}
+
+// Add folds one host snapshot into the running mean (see [SWA.Next]). The
 // snapshot is copied; the caller may reuse its slices.
 func (s *SWA) Add(snapshot [][]float32) {
-	if s.mean == nil {
-		s.mean = make([][]float32, len(snapshot))
-		for i, p := range snapshot {
-			s.mean[i] = make([]float32, len(p))
-		}
-	}
-	if len(snapshot) != len(s.mean) {
-		panic(fmt.Sprintf("optim: SWA snapshot has %d tensors, average has %d", len(snapshot), len(s.mean)))
-	}
-	s.n++
-	inv := 1 / float32(s.n)
-	for i, p := range snapshot {
-		m := s.mean[i]
-		if len(p) != len(m) {
-			panic(fmt.Sprintf("optim: SWA tensor %d has %d values, average has %d", i, len(p), len(m)))
-		}
-		for j, x := range p {
-			m[j] += (x - m[j]) * inv
-		}
-	}
+	s.mean = lerpHost(s.mean, snapshot, s.Next(), "SWA")
 }
 
 // N returns how many snapshots the average holds.
@@ -70,3 +60,27 @@ func (s *SWA) Average() [][]float32 { return s.mean }
 // running = (1-m)·running + m·batch. Batch 0 gets m = 1, which discards the
 // stale statistics; so no separate reset is needed.
 func RecalMomentum(k int) float64 { return 1 / float64(k+1) }
+
+// lerpHost applies dst += t·(src − dst) tensor by tensor, allocating dst
+// (zeroed, so that t = 1 copies) on first use.
+func lerpHost(dst, src [][]float32, t float32, who string) [][]float32 {
+	if dst == nil {
+		dst = make([][]float32, len(src))
+		for i, p := range src {
+			dst[i] = make([]float32, len(p))
+		}
+	}
+	if len(src) != len(dst) {
+		panic(fmt.Sprintf("optim: %s got %d tensors, average has %d", who, len(src), len(dst)))
+	}
+	for i, p := range src {
+		d := dst[i]
+		if len(p) != len(d) {
+			panic(fmt.Sprintf("optim: %s tensor %d has %d values, average has %d", who, i, len(p), len(d)))
+		}
+		for j, x := range p {
+			d[j] += t * (x - d[j])
+		}
+	}
+	return dst
+}
