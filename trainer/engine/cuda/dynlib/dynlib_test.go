@@ -1,0 +1,171 @@
+package dynlib
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// fakeTree writes empty files at the given paths under root.
+func fakeTree(tb testing.TB, root string, files ...string) {
+	tb.Helper()
+	for _, f := range files {
+		p := filepath.Join(root, f)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			tb.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("not an ELF file"), 0o644); err != nil {
+			tb.Fatal(err)
+		}
+	}
+}
+
+// recordingFinder searches root only and records what it opens, succeeding
+// for paths accepted by ok.
+func recordingFinder(root string, env map[string]string, ok func(string) bool) (*Finder, *[]string) {
+	var opened []string
+	f := &Finder{
+		Getenv: func(k string) string { return env[k] },
+		Root:   root,
+		Open: func(p string, _ bool) (uintptr, error) {
+			opened = append(opened, p)
+			if ok(p) {
+				return 1, nil
+			}
+			return 0, errors.New("fake dlopen refused")
+		},
+	}
+	return f, &opened
+}
+
+func TestFinder_Load(t *testing.T) {
+	t.Run("EnvPathWins", func(t *testing.T) {
+		root := t.TempDir()
+		fakeTree(t, root, "custom/libcublas.so.12", "usr/local/cuda/lib64/libcublas.so.12")
+		env := map[string]string{EnvLibPath: filepath.Join(root, "nowhere") + ":" + filepath.Join(root, "custom")}
+		f, _ := recordingFinder(root, env, func(string) bool { return true })
+		lib, err := f.Load(CUBLAS)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := filepath.Join(root, "custom/libcublas.so.12"); lib.Path != want || lib.Where != EnvLibPath {
+			t.Fatalf("got %s via %s, want %s via %s", lib.Path, lib.Where, want, EnvLibPath)
+		}
+	})
+	t.Run("NewestToolkitFirstThenTargets", func(t *testing.T) {
+		root := t.TempDir()
+		fakeTree(t, root, "usr/local/cuda-12.2/lib64/libnvrtc.so.12",
+			"usr/local/cuda-12.8/targets/x86_64-linux/lib/libnvrtc.so.12")
+		f, _ := recordingFinder(root, nil, func(string) bool { return true })
+		lib, err := f.Load(NVRTC)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(lib.Path, "cuda-12.8/targets") || lib.Where != stepCUDA {
+			t.Fatalf("got %s via %s", lib.Path, lib.Where)
+		}
+	})
+	t.Run("PreferNewerSoname", func(t *testing.T) {
+		root := t.TempDir()
+		fakeTree(t, root, "usr/local/cuda/lib64/libcublas.so.12", "usr/local/cuda/lib64/libcublas.so.13")
+		f, _ := recordingFinder(root, nil, func(string) bool { return true })
+		lib, err := f.Load(CUBLAS)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if filepath.Base(lib.Path) != "libcublas.so.13" {
+			t.Fatalf("got %s, want libcublas.so.13", lib.Path)
+		}
+	})
+	t.Run("PipLayoutWithCompanions", func(t *testing.T) {
+		root := t.TempDir()
+		home := filepath.Join(root, "home")
+		site := "home/.pyenv/versions/3.11.7/lib/python3.11/site-packages/nvidia/cudnn/lib/"
+		fakeTree(t, root, site+"libcudnn.so.9", site+"libcudnn_ops.so.9", site+"libcudnn_cnn.so.9")
+		f, opened := recordingFinder(root, map[string]string{"HOME": home}, func(string) bool { return true })
+		lib, err := f.Load(CUDNN)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if lib.Where != stepPip {
+			t.Fatalf("found via %s, want %s", lib.Where, stepPip)
+		}
+		want := []string{"libcudnn_ops.so.9", "libcudnn_cnn.so.9", "libcudnn.so.9"}
+		var got []string
+		for _, p := range *opened {
+			got = append(got, filepath.Base(p))
+		}
+		if strings.Join(got, ",") != strings.Join(want, ",") {
+			t.Fatalf("opened %v, want companions first: %v", got, want)
+		}
+	})
+	t.Run("VirtualEnvAndLoaderOrder", func(t *testing.T) {
+		root := t.TempDir()
+		venv := filepath.Join(root, "venv")
+		fakeTree(t, root, "venv/lib/python3.12/site-packages/nvidia/cublas/lib/libcublas.so.12")
+		f, opened := recordingFinder(root, map[string]string{"VIRTUAL_ENV": venv},
+			func(p string) bool { return strings.HasPrefix(p, "/") })
+		f.Loader = true
+		lib, err := f.Load(CUBLAS)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if lib.Where != stepPip {
+			t.Fatalf("found via %s", lib.Where)
+		}
+		// The loader is asked (and refuses) each soname before the pip tree.
+		if (*opened)[0] != "libcublas.so.13" || (*opened)[2] != "libcublas.so" {
+			t.Fatalf("open order %v", *opened)
+		}
+	})
+	t.Run("NotFoundListsEverything", func(t *testing.T) {
+		root := t.TempDir()
+		fakeTree(t, root, "usr/local/cuda-12.4/lib64/README")
+		env := map[string]string{EnvLibPath: "/does/not/exist"}
+		f, _ := recordingFinder(root, env, func(string) bool { return false })
+		f.Loader = true
+		_, err := f.Load(Driver)
+		if !errors.Is(err, ErrNotFound) {
+			t.Fatalf("err = %v, want ErrNotFound", err)
+		}
+		msg := err.Error()
+		for _, want := range []string{
+			"CUDA driver not found (libcuda.so.1, libcuda.so)",
+			"/does/not/exist: directory does not exist",
+			"dynamic loader         libcuda.so.1: fake dlopen refused",
+			filepath.Join(root, "usr/local/cuda-12.4/lib64") + ": no matching file",
+			"set SWEEP_CUDA_LIB_PATH",
+		} {
+			if !strings.Contains(msg, want) {
+				t.Errorf("error lacks %q:\n%s", want, msg)
+			}
+		}
+	})
+}
+
+// TestFinder_LoadRealDlopen hands a file that is not an ELF object to the
+// real dynamic loader: the error must name the file and the loader's reason.
+func TestFinder_LoadRealDlopen(t *testing.T) {
+	dir := t.TempDir()
+	fakeTree(t, dir, "libnvrtc.so.12")
+	f := NewFinder()
+	f.Root = dir // keep the toolkit and pip steps inside the empty temp dir
+	f.Loader = false
+	f.Getenv = func(k string) string {
+		if k == EnvLibPath {
+			return dir
+		}
+		return ""
+	}
+	_, err := f.Load(NVRTC)
+	if err == nil {
+		t.Fatal("loading a text file as a library succeeded")
+	}
+	msg := err.Error()
+	p := filepath.Join(dir, "libnvrtc.so.12")
+	if !strings.Contains(msg, p+": ") || !(strings.Contains(msg, "ELF") || strings.Contains(msg, "too short")) {
+		t.Fatalf("error does not explain the bad file:\n%s", msg)
+	}
+}
