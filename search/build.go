@@ -8,6 +8,7 @@ import (
 
 	"sweep/search/prune"
 	"sweep/search/sampler"
+	"sweep/search/tpe"
 )
 
 // Sentinel errors of the spec-to-algorithm glue.
@@ -43,8 +44,12 @@ func NewSampler(spec SamplerSpec, params []Param, studyName string, workerIndex 
 	seed := WorkerSeed(spec, studyName, workerIndex)
 	switch spec.Type {
 	case "", "tpe":
-		// Replaced by search/tpe as soon as it lands.
-		return sampler.NewRandom(seed), nil, nil
+		t := tpe.New(tpe.Options{Seed: seed, StartupTrials: spec.StartupTrials, EICandidates: spec.EICandidates,
+			Multivariate: spec.Multivariate, Group: spec.Group, ConstantLiar: spec.ConstantLiar})
+		if spec.Multivariate || spec.Group {
+			return t, t, nil
+		}
+		return t, nil, nil
 	case "random":
 		return sampler.NewRandom(seed), nil, nil
 	}

@@ -90,10 +90,10 @@ func (b Bounds) Single() bool {
 // the linear or log scale.
 func (b Bounds) Uniform(rng *rand.Rand) float64 {
 	switch {
+	case b.Single():
+		return b.Low // 0 for a one-choice categorical
 	case b.Categorical():
 		return float64(rng.IntN(b.N))
-	case b.Single():
-		return b.Low
 	case b.Step > 0:
 		n := b.Points()
 		return b.Snap(b.Low + float64(rng.IntN(n))*b.Step)

@@ -1,0 +1,277 @@
+package tpe
+
+import (
+	"cmp"
+	"math"
+	"math/rand/v2"
+	"slices"
+
+	"sweep/search/sampler"
+)
+
+// dim is one parameter as a Parzen estimator sees it. Numeric params live in
+// a transformed space: log-scaled ones in log space (continuous there), the
+// others on their own scale with their grid step (0 = continuous).
+type dim struct {
+	b               sampler.Bounds // the goptuna distribution's internal bounds
+	low, high, step float64        // transformed bounds and grid step
+}
+
+func newDim(b sampler.Bounds) dim {
+	d := dim{b: b, low: b.Low, high: b.High, step: b.Step}
+	if b.Log {
+		d.low, d.high, d.step = math.Log(b.Low), math.Log(b.High), 0
+	}
+	return d
+}
+
+// transform maps an internal value into the estimator's space.
+func (d dim) transform(x float64) float64 {
+	if d.b.Log {
+		return math.Log(x)
+	}
+	return x
+}
+
+// untransform maps an estimator-space value back to a valid internal value.
+func (d dim) untransform(y float64) float64 {
+	if d.b.Categorical() {
+		return y
+	}
+	if d.b.Log {
+		y = math.Exp(y)
+	}
+	return d.b.Snap(y)
+}
+
+// estimatorParams are the Parzen estimator settings shared by l(x) and g(x);
+// see Options for their meaning.
+type estimatorParams struct {
+	priorWeight   float64
+	considerPrior bool
+	magicClip     bool
+	endpoints     bool
+	multivariate  bool
+	weights       func(n int) []float64
+}
+
+// estimator is a mixture of product kernels: kernel k has weight exp(logW[k])
+// and, per dimension, a truncated Gaussian (continuous), a Gaussian mass over
+// one grid cell (stepped) or a categorical distribution. The last kernel is
+// the prior when there is one.
+type estimator struct {
+	dims []dim
+	logW []float64
+	cumW []float64
+	kern []kernels
+}
+
+// kernels holds one dimension's parameters for every kernel of the mixture.
+type kernels struct {
+	mu, sigma, inv []float64
+	// logNorm is −log σ − log √(2π) − log Z for continuous kernels and −log Z
+	// for stepped ones, where Z is the kernel's mass inside the bounds.
+	logNorm []float64
+	// Categorical kernels: kernel k puts probability exp(logHit) on obs[k]
+	// and exp(logMiss) on every other choice; obs[k] < 0 marks the uniform
+	// prior kernel.
+	obs             []int
+	logHit, logMiss float64
+	logUniform      float64
+}
+
+// newEstimator builds the mixture from observations obs[d][i] (transformed
+// values, trials in increasing number order).
+func newEstimator(dims []dim, obs [][]float64, p estimatorParams) *estimator {
+	n := 0
+	if len(obs) > 0 {
+		n = len(obs[0])
+	}
+	prior := p.considerPrior || n == 0
+	var w []float64
+	if n > 0 {
+		w = append(w, p.weights(n)[:n]...)
+	}
+	if prior {
+		pw := p.priorWeight
+		if n == 0 {
+			pw = 1
+		}
+		w = append(w, pw)
+	}
+	sum := 0.0
+	for _, v := range w {
+		sum += v
+	}
+	e := &estimator{dims: dims, logW: make([]float64, len(w)), cumW: make([]float64, len(w))}
+	acc := 0.0
+	for k, v := range w {
+		e.logW[k] = math.Log(v / sum)
+		acc += v / sum
+		e.cumW[k] = acc
+	}
+	e.kern = make([]kernels, len(dims))
+	for j, d := range dims {
+		if d.b.Categorical() {
+			e.kern[j] = categoricalKernels(d, obs[j], prior, p)
+		} else {
+			e.kern[j] = numericKernels(d, obs[j], prior, len(dims), p)
+		}
+	}
+	return e
+}
+
+// categoricalKernels follows Optuna: every kernel starts from
+// prior_weight / n_kernels on each choice, an observed kernel adds 1 to its
+// choice, and rows are normalised.
+func categoricalKernels(d dim, obs []float64, prior bool, p estimatorParams) kernels {
+	c := d.b.N
+	kn := kernels{obs: make([]int, 0, len(obs)+1), logUniform: -math.Log(float64(c))}
+	for _, x := range obs {
+		kn.obs = append(kn.obs, int(x))
+	}
+	if prior {
+		kn.obs = append(kn.obs, -1)
+	}
+	base := p.priorWeight / float64(len(kn.obs))
+	if len(obs) == 0 {
+		base = 1
+	}
+	row := float64(c)*base + 1
+	kn.logHit = math.Log((base + 1) / row)
+	kn.logMiss = math.Log(base / row)
+	return kn
+}
+
+// numericKernels places one truncated Gaussian on each observation plus the
+// prior N(centre, range²), with Optuna's bandwidths: the larger gap to a
+// neighbour (univariate) or a Scott-like rule (multivariate), clipped to
+// [range / min(100, 1 + kernels), range] by the magic clip.
+func numericKernels(d dim, obs []float64, prior bool, nDims int, p estimatorParams) kernels {
+	n := len(obs)
+	span := d.high - d.low + d.step
+	var sig []float64
+	if p.multivariate {
+		s := 0.2 * math.Pow(float64(max(n, 1)), -1/float64(nDims+4)) * span
+		sig = make([]float64, n)
+		for i := range sig {
+			sig[i] = s
+		}
+	} else {
+		sig = gapSigmas(obs, d.low, d.high, d.step, p.endpoints)
+	}
+	minSig, maxSig := 1e-12, span
+	if p.magicClip {
+		nk := n
+		if p.considerPrior {
+			nk++
+		}
+		minSig = span / math.Min(100, float64(1+nk))
+	}
+	k := n
+	if prior {
+		k++
+	}
+	kn := kernels{mu: make([]float64, k), sigma: make([]float64, k), inv: make([]float64, k), logNorm: make([]float64, k)}
+	copy(kn.mu, obs)
+	for i := range n {
+		kn.sigma[i] = math.Min(math.Max(sig[i], minSig), maxSig)
+	}
+	if prior {
+		kn.mu[n], kn.sigma[n] = 0.5*(d.low+d.high), span
+	}
+	lo, hi := d.low-d.step/2, d.high+d.step/2
+	for i := range k {
+		kn.inv[i] = 1 / kn.sigma[i]
+		logZ := logGaussMass((lo-kn.mu[i])*kn.inv[i], (hi-kn.mu[i])*kn.inv[i])
+		kn.logNorm[i] = -logZ
+		if d.step == 0 {
+			kn.logNorm[i] -= math.Log(kn.sigma[i]) + logSqrt2Pi
+		}
+	}
+	return kn
+}
+
+// gapSigmas sets each kernel's bandwidth to the larger distance to its
+// neighbours among the observations, the prior centre and the (half-step
+// widened) bounds. Without consider_endpoints the outermost kernels use the
+// inner gap only, as Optuna does.
+func gapSigmas(obs []float64, low, high, step float64, endpoints bool) []float64 {
+	n := len(obs)
+	type iv struct {
+		v float64
+		i int
+	}
+	s := make([]iv, n+1)
+	for i, v := range obs {
+		s[i] = iv{v, i}
+	}
+	s[n] = iv{0.5 * (low + high), n}
+	slices.SortStableFunc(s, func(a, b iv) int { return cmp.Compare(a.v, b.v) })
+	e := make([]float64, n+3)
+	e[0], e[n+2] = low-step/2, high+step/2
+	for i := range s {
+		e[i+1] = s[i].v
+	}
+	sorted := make([]float64, n+1)
+	for i := range sorted {
+		sorted[i] = math.Max(e[i+1]-e[i], e[i+2]-e[i+1])
+	}
+	if !endpoints && n >= 1 {
+		sorted[0] = e[2] - e[1]
+		sorted[n] = e[n+1] - e[n]
+	}
+	out := make([]float64, n+1)
+	for i := range s {
+		out[s[i].i] = sorted[i]
+	}
+	return out[:n]
+}
+
+// sample draws count points from the mixture: a kernel by weight, then each
+// dimension from that kernel. Values are in transformed space, stepped ones
+// on their grid. The result is indexed [dim][point].
+func (e *estimator) sample(rng *rand.Rand, count int) [][]float64 {
+	out := make([][]float64, len(e.dims))
+	for j := range out {
+		out[j] = make([]float64, count)
+	}
+	for c := range count {
+		k, _ := slices.BinarySearch(e.cumW, rng.Float64())
+		k = min(k, len(e.cumW)-1)
+		for j, d := range e.dims {
+			out[j][c] = e.kern[j].draw(rng, d, k)
+		}
+	}
+	return out
+}
+
+func (kn *kernels) draw(rng *rand.Rand, d dim, k int) float64 {
+	if d.b.Categorical() {
+		c := d.b.N
+		u := rng.Float64()
+		o := kn.obs[k]
+		acc := 0.0
+		for i := range c {
+			lp := kn.logUniform
+			if o >= 0 {
+				lp = kn.logMiss
+				if i == o {
+					lp = kn.logHit
+				}
+			}
+			acc += math.Exp(lp)
+			if u < acc {
+				return float64(i)
+			}
+		}
+		return float64(c - 1)
+	}
+	lo, hi := d.low-d.step/2, d.high+d.step/2
+	x := sampleTruncNorm(rng, kn.mu[k], kn.sigma[k], lo, hi)
+	if d.step > 0 {
+		x = d.low + math.Round((x-d.low)/d.step)*d.step
+		x = math.Min(math.Max(x, d.low), d.high)
+	}
+	return x
+}

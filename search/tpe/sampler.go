@@ -1,0 +1,275 @@
+// Package tpe is sweep's Tree-structured Parzen Estimator, following Optuna's
+// current algorithm (Watanabe 2023, "Tree-structured Parzen Estimator:
+// Understanding Its Algorithm Components and Why They Work").
+//
+// Finished trials are split into the best γ(n) ("below") and the rest
+// ("above"); each side becomes a mixture of truncated Gaussian / categorical
+// kernels, l(x) and g(x); candidates drawn from l(x) are ranked by
+// log l(x) − log g(x). The package does not talk to a database beyond
+// goptuna's Study, and does not choose seeds: callers pass a per-worker seed.
+package tpe
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"sync"
+
+	"github.com/c-bata/goptuna"
+
+	"sweep/search/sampler"
+)
+
+var (
+	_ goptuna.Sampler         = (*Sampler)(nil)
+	_ goptuna.RelativeSampler = (*Sampler)(nil)
+)
+
+// Options configures a Sampler. The zero value of every field means Optuna's
+// default.
+type Options struct {
+	Seed          uint64
+	StartupTrials int  // random trials before TPE starts; default 10
+	EICandidates  int  // candidates drawn from l(x) per suggestion; default 24
+	Multivariate  bool // model parameters jointly (SampleRelative)
+	Group         bool // multivariate per group of params that co-occur (conditional spaces); implies Multivariate
+	// ConstantLiar treats trials RUNNING elsewhere as observations in g(x)
+	// (the worst values), so parallel workers spread out.
+	ConstantLiar      bool
+	PriorWeight       float64 // default 1
+	NoPrior           bool    // drop the prior kernel
+	NoMagicClip       bool    // no lower bound on bandwidths
+	ConsiderEndpoints bool    // let outermost kernels use the gap to the bound
+	// Gamma maps the number of finished trials to the size of "below";
+	// default DefaultGamma.
+	Gamma func(n int) int
+	// Weights maps a count to per-observation weights, oldest first;
+	// default DefaultWeights.
+	Weights func(n int) []float64
+}
+
+// DefaultGamma is Optuna's default: min(⌈0.1·n⌉, 25).
+func DefaultGamma(n int) int { return min(int(math.Ceil(0.1*float64(n))), 25) }
+
+// DefaultWeights is Optuna's default: equal weights for up to 25
+// observations, beyond that a linear ramp from 1/n to 1 on the oldest n − 25
+// and weight 1 on the newest 25.
+func DefaultWeights(n int) []float64 {
+	w := make([]float64, n)
+	if n < 25 {
+		for i := range w {
+			w[i] = 1
+		}
+		return w
+	}
+	ramp := n - 25
+	for i := range ramp {
+		if ramp == 1 {
+			w[i] = 1 / float64(n)
+		} else {
+			w[i] = 1/float64(n) + (1-1/float64(n))*float64(i)/float64(ramp-1)
+		}
+	}
+	for i := ramp; i < n; i++ {
+		w[i] = 1
+	}
+	return w
+}
+
+// Sampler is a TPE sampler. It is safe for concurrent use by the trial slots
+// of one process. Each suggestion's randomness comes from a stream derived
+// from Options.Seed, the trial number and the parameter (or group), so the
+// same seed and the same history give the same suggestion.
+type Sampler struct {
+	opt    Options
+	est    estimatorParams
+	random *sampler.Random
+	hist   history
+
+	mu      sync.Mutex
+	pending map[int]map[string]pendingValue // trial ID → jointly drawn values not yet asked for
+	order   []int                           // trial IDs in pending, oldest first
+}
+
+type pendingValue struct {
+	v float64
+	b sampler.Bounds
+}
+
+// maxPending bounds how many trials' joint samples are kept for later Sample
+// calls (conditional params a trial may never ask for).
+const maxPending = 256
+
+// New returns a TPE sampler.
+func New(opt Options) *Sampler {
+	if opt.StartupTrials == 0 {
+		opt.StartupTrials = 10
+	}
+	if opt.EICandidates == 0 {
+		opt.EICandidates = 24
+	}
+	if opt.PriorWeight == 0 {
+		opt.PriorWeight = 1
+	}
+	if opt.Gamma == nil {
+		opt.Gamma = DefaultGamma
+	}
+	if opt.Weights == nil {
+		opt.Weights = DefaultWeights
+	}
+	if opt.Group {
+		opt.Multivariate = true
+	}
+	return &Sampler{
+		opt:    opt,
+		random: sampler.NewRandom(opt.Seed),
+		est: estimatorParams{priorWeight: opt.PriorWeight, considerPrior: !opt.NoPrior,
+			magicClip: !opt.NoMagicClip, endpoints: opt.ConsiderEndpoints, weights: opt.Weights},
+		pending: make(map[int]map[string]pendingValue),
+	}
+}
+
+// Sample implements goptuna.Sampler: a value drawn jointly by SampleRelative
+// when there is one, else univariate TPE, else (during start-up) random.
+func (s *Sampler) Sample(study *goptuna.Study, trial goptuna.FrozenTrial, name string, dist any) (float64, error) {
+	b, err := sampler.BoundsOf(dist)
+	if err != nil {
+		return 0, err
+	}
+	if b.Single() {
+		return b.Low, nil // 0 for a one-choice categorical
+	}
+	if v, ok := s.takePending(trial.ID, name, b); ok {
+		return v, nil
+	}
+	fin, run, err := s.hist.load(study, trial, s.opt.ConstantLiar)
+	if err != nil {
+		return 0, fmt.Errorf("tpe: %w", err)
+	}
+	if len(fin) < s.opt.StartupTrials {
+		return s.random.Sample(study, trial, name, dist)
+	}
+	maximize := study.Direction() == goptuna.StudyDirectionMaximize
+	v := s.sampleSpace(maximize, trial.Number, []string{name}, []sampler.Bounds{b}, fin, run, false)
+	return v[0], nil
+}
+
+// SampleRelative implements goptuna.RelativeSampler. In multivariate mode it
+// draws all parameters of the inferred search space jointly: the params every
+// finished trial has (intersection), or with Group each group of params that
+// always occur together. The values are also kept for the trial's later
+// Sample calls, because goptuna only uses relative values for the params of
+// the search space it passed.
+func (s *Sampler) SampleRelative(study *goptuna.Study, trial goptuna.FrozenTrial, _ map[string]any) (map[string]float64, error) {
+	if !s.opt.Multivariate {
+		return nil, nil
+	}
+	fin, run, err := s.hist.load(study, trial, s.opt.ConstantLiar)
+	if err != nil {
+		return nil, fmt.Errorf("tpe: %w", err)
+	}
+	if len(fin) < s.opt.StartupTrials {
+		return nil, nil
+	}
+	var spaces []map[string]sampler.Bounds
+	if s.opt.Group {
+		spaces = groups(fin)
+	} else if sp := intersection(fin); len(sp) > 0 {
+		spaces = []map[string]sampler.Bounds{sp}
+	}
+	maximize := study.Direction() == goptuna.StudyDirectionMaximize
+	out := make(map[string]float64)
+	for _, sp := range spaces {
+		names := make([]string, 0, len(sp))
+		for name, b := range sp {
+			if !b.Single() {
+				names = append(names, name)
+			}
+		}
+		if len(names) == 0 {
+			continue
+		}
+		slices.Sort(names)
+		bs := make([]sampler.Bounds, len(names))
+		for j, name := range names {
+			bs[j] = sp[name]
+		}
+		for j, v := range s.sampleSpace(maximize, trial.Number, names, bs, fin, run, true) {
+			out[names[j]] = v
+		}
+	}
+	s.putPending(trial.ID, out, spaces)
+	return out, nil
+}
+
+// sampleSpace runs one TPE step over the given params and returns their
+// internal values.
+func (s *Sampler) sampleSpace(maximize bool, number int, names []string, bs []sampler.Bounds, fin, run []*record, multivariate bool) []float64 {
+	below, above := split(fin, s.opt.Gamma(len(fin)), maximize)
+	if len(run) > 0 {
+		above = append(above, run...)
+		slices.SortFunc(above, func(a, b *record) int { return a.number - b.number })
+	}
+	dims := make([]dim, len(names))
+	for j, b := range bs {
+		dims[j] = newDim(b)
+	}
+	p := s.est
+	p.multivariate = multivariate
+	l := newEstimator(dims, observations(below, names, dims), p)
+	g := newEstimator(dims, observations(above, names, dims), p)
+	purpose := "tpe"
+	for _, n := range names {
+		purpose += "/" + n
+	}
+	rng := sampler.TrialRand(s.opt.Seed, number, purpose)
+	cands := l.sample(rng, s.opt.EICandidates)
+	ll, scratch := l.logPDF(cands, nil)
+	lg, _ := g.logPDF(cands, scratch)
+	best, bestScore := 0, math.Inf(-1)
+	for c := range ll {
+		if sc := ll[c] - lg[c]; sc > bestScore {
+			best, bestScore = c, sc
+		}
+	}
+	out := make([]float64, len(names))
+	for j, d := range dims {
+		out[j] = d.untransform(cands[j][best])
+	}
+	return out
+}
+
+func (s *Sampler) takePending(id int, name string, b sampler.Bounds) (float64, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, ok := s.pending[id][name]
+	if !ok || p.b != b {
+		return 0, false
+	}
+	delete(s.pending[id], name)
+	return p.v, true
+}
+
+func (s *Sampler) putPending(id int, vals map[string]float64, spaces []map[string]sampler.Bounds) {
+	if len(vals) == 0 {
+		return
+	}
+	m := make(map[string]pendingValue, len(vals))
+	for _, sp := range spaces {
+		for name, b := range sp {
+			if v, ok := vals[name]; ok {
+				m[name] = pendingValue{v, b}
+			}
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.pending[id]; !ok {
+		s.order = append(s.order, id)
+	}
+	s.pending[id] = m
+	for len(s.order) > maxPending {
+		delete(s.pending, s.order[0])
+		s.order = s.order[1:]
+	}
+}
