@@ -1,0 +1,202 @@
+// Package pgtest gives tests a fresh, empty PostgreSQL database each.
+//
+// DSN(t) creates a database with a unique name and drops it when the test
+// ends. The server is, in order of preference:
+//
+//   - SWEEP_TEST_DB, when set: the DSN of a server the tests may create
+//     databases on (e.g. postgres://me@localhost/postgres?sslmode=disable);
+//   - otherwise a private cluster (sweep/pgcluster) started on first use in
+//     a temporary directory, once per test binary, with durability off
+//     (fsync, synchronous_commit) because its data is thrown away.
+//
+// The private cluster runs attached to the test binary, so it stops when the
+// binary exits however it exits. To also remove its directory, call Main
+// from the package's TestMain:
+//
+//	func TestMain(m *testing.M) { pgtest.Main(m) }
+//
+// Without Main the directory is left in $TMPDIR/sweep-pgtest and removed by
+// the next test binary that starts a cluster. Missing PostgreSQL binaries
+// fail the test (never skip): CI installs them, and a silent skip would hide
+// untested storage code.
+//
+// pgtest does not apply sweep's schema; sweep/postgres.Open does.
+package pgtest
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	_ "github.com/lib/pq" // database/sql driver "postgres"
+
+	"sweep/sweep/pgcluster"
+)
+
+// EnvDSN names the variable holding an external test server's DSN.
+const EnvDSN = "SWEEP_TEST_DB"
+
+// harness is the per-test-binary server. It is the package's only state,
+// and deliberately global: a test binary has exactly one, shared by every
+// test and every DSN call, started lazily and stopped by Main.
+type harness struct {
+	once   sync.Once
+	base   string // server DSN the test databases are created on
+	err    error
+	server *pgcluster.Server
+	dir    string
+}
+
+var h harness
+
+// Main runs the tests, then stops the private cluster and removes its
+// directory, then exits with the tests' status.
+func Main(m *testing.M) {
+	code := m.Run()
+	h.stop()
+	os.Exit(code)
+}
+
+// DSN returns the DSN of a new, empty database that is dropped (with its
+// connections) when t ends.
+func DSN(t testing.TB) string {
+	t.Helper()
+	base, err := h.start()
+	if err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	name := "sweep_test_" + randomSuffix()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := execSQL(ctx, base, `CREATE DATABASE `+name); err != nil {
+		t.Fatalf("pgtest: create database: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := execSQL(ctx, base, `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`); err != nil {
+			t.Logf("pgtest: drop database %s: %v", name, err)
+		}
+	})
+	dsn, err := withDatabase(base, name)
+	if err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	return dsn
+}
+
+// start returns the server DSN, starting the private cluster on first use.
+func (h *harness) start() (string, error) {
+	h.once.Do(func() {
+		if env := os.Getenv(EnvDSN); env != "" {
+			h.base = env
+			return
+		}
+		h.base, h.err = h.startCluster()
+	})
+	return h.base, h.err
+}
+
+func (h *harness) startCluster() (string, error) {
+	parent := filepath.Join(os.TempDir(), "sweep-pgtest")
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return "", fmt.Errorf("create %s: %w", parent, err)
+	}
+	// The server may run as another user (root case): it must traverse parent.
+	_ = os.Chmod(parent, 0o755)
+	removeAbandoned(parent)
+	dir, err := os.MkdirTemp(parent, "cluster-")
+	if err != nil {
+		return "", fmt.Errorf("create cluster dir: %w", err)
+	}
+	h.dir = dir
+	c, err := pgcluster.New(dir)
+	if err != nil {
+		return "", err
+	}
+	c.NoSync = true
+	c.Settings = map[string]string{
+		"fsync":              "off",
+		"synchronous_commit": "off",
+		"full_page_writes":   "off",
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	s, err := c.Start(ctx)
+	if err != nil {
+		return "", fmt.Errorf("start private test cluster (or set %s): %w", EnvDSN, err)
+	}
+	h.server = s
+	return withDatabase(s.URL, "postgres")
+}
+
+func (h *harness) stop() {
+	if h.server != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		_ = h.server.Stop(ctx)
+	}
+	if h.dir != "" {
+		_ = os.RemoveAll(h.dir)
+	}
+}
+
+// removeAbandoned deletes cluster directories of earlier test binaries that
+// exited without Main; their servers died with them, so no live postmaster
+// owns them. Directories younger than a minute may still be starting up.
+func removeAbandoned(parent string) {
+	entries, _ := os.ReadDir(parent)
+	for _, e := range entries {
+		dir := filepath.Join(parent, e.Name())
+		fi, err := e.Info()
+		if err != nil || !e.IsDir() || time.Since(fi.ModTime()) < time.Minute {
+			continue
+		}
+		c, err := pgcluster.New(dir)
+		if err != nil {
+			continue
+		}
+		if st, err := c.Status(context.Background()); err == nil && !st.Running {
+			_ = os.RemoveAll(dir)
+		}
+	}
+}
+
+func execSQL(ctx context.Context, dsn, query string) error {
+	db, err := sql.Open("postgres", dsn)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	_, err = db.ExecContext(ctx, query)
+	return err
+}
+
+// withDatabase returns dsn pointing at database name. Both URL and
+// key=value DSNs are accepted.
+func withDatabase(dsn, name string) (string, error) {
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		u, err := url.Parse(dsn)
+		if err != nil {
+			return "", fmt.Errorf("parse %s: %w", EnvDSN, err)
+		}
+		u.Path = "/" + name
+		return u.String(), nil
+	}
+	return dsn + " dbname=" + name, nil
+}
+
+func randomSuffix() string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return fmt.Sprintf("%d_%s", os.Getpid(), hex.EncodeToString(b[:]))
+}
