@@ -1,0 +1,273 @@
+package objective
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"sweep/trainer"
+	"sweep/trainer/calib"
+	"sweep/trainer/data"
+	"sweep/trainer/optim"
+)
+
+// CIFAR10Options are the settings of objective `cifar10`. The same keys
+// serve as the study's objective options (fixed for every trial) and as
+// trial params (searched): a param overrides the option of the same name.
+// Epoch-valued keys count epochs; everything else is in the unit the name
+// says. The zero fields of [DefaultCIFAR10Options] mean "the trainer's
+// default".
+type CIFAR10Options struct {
+	DataDir    string `yaml:"data_dir"`
+	TrainLimit int    `yaml:"train_limit"` // first N training images; 0 = all
+	TestLimit  int    `yaml:"test_limit"`
+	ValSize    int    `yaml:"val_size"` // 0 = 5000 (a tenth of a slice)
+	SplitSeed  int    `yaml:"split_seed"`
+	Loaders    int    `yaml:"loaders"`
+
+	Model       string  `yaml:"model"` // tiny, resnet18, resnet34, fastnet
+	Width       float64 `yaml:"width"`
+	Stem        string  `yaml:"stem"` // standard, article
+	SE          bool    `yaml:"se"`
+	SEReduction int     `yaml:"se_reduction"`
+
+	Optimizer   string  `yaml:"optimizer"` // sgd, adamw
+	LR          float64 `yaml:"lr"`
+	Momentum    float64 `yaml:"momentum"`
+	Nesterov    bool    `yaml:"nesterov"`
+	WeightDecay float64 `yaml:"weight_decay"`
+	DecayBNBias bool    `yaml:"decay_bn_bias"`
+	Beta1       float64 `yaml:"beta1"`
+	Beta2       float64 `yaml:"beta2"`
+	Eps         float64 `yaml:"eps"`
+
+	// LayerLR is "none" or "classic" (stem 0.1, stage1 0.5, stage2-3 1,
+	// stage4 2); the lr_<group> keys then override single groups.
+	LayerLR     string   `yaml:"layer_lr"`
+	LRStem      *float64 `yaml:"lr_stem"`
+	LRStage1    *float64 `yaml:"lr_stage1"`
+	LRStage2    *float64 `yaml:"lr_stage2"`
+	LRStage3    *float64 `yaml:"lr_stage3"`
+	LRStage4    *float64 `yaml:"lr_stage4"`
+	LRHead      *float64 `yaml:"lr_head"`
+	Scheduler   string   `yaml:"scheduler"` // constant, step, multistep, cosine, onecycle, linear
+	Warmup      float64  `yaml:"warmup_epochs"`
+	StepSize    int      `yaml:"step_size"` // epochs
+	Gamma       float64  `yaml:"gamma"`
+	Milestones  []int    `yaml:"milestones"` // epochs
+	MinLR       float64  `yaml:"min_lr"`
+	PctStart    float64  `yaml:"pct_start"`
+	DivFactor   float64  `yaml:"div_factor"`
+	FinalDiv    float64  `yaml:"final_div_factor"`
+	Epochs      int      `yaml:"epochs"`
+	Steps       int      `yaml:"steps"`
+	BatchSize   int      `yaml:"batch_size"`
+	Smoothing   float64  `yaml:"smoothing"`
+	AugPreset   string   `yaml:"aug_preset"`   // classic, cheap
+	AugStrength *float64 `yaml:"aug_strength"` // rebuilds augment from the preset
+	Augment     any      `yaml:"augment"`      // per-transform mapping, see data.Config
+
+	SWAStart        int     `yaml:"swa_start"` // epoch; 0 = off
+	SWALR           float64 `yaml:"swa_lr"`
+	EMADecay        float64 `yaml:"ema_decay"` // 0 = off
+	EMAEvery        int     `yaml:"ema_every"`
+	TTAFlip         bool    `yaml:"tta_flip"`
+	TTATranslations int     `yaml:"tta_translations"`
+	Calibrate       bool    `yaml:"calibrate"`
+	MonitorEvery    int     `yaml:"monitor_every"` // steps; 0 = off
+
+	Device        string `yaml:"device"`    // cpu, cuda, cuda:N
+	Precision     string `yaml:"precision"` // fp32, bf16, fp16
+	Seed          int    `yaml:"seed"`
+	CheckpointDir string `yaml:"checkpoint_dir"` // "" = no checkpoints
+	Log           bool   `yaml:"log"`            // per-epoch lines on stderr
+}
+
+// DefaultCIFAR10Options returns the options of [trainer.Defaults].
+func DefaultCIFAR10Options() CIFAR10Options {
+	d := trainer.Defaults()
+	return CIFAR10Options{
+		DataDir: d.DataDir, Model: d.Model, Stem: d.Stem, Optimizer: d.Optimizer,
+		LR: d.LR, Momentum: d.Momentum, Nesterov: d.Nesterov, WeightDecay: d.WeightDecay,
+		LayerLR: "none", Scheduler: d.Schedule, PctStart: d.PctStart,
+		Epochs: d.Epochs, BatchSize: d.BatchSize, Smoothing: d.Smoothing,
+		AugPreset: "cheap", Device: d.Device, Precision: d.Precision, Seed: int(d.Seed),
+		MonitorEvery: 50,
+	}
+}
+
+// WithParams returns o with a trial's params applied: each param name must
+// be an option key, and its value must fit the key's type.
+func (o CIFAR10Options) WithParams(p Params) (CIFAR10Options, error) {
+	if len(p) == 0 {
+		return o, nil
+	}
+	// One conversion path for every key: YAML encodes the params and the
+	// decoder fills only the fields present, checking names and types.
+	b, err := yaml.Marshal(map[string]any(p))
+	if err != nil {
+		return o, fmt.Errorf("encode params: %w", err)
+	}
+	var n yaml.Node
+	if err := yaml.Unmarshal(b, &n); err != nil {
+		return o, fmt.Errorf("decode params: %w", err)
+	}
+	if err := decodeOptions(&o, n.Content[0], func(key string, err error) error {
+		return fmt.Errorf("param %s: %w", key, err)
+	}); err != nil {
+		return o, err
+	}
+	return o, nil
+}
+
+// Config turns the options into a trainer configuration and validates it.
+// A problem comes back as a *trainer.FieldError naming the option key.
+func (o CIFAR10Options) Config() (trainer.Config, error) {
+	c := trainer.Defaults()
+	c.DataDir, c.TrainLimit, c.TestLimit, c.Loaders = o.DataDir, o.TrainLimit, o.TestLimit, o.Loaders
+	c.Split = data.SplitConfig{ValSize: o.ValSize, Seed: uint64(o.SplitSeed)}
+	c.Model, c.Width, c.Stem, c.SE, c.SEReduction = o.Model, o.Width, o.Stem, o.SE, o.SEReduction
+	c.Optimizer, c.LR, c.Momentum, c.Nesterov = o.Optimizer, o.LR, o.Momentum, o.Nesterov
+	c.WeightDecay, c.DecayBNBias, c.Beta1, c.Beta2, c.Eps = o.WeightDecay, o.DecayBNBias, o.Beta1, o.Beta2, o.Eps
+	c.Schedule, c.WarmupEpochs, c.StepEpochs, c.Gamma = o.Scheduler, o.Warmup, o.StepSize, o.Gamma
+	c.Milestones, c.MinLR, c.PctStart, c.DivFactor, c.FinalDivFactor = o.Milestones, o.MinLR, o.PctStart, o.DivFactor, o.FinalDiv
+	c.Epochs, c.Steps, c.BatchSize, c.Smoothing = o.Epochs, o.Steps, o.BatchSize, o.Smoothing
+	c.SWAStart, c.SWALR, c.EMADecay, c.EMAEvery = o.SWAStart, o.SWALR, o.EMADecay, o.EMAEvery
+	c.TTA = calib.TTA{Flip: o.TTAFlip, Translations: o.TTATranslations}
+	c.Calibrate, c.MonitorEvery = o.Calibrate, o.MonitorEvery
+	c.Device, c.Precision, c.Seed, c.CheckpointDir = o.Device, o.Precision, uint64(o.Seed), o.CheckpointDir
+
+	switch o.LayerLR {
+	case "", "none":
+		c.LayerLR = optim.Multipliers{}
+	case "classic":
+		c.LayerLR = optim.ClassicLayerwise()
+	default:
+		return c, &trainer.FieldError{Field: "layer_lr", Msg: fmt.Sprintf("%q is not none or classic", o.LayerLR)}
+	}
+	for g, m := range map[string]*float64{optim.GroupStem: o.LRStem, optim.GroupStage1: o.LRStage1,
+		optim.GroupStage2: o.LRStage2, optim.GroupStage3: o.LRStage3, optim.GroupStage4: o.LRStage4, optim.GroupHead: o.LRHead} {
+		if m != nil {
+			c.LayerLR[g] = *m
+		}
+	}
+	if err := o.augment(&c); err != nil {
+		return c, err
+	}
+	return c, c.Validate()
+}
+
+// augment builds the augmentation: the preset at aug_strength (1 when
+// unset), then the explicit per-transform mapping on top.
+func (o CIFAR10Options) augment(c *trainer.Config) error {
+	s := 1.0
+	if o.AugStrength != nil {
+		s = *o.AugStrength
+		if s < 0 || s > 1 {
+			return &trainer.FieldError{Field: "aug_strength", Msg: fmt.Sprintf("%g is not in [0, 1]", s)}
+		}
+	}
+	aug, err := data.FromStrength(o.AugPreset, s)
+	if err != nil {
+		return &trainer.FieldError{Field: "aug_preset", Msg: err.Error()}
+	}
+	if o.AugPreset == "cheap" || o.AugPreset == "" {
+		aug.Cutout = data.CutoutConfig{} // cutout only when asked for explicitly
+	}
+	if o.Augment != nil {
+		b, err := yaml.Marshal(o.Augment)
+		if err != nil {
+			return &trainer.FieldError{Field: "augment", Msg: err.Error()}
+		}
+		// Decode on top of the preset: keys present override it. The
+		// mapping's own preset/strength keys, if any, restart from scratch.
+		var n yaml.Node
+		if err := yaml.Unmarshal(b, &n); err != nil || len(n.Content) == 0 {
+			return &trainer.FieldError{Field: "augment", Msg: "must be a mapping"}
+		}
+		type plain data.Config
+		if hasKey(n.Content[0], "preset") || hasKey(n.Content[0], "strength") {
+			err = n.Content[0].Decode(&aug)
+		} else {
+			err = n.Content[0].Decode((*plain)(&aug))
+		}
+		if err != nil {
+			return &trainer.FieldError{Field: "augment", Msg: err.Error()}
+		}
+	}
+	c.Augment = aug
+	return nil
+}
+
+func hasKey(m *yaml.Node, key string) bool {
+	if m.Kind != yaml.MappingNode {
+		return false
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return true
+		}
+	}
+	return false
+}
+
+// CIFAR10 is objective `cifar10`: each trial trains a CIFAR-10 classifier
+// with the study's options plus the trial's params, reports validation
+// accuracy every epoch, and returns the final validation accuracy. Test
+// accuracy is measured once at the end, for reporting only (attr test_acc).
+// It is safe for concurrent use: every Run builds its own trainer.
+type CIFAR10 struct {
+	opts  CIFAR10Options
+	study string
+	// train runs one configuration; tests replace it.
+	train func(ctx context.Context, c trainer.Config, h trainer.Hooks) (trainer.Result, error)
+}
+
+// NewCIFAR10 validates opts and returns the objective. study names the
+// checkpoint directory when the reporter cannot tell (see [TrialIdentifier]).
+func NewCIFAR10(opts CIFAR10Options, study string) (*CIFAR10, error) {
+	if _, err := opts.Config(); err != nil {
+		return nil, err
+	}
+	return &CIFAR10{opts: opts, study: study, train: trainer.Train}, nil
+}
+
+// Options returns the objective's options (for `sweep train` to print).
+func (o *CIFAR10) Options() CIFAR10Options { return o.opts }
+
+// Run trains one configuration. Pruning surfaces as ErrPruned.
+func (o *CIFAR10) Run(ctx context.Context, params Params, r Reporter) (Result, error) {
+	opts, err := o.opts.WithParams(params)
+	if err != nil {
+		return Result{}, err
+	}
+	cfg, err := opts.Config()
+	if err != nil {
+		return Result{}, fmt.Errorf("configure cifar10 trial: %w", err)
+	}
+	cfg.Study, cfg.Trial = o.study, time.Now().UTC().Format("20060102T150405")
+	if id, ok := r.(TrialIdentifier); ok {
+		study, number := id.TrialID()
+		cfg.Study, cfg.Trial = study, strconv.Itoa(number)
+	}
+	h := trainer.Hooks{Report: r.Report}
+	if mr, ok := r.(MetricsRecorder); ok {
+		h.Record = mr.RecordMetrics
+	}
+	if opts.Log {
+		h.Log = os.Stderr
+	}
+	res, err := o.train(ctx, cfg, h)
+	if errors.Is(err, trainer.ErrPruned) {
+		return Result{Value: res.ValAcc, Attrs: res.Attrs()}, fmt.Errorf("%w at epoch %d", ErrPruned, res.Epochs)
+	}
+	if err != nil {
+		return Result{}, err
+	}
+	return Result{Value: res.ValAcc, Attrs: res.Attrs()}, nil
+}
