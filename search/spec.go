@@ -5,6 +5,39 @@
 // algorithms themselves live in the subpackages tpe, sampler and prune.
 package search
 
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Limits on what a spec may ask for. They reject input that is certainly a
+// mistake or an attack (trials: 1e12, a YAML bomb) before anything is stored.
+const (
+	MaxSpecBytes = 1 << 20 // spec file size
+	MaxSpecNodes = 100_000 // YAML nodes after alias expansion
+	MaxTrials    = 1_000_000
+	MaxWorkers   = 256
+	MaxParams    = 1000 // params in the whole space, conditional ones included
+	MaxChoices   = 10_000
+	MaxNameLen   = 200 // bytes, for study and param names
+	MaxDepth     = 8   // nesting of conditional params
+)
+
+// Known algorithm names, in the order error messages list them.
+var (
+	samplerTypes = []string{"tpe", "random", "grid", "cmaes"}
+	prunerTypes  = []string{"none", "median", "percentile", "asha", "hyperband"}
+)
+
 // Spec is a parsed and validated study specification.
 //
 // CONTRACT (shared by several packages; fields may be added, not renamed):
@@ -56,6 +89,14 @@ type PrunerSpec struct {
 type ObjectiveSpec struct {
 	Type    string         `yaml:"type"`
 	Options map[string]any `yaml:"-"`
+
+	// File, Line and Lines locate the mapping and each option key, so that
+	// constructors report "study.yaml:9: objective.epochs: ..." through
+	// [ObjectiveSpec.Checker].
+	File  string         `yaml:"-"`
+	Line  int            `yaml:"-"`
+	Lines map[string]int `yaml:"-"`
+	nodes map[string]*yaml.Node
 }
 
 // HeartbeatSpec configures trial liveness; durations are seconds.
@@ -92,4 +133,201 @@ type Param struct {
 	Choices     []any
 	Conditional map[string][]Param
 	Line        int // line in the spec file, for error messages
+}
+
+// ParseSpec parses and validates a study spec. filename only labels error
+// messages. On any problem it returns a [SpecErrors] listing every problem
+// found, each with file, line and field, and a nil Spec: callers can rely on
+// a non-nil Spec being complete and valid, with defaults filled in.
+func ParseSpec(filename string, data []byte) (*Spec, error) {
+	if len(data) > MaxSpecBytes {
+		return nil, SpecErrors{{File: filename, Err: fmt.Errorf("%w: %d bytes (limit %d)", ErrSpecTooLarge, len(data), MaxSpecBytes)}}
+	}
+	root, err := parseYAML(filename, data)
+	if err != nil {
+		return nil, err
+	}
+	d := &decoder{file: filename, budget: MaxSpecNodes}
+	if !d.charge(root) {
+		return nil, SpecErrors{{File: filename, Line: 1, Err: fmt.Errorf("%w: more than %d YAML nodes once aliases are expanded", ErrSpecTooComplex, MaxSpecNodes)}}
+	}
+	s := &Spec{
+		Metric:    "value",
+		Workers:   1,
+		Sampler:   SamplerSpec{Type: "tpe"},
+		Pruner:    PrunerSpec{Type: "none"},
+		Heartbeat: HeartbeatSpec{Interval: 30},
+	}
+	seen := map[string]*yaml.Node{}
+	d.mapping(root, "", func(key string, k, v *yaml.Node) {
+		seen[key] = v
+		d.topLevel(s, key, k, v)
+	})
+	for _, key := range []string{"study", "direction", "trials", "objective", "params"} {
+		if _, ok := seen[key]; !ok && root.Kind == yaml.MappingNode {
+			d.failf(root, key, "required")
+		}
+	}
+	if s.Heartbeat.Grace == 0 {
+		s.Heartbeat.Grace = 3 * s.Heartbeat.Interval
+	} else if s.Heartbeat.Grace <= s.Heartbeat.Interval {
+		d.failf(lookup(seen["heartbeat"], "grace"), "heartbeat.grace", "must be > heartbeat.interval (got %g ≤ %g)", s.Heartbeat.Grace, s.Heartbeat.Interval)
+	}
+	if s.Sampler.Type == "grid" {
+		d.checkGrid(seen["sampler"], s.Params)
+	}
+	if len(d.errs) > 0 {
+		return nil, d.errs.sorted()
+	}
+	return s, nil
+}
+
+// yamlLine extracts the line from the parser's "yaml: line N: msg" errors.
+var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// parseYAML parses exactly one YAML document into a node tree, without
+// expanding aliases.
+func parseYAML(filename string, data []byte) (*yaml.Node, error) {
+	if !utf8.Valid(data) {
+		return nil, SpecErrors{{File: filename, Err: errors.New("not valid UTF-8 text")}}
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if err == io.EOF {
+			return nil, SpecErrors{{File: filename, Line: 1, Err: errors.New("spec is empty")}}
+		}
+		return nil, yamlError(filename, err)
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err != io.EOF {
+		line := extra.Line
+		if err != nil {
+			return nil, yamlError(filename, err)
+		}
+		return nil, SpecErrors{{File: filename, Line: line, Err: errors.New("more than one YAML document (remove the second ---)")}}
+	}
+	if len(doc.Content) == 0 {
+		return nil, SpecErrors{{File: filename, Line: 1, Err: errors.New("spec is empty")}}
+	}
+	return doc.Content[0], nil
+}
+
+// yamlError turns a YAML syntax error into a located SpecError.
+func yamlError(filename string, err error) error {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	line := 0
+	if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
+		line, _ = strconv.Atoi(m[1])
+		msg = m[2]
+	}
+	return SpecErrors{{File: filename, Line: line, Err: fmt.Errorf("invalid YAML: %s", msg)}}
+}
+
+// topLevel decodes one key of the spec's root mapping.
+func (d *decoder) topLevel(s *Spec, key string, k, v *yaml.Node) {
+	switch key {
+	case "study":
+		s.Study, _ = d.name(v, key)
+	case "direction":
+		if dir, ok := d.str(v, key); ok {
+			if dir != "maximize" && dir != "minimize" {
+				d.failf(v, key, "must be maximize or minimize (got %q)", clip(dir))
+			}
+			s.Direction = dir
+		}
+	case "metric":
+		s.Metric, _ = d.name(v, key)
+	case "trials":
+		s.Trials = d.bounded(v, key, 1, MaxTrials)
+	case "workers":
+		s.Workers = d.bounded(v, key, 1, MaxWorkers)
+	case "sampler":
+		d.decodeStruct(v, key, &s.Sampler)
+		d.checkSampler(v, s.Sampler)
+	case "pruner":
+		d.decodeStruct(v, key, &s.Pruner)
+		d.checkPruner(v, s.Pruner)
+	case "objective":
+		s.Objective = d.objective(k, v)
+	case "params":
+		s.Params = d.params(v, key, 0, map[string]int{})
+	case "heartbeat":
+		d.decodeStruct(v, key, &s.Heartbeat)
+		d.checkHeartbeat(v, s.Heartbeat)
+	case "retry":
+		d.decodeStruct(v, key, &s.Retry)
+		if s.Retry.Max < 0 || s.Retry.Max > 100 {
+			d.failf(lookup(v, "max"), "retry.max", "must be between 0 and 100 (got %d)", s.Retry.Max)
+		}
+	case "devices":
+		s.Devices = d.devices(v)
+	default:
+		d.failf(k, key, "unknown key (want one of study, direction, metric, trials, workers, sampler, pruner, objective, params, heartbeat, retry, devices)")
+	}
+}
+
+// lookup returns the value node of key in mapping n, or n itself when the
+// key is absent, so a problem is reported at the nearest line.
+func lookup(n *yaml.Node, key string) *yaml.Node {
+	r := resolve(n)
+	if r == nil || r.Kind != yaml.MappingNode {
+		return n
+	}
+	for i := 0; i+1 < len(r.Content); i += 2 {
+		if r.Content[i].Value == key {
+			return r.Content[i+1]
+		}
+	}
+	return n
+}
+
+// name decodes a study, metric or param name: non-empty, printable, at most
+// MaxNameLen bytes. Quotes, unicode and SQL metacharacters are allowed; the
+// store keeps names as data, never as SQL text.
+func (d *decoder) name(n *yaml.Node, field string) (string, bool) {
+	s, ok := d.str(n, field)
+	if !ok {
+		return "", false
+	}
+	switch {
+	case strings.TrimSpace(s) == "":
+		d.failf(n, field, "must not be empty")
+	case len(s) > MaxNameLen:
+		d.failf(n, field, "must be at most %d bytes (got %d)", MaxNameLen, len(s))
+	case strings.IndexFunc(s, unicode.IsControl) >= 0:
+		d.failf(n, field, "must not contain control characters (got %q)", clip(s))
+	default:
+		return s, true
+	}
+	return s, false
+}
+
+// bounded decodes an integer in [lo, hi].
+func (d *decoder) bounded(n *yaml.Node, field string, lo, hi int) int {
+	i, ok := d.integer(n, field)
+	if ok && (i < lo || i > hi) {
+		d.failf(n, field, "must be between %d and %d (got %s)", lo, hi, resolve(n).Value)
+	}
+	return i
+}
+
+// devices decodes `devices: auto` or a list of device indexes.
+func (d *decoder) devices(n *yaml.Node) []int {
+	if r := resolve(n); r != nil && r.Kind == yaml.ScalarNode && r.Value == "auto" {
+		return nil
+	}
+	var ids []int
+	d.set(n, "devices", reflectValue(&ids))
+	seen := map[int]bool{}
+	for i, id := range ids {
+		if id < 0 || id > 63 || seen[id] {
+			d.failf(n, fmt.Sprintf("devices[%d]", i), "must be distinct device indexes between 0 and 63 (got %d)", id)
+		}
+		seen[id] = true
+	}
+	if ids == nil {
+		ids = []int{}
+	}
+	return ids
 }
