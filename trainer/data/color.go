@@ -37,8 +37,16 @@ func factor(x float64, r *Rand) float64 {
 	return r.Uniform(math.Max(0, 1-x), 1+x)
 }
 
+// clamp01 clips v to [0, 1]. Plain comparisons, unlike the min and max
+// builtins, compile to branch-free code without NaN handling.
 func clamp01(v float32) float32 {
-	return min(max(v, 0), 1)
+	if v < 0 {
+		v = 0
+	}
+	if v > 1 {
+		v = 1
+	}
+	return v
 }
 
 // brightness scales every value by f.
@@ -110,9 +118,10 @@ func hsvToRGB(h, s, v float32) (r, g, b float32) {
 	h6 := h * 6
 	i := int(h6)
 	f := h6 - float32(i)
-	p := clamp01(v * (1 - s))
-	q := clamp01(v * (1 - s*f))
-	t := clamp01(v * (1 - s*(1-f)))
+	// v, s and f are in [0, 1], so p, q and t are too.
+	p := v * (1 - s)
+	q := v * (1 - s*f)
+	t := v * (1 - s*(1-f))
 	switch i % 6 {
 	case 0:
 		return v, t, p

@@ -149,29 +149,46 @@ func rotate(dst, src []float32, deg float64) {
 	const cx, cy = (Width - 1) / 2.0, (Height - 1) / 2.0
 	for y := range Height {
 		dy := float64(y) - cy
+		// Inverse map: output (x, y) reads the source at the output
+		// position rotated clockwise, which is linear in x.
+		sx0, sy0 := cx-cos*cx-sin*dy, cy-sin*cx+cos*dy
 		for x := range Width {
-			dx := float64(x) - cx
-			// Inverse map: rotate the output position clockwise.
-			sx := cx + cos*dx - sin*dy
-			sy := cy + sin*dx + cos*dy
-			x0, y0 := math.Floor(sx), math.Floor(sy)
-			fx, fy := float32(sx-x0), float32(sy-y0)
-			ix, iy := int(x0), int(y0)
-			w := [4]float32{(1 - fx) * (1 - fy), fx * (1 - fy), (1 - fx) * fy, fx * fy}
-			var idx [4]int
-			for k, off := range [4][2]int{{0, 0}, {1, 0}, {0, 1}, {1, 1}} {
-				px, py := ix+off[0], iy+off[1]
-				if px < 0 || px >= Width || py < 0 || py >= Height {
-					w[k], idx[k] = 0, 0
-					continue
-				}
-				idx[k] = py*Width + px
-			}
+			sx, sy := sx0+cos*float64(x), sy0+sin*float64(x)
+			// Source positions lie within (-16, 48), so truncating
+			// after a shift by 16 is floor.
+			ix, iy := int(sx+16)-16, int(sy+16)-16
+			fx, fy := float32(sx-float64(ix)), float32(sy-float64(iy))
 			o := y*Width + x
-			for c := range Channels {
-				s := src[c*plane : (c+1)*plane]
-				dst[c*plane+o] = w[0]*s[idx[0]] + w[1]*s[idx[1]] + w[2]*s[idx[2]] + w[3]*s[idx[3]]
+			if ix >= 0 && ix < Width-1 && iy >= 0 && iy < Height-1 {
+				i := iy*Width + ix
+				for c := 0; c < Channels*plane; c += plane {
+					s := src[c+i : c+i+Width+2]
+					top := s[0] + (s[1]-s[0])*fx
+					bot := s[Width] + (s[Width+1]-s[Width])*fx
+					dst[c+o] = top + (bot-top)*fy
+				}
+				continue
 			}
+			rotateEdge(dst, src, o, ix, iy, fx, fy)
 		}
+	}
+}
+
+// rotateEdge is rotate's slow path for a source position whose 2×2
+// neighbourhood is partly outside the image; outside pixels count as 0.
+func rotateEdge(dst, src []float32, o, ix, iy int, fx, fy float32) {
+	w := [4]float32{(1 - fx) * (1 - fy), fx * (1 - fy), (1 - fx) * fy, fx * fy}
+	var idx [4]int
+	for k, off := range [4][2]int{{0, 0}, {1, 0}, {0, 1}, {1, 1}} {
+		px, py := ix+off[0], iy+off[1]
+		if px < 0 || px >= Width || py < 0 || py >= Height {
+			w[k] = 0
+			continue
+		}
+		idx[k] = py*Width + px
+	}
+	for c := 0; c < Channels*plane; c += plane {
+		s := src[c : c+plane]
+		dst[c+o] = w[0]*s[idx[0]] + w[1]*s[idx[1]] + w[2]*s[idx[2]] + w[3]*s[idx[3]]
 	}
 }
