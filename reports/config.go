@@ -1,0 +1,90 @@
+package reports
+
+import (
+	"bytes"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// bestConfig writes the best trial as a config file for `sweep train`: the
+// study's objective options (every key of the spec's objective mapping but
+// type, in file order, comments kept) with the best trial's parameters
+// merged over them (a parameter replaces an option of the same name; the
+// others are appended in spec order).
+func bestConfig(study StudyRow, params []ParamRow, best Best) (string, error) {
+	cfg := &yaml.Node{Kind: yaml.MappingNode}
+	objType := ""
+	var root yaml.Node
+	if err := yaml.Unmarshal([]byte(study.Spec), &root); err == nil && len(root.Content) == 1 {
+		if obj := mappingValue(root.Content[0], "objective"); obj != nil && obj.Kind == yaml.MappingNode {
+			for i := 0; i+1 < len(obj.Content); i += 2 {
+				if obj.Content[i].Value == "type" {
+					objType = obj.Content[i+1].Value
+					continue
+				}
+				cfg.Content = append(cfg.Content, obj.Content[i], obj.Content[i+1])
+			}
+		}
+	}
+	for _, p := range params {
+		v, ok := best.Params[p.Name]
+		if !ok || v == nil {
+			continue
+		}
+		node := scalarNode(p, v)
+		if old := mappingValue(cfg, p.Name); old != nil {
+			*old = *node
+			continue
+		}
+		cfg.Content = append(cfg.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: p.Name}, node)
+	}
+	var buf bytes.Buffer
+	fmt.Fprintf(&buf, "# Best trial %d of study %s: %s = %s.\n", best.Number, study.Name, study.Metric,
+		strconv.FormatFloat(best.Value, 'g', 6, 64))
+	if objType != "" {
+		fmt.Fprintf(&buf, "# Objective %s options merged with the trial's parameters.\n", objType)
+	}
+	buf.WriteString("# Run it alone with: sweep train best.yaml\n")
+	if len(cfg.Content) == 0 {
+		buf.WriteString("{}\n")
+		return buf.String(), nil
+	}
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(cfg); err != nil {
+		return "", fmt.Errorf("encode best config: %w", err)
+	}
+	if err := enc.Close(); err != nil {
+		return "", fmt.Errorf("encode best config: %w", err)
+	}
+	return buf.String(), nil
+}
+
+// scalarNode renders a parameter value with its YAML type: int parameters
+// without a decimal point, floats in shortest round-trip form.
+func scalarNode(p ParamRow, v any) *yaml.Node {
+	n := &yaml.Node{Kind: yaml.ScalarNode}
+	switch x := v.(type) {
+	case bool:
+		n.Tag, n.Value = "!!bool", strconv.FormatBool(x)
+	case string:
+		n.Tag, n.Value = "!!str", x
+	default:
+		f, ok := paramFloat(v)
+		switch {
+		case !ok:
+			n.Tag, n.Value = "!!str", fmt.Sprint(v)
+		case p.Kind == "int" || (p.Kind == "categorical" && f == float64(int64(f))):
+			n.Tag, n.Value = "!!int", strconv.FormatInt(int64(f), 10)
+		default:
+			n.Tag, n.Value = "!!float", strconv.FormatFloat(f, 'g', -1, 64)
+			if !strings.ContainsAny(n.Value, ".eEnN") {
+				n.Value += ".0" // keep 1.0 a float when read back
+			}
+		}
+	}
+	return n
+}
