@@ -38,7 +38,9 @@ type Error struct {
 	Status Status
 }
 
-func (e *Error) Error() string { return fmt.Sprintf("cublas: %s: %v (%d)", e.Op, e.Status, int32(e.Status)) }
+func (e *Error) Error() string {
+	return fmt.Sprintf("cublas: %s: %v (%d)", e.Op, e.Status, int32(e.Status))
+}
 
 func check(op string, r uintptr) error {
 	if s := Status(int32(r)); s != 0 {
