@@ -24,6 +24,8 @@ var (
 	ErrTrialFinished = errors.New("sweep: trial already finished")
 	// ErrSpecChanged means a study exists under that name with another spec.
 	ErrSpecChanged = errors.New("sweep: study exists with a different spec")
+	// ErrStudyNotFound means no study has that name.
+	ErrStudyNotFound = errors.New("sweep: study not found")
 )
 
 // StudyInfo describes a stored study.
@@ -45,6 +47,10 @@ type Claim struct {
 	// Params holds the internal values of a re-queued (WAITING) trial; nil
 	// for a fresh trial, whose params the sampler will suggest.
 	Params map[string]float64
+	// Attempt is 0 for an original trial and n for the n-th retry.
+	Attempt int
+	// RetryOf is the trial ID this one re-runs; 0 for an original trial.
+	RetryOf int
 }
 
 // Store is what the orchestrator needs beyond goptuna.Storage. The
@@ -81,4 +87,15 @@ type Store interface {
 	WorkerIndex(ctx context.Context, studyID int, workerID string) (int, error)
 	// RecordMetrics stores named per-step metrics of a trial.
 	RecordMetrics(ctx context.Context, trialID int, step int, metrics map[string]float64) error
+
+	// RetryTrial enqueues a WAITING copy of the finished trial trialID: same
+	// params, attempt+1, linked to it, and its intermediate values too when
+	// inheritIntermediate is set. The copy takes the next trial number and
+	// one unit of budget (ErrBudgetExhausted when none is left). A trial is
+	// retried at most once: a second call returns the existing copy's ID
+	// with created false. Workers claim WAITING trials before new ones.
+	RetryTrial(ctx context.Context, trialID int, inheritIntermediate bool) (newTrialID int, created bool, err error)
+	// SetStudyStatus sets a study's status: "finished" (stamping the time)
+	// or "running" (clearing it).
+	SetStudyStatus(ctx context.Context, studyID int, status string) error
 }
