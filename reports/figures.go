@@ -51,7 +51,7 @@ func (r *Report) historyFigure() Figure {
 	}
 	sx, sy := stepLine(bx, by)
 	p.line(sx, sy, colOrange, 2, 1, "best so far")
-	p.legend(colBlue, "complete", colGrey, "pruned (last value)", colOrange, "best so far")
+	p.legend(colBlue, "complete", colGrey, "pruned (last value)", colOrange, "best")
 	return Figure{ID: "history", Note: "view report_history", SVG: p.svg()}
 }
 
@@ -100,7 +100,7 @@ func (r *Report) curvesFigure() Figure {
 		p.line(xs, ys, colBlue, 1, 0.35, fmt.Sprintf("trial %d", num))
 	})
 	p.line(bx, by, colOrange, 2.5, 1, fmt.Sprintf("best trial %d", best))
-	p.legend(colBlue, "complete", colRed, "pruned (× = stop)", colOrange, "best trial")
+	p.legend(colBlue, "complete", colRed, "pruned ×", colOrange, "best")
 	return Figure{ID: "curves", Note: "view report_curves", SVG: p.svg()}
 }
 
@@ -135,7 +135,7 @@ func (r *Report) parallelFigure() Figure {
 		vals = append(vals, *t.Value)
 	}
 	v0, v1 := rangeOf(vals)
-	p := &plot{w: 760, h: 320, left: 40, right: 70, top: 34, bot: 40, title: "Parallel coordinates (complete trials)"}
+	p := &plot{w: 1120, h: 300, left: 40, right: 70, top: 34, bot: 40, title: "Parallel coordinates (complete trials)"}
 	fmt.Fprintf(&p.b, `<text x="%g" y="18" class="title">%s</text>`, p.left, esc(p.title))
 	n := len(axes) + 1
 	ax := func(i int) float64 { return p.left + float64(i)*(p.w-p.left-p.right)/math.Max(1, float64(n-1)) }

@@ -107,9 +107,12 @@ func writeHTML(w io.Writer, r *Report) error {
 		Title:    "sweep report: " + r.Study.Name,
 		Subtitle: fmt.Sprintf("%s %s · %d trials · every number comes from the report_* SQL views", r.Study.Direction, r.Study.Metric, r.Summary.Trials),
 	}
+	// Figures first, so the top of the page (and its screenshot) shows the
+	// whole study at a glance; tables follow for the exact numbers.
 	doc.Sections = append(doc.Sections,
 		htmlSection{Title: "Summary", Tables: []htmlTable{toHTMLTable(tables[0], false)}},
-		htmlSection{Title: "Optimisation", Figures: toHTMLFigures(figs[:3])},
+		htmlSection{Title: "Optimisation", Figures: toHTMLFigures(figs[:len(figs)-len(metricFigs(figs))])},
+		htmlSection{Title: "Best trial training curves", Figures: toHTMLFigures(metricFigs(figs))},
 		htmlSection{Title: tables[1].Title, Tables: []htmlTable{toHTMLTable(tables[1], false)}},
 	)
 	var groups []htmlTable
@@ -119,13 +122,10 @@ func writeHTML(w io.Writer, r *Report) error {
 		}
 	}
 	doc.Sections = append(doc.Sections, htmlSection{Title: "Comparison tables", Tables: groups})
-	rest := figs[3:]
 	if len(r.Importance) > 0 {
 		doc.Sections = append(doc.Sections, htmlSection{Title: "Parameter importance",
-			Figures: toHTMLFigures(rest[:1]), Tables: []htmlTable{toHTMLTable(tables[len(tables)-1], false)}})
-		rest = rest[1:]
+			Tables: []htmlTable{toHTMLTable(tables[len(tables)-1], false)}})
 	}
-	doc.Sections = append(doc.Sections, htmlSection{Title: "Best trial training curves", Figures: toHTMLFigures(rest)})
 	if r.BestConfig != "" {
 		doc.Sections = append(doc.Sections, htmlSection{Title: "Best configuration (sweep train best.yaml)", Pre: r.BestConfig})
 	}
@@ -133,4 +133,13 @@ func writeHTML(w io.Writer, r *Report) error {
 		return fmt.Errorf("render html: %w", err)
 	}
 	return nil
+}
+
+// metricFigs returns the trailing training-curve figures of Figures.
+func metricFigs(figs []Figure) []Figure {
+	i := len(figs)
+	for i > 0 && (figs[i-1].ID == "lr" || figs[i-1].ID == "grad_norm" || figs[i-1].ID == "loss" || figs[i-1].ID == "metrics") {
+		i--
+	}
+	return figs[i:]
 }

@@ -104,13 +104,14 @@ func (p *plot) cross(x, y, r float64, color string) {
 		num(cx-r), num(cy-r), 2*r, 2*r, -2*r, -2*r, 2*r, color)
 }
 
-// legend lists (colour, label) pairs in the top-right corner.
+// legend lists (colour, label) pairs in one row at the top right, beside
+// the title and clear of the data.
 func (p *plot) legend(items ...string) {
-	for i := 0; i+1 < len(items); i += 2 {
-		y := p.top + 12 + float64(i/2)*14
-		x := p.w - p.right - 130
-		fmt.Fprintf(&p.b, `<rect x="%g" y="%g" width="10" height="10" fill="%s"/>`, x, y-9, items[i])
-		fmt.Fprintf(&p.b, `<text x="%g" y="%g" class="tick">%s</text>`, x+14, y, esc(items[i+1]))
+	x := p.w - p.right
+	for i := len(items) - 2; i >= 0; i -= 2 {
+		x -= 14 + 5.8*float64(len([]rune(items[i+1]))) + 10
+		fmt.Fprintf(&p.b, `<rect x="%s" y="9" width="10" height="10" fill="%s"/>`, num(x), items[i])
+		fmt.Fprintf(&p.b, `<text x="%s" y="18" class="tick">%s</text>`, num(x+14), esc(items[i+1]))
 	}
 }
 
