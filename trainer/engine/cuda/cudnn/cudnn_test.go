@@ -1,0 +1,46 @@
+package cudnn
+
+import (
+	"testing"
+	"unsafe"
+)
+
+// TestAlgoPerf_Layout pins the struct to cuDNN's C layout: algo@0,
+// status@4, time@8, memory@16, determinism@24, mathType@28, 48 bytes.
+func TestAlgoPerf_Layout(t *testing.T) {
+	var a AlgoPerf
+	got := []uintptr{unsafe.Offsetof(a.Algo), unsafe.Offsetof(a.Status), unsafe.Offsetof(a.Time),
+		unsafe.Offsetof(a.Memory), unsafe.Offsetof(a.Determinism), unsafe.Offsetof(a.MathType), unsafe.Sizeof(a)}
+	want := []uintptr{0, 4, 8, 16, 24, 28, 48}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("layout %v, want %v", got, want)
+		}
+	}
+}
+
+func TestPick(t *testing.T) {
+	perf := []AlgoPerf{
+		{Algo: 6, Status: 3000},               // not supported
+		{Algo: 7, Status: 0, Memory: 1 << 30}, // too big
+		{Algo: 1, Status: 0, Memory: 1 << 20},
+		{Algo: 0, Status: 0},
+	}
+	if a, err := pick(perf, 4, 64<<20); err != nil || a != 1 {
+		t.Fatalf("pick = %d, %v; want 1", a, err)
+	}
+	if _, err := pick(perf, 2, 64<<20); err == nil {
+		t.Fatal("pick found an algorithm among unusable ones")
+	}
+}
+
+func TestStatusText(t *testing.T) {
+	for s, want := range map[Status]string{
+		2000: "CUDNN_STATUS_BAD_PARAM", 2002: "CUDNN_STATUS_BAD_PARAM",
+		3007: "CUDNN_STATUS_NOT_SUPPORTED", 77: "cudnnStatus(77)",
+	} {
+		if got := StatusText(s); got != want {
+			t.Errorf("StatusText(%d) = %q, want %q", s, got, want)
+		}
+	}
+}
