@@ -13,6 +13,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"sweep/reports"
+	"sweep/reports/reportstest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -23,9 +24,9 @@ var fixtureT0 = time.Date(2026, 3, 14, 9, 0, 0, 0, time.UTC)
 // "cifar-tpe" (40 trials, seed 1) and "cifar-random" (30 trials, seed 2).
 func fixtureDB(tb testing.TB) *sqlx.DB {
 	tb.Helper()
-	db := openDB(tb)
-	insertStudy(tb, db, "cifar-tpe", fmt.Sprintf(fixtureSpec, "cifar-tpe", 40), makeTrials(40, 1, fixtureT0), fixtureT0)
-	insertStudy(tb, db, "cifar-random", fmt.Sprintf(fixtureSpec, "cifar-random", 30), makeTrials(30, 2, fixtureT0), fixtureT0)
+	db := reportstest.OpenDB(tb)
+	reportstest.Insert(tb, db, "cifar-tpe", fmt.Sprintf(reportstest.Spec, "cifar-tpe", 40), reportstest.MakeTrials(40, 1, fixtureT0), fixtureT0)
+	reportstest.Insert(tb, db, "cifar-random", fmt.Sprintf(reportstest.Spec, "cifar-random", 30), reportstest.MakeTrials(30, 2, fixtureT0), fixtureT0)
 	return db
 }
 

@@ -50,7 +50,9 @@ func newRootCmd(e *env) *cobra.Command {
 	root.SetOut(e.Out)
 	root.SetErr(e.Err)
 	// Subcommands: one file each (start.go, worker.go, ...). Add new ones here.
-	root.AddCommand()
+	root.AddCommand(
+		newReportCmd(e, nil),
+	)
 	return root
 }
 

@@ -1,4 +1,10 @@
-package reports_test
+// Package reportstest builds deterministic synthetic studies in a
+// PostgreSQL database, with plain SQL inserts laid out as sweep/postgres
+// stores them, for report tests and benchmarks in any package.
+//
+// It does not run a sampler or an objective: curves come from a closed-form
+// learning-curve model, so every number in a report is reproducible.
+package reportstest
 
 import (
 	"context"
@@ -16,11 +22,9 @@ import (
 	schema "sweep/sql"
 )
 
-func TestMain(m *testing.M) { pgtest.Main(m) }
-
-// openDB returns a fresh test database with sweep's migrations and views
+// OpenDB returns a fresh test database with sweep's migrations and views
 // applied in the order the migration runner uses (files sorted by name).
-func openDB(tb testing.TB) *sqlx.DB {
+func OpenDB(tb testing.TB) *sqlx.DB {
 	tb.Helper()
 	db, err := sqlx.Open("postgres", pgtest.DSN(tb))
 	if err != nil {
@@ -49,8 +53,9 @@ func openDB(tb testing.TB) *sqlx.DB {
 	return db
 }
 
-// fixtureSpec is the synthetic study's spec as a user would write it.
-const fixtureSpec = `study: %s
+// Spec is the synthetic study's spec as a user would write it; format it
+// with the study name and trial budget.
+const Spec = `study: %s
 direction: maximize
 metric: val_acc
 trials: %d
@@ -87,7 +92,8 @@ func (r *rng) float() float64 {
 	return float64(z>>11) / (1 << 53)
 }
 
-type fxTrial struct {
+// Trial is one synthetic trial.
+type Trial struct {
 	ID, Number int
 	State      string
 	Value      *float64
@@ -100,13 +106,13 @@ type fxTrial struct {
 	TestAcc    string
 }
 
-// makeTrials builds n deterministic trials of a synthetic CIFAR-like study:
+// MakeTrials builds n deterministic trials of a synthetic CIFAR-like study:
 // accuracy rises with epochs towards a ceiling set by the params; trials
 // whose curve lags the running median at epoch 3 are pruned there; every
 // 17th trial fails; the last one is still WAITING.
-func makeTrials(n int, seed uint64, t0 time.Time) []fxTrial {
+func MakeTrials(n int, seed uint64, t0 time.Time) []Trial {
 	r := rng(seed)
-	var out []fxTrial
+	var out []Trial
 	var atEpoch3 []float64
 	clock := t0
 	for i := 0; i < n; i++ {
@@ -130,7 +136,7 @@ func makeTrials(n int, seed uint64, t0 time.Time) []fxTrial {
 		}
 		ceiling = math.Max(0.1, ceiling)
 		tau := 1.5 + 3*dist + float64(bs)/256
-		tr := fxTrial{ID: i + 1, Number: i, Params: params, Started: clock,
+		tr := Trial{ID: i + 1, Number: i, Params: params, Started: clock,
 			EpochSec: 2 + float64(bs)/64, Worker: []string{"w1", "w2", "w3"}[i%3], Host: []string{"h1", "h2"}[i%3/2]}
 		epochs := 10
 		for e := 1; e <= epochs; e++ {
@@ -169,10 +175,10 @@ func medianOf(xs []float64) float64 {
 	return s[len(s)/2]
 }
 
-// insertStudy stores a study and its trials with plain SQL, the way the
+// Insert stores a study and its trials with plain SQL, the way the
 // storage package lays them out. Bulk rows go through jsonb_to_recordset so
 // that a 1000-trial fixture takes one statement per table.
-func insertStudy(tb testing.TB, db *sqlx.DB, name, spec string, trials []fxTrial, t0 time.Time) {
+func Insert(tb testing.TB, db *sqlx.DB, name, spec string, trials []Trial, t0 time.Time) {
 	tb.Helper()
 	ctx := context.Background()
 	tx, err := db.BeginTxx(ctx, nil)
@@ -317,7 +323,7 @@ func paramRow(trial int, name string, v any) pRow {
 
 // metricRows makes per-epoch training metrics like the cifar10 objective
 // stores: a cosine learning rate, a decaying gradient norm and losses.
-func metricRows(trial int, t fxTrial) []mRow {
+func metricRows(trial int, t Trial) []mRow {
 	type m = mRow
 	lr := t.Params["lr"].(float64)
 	var out []m
