@@ -7,6 +7,9 @@ import "math"
 // dimensions times a probability for stepped and categorical ones. scratch is
 // reused when large enough.
 func (e *estimator) logPDF(xs [][]float64, scratch []float64) ([]float64, []float64) {
+	if len(e.dims) == 1 && (e.kern[0].catW != nil || e.kern[0].clsLogW != nil) {
+		return e.logPDFAggregated(xs[0]), scratch
+	}
 	nk := len(e.logW)
 	nc := len(xs[0])
 	if cap(scratch) < nc*nk {
@@ -71,16 +74,16 @@ func (kn *kernels) addStepped(acc, xs []float64, nk int, d dim) {
 	for c, x := range xs {
 		terms, ok := done[x]
 		if !ok {
-			terms = make([]float64, nk)
+			terms = make([]float64, len(kn.clsMu))
 			xl, xu := math.Max(x-d.step/2, lo), math.Min(x+d.step/2, hi)
 			for k := range terms {
-				terms[k] = logGaussMass((xl-kn.mu[k])*kn.inv[k], (xu-kn.mu[k])*kn.inv[k]) + kn.logNorm[k]
+				terms[k] = logGaussMass((xl-kn.clsMu[k])*kn.clsInv[k], (xu-kn.clsMu[k])*kn.clsInv[k]) + kn.clsLogNrm[k]
 			}
 			done[x] = terms
 		}
 		row := acc[c*nk : (c+1)*nk]
 		for k := range row {
-			row[k] += terms[k]
+			row[k] += terms[kn.class[k]]
 		}
 	}
 }
@@ -105,4 +108,30 @@ func logSumExp(v []float64) float64 {
 		}
 	}
 	return m + math.Log(s)
+}
+
+// logPDFAggregated is logPDF for one-dimensional discrete estimators, using
+// the per-class weights of aggregate.
+func (e *estimator) logPDFAggregated(xs []float64) []float64 {
+	kn, d := &e.kern[0], e.dims[0]
+	out := make([]float64, len(xs))
+	if kn.catW != nil {
+		uni := math.Exp(kn.logUniform)
+		hit, miss := math.Exp(kn.logHit), math.Exp(kn.logMiss)
+		for c, x := range xs {
+			w := kn.catW[int(x)]
+			out[c] = math.Log(hit*w + miss*(kn.obsW-w) + uni*kn.priorW)
+		}
+		return out
+	}
+	lo, hi := d.low-d.step/2, d.high+d.step/2
+	terms := make([]float64, len(kn.clsMu))
+	for c, x := range xs {
+		xl, xu := math.Max(x-d.step/2, lo), math.Min(x+d.step/2, hi)
+		for k := range terms {
+			terms[k] = kn.clsLogW[k] + logGaussMass((xl-kn.clsMu[k])*kn.clsInv[k], (xu-kn.clsMu[k])*kn.clsInv[k]) + kn.clsLogNrm[k]
+		}
+		out[c] = logSumExp(terms)
+	}
+	return out
 }

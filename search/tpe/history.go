@@ -23,16 +23,49 @@ type record struct {
 	last       float64 // value at that step
 	params     map[string]float64
 	bounds     map[string]sampler.Bounds
+	vals       []float64 // params by interned name ID (history.id); NaN = absent
 }
 
 // history caches parsed trial records by trial ID. It is safe for
 // concurrent use.
 type history struct {
-	mu   sync.Mutex
-	done map[int]*record
+	mu    sync.Mutex
+	done  map[int]*record
+	names map[string]int // interned param names
+
+	// Rankings for split, maintained incrementally.
+	ranked   map[int]bool
+	maximize bool
+	complete []*record // best first
+	pruned   []*record // best first
 }
 
-func parseRecord(t goptuna.FrozenTrial) (*record, error) {
+// id returns the interned ID of a param name. h.mu must be held.
+func (h *history) id(name string) int {
+	if h.names == nil {
+		h.names = make(map[string]int)
+	}
+	i, ok := h.names[name]
+	if !ok {
+		i = len(h.names)
+		h.names[name] = i
+	}
+	return i
+}
+
+// ids interns names.
+func (h *history) ids(names []string) []int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := make([]int, len(names))
+	for j, n := range names {
+		out[j] = h.id(n)
+	}
+	return out
+}
+
+// parseRecord reads a trial. h.mu must be held.
+func (h *history) parseRecord(t goptuna.FrozenTrial) (*record, error) {
 	r := &record{id: t.ID, number: t.Number, state: t.State, value: t.Value, step: -1,
 		params: make(map[string]float64, len(t.InternalParams)), bounds: make(map[string]sampler.Bounds, len(t.InternalParams))}
 	for name, v := range t.InternalParams {
@@ -41,6 +74,11 @@ func parseRecord(t goptuna.FrozenTrial) (*record, error) {
 			return nil, fmt.Errorf("read trial %d param %q: %w", t.Number, name, err)
 		}
 		r.params[name], r.bounds[name] = v, b
+		i := h.id(name)
+		for len(r.vals) <= i {
+			r.vals = append(r.vals, math.NaN())
+		}
+		r.vals[i] = v
 	}
 	for s, v := range t.IntermediateValues {
 		if s > r.step {
@@ -70,7 +108,7 @@ func (h *history) load(study *goptuna.Study, current goptuna.FrozenTrial, liar b
 			if !liar || t.ID == current.ID || len(t.InternalParams) == 0 {
 				continue
 			}
-			r, err := parseRecord(*t)
+			r, err := h.parseRecord(*t)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -78,7 +116,7 @@ func (h *history) load(study *goptuna.Study, current goptuna.FrozenTrial, liar b
 		case t.State == goptuna.TrialStateComplete || t.State == goptuna.TrialStatePruned:
 			r, ok := h.done[t.ID]
 			if !ok {
-				if r, err = parseRecord(*t); err != nil {
+				if r, err = h.parseRecord(*t); err != nil {
 					return nil, nil, err
 				}
 				h.done[t.ID] = r
@@ -95,18 +133,73 @@ func (h *history) load(study *goptuna.Study, current goptuna.FrozenTrial, liar b
 // split divides finished trials into the nBelow best ("below", modelled by
 // l(x)) and the rest ("above", g(x)), as Optuna does: complete trials ranked
 // by value (NaN last), then pruned trials ranked by how far they got and
-// their value there. Both results are in trial-number order.
-func split(fin []*record, nBelow int, maximize bool) (below, above []*record) {
-	var complete, pruned []*record
+// their value there. fin must be in trial-number order; both results are too.
+//
+// The rankings are kept between calls and new trials are inserted into them,
+// so a suggestion costs O(n) here rather than a sort of the whole history.
+func (h *history) split(fin []*record, nBelow int, maximize bool) (below, above []*record) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.rank(fin, maximize)
+	inBelow := make(map[int]bool, nBelow)
+	nc := min(nBelow, len(h.complete))
+	for _, r := range h.complete[:nc] {
+		inBelow[r.id] = true
+	}
+	np := min(max(nBelow-nc, 0), len(h.pruned))
+	for _, r := range h.pruned[:np] {
+		inBelow[r.id] = true
+	}
 	for _, r := range fin {
-		if r.state == goptuna.TrialStateComplete {
-			complete = append(complete, r)
+		if inBelow[r.id] {
+			below = append(below, r)
 		} else {
-			pruned = append(pruned, r)
+			above = append(above, r)
 		}
 	}
+	return below, above
+}
+
+// rank brings h.complete and h.pruned up to date with fin. A trial that left
+// fin (deleted) forces a rebuild.
+func (h *history) rank(fin []*record, maximize bool) {
+	if h.ranked == nil || maximize != h.maximize || len(h.ranked) > len(fin) {
+		h.ranked, h.complete, h.pruned, h.maximize = make(map[int]bool, len(fin)), nil, nil, maximize
+	}
+	var fresh []*record
+	for _, r := range fin {
+		if !h.ranked[r.id] {
+			fresh = append(fresh, r)
+		}
+	}
+	if len(fresh) == 0 {
+		return
+	}
+	cmpC := h.cmpComplete()
+	bulk := len(fresh) > 8
+	for _, r := range fresh {
+		h.ranked[r.id] = true
+		list, cmpF := &h.complete, cmpC
+		if r.state == goptuna.TrialStatePruned {
+			list, cmpF = &h.pruned, cmpPruned(cmpC)
+		}
+		if bulk {
+			*list = append(*list, r)
+			continue
+		}
+		i, _ := slices.BinarySearchFunc(*list, r, cmpF)
+		*list = slices.Insert(*list, i, r)
+	}
+	if bulk {
+		slices.SortFunc(h.complete, cmpC)
+		slices.SortFunc(h.pruned, cmpPruned(cmpC))
+	}
+}
+
+// cmpComplete orders complete trials best first (NaN last, ties by number).
+func (h *history) cmpComplete() func(a, b *record) int {
 	sign := 1.0
-	if maximize {
+	if h.maximize {
 		sign = -1
 	}
 	key := func(v float64) float64 {
@@ -115,64 +208,53 @@ func split(fin []*record, nBelow int, maximize bool) (below, above []*record) {
 		}
 		return sign * v
 	}
-	slices.SortStableFunc(complete, func(a, b *record) int {
+	return func(a, b *record) int {
 		return cmp.Or(cmp.Compare(key(a.value), key(b.value)), cmp.Compare(a.number, b.number))
-	})
-	slices.SortStableFunc(pruned, func(a, b *record) int {
-		sa, sb := prunedStep(a), prunedStep(b)
-		return cmp.Or(cmp.Compare(sb, sa), cmp.Compare(prunedKey(a, key), prunedKey(b, key)), cmp.Compare(a.number, b.number))
-	})
-	nc := min(nBelow, len(complete))
-	below = append(below, complete[:nc]...)
-	above = append(above, complete[nc:]...)
-	np := min(max(nBelow-nc, 0), len(pruned))
-	below = append(below, pruned[:np]...)
-	above = append(above, pruned[np:]...)
-	byNumber := func(a, b *record) int { return cmp.Compare(a.number, b.number) }
-	slices.SortFunc(below, byNumber)
-	slices.SortFunc(above, byNumber)
-	return below, above
-}
-
-// prunedStep ranks pruned trials: later steps first; a trial that never
-// reported ranks behind all that did (Optuna's score (1, 0)).
-func prunedStep(r *record) int {
-	if r.step < 0 {
-		return -1
 	}
-	return r.step
 }
 
-func prunedKey(r *record, key func(float64) float64) float64 {
-	if r.step < 0 {
-		return 0
+// cmpPruned orders pruned trials: later last step first, then the value at
+// that step; a trial that never reported ranks behind all that did (Optuna's
+// score (1, 0)).
+func cmpPruned(cmpC func(a, b *record) int) func(a, b *record) int {
+	return func(a, b *record) int {
+		if c := cmp.Compare(b.step, a.step); c != 0 {
+			return c
+		}
+		if a.step < 0 {
+			return cmp.Compare(a.number, b.number)
+		}
+		return cmpC(&record{value: a.last, number: a.number}, &record{value: b.last, number: b.number})
 	}
-	return key(r.last)
 }
 
-// observations extracts the transformed values of the named params from the
-// records that have all of them inside the current bounds, as obs[dim][i].
-func observations(recs []*record, names []string, dims []dim) [][]float64 {
-	obs := make([][]float64, len(names))
+// observations extracts the transformed values of the params with interned
+// IDs ids from the records that have all of them inside the current bounds,
+// as obs[dim][i].
+func observations(recs []*record, ids []int, dims []dim) [][]float64 {
+	obs := make([][]float64, len(ids))
 	for j := range obs {
 		obs[j] = make([]float64, 0, len(recs))
 	}
 outer:
 	for _, r := range recs {
-		for j, name := range names {
-			v, ok := r.params[name]
-			if !ok || !inside(dims[j].b, v) {
+		for j, id := range ids {
+			if id >= len(r.vals) || !inside(dims[j].b, r.vals[id]) {
 				continue outer
 			}
 		}
-		for j, name := range names {
-			obs[j] = append(obs[j], dims[j].transform(r.params[name]))
+		for j, id := range ids {
+			obs[j] = append(obs[j], dims[j].transform(r.vals[id]))
 		}
 	}
 	return obs
 }
 
+// inside reports whether v (NaN for an absent param) is within b.
 func inside(b sampler.Bounds, v float64) bool {
+	if math.IsNaN(v) {
+		return false
+	}
 	if b.Categorical() {
 		return v >= 0 && int(v) < b.N
 	}

@@ -1,8 +1,8 @@
 package tpe
 
 import (
-	"cmp"
 	"math"
+	"math/bits"
 	"math/rand/v2"
 	"slices"
 
@@ -78,6 +78,16 @@ type kernels struct {
 	obs             []int
 	logHit, logMiss float64
 	logUniform      float64
+	// Stepped kernels: kernels with equal (mu, sigma) share a class, so the
+	// Gaussian cell masses are computed once per class, not per kernel.
+	class                    []int32
+	clsMu, clsInv, clsLogNrm []float64
+	// One-dimensional estimators only (see aggregate): total log weight per
+	// class, or for categoricals the weight observed on each choice, on all
+	// choices, and of the prior kernel.
+	clsLogW      []float64
+	catW         []float64
+	obsW, priorW float64
 }
 
 // newEstimator builds the mixture from observations obs[d][i] (transformed
@@ -118,7 +128,38 @@ func newEstimator(dims []dim, obs [][]float64, p estimatorParams) *estimator {
 			e.kern[j] = numericKernels(d, obs[j], prior, len(dims), p)
 		}
 	}
+	if len(dims) == 1 && (dims[0].b.Categorical() || dims[0].step > 0) {
+		e.aggregate()
+	}
 	return e
+}
+
+// aggregate sums kernel weights per class for a one-dimensional discrete
+// estimator: kernels of one class give every point the same probability, so
+// the mixture needs one term per class (category, or distinct (mu, sigma)),
+// not one per observation.
+func (e *estimator) aggregate() {
+	kn := &e.kern[0]
+	if e.dims[0].b.Categorical() {
+		kn.catW = make([]float64, e.dims[0].b.N)
+		for k, o := range kn.obs {
+			if o < 0 {
+				kn.priorW += math.Exp(e.logW[k])
+			} else {
+				kn.catW[o] += math.Exp(e.logW[k])
+				kn.obsW += math.Exp(e.logW[k])
+			}
+		}
+		return
+	}
+	w := make([]float64, len(kn.clsMu))
+	for k, c := range kn.class {
+		w[c] += math.Exp(e.logW[k])
+	}
+	kn.clsLogW = make([]float64, len(w))
+	for c := range w {
+		kn.clsLogW[c] = math.Log(w[c])
+	}
 }
 
 // categoricalKernels follows Optuna: every kernel starts from
@@ -189,7 +230,28 @@ func numericKernels(d dim, obs []float64, prior bool, nDims int, p estimatorPara
 			kn.logNorm[i] -= math.Log(kn.sigma[i]) + logSqrt2Pi
 		}
 	}
+	if d.step > 0 {
+		kn.classify()
+	}
 	return kn
+}
+
+// classify groups stepped kernels by (mu, sigma).
+func (kn *kernels) classify() {
+	ids := make(map[[2]float64]int32, 16)
+	kn.class = make([]int32, len(kn.mu))
+	for k := range kn.mu {
+		key := [2]float64{kn.mu[k], kn.sigma[k]}
+		c, ok := ids[key]
+		if !ok {
+			c = int32(len(kn.clsMu))
+			ids[key] = c
+			kn.clsMu = append(kn.clsMu, kn.mu[k])
+			kn.clsInv = append(kn.clsInv, kn.inv[k])
+			kn.clsLogNrm = append(kn.clsLogNrm, kn.logNorm[k])
+		}
+		kn.class[k] = c
+	}
 }
 
 // gapSigmas sets each kernel's bandwidth to the larger distance to its
@@ -198,20 +260,15 @@ func numericKernels(d dim, obs []float64, prior bool, nDims int, p estimatorPara
 // inner gap only, as Optuna does.
 func gapSigmas(obs []float64, low, high, step float64, endpoints bool) []float64 {
 	n := len(obs)
-	type iv struct {
-		v float64
-		i int
-	}
-	s := make([]iv, n+1)
-	for i, v := range obs {
-		s[i] = iv{v, i}
-	}
-	s[n] = iv{0.5 * (low + high), n}
-	slices.SortStableFunc(s, func(a, b iv) int { return cmp.Compare(a.v, b.v) })
+	order := sortedOrder(obs, 0.5*(low+high))
 	e := make([]float64, n+3)
 	e[0], e[n+2] = low-step/2, high+step/2
-	for i := range s {
-		e[i+1] = s[i].v
+	for i, k := range order {
+		if k == n {
+			e[i+1] = 0.5 * (low + high)
+		} else {
+			e[i+1] = obs[k]
+		}
 	}
 	sorted := make([]float64, n+1)
 	for i := range sorted {
@@ -222,10 +279,42 @@ func gapSigmas(obs []float64, low, high, step float64, endpoints bool) []float64
 		sorted[n] = e[n+1] - e[n]
 	}
 	out := make([]float64, n+1)
-	for i := range s {
-		out[s[i].i] = sorted[i]
+	for i, k := range order {
+		out[k] = sorted[i]
 	}
 	return out[:n]
+}
+
+// sortedOrder returns the indices of obs plus one extra value (index
+// len(obs)) in increasing order of value, ties by index. It sorts plain
+// uint64 keys: the value's order-preserving bits with the low bits replaced
+// by the index, which is several times faster than a comparison-function
+// sort. Values closer than 2^-39 relative may be ordered by index instead;
+// the bandwidths that depend on the order change by as little.
+func sortedOrder(obs []float64, extra float64) []int {
+	n := len(obs) + 1
+	shift := bits.Len(uint(n))
+	mask := uint64(1)<<shift - 1
+	keys := make([]uint64, n)
+	for i := range n {
+		v := extra
+		if i < len(obs) {
+			v = obs[i]
+		}
+		b := math.Float64bits(v)
+		if b>>63 == 1 {
+			b = ^b
+		} else {
+			b |= 1 << 63
+		}
+		keys[i] = b&^mask | uint64(i)
+	}
+	slices.Sort(keys)
+	order := make([]int, n)
+	for i, k := range keys {
+		order[i] = int(k & mask)
+	}
+	return order
 }
 
 // sample draws count points from the mixture: a kernel by weight, then each

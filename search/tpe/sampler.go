@@ -89,7 +89,13 @@ type Sampler struct {
 	mu      sync.Mutex
 	pending map[int]map[string]pendingValue // trial ID → jointly drawn values not yet asked for
 	order   []int                           // trial IDs in pending, oldest first
+	scratch sync.Pool                       // *[]float64 candidates × kernels buffers for logPDF
+	snaps   map[int]snapshot                // trial ID → history seen by its first suggestion
+	snapIDs []int                           // trial IDs in snaps, oldest first
 }
+
+// snapshot is the history one trial's suggestions are based on.
+type snapshot struct{ fin, run []*record }
 
 type pendingValue struct {
 	v float64
@@ -129,8 +135,10 @@ func New(opt Options) *Sampler {
 	}
 }
 
-// Sample implements goptuna.Sampler: a value drawn jointly by SampleRelative
-// when there is one, else univariate TPE, else (during start-up) random.
+// Sample implements goptuna.Sampler. In multivariate mode the first Sample
+// call of a trial draws every group jointly (see SampleRelative) and later
+// calls return those values; a param outside every group, and every param in
+// univariate mode, gets univariate TPE; during start-up, random values.
 func (s *Sampler) Sample(study *goptuna.Study, trial goptuna.FrozenTrial, name string, dist any) (float64, error) {
 	b, err := sampler.BoundsOf(dist)
 	if err != nil {
@@ -139,12 +147,17 @@ func (s *Sampler) Sample(study *goptuna.Study, trial goptuna.FrozenTrial, name s
 	if b.Single() {
 		return b.Low, nil // 0 for a one-choice categorical
 	}
+	if s.opt.Multivariate && !s.drawn(trial.ID) {
+		if _, err := s.SampleRelative(study, trial, nil); err != nil {
+			return 0, err
+		}
+	}
 	if v, ok := s.takePending(trial.ID, name, b); ok {
 		return v, nil
 	}
-	fin, run, err := s.hist.load(study, trial, s.opt.ConstantLiar)
+	fin, run, err := s.snapshot(study, trial)
 	if err != nil {
-		return 0, fmt.Errorf("tpe: %w", err)
+		return 0, err
 	}
 	if len(fin) < s.opt.StartupTrials {
 		return s.random.Sample(study, trial, name, dist)
@@ -157,18 +170,20 @@ func (s *Sampler) Sample(study *goptuna.Study, trial goptuna.FrozenTrial, name s
 // SampleRelative implements goptuna.RelativeSampler. In multivariate mode it
 // draws all parameters of the inferred search space jointly: the params every
 // finished trial has (intersection), or with Group each group of params that
-// always occur together. The values are also kept for the trial's later
-// Sample calls, because goptuna only uses relative values for the params of
-// the search space it passed.
+// always occur together. The search space goptuna passes is ignored. The
+// values are kept for the trial's Sample calls, so the sampler works without
+// being registered as goptuna's RelativeSampler at all (goptuna v0.9.0's
+// IntersectionSearchSpace panics on categorical params).
 func (s *Sampler) SampleRelative(study *goptuna.Study, trial goptuna.FrozenTrial, _ map[string]any) (map[string]float64, error) {
 	if !s.opt.Multivariate {
 		return nil, nil
 	}
-	fin, run, err := s.hist.load(study, trial, s.opt.ConstantLiar)
+	fin, run, err := s.snapshot(study, trial)
 	if err != nil {
-		return nil, fmt.Errorf("tpe: %w", err)
+		return nil, err
 	}
 	if len(fin) < s.opt.StartupTrials {
+		s.putPending(trial.ID, nil, nil)
 		return nil, nil
 	}
 	var spaces []map[string]sampler.Bounds
@@ -205,7 +220,7 @@ func (s *Sampler) SampleRelative(study *goptuna.Study, trial goptuna.FrozenTrial
 // sampleSpace runs one TPE step over the given params and returns their
 // internal values.
 func (s *Sampler) sampleSpace(maximize bool, number int, names []string, bs []sampler.Bounds, fin, run []*record, multivariate bool) []float64 {
-	below, above := split(fin, s.opt.Gamma(len(fin)), maximize)
+	below, above := s.hist.split(fin, s.opt.Gamma(len(fin)), maximize)
 	if len(run) > 0 {
 		above = append(above, run...)
 		slices.SortFunc(above, func(a, b *record) int { return a.number - b.number })
@@ -216,16 +231,23 @@ func (s *Sampler) sampleSpace(maximize bool, number int, names []string, bs []sa
 	}
 	p := s.est
 	p.multivariate = multivariate
-	l := newEstimator(dims, observations(below, names, dims), p)
-	g := newEstimator(dims, observations(above, names, dims), p)
+	ids := s.hist.ids(names)
+	l := newEstimator(dims, observations(below, ids, dims), p)
+	g := newEstimator(dims, observations(above, ids, dims), p)
 	purpose := "tpe"
 	for _, n := range names {
 		purpose += "/" + n
 	}
 	rng := sampler.TrialRand(s.opt.Seed, number, purpose)
 	cands := l.sample(rng, s.opt.EICandidates)
-	ll, scratch := l.logPDF(cands, nil)
-	lg, _ := g.logPDF(cands, scratch)
+	buf, _ := s.scratch.Get().(*[]float64)
+	if buf == nil {
+		buf = new([]float64)
+	}
+	ll, scratch := l.logPDF(cands, *buf)
+	lg, scratch := g.logPDF(cands, scratch)
+	*buf = scratch
+	s.scratch.Put(buf)
 	best, bestScore := 0, math.Inf(-1)
 	for c := range ll {
 		if sc := ll[c] - lg[c]; sc > bestScore {
@@ -239,6 +261,38 @@ func (s *Sampler) sampleSpace(maximize bool, number int, names []string, bs []sa
 	return out
 }
 
+// snapshot returns the history for a trial's suggestions: read from storage
+// at its first suggestion and reused for its other params (as Optuna caches
+// trials within a trial), which saves a full read of the study per param.
+func (s *Sampler) snapshot(study *goptuna.Study, trial goptuna.FrozenTrial) (fin, run []*record, err error) {
+	s.mu.Lock()
+	snap, ok := s.snaps[trial.ID]
+	s.mu.Unlock()
+	if ok {
+		return snap.fin, snap.run, nil
+	}
+	fin, run, err = s.hist.load(study, trial, s.opt.ConstantLiar)
+	if err != nil {
+		return nil, nil, fmt.Errorf("tpe: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.snaps == nil {
+		s.snaps = make(map[int]snapshot)
+	}
+	s.snaps[trial.ID] = snapshot{fin, run}
+	s.snapIDs = append(s.snapIDs, trial.ID)
+	for len(s.snapIDs) > maxSnapshots {
+		delete(s.snaps, s.snapIDs[0])
+		s.snapIDs = s.snapIDs[1:]
+	}
+	return fin, run, nil
+}
+
+// maxSnapshots bounds the trials whose history snapshot is kept: one per
+// trial slot running at once is enough.
+const maxSnapshots = 64
+
 func (s *Sampler) takePending(id int, name string, b sampler.Bounds) (float64, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -250,10 +304,17 @@ func (s *Sampler) takePending(id int, name string, b sampler.Bounds) (float64, b
 	return p.v, true
 }
 
+// drawn reports whether the trial's joint sample was already made.
+func (s *Sampler) drawn(id int) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.pending[id]
+	return ok
+}
+
+// putPending stores a trial's joint sample (possibly empty, which marks the
+// trial as drawn).
 func (s *Sampler) putPending(id int, vals map[string]float64, spaces []map[string]sampler.Bounds) {
-	if len(vals) == 0 {
-		return
-	}
 	m := make(map[string]pendingValue, len(vals))
 	for _, sp := range spaces {
 		for name, b := range sp {
