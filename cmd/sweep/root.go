@@ -52,6 +52,7 @@ func newRootCmd(e *env) *cobra.Command {
 	// Subcommands: one file each (start.go, worker.go, ...). Add new ones here.
 	root.AddCommand(
 		newReportCmd(e, nil),
+		newDataCmd(e),
 	)
 	return root
 }
