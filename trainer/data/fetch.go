@@ -180,38 +180,8 @@ func (o FetchOptions) download(ctx context.Context, part string) error {
 		return fmt.Errorf("download: %w", err)
 	}
 	defer resp.Body.Close()
-	total := int64(-1)
-	switch {
-	case resp.StatusCode == http.StatusPartialContent && have > 0:
-		start, size, ok := parseContentRange(resp.Header.Get("Content-Range"))
-		if !ok || start != have {
-			f.Truncate(0) // cannot trust what we have; the retry starts over
-			return fmt.Errorf("download %s: Content-Range %q does not resume at byte %d",
-				o.URL, resp.Header.Get("Content-Range"), have)
-		}
-		total = size
-		o.printf("fetch: resuming at %s\n", mib(have))
-	case resp.StatusCode == http.StatusOK:
-		if have > 0 {
-			o.printf("fetch: server ignored the Range request; starting over\n")
-		}
-		if err := restart(f); err != nil {
-			return err
-		}
-		have, total = 0, resp.ContentLength
-	case resp.StatusCode == http.StatusRequestedRangeNotSatisfiable && have > 0:
-		if _, size, ok := parseContentRange(resp.Header.Get("Content-Range")); ok && size == have {
-			return nil // the partial file is already complete
-		}
-		if err := restart(f); err != nil {
-			return err
-		}
-		return fmt.Errorf("download %s: partial file of %s is larger than the archive", o.URL, mib(have))
-	default:
-		err := fmt.Errorf("download %s: %s", o.URL, resp.Status)
-		if resp.StatusCode < 500 {
-			return errPermanent{err}
-		}
+	have, total, done, err := o.position(f, resp, have)
+	if done || err != nil {
 		return err
 	}
 	p := newProgress(o.Progress, o.IsTTY, o.Now, have, total)
@@ -224,6 +194,42 @@ func (o FetchOptions) download(ctx context.Context, part string) error {
 		return fmt.Errorf("download %s: got %d of %d bytes: %w", o.URL, have+n, total, io.ErrUnexpectedEOF)
 	}
 	return f.Sync()
+}
+
+// position reads the response status and prepares f to receive the body:
+// appended to what f has (206), or from the start (200, or a 416 that shows
+// f is corrupt). It returns where writing starts, the archive's size (-1 if
+// unknown), and done when f is already complete.
+func (o FetchOptions) position(f *os.File, resp *http.Response, have int64) (start, total int64, done bool, err error) {
+	switch {
+	case resp.StatusCode == http.StatusPartialContent && have > 0:
+		first, size, ok := parseContentRange(resp.Header.Get("Content-Range"))
+		if !ok || first != have {
+			f.Truncate(0) // cannot trust what we have; the retry starts over
+			return 0, 0, false, fmt.Errorf("download %s: Content-Range %q does not resume at byte %d",
+				o.URL, resp.Header.Get("Content-Range"), have)
+		}
+		o.printf("fetch: resuming at %s\n", mib(have))
+		return have, size, false, nil
+	case resp.StatusCode == http.StatusOK:
+		if have > 0 {
+			o.printf("fetch: server ignored the Range request; starting over\n")
+		}
+		return 0, resp.ContentLength, false, restart(f)
+	case resp.StatusCode == http.StatusRequestedRangeNotSatisfiable && have > 0:
+		if _, size, ok := parseContentRange(resp.Header.Get("Content-Range")); ok && size == have {
+			return have, have, true, nil // the partial file is already complete
+		}
+		if err := restart(f); err != nil {
+			return 0, 0, false, err
+		}
+		return 0, 0, false, fmt.Errorf("download %s: partial file of %s is larger than the archive", o.URL, mib(have))
+	}
+	err = fmt.Errorf("download %s: %s", o.URL, resp.Status)
+	if resp.StatusCode < 500 {
+		err = errPermanent{err}
+	}
+	return 0, 0, false, err
 }
 
 func restart(f *os.File) error {

@@ -302,3 +302,22 @@ func TestFetch_HTTPError(t *testing.T) {
 		t.Fatalf("err = %v, want the HTTP status", err)
 	}
 }
+
+func TestFetch_CompletePartialFile(t *testing.T) {
+	archive, files := smallArchive(t)
+	s := &archiveServer{archive: archive}
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	dir := t.TempDir()
+	// A run killed after downloading everything but before unpacking.
+	if err := os.WriteFile(filepath.Join(dir, archiveName+".part"), archive, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Fetch(context.Background(), FetchOptions{Dir: dir, URL: srv.URL, MD5: md5hex(archive)}); err != nil {
+		t.Fatal(err)
+	}
+	if want := fmt.Sprintf("bytes=%d-", len(archive)); len(s.ranges) != 1 || s.ranges[0] != want {
+		t.Errorf("Range headers %q, want one %q answered by 416", s.ranges, want)
+	}
+	checkUnpacked(t, dir, files)
+}
