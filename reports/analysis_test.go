@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"errors"
 	"math"
 	"strings"
 	"testing"
@@ -202,5 +203,44 @@ func TestBar(t *testing.T) {
 	}
 	if got := bar(1.0/8, 4); got != "▌" {
 		t.Errorf("bar(1/8, 4) = %q, want a half block", got)
+	}
+}
+
+// TestRender_EdgeCases renders every format for an empty study and for a
+// minimised metric, where "best" means lowest.
+func TestRender_EdgeCases(t *testing.T) {
+	f := func(x float64) *float64 { return &x }
+	empty := &Data{Study: StudyRow{Name: "empty", Direction: "maximize", Metric: "val_acc"}}
+	minimize := &Data{
+		Study:  StudyRow{Name: "loss", Direction: "minimize", Metric: "val_loss"},
+		Params: []ParamRow{{Name: "lr", Kind: "float", Log: true, Low: 1e-3, High: 1}},
+	}
+	for i := 0; i < 8; i++ {
+		lr := math.Pow(10, -3+3*float64(i)/7)
+		minimize.Trials = append(minimize.Trials, TrialRow{Number: i, State: "COMPLETE", Value: f(1 + float64((i-3)*(i-3))/10),
+			Params: map[string]any{"lr": lr}, Steps: 2})
+		minimize.Curves = append(minimize.Curves, CurvePoint{Number: i, Step: 1, Value: 3}, CurvePoint{Number: i, Step: 2, Value: 1 + float64((i-3)*(i-3))/10})
+	}
+	for _, d := range []*Data{empty, minimize} {
+		r, err := Build(d, Options{})
+		if err != nil {
+			t.Fatalf("%s: %v", d.Study.Name, err)
+		}
+		for _, format := range Formats {
+			var buf strings.Builder
+			if err := Render(&buf, r, format); err != nil {
+				t.Errorf("%s as %s: %v", d.Study.Name, format, err)
+			}
+		}
+	}
+	r, _ := Build(minimize, Options{})
+	if r.Best == nil || r.Best.Number != 3 || r.Leaderboard[0].Number != 3 {
+		t.Errorf("minimize: best = %+v, want trial 3 (lowest loss)", r.Best)
+	}
+	if err := Render(new(strings.Builder), r, "pdf"); !errors.Is(err, ErrUnknownFormat) {
+		t.Errorf("Render(pdf) = %v, want ErrUnknownFormat", err)
+	}
+	if _, err := Build(minimize, Options{GroupBy: []string{"nope"}}); !errors.Is(err, ErrUnknownParam) {
+		t.Errorf("Build(group by nope) = %v, want ErrUnknownParam", err)
 	}
 }

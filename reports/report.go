@@ -71,7 +71,7 @@ type Report struct {
 	BestConfig  string        `json:"best_config"`
 	History     []HistoryRow  `json:"history"`
 	Curves      []CurvePoint  `json:"-"`
-	Trials      []TrialRow    `json:"-"`
+	Trials      []TrialRow    `json:"trials"`
 	BestMetrics []MetricPoint `json:"best_metrics,omitempty"`
 }
 
