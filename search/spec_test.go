@@ -244,3 +244,28 @@ o.yaml:8: objective.colour: unknown option for objective thing (want one of type
 		t.Errorf("Err() =\n%v\nwant\n%s", err, want)
 	}
 }
+
+func TestEquivalent(t *testing.T) {
+	parse := func(s string) *search.Spec {
+		t.Helper()
+		spec, err := search.ParseSpec("s.yaml", []byte(s))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return spec
+	}
+	a := parse(base)
+	if !search.Equivalent(a, parse("# a comment\n"+strings.Replace(base, "trials: 10", "trials: 10\nworkers: 4", 1))) {
+		t.Error("comments and workers should not matter")
+	}
+	for name, other := range map[string]string{
+		"Trials": strings.Replace(base, "trials: 10", "trials: 11", 1),
+		"Range":  strings.Replace(base, "high: 1}", "high: 2}", 1),
+		"Option": strings.Replace(base, "{type: synthetic}", "{type: synthetic, epochs: 3}", 1),
+		"Seed":   base + "sampler: {seed: 3}\n",
+	} {
+		if search.Equivalent(a, parse(other)) {
+			t.Errorf("%s change not detected", name)
+		}
+	}
+}

@@ -1,0 +1,60 @@
+package sweep
+
+import (
+	"context"
+	"fmt"
+
+	"sweep/objective"
+)
+
+// reporter is the objective.Reporter of one trial: it stores each
+// intermediate value, then asks the study's pruner, which reads the stored
+// values of all trials so that every worker judges alike. It also records
+// named metrics (objective.MetricsRecorder) and tells the objective its
+// trial number (objective.TrialNumberer).
+type reporter struct {
+	slot    *slot
+	ctx     context.Context
+	trialID int
+	number  int
+	params  objective.Params
+	step    int
+	last    float64 // last reported value; NaN before the first report
+}
+
+var (
+	_ objective.Reporter        = (*reporter)(nil)
+	_ objective.MetricsRecorder = (*reporter)(nil)
+	_ objective.TrialNumberer   = (*reporter)(nil)
+)
+
+// Report implements objective.Reporter.
+func (r *reporter) Report(step int, value float64) (bool, error) {
+	st := r.slot.w.Store
+	if err := st.SetTrialIntermediateValue(r.trialID, step, value); err != nil {
+		return false, fmt.Errorf("store intermediate value: %w", err)
+	}
+	r.step, r.last = step, value
+	r.slot.w.Display.Slot(r.slot.index, r.slot.live(r.number, r))
+	pruner := r.slot.study.Pruner
+	if pruner == nil {
+		return false, nil
+	}
+	frozen, err := st.GetTrial(r.trialID)
+	if err != nil {
+		return false, fmt.Errorf("load trial for pruner: %w", err)
+	}
+	prune, err := pruner.Prune(r.slot.study, frozen)
+	if err != nil {
+		return false, fmt.Errorf("prune: %w", err)
+	}
+	return prune, nil
+}
+
+// RecordMetrics implements objective.MetricsRecorder.
+func (r *reporter) RecordMetrics(step int, metrics map[string]float64) error {
+	return r.slot.w.Store.RecordMetrics(r.ctx, r.trialID, step, metrics)
+}
+
+// TrialNumber implements objective.TrialNumberer.
+func (r *reporter) TrialNumber() int { return r.number }

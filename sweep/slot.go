@@ -1,0 +1,316 @@
+package sweep
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/c-bata/goptuna"
+
+	"sweep/objective"
+	"sweep/search"
+)
+
+// maxClaimErrors is how many store errors in a row make a slot give up.
+const maxClaimErrors = 5
+
+// slot is one trial at a time, with its own sampler (seeded by the slot's
+// worker index) and its own goptuna.Study view of the stored study.
+type slot struct {
+	w     *Worker
+	index int
+	id    string // worker id of the trials it claims: <worker id>/<index>
+	study *goptuna.Study
+}
+
+// runSlot claims and runs trials until the budget is exhausted, drain is
+// closed or ctx ends.
+func (w *Worker) runSlot(ctx context.Context, drain <-chan struct{}, index int) error {
+	s, err := w.newSlot(ctx, index)
+	if err != nil {
+		return err
+	}
+	failures := 0
+	for {
+		select {
+		case <-drain:
+			return nil
+		case <-ctx.Done():
+			return nil
+		default:
+		}
+		claim, err := w.Store.ClaimTrial(ctx, w.Study.ID, s.id, w.Host)
+		switch {
+		case errors.Is(err, ErrBudgetExhausted):
+			return nil
+		case ctx.Err() != nil:
+			return nil
+		case err != nil:
+			if failures++; failures >= maxClaimErrors {
+				return fmt.Errorf("claim trial: %w", err)
+			}
+			w.Display.Logf("claim trial: %v (retrying)", err)
+			if sleepCtx(ctx, time.Duration(failures)*time.Second) != nil {
+				return nil
+			}
+			continue
+		}
+		failures = 0
+		s.run(ctx, claim)
+	}
+}
+
+// newSlot builds the slot's sampler, pruner and study view.
+func (w *Worker) newSlot(ctx context.Context, index int) (*slot, error) {
+	id := fmt.Sprintf("%s/%d", w.ID, index)
+	wi, err := w.Store.WorkerIndex(ctx, w.Study.ID, id)
+	if err != nil {
+		return nil, fmt.Errorf("get worker index: %w", err)
+	}
+	sampler, relative, err := w.NewSampler(w.Spec.Sampler, w.Spec.Params, w.Spec.Study, wi)
+	if err != nil {
+		return nil, fmt.Errorf("build sampler: %w", err)
+	}
+	pruner, err := w.NewPruner(w.Spec.Pruner)
+	if err != nil {
+		return nil, fmt.Errorf("build pruner: %w", err)
+	}
+	study, err := goptuna.LoadStudy(w.Spec.Study,
+		goptuna.StudyOptionStorage(w.Store),
+		goptuna.StudyOptionSampler(sampler),
+		goptuna.StudyOptionRelativeSampler(relative),
+		goptuna.StudyOptionPruner(pruner),
+		goptuna.StudyOptionLogger(nil))
+	if err != nil {
+		return nil, fmt.Errorf("load study %q: %w", w.Spec.Study, err)
+	}
+	return &slot{w: w, index: index, id: id, study: study}, nil
+}
+
+// outcome is how a trial ended.
+type outcome struct {
+	state  goptuna.TrialState
+	value  float64
+	reason string
+}
+
+// run runs one claimed trial to its end and records the outcome. The trial
+// is never left RUNNING: a hard stop (ctx ended) records FAIL
+// "interrupted" on a context that outlives ctx.
+func (s *slot) run(ctx context.Context, claim Claim) {
+	w := s.w
+	start := w.Now()
+	tctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	lost := make(chan struct{})
+	hb := startHeartbeat(tctx, w.Store, claim.TrialID, seconds(w.Spec.Heartbeat.Interval), func() {
+		close(lost)
+		cancel()
+	}, w.Display.Logf)
+	rep := &reporter{slot: s, ctx: tctx, trialID: claim.TrialID, number: claim.Number, last: math.NaN()}
+	params, out := s.execute(tctx, claim, rep)
+	hb.stop()
+	select {
+	case <-lost:
+		w.mu.Lock()
+		w.summary.Lost++
+		w.mu.Unlock()
+		w.Display.Logf("trial %d: marked stale by another worker (no heartbeat); its result is dropped", claim.Number)
+		w.Display.Slot(s.index, "")
+		return
+	default:
+	}
+	if ctx.Err() != nil && out.state != goptuna.TrialStateComplete {
+		out = outcome{state: goptuna.TrialStateFail, value: math.NaN(), reason: reasonInterrupted}
+	}
+	s.finish(claim, out)
+	w.count(out.state, out.reason)
+	w.Display.Slot(s.index, "")
+	w.Display.Logf("%s", s.describe(claim.Number, out, rep, params, w.Now().Sub(start)))
+}
+
+// execute suggests params (or reuses a WAITING trial's) and runs the
+// objective, turning every way it can end into an outcome.
+func (s *slot) execute(ctx context.Context, claim Claim, rep *reporter) (objective.Params, outcome) {
+	fail := func(format string, args ...any) outcome {
+		return outcome{state: goptuna.TrialStateFail, value: math.NaN(), reason: fmt.Sprintf(format, args...)}
+	}
+	if claim.Params != nil {
+		fixed, err := search.FixedParams(claim.Params)
+		if err == nil {
+			err = s.w.Store.SetTrialSystemAttr(claim.TrialID, "fixed_params", fixed)
+		}
+		if err != nil {
+			return nil, fail("reuse params of waiting trial: %v", err)
+		}
+	}
+	trial := goptuna.Trial{Study: s.study, ID: claim.TrialID}
+	if err := trial.CallRelativeSampler(); err != nil {
+		return nil, fail("sample params: %v", err)
+	}
+	params, err := search.Suggest(&trial, s.w.Spec.Params)
+	if err != nil {
+		return nil, fail("sample params: %v", err)
+	}
+	rep.params = params
+	s.w.Display.Slot(s.index, s.live(claim.Number, rep))
+	res, err := s.call(ctx, params, rep)
+	switch {
+	case err == nil && (math.IsNaN(res.Value) || math.IsInf(res.Value, 0)):
+		return params, fail("objective returned %v", res.Value)
+	case err == nil:
+		s.setAttrs(claim.TrialID, res.Attrs)
+		return params, outcome{state: goptuna.TrialStateComplete, value: res.Value}
+	case errors.Is(err, objective.ErrPruned):
+		s.setAttrs(claim.TrialID, res.Attrs)
+		return params, outcome{state: goptuna.TrialStatePruned, value: rep.last}
+	}
+	return params, fail("%s", clipReason(err.Error()))
+}
+
+// call runs the objective, turning a panic into an error so one bad trial
+// cannot take the worker (and its other slots' trials) down with it.
+func (s *slot) call(ctx context.Context, params objective.Params, rep *reporter) (res objective.Result, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("objective panicked: %v", p)
+		}
+	}()
+	return s.w.Objective.Run(ctx, params, rep)
+}
+
+// setAttrs stores the objective's attrs as trial user attrs.
+func (s *slot) setAttrs(trialID int, attrs map[string]string) {
+	for k, v := range attrs {
+		if err := s.w.Store.SetTrialUserAttr(trialID, k, v); err != nil {
+			s.w.Display.Logf("store attr %s of trial id %d: %v", k, trialID, err)
+		}
+	}
+}
+
+// finish records the outcome, on a context that survives a hard stop.
+func (s *slot) finish(claim Claim, out outcome) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	err := s.w.Store.FinishTrial(ctx, claim.TrialID, out.state, out.value, out.reason)
+	switch {
+	case errors.Is(err, ErrTrialFinished):
+		s.w.Display.Logf("trial %d: already finished elsewhere (marked stale?); %s result rejected", claim.Number, stateName(out.state))
+		return
+	case err != nil:
+		s.w.Display.Logf("trial %d: record %s: %v", claim.Number, stateName(out.state), err)
+		return
+	}
+	if out.state == goptuna.TrialStateFail && claim.Attempt < s.w.Spec.Retry.Max {
+		id, created, err := s.w.Store.RetryTrial(ctx, claim.TrialID, s.w.Spec.Retry.InheritIntermediate)
+		switch {
+		case err != nil && !errors.Is(err, ErrBudgetExhausted):
+			s.w.Display.Logf("trial %d: enqueue retry: %v", claim.Number, err)
+		case created:
+			s.w.Display.Logf("trial %d: retry %d of %d queued (trial id %d)", claim.Number, claim.Attempt+1, s.w.Spec.Retry.Max, id)
+		}
+	}
+}
+
+// clipReason bounds a failure reason stored in the database.
+func clipReason(s string) string {
+	if len(s) > 2000 {
+		return s[:1997] + "..."
+	}
+	return s
+}
+
+// describe is the log line of a finished trial.
+func (s *slot) describe(number int, out outcome, rep *reporter, params objective.Params, took time.Duration) string {
+	metric := s.w.Spec.Metric
+	var b strings.Builder
+	fmt.Fprintf(&b, "trial %d %s", number, stateName(out.state))
+	switch out.state {
+	case goptuna.TrialStateComplete:
+		fmt.Fprintf(&b, " %s=%.4f", metric, out.value)
+	case goptuna.TrialStatePruned:
+		fmt.Fprintf(&b, " at step %d %s=%.4f", rep.step, metric, out.value)
+	default:
+		fmt.Fprintf(&b, " (%s)", firstLine(out.reason))
+	}
+	fmt.Fprintf(&b, " in %s", took.Round(time.Millisecond))
+	if p := formatParams(s.w.Spec.Params, params); p != "" {
+		b.WriteString("  " + p)
+	}
+	return b.String()
+}
+
+// live is a slot's live line while its trial runs.
+func (s *slot) live(number int, rep *reporter) string {
+	line := fmt.Sprintf("[%d] trial %d", s.index, number)
+	if rep.step > 0 {
+		line += fmt.Sprintf(" step %d %s=%.4f", rep.step, s.w.Spec.Metric, rep.last)
+	} else {
+		line += " starting"
+	}
+	if p := formatParams(s.w.Spec.Params, rep.params); p != "" {
+		line += "  " + p
+	}
+	return line
+}
+
+// stateName is a trial state as the database and the docs spell it.
+func stateName(s goptuna.TrialState) string { return strings.ToUpper(s.String()) }
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i] + " ..."
+	}
+	return s
+}
+
+// formatParams renders params as name=value in spec order (conditional
+// params after their parent), floats to 4 significant digits.
+func formatParams(space []search.Param, params objective.Params) string {
+	if len(params) == 0 {
+		return ""
+	}
+	order := map[string]int{}
+	n := 0
+	var walk func([]search.Param)
+	walk = func(ps []search.Param) {
+		for _, p := range ps {
+			order[p.Name] = n
+			n++
+			for _, c := range p.Choices {
+				walk(p.Conditional[search.ChoiceString(c)])
+			}
+		}
+	}
+	walk(space)
+	names := make([]string, 0, len(params))
+	for k := range params {
+		names = append(names, k)
+	}
+	sort.Slice(names, func(i, j int) bool { return order[names[i]] < order[names[j]] })
+	parts := make([]string, len(names))
+	for i, k := range names {
+		v := params[k]
+		if f, ok := v.(float64); ok {
+			parts[i] = fmt.Sprintf("%s=%.4g", k, f)
+		} else {
+			parts[i] = fmt.Sprintf("%s=%v", k, v)
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

@@ -1,0 +1,191 @@
+package sweep
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/c-bata/goptuna"
+
+	"sweep/objective"
+	"sweep/search"
+)
+
+// Worker runs the trials of one study in Slots parallel slots (goroutines)
+// until the study's budget is spent, drain is closed, or ctx ends. Many
+// workers, in one process or many, may run the same study: the Store hands
+// out trials and enforces the budget.
+type Worker struct {
+	Store     Store
+	Study     StudyInfo
+	Spec      *search.Spec
+	Objective objective.Objective
+	Slots     int    // parallel trials; Spec.Workers when 0
+	ID        string // unique per process; NewWorkerID when empty
+	Host      string
+	Display   *Display // nil: silent
+
+	// NewSampler and NewPruner build each slot's algorithms; nil means
+	// search.NewSampler and search.NewPruner. Tests swap them.
+	NewSampler func(spec search.SamplerSpec, params []search.Param, study string, workerIndex int) (goptuna.Sampler, goptuna.RelativeSampler, error)
+	NewPruner  func(spec search.PrunerSpec) (goptuna.Pruner, error)
+	// Now is the clock for durations in log lines; nil means time.Now.
+	Now func() time.Time
+
+	mu      sync.Mutex
+	summary Summary
+}
+
+// Summary counts the trials a worker finished, by outcome.
+type Summary struct {
+	Complete, Pruned, Failed int
+	Interrupted              int // FAIL with reason "interrupted", included in Failed
+	Lost                     int // results dropped because the trial was marked stale elsewhere
+}
+
+// Total is the number of trials the worker finished.
+func (s Summary) Total() int { return s.Complete + s.Pruned + s.Failed }
+
+// NewWorkerID returns host:pid:random, unique across processes and hosts.
+func NewWorkerID(host string) string {
+	b := make([]byte, 3)
+	rand.Read(b)
+	return fmt.Sprintf("%s:%d:%s", host, os.Getpid(), hex.EncodeToString(b))
+}
+
+// reasonInterrupted is the FAIL reason of trials stopped by a second
+// interrupt.
+const reasonInterrupted = "interrupted"
+
+// Run runs the slots and waits for them. Closing drain stops new claims;
+// cancelling ctx stops running trials now, marking them FAIL
+// "interrupted". Either way Run returns only when no trial of this worker
+// is left RUNNING. The error joins what stopped slots early (a store that
+// keeps failing); an exhausted budget is a normal end.
+func (w *Worker) Run(ctx context.Context, drain <-chan struct{}) (Summary, error) {
+	if err := w.init(); err != nil {
+		return Summary{}, err
+	}
+	reapCtx, stopReaper := context.WithCancel(ctx)
+	reaper := w.startReaper(reapCtx)
+	errs := make([]error, w.Slots)
+	var wg sync.WaitGroup
+	for i := range w.Slots {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := w.runSlot(ctx, drain, i); err != nil {
+				errs[i] = fmt.Errorf("slot %d: %w", i, err)
+			}
+		}()
+	}
+	wg.Wait()
+	stopReaper()
+	<-reaper
+	w.Display.Close()
+	w.markFinished(ctx)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.summary, errors.Join(errs...)
+}
+
+// init fills defaults.
+func (w *Worker) init() error {
+	if w.Store == nil || w.Spec == nil || w.Objective == nil {
+		return errors.New("sweep: worker needs Store, Spec and Objective")
+	}
+	if w.Slots <= 0 {
+		w.Slots = max(1, w.Spec.Workers)
+	}
+	if w.Host == "" {
+		w.Host, _ = os.Hostname()
+	}
+	if w.ID == "" {
+		w.ID = NewWorkerID(w.Host)
+	}
+	if w.NewSampler == nil {
+		w.NewSampler = search.NewSampler
+	}
+	if w.NewPruner == nil {
+		w.NewPruner = search.NewPruner
+	}
+	if w.Now == nil {
+		w.Now = time.Now
+	}
+	return nil
+}
+
+// startReaper marks trials whose heartbeat went silent as FAIL "stale", at
+// start and then every heartbeat interval, so trials of killed workers do
+// not stay RUNNING. The returned channel closes when it has stopped.
+func (w *Worker) startReaper(ctx context.Context) <-chan struct{} {
+	done := make(chan struct{})
+	interval := seconds(w.Spec.Heartbeat.Interval)
+	grace := seconds(w.Spec.Heartbeat.Grace)
+	go func() {
+		defer close(done)
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			ids, err := w.Store.ReapStale(ctx, w.Study.ID, grace)
+			switch {
+			case ctx.Err() != nil:
+				return
+			case err != nil:
+				w.Display.Logf("reap stale trials: %v", err)
+			case len(ids) > 0:
+				w.Display.Logf("marked %d trial(s) FAIL (stale): no heartbeat for %s", len(ids), grace)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return done
+}
+
+// markFinished sets the study's status to finished when its budget is spent
+// and no trial is running or waiting any more.
+func (w *Worker) markFinished(ctx context.Context) {
+	if ctx.Err() != nil {
+		return
+	}
+	trials, err := w.Store.GetAllTrials(w.Study.ID)
+	if err != nil || len(trials) < w.Study.Trials {
+		return
+	}
+	for _, t := range trials {
+		if !t.State.IsFinished() {
+			return
+		}
+	}
+	if err := w.Store.SetStudyStatus(ctx, w.Study.ID, "finished"); err != nil {
+		w.Display.Logf("mark study finished: %v", err)
+	}
+}
+
+// count records one finished trial in the summary.
+func (w *Worker) count(state goptuna.TrialState, reason string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	switch state {
+	case goptuna.TrialStateComplete:
+		w.summary.Complete++
+	case goptuna.TrialStatePruned:
+		w.summary.Pruned++
+	default:
+		w.summary.Failed++
+		if reason == reasonInterrupted {
+			w.summary.Interrupted++
+		}
+	}
+}
+
+func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
