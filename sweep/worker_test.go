@@ -148,7 +148,9 @@ type blocker struct {
 	release chan struct{}
 }
 
-func newBlocker() *blocker { return &blocker{started: make(chan int, 100), release: make(chan struct{})} }
+func newBlocker() *blocker {
+	return &blocker{started: make(chan int, 100), release: make(chan struct{})}
+}
 
 func (b *blocker) Run(ctx context.Context, p objective.Params, r objective.Reporter) (objective.Result, error) {
 	if _, err := r.Report(1, 0.5); err != nil {
