@@ -3,6 +3,7 @@ package search
 import (
 	"errors"
 	"fmt"
+	"math"
 
 	"github.com/c-bata/goptuna"
 
@@ -17,7 +18,14 @@ var (
 	ErrUnknownSampler = errors.New("search: unknown sampler")
 	// ErrUnknownPruner means PrunerSpec.Type names no pruner.
 	ErrUnknownPruner = errors.New("search: unknown pruner")
+	// ErrUnsupportedSpace means the sampler cannot search the given params
+	// (CMA-ES with categorical or conditional params, a grid over a
+	// continuous float).
+	ErrUnsupportedSpace = errors.New("search: search space not supported by sampler")
 )
+
+// maxGridPoints bounds the grid a spec may expand to.
+const maxGridPoints = 1_000_000
 
 // WorkerSeed returns the seed of one worker's sampler. The study seed is
 // spec.Seed, or a hash of the study name when the spec gives none; the
@@ -33,33 +41,139 @@ func WorkerSeed(spec SamplerSpec, studyName string, workerIndex int) uint64 {
 
 // NewSampler builds the sampler a worker uses for a study. studyName and
 // workerIndex only matter for the seed (see [WorkerSeed]); params is the
-// search space in spec order, needed by the grid sampler.
+// search space in spec order, needed by the grid and CMA-ES samplers.
 //
-// The independent sampler is never nil. The relative sampler is nil unless
-// the algorithm samples parameters jointly (multivariate TPE, CMA-ES); the
-// caller passes both to goptuna (StudyOptionSampler and
-// StudyOptionRelativeSampler). Both are safe for concurrent use, so one pair
-// may serve all trial slots of a process.
+// The independent sampler is never nil. The relative sampler is nil except
+// for CMA-ES; the caller passes both to goptuna (StudyOptionSampler and, when
+// non-nil, StudyOptionRelativeSampler). Multivariate TPE draws its joint
+// sample inside Sample and is deliberately not returned as a relative
+// sampler: goptuna v0.9.0's IntersectionSearchSpace panics on categorical
+// params. Both are safe for concurrent use, so one pair may serve all trial
+// slots of a process.
 func NewSampler(spec SamplerSpec, params []Param, studyName string, workerIndex int) (goptuna.Sampler, goptuna.RelativeSampler, error) {
 	seed := WorkerSeed(spec, studyName, workerIndex)
 	switch spec.Type {
 	case "", "tpe":
 		t := tpe.New(tpe.Options{Seed: seed, StartupTrials: spec.StartupTrials, EICandidates: spec.EICandidates,
 			Multivariate: spec.Multivariate, Group: spec.Group, ConstantLiar: spec.ConstantLiar})
-		if spec.Multivariate || spec.Group {
-			return t, t, nil
-		}
 		return t, nil, nil
 	case "random":
 		return sampler.NewRandom(seed), nil, nil
+	case "grid":
+		points, err := GridPoints(params)
+		if err != nil {
+			return nil, nil, err
+		}
+		g, err := sampler.NewGrid(points)
+		if err != nil {
+			return nil, nil, err
+		}
+		return g, nil, nil
+	case "cmaes":
+		if err := numericOnly(params); err != nil {
+			return nil, nil, err
+		}
+		return sampler.NewRandom(seed), sampler.NewCMAES(seed, spec.StartupTrials), nil
 	}
 	return nil, nil, fmt.Errorf("%w %q (want tpe, random, grid or cmaes)", ErrUnknownSampler, spec.Type)
 }
 
+func numericOnly(params []Param) error {
+	for _, p := range params {
+		if p.Type == Categorical {
+			return fmt.Errorf("%w: cmaes cannot search categorical param %q (line %d); use tpe", ErrUnsupportedSpace, p.Name, p.Line)
+		}
+		if len(p.Conditional) > 0 {
+			return fmt.Errorf("%w: cmaes cannot search conditional params under %q (line %d); use tpe with group: true", ErrUnsupportedSpace, p.Name, p.Line)
+		}
+	}
+	return nil
+}
+
+// GridPoints expands params into the grid sampler's points, in spec order
+// with the last param varying fastest. Categorical params take each choice
+// (and, under it, the grid of its conditional params); int params every
+// value from Low to High by Step (1 when 0); float params need a Step.
+// Values are goptuna internal values (category index for categoricals).
+func GridPoints(params []Param) ([]map[string]float64, error) {
+	points := []map[string]float64{{}}
+	for _, p := range params {
+		next := make([]map[string]float64, 0, len(points))
+		opts, err := gridValues(p)
+		if err != nil {
+			return nil, err
+		}
+		for _, base := range points {
+			for _, o := range opts {
+				for _, sub := range o.sub {
+					pt := make(map[string]float64, len(base)+1+len(sub))
+					for k, v := range base {
+						pt[k] = v
+					}
+					for k, v := range sub {
+						pt[k] = v
+					}
+					pt[p.Name] = o.v
+					next = append(next, pt)
+				}
+			}
+			if len(next) > maxGridPoints {
+				return nil, fmt.Errorf("%w: grid exceeds %d points at param %q (line %d)", ErrUnsupportedSpace, maxGridPoints, p.Name, p.Line)
+			}
+		}
+		points = next
+	}
+	return points, nil
+}
+
+// gridOption is one value of a param with the grid of its conditional params.
+type gridOption struct {
+	v   float64
+	sub []map[string]float64
+}
+
+func gridValues(p Param) ([]gridOption, error) {
+	empty := []map[string]float64{{}}
+	switch p.Type {
+	case Categorical:
+		var out []gridOption
+		for i, c := range p.Choices {
+			sub := empty
+			if kids := p.Conditional[fmt.Sprint(c)]; len(kids) > 0 {
+				var err error
+				if sub, err = GridPoints(kids); err != nil {
+					return nil, err
+				}
+			}
+			out = append(out, gridOption{float64(i), sub})
+		}
+		return out, nil
+	case Int, Float:
+		step := p.Step
+		if step == 0 && p.Type == Int {
+			step = 1
+		}
+		if !(step > 0) {
+			return nil, fmt.Errorf("%w: grid needs a step for float param %q (line %d)", ErrUnsupportedSpace, p.Name, p.Line)
+		}
+		n := int(math.Floor((p.High-p.Low)/step+1e-9)) + 1
+		if n > maxGridPoints || n < 1 {
+			return nil, fmt.Errorf("%w: param %q (line %d) has %d grid values", ErrUnsupportedSpace, p.Name, p.Line, n)
+		}
+		out := make([]gridOption, n)
+		for i := range out {
+			out[i] = gridOption{p.Low + float64(i)*step, empty}
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("%w: param %q has unknown type %q", ErrUnsupportedSpace, p.Name, p.Type)
+}
+
 // NewPruner builds the pruner a study's spec asks for. Type "none" (or
 // empty) returns a nil Pruner and no error: the caller then never prunes.
-// Zero-valued fields take Optuna's defaults (startup 5, warm-up 0, interval
-// 1, percentile 25 for the percentile rule).
+// Zero-valued fields take Optuna's defaults: startup 5, warm-up 0, interval
+// 1, percentile 25; ASHA min_resource auto and reduction_factor 4;
+// Hyperband min_resource 1, max_resource auto and reduction_factor 3.
 func NewPruner(spec PrunerSpec) (goptuna.Pruner, error) {
 	startup := spec.StartupTrials
 	if startup == 0 {
@@ -69,17 +183,40 @@ func NewPruner(spec PrunerSpec) (goptuna.Pruner, error) {
 	if interval == 0 {
 		interval = 1
 	}
+	rf := func(def int) int {
+		if spec.ReductionFactor == 0 {
+			return def
+		}
+		return spec.ReductionFactor
+	}
 	switch spec.Type {
 	case "", "none":
 		return nil, nil
 	case "median":
-		return prune.NewMedian(startup, spec.WarmupSteps, interval)
+		return pruner(prune.NewMedian(startup, spec.WarmupSteps, interval))
 	case "percentile":
 		pct := spec.Percentile
 		if pct == 0 {
 			pct = 25
 		}
-		return prune.NewPercentile(pct, startup, spec.WarmupSteps, interval)
+		return pruner(prune.NewPercentile(pct, startup, spec.WarmupSteps, interval))
+	case "asha":
+		return pruner(prune.NewASHA(spec.MinResource, rf(4), spec.MinEarlyStoppingRate))
+	case "hyperband":
+		minRes := spec.MinResource
+		if minRes == 0 {
+			minRes = 1
+		}
+		return pruner(prune.NewHyperband(minRes, spec.MaxResource, rf(3)))
 	}
 	return nil, fmt.Errorf("%w %q (want none, median, percentile, asha or hyperband)", ErrUnknownPruner, spec.Type)
+}
+
+// pruner converts a constructor's result so that an error never comes with a
+// non-nil interface holding a nil pointer.
+func pruner[P goptuna.Pruner](p P, err error) (goptuna.Pruner, error) {
+	if err != nil {
+		return nil, fmt.Errorf("build pruner: %w", err)
+	}
+	return p, nil
 }

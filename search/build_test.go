@@ -7,6 +7,7 @@ import (
 	"github.com/c-bata/goptuna"
 
 	"sweep/search"
+	"sweep/search/searchtest"
 )
 
 func TestNewSampler(t *testing.T) {
@@ -17,11 +18,61 @@ func TestNewSampler(t *testing.T) {
 			t.Fatalf("err = %v, want ErrUnknownSampler", err)
 		}
 	})
-	for _, typ := range []string{"", "tpe", "random"} {
-		s, _, err := search.NewSampler(search.SamplerSpec{Type: typ}, params, "s", 0)
-		if err != nil || s == nil {
-			t.Fatalf("type %q: sampler %v, err %v", typ, s, err)
+	t.Run("Types", func(t *testing.T) {
+		for _, typ := range []string{"", "tpe", "random", "cmaes"} {
+			s, _, err := search.NewSampler(search.SamplerSpec{Type: typ}, params, "s", 0)
+			if err != nil || s == nil {
+				t.Fatalf("type %q: sampler %v, err %v", typ, s, err)
+			}
 		}
+		_, rs, _ := search.NewSampler(search.SamplerSpec{Type: "cmaes"}, params, "s", 0)
+		if rs == nil {
+			t.Fatal("cmaes: no relative sampler")
+		}
+	})
+	t.Run("CMAESRejectsCategorical", func(t *testing.T) {
+		ps := append(params, search.Param{Name: "opt", Type: search.Categorical, Choices: []any{"sgd", "adam"}, Line: 7})
+		_, _, err := search.NewSampler(search.SamplerSpec{Type: "cmaes"}, ps, "s", 0)
+		if !errors.Is(err, search.ErrUnsupportedSpace) {
+			t.Fatalf("err = %v, want ErrUnsupportedSpace", err)
+		}
+	})
+	t.Run("GridRejectsContinuous", func(t *testing.T) {
+		_, _, err := search.NewSampler(search.SamplerSpec{Type: "grid"}, params, "s", 0)
+		if !errors.Is(err, search.ErrUnsupportedSpace) {
+			t.Fatalf("err = %v, want ErrUnsupportedSpace", err)
+		}
+	})
+}
+
+func TestNewSampler_WorkersNeverCollide(t *testing.T) {
+	// Two workers share one study with the same spec seed; each uses its
+	// own sampler. Their start-up suggestions must all differ.
+	seed := int64(11)
+	spec := search.SamplerSpec{Type: "tpe", Seed: &seed}
+	params := []search.Param{{Name: "x", Type: search.Float, Low: 0, High: 1}}
+	var samplers []goptuna.Sampler
+	for w := range 2 {
+		s, _, err := search.NewSampler(spec, params, "study", w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		samplers = append(samplers, s)
+	}
+	study := searchtest.NewStudy(t, goptuna.StudyDirectionMinimize, samplers[0], nil, nil)
+	seen := map[float64]int{}
+	space := map[string]any{"x": goptuna.UniformDistribution{Low: 0, High: 1}}
+	for n := range 10 {
+		study.Sampler = samplers[n%2]
+		id, v, err := searchtest.Suggest(study, []string{"x"}, space)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if prev, ok := seen[v["x"]]; ok {
+			t.Fatalf("trials %d and %d got the same x %g", prev, n, v["x"])
+		}
+		seen[v["x"]] = n
+		searchtest.Finish(study, id, v["x"], goptuna.TrialStateComplete)
 	}
 }
 
@@ -39,6 +90,43 @@ func TestWorkerSeed(t *testing.T) {
 	}
 }
 
+func TestGridPoints(t *testing.T) {
+	params := []search.Param{
+		{Name: "opt", Type: search.Categorical, Choices: []any{"sgd", "adam"}, Conditional: map[string][]search.Param{
+			"sgd": {{Name: "momentum", Type: search.Float, Low: 0.8, High: 0.9, Step: 0.1}},
+		}},
+		{Name: "depth", Type: search.Int, Low: 1, High: 3},
+	}
+	pts, err := search.GridPoints(params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// sgd × 2 momenta + adam = 3 branches, × 3 depths.
+	if len(pts) != 9 {
+		t.Fatalf("%d points, want 9: %v", len(pts), pts)
+	}
+	seen := map[[3]float64]bool{}
+	for _, p := range pts {
+		m, has := p["momentum"]
+		if has != (p["opt"] == 0) {
+			t.Fatalf("point %v: momentum present = %v for opt %g", p, has, p["opt"])
+		}
+		k := [3]float64{p["opt"], m, p["depth"]}
+		if seen[k] {
+			t.Fatalf("duplicate point %v", p)
+		}
+		seen[k] = true
+	}
+	s, _, err := search.NewSampler(search.SamplerSpec{Type: "grid"}, params, "s", 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := s.Sample(nil, goptuna.FrozenTrial{Number: 10}, "depth", goptuna.IntUniformDistribution{Low: 1, High: 3})
+	if err != nil || v != pts[1]["depth"] {
+		t.Fatalf("trial 10 depth = %g, %v; want point 10 mod 9 = %g", v, err, pts[1]["depth"])
+	}
+}
+
 func TestNewPruner(t *testing.T) {
 	if p, err := search.NewPruner(search.PrunerSpec{}); p != nil || err != nil {
 		t.Fatalf("none: got %v, %v; want nil, nil", p, err)
@@ -46,11 +134,14 @@ func TestNewPruner(t *testing.T) {
 	if _, err := search.NewPruner(search.PrunerSpec{Type: "oracle"}); !errors.Is(err, search.ErrUnknownPruner) {
 		t.Fatalf("err = %v, want ErrUnknownPruner", err)
 	}
-	for _, typ := range []string{"median", "percentile"} {
+	for _, typ := range []string{"median", "percentile", "asha", "hyperband"} {
 		p, err := search.NewPruner(search.PrunerSpec{Type: typ})
 		if err != nil || p == nil {
 			t.Fatalf("%s: %v, %v", typ, p, err)
 		}
-		var _ goptuna.Pruner = p
+	}
+	p, err := search.NewPruner(search.PrunerSpec{Type: "asha", ReductionFactor: 1})
+	if err == nil || p != nil {
+		t.Fatalf("reduction_factor 1: got %v, %v; want nil pruner and an error", p, err)
 	}
 }

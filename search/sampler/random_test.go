@@ -6,6 +6,7 @@ import (
 	"github.com/c-bata/goptuna"
 
 	"sweep/search/sampler"
+	"sweep/search/searchtest"
 )
 
 func TestRandom_Sample(t *testing.T) {
@@ -72,4 +73,36 @@ func TestRandom_Sample(t *testing.T) {
 			t.Fatalf("saw %v, want 0,1,2", seen)
 		}
 	})
+}
+
+func TestRandom_Conformance(t *testing.T) {
+	searchtest.TestSampler(t, func(seed uint64) (goptuna.Sampler, goptuna.RelativeSampler) {
+		return sampler.NewRandom(seed), nil
+	})
+}
+
+func TestCMAES_SampleRelative(t *testing.T) {
+	// CMA-ES over two floats must suggest in-bounds values and improve on
+	// its start-up trials on a bowl.
+	c := sampler.NewCMAES(5, 0)
+	study := searchtest.NewStudy(t, goptuna.StudyDirectionMinimize, sampler.NewRandom(5), c, nil)
+	names := []string{"a", "b"}
+	space := map[string]any{"a": goptuna.UniformDistribution{Low: -5, High: 5}, "b": goptuna.UniformDistribution{Low: -5, High: 5}}
+	first, last := 0.0, 0.0
+	for n := range 120 {
+		id, v, err := searchtest.Suggest(study, names, space)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := (v["a"]-1)*(v["a"]-1) + (v["b"]+2)*(v["b"]+2)
+		if n < 20 {
+			first += f / 20
+		} else if n >= 100 {
+			last += f / 20
+		}
+		searchtest.Finish(study, id, f, goptuna.TrialStateComplete)
+	}
+	if last > first/4 {
+		t.Fatalf("mean value of trials 100-119 %.3f, of trials 0-19 %.3f: CMA-ES did not converge", last, first)
+	}
 }
