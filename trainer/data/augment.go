@@ -3,6 +3,8 @@ package data
 import (
 	"fmt"
 	"math"
+	"reflect"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -138,8 +140,12 @@ func Cheap(s float64) Config {
 	return c
 }
 
-// FromStrength builds the config of preset ("" means classic) at strength s.
+// FromStrength builds the config of preset ("" means classic) at strength
+// s, which must be in [0, 1].
 func FromStrength(preset string, s float64) (Config, error) {
+	if !(s >= 0 && s <= 1) {
+		return Config{}, fmt.Errorf("augment: strength = %g, want [0, 1]", s)
+	}
 	switch preset {
 	case "", "classic":
 		return Classic(s), nil
@@ -149,9 +155,9 @@ func FromStrength(preset string, s float64) (Config, error) {
 	return Config{}, fmt.Errorf("augment: unknown preset %q (want classic or cheap)", preset)
 }
 
-// UnmarshalYAML applies preset and strength first, then the explicit keys.
+// UnmarshalYAML applies preset and strength first, then the explicit keys
+// (see [Config.Override]).
 func (c *Config) UnmarshalYAML(n *yaml.Node) error {
-	type plain Config
 	var head struct {
 		Preset   string  `yaml:"preset"`
 		Strength float64 `yaml:"strength"`
@@ -164,7 +170,49 @@ func (c *Config) UnmarshalYAML(n *yaml.Node) error {
 		return fmt.Errorf("line %d: %w", n.Line, err)
 	}
 	*c = base
+	return c.Override(n)
+}
+
+// Override decodes the keys present in the YAML mapping n on top of c,
+// leaving the other fields as they are; preset and strength keys, if any,
+// are recorded but rebuild nothing. Unknown keys are errors, so that a typo
+// does not silently turn a transform off.
+func (c *Config) Override(n *yaml.Node) error {
+	type plain Config
+	if err := checkKeys(n, reflect.TypeFor[Config](), ""); err != nil {
+		return err
+	}
 	return n.Decode((*plain)(c))
+}
+
+// checkKeys reports the first key of mapping n that names no field of the
+// struct type t, recursing into nested structs. Non-mappings are left to
+// the decoder.
+func checkKeys(n *yaml.Node, t reflect.Type, prefix string) error {
+	if n.Kind != yaml.MappingNode || t.Kind() != reflect.Struct {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		key, val := n.Content[i], n.Content[i+1]
+		f, ok := fieldByTag(t, key.Value)
+		if !ok {
+			return fmt.Errorf("line %d: augment: unknown key %q", key.Line, prefix+key.Value)
+		}
+		if err := checkKeys(val, f.Type, prefix+key.Value+"."); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func fieldByTag(t reflect.Type, name string) (reflect.StructField, bool) {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if tag, _, _ := strings.Cut(f.Tag.Get("yaml"), ","); tag == name {
+			return f, true
+		}
+	}
+	return reflect.StructField{}, false
 }
 
 // Validate reports the first out-of-range field, by its YAML name.

@@ -388,9 +388,29 @@ func TestConfig_UnmarshalYAML(t *testing.T) {
 	if err := yaml.Unmarshal([]byte("preset: cheap\nstrength: 1\n"), &c); err != nil || c != Cheap(1) {
 		t.Errorf("cheap preset = %+v, %v", c, err)
 	}
-	err := yaml.Unmarshal([]byte("preset: fancy\n"), &c)
-	if err == nil || !strings.Contains(err.Error(), `unknown preset "fancy"`) {
-		t.Errorf("err = %v", err)
+	var n yaml.Node
+	if err := yaml.Unmarshal([]byte("rotation: 3\nerasing: {p: 0.1}\n"), &n); err != nil {
+		t.Fatal(err)
+	}
+	c = Classic(1)
+	if err := c.Override(n.Content[0]); err != nil {
+		t.Fatal(err)
+	}
+	want = Classic(1)
+	want.Rotation, want.Erasing.P = 3, 0.1
+	if c != want {
+		t.Errorf("Override: got %+v\nwant %+v", c, want)
+	}
+	for src, want := range map[string]string{
+		"preset: fancy\n":                     `unknown preset "fancy"`,
+		"strength: 2\n":                       "strength = 2, want [0, 1]",
+		"strength: 1\nrotaton: 10\n":          `line 2: augment: unknown key "rotaton"`,
+		"jitter:\n  p: 1\n  saturaton: 0.2\n": `line 3: augment: unknown key "jitter.saturaton"`,
+	} {
+		err := yaml.Unmarshal([]byte(src), &c)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: err = %v, want %q", src, err, want)
+		}
 	}
 }
 
