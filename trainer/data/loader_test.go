@@ -208,20 +208,25 @@ func BenchmarkPipeline(b *testing.B) {
 }
 
 // BenchmarkLoader measures epochs of 1000 images through the loader with
-// the classic pipeline at strength 1, GOMAXPROCS workers, batch 128.
+// the classic pipeline at strength 1, batch 128, with 1 worker and with
+// GOMAXPROCS workers (the default), in images per second.
 func BenchmarkLoader(b *testing.B) {
 	ds := loadSlice(b, 1000)
-	l, err := NewLoader(ds, nil, mustPipeline(b, Classic(1)), LoaderConfig{BatchSize: 128})
-	if err != nil {
-		b.Fatal(err)
+	for _, workers := range []int{1, runtime.GOMAXPROCS(0)} {
+		b.Run(fmt.Sprintf("Workers%d", workers), func(b *testing.B) {
+			l, err := NewLoader(ds, nil, mustPipeline(b, Classic(1)), LoaderConfig{BatchSize: 128, Workers: workers})
+			if err != nil {
+				b.Fatal(err)
+			}
+			images := 0
+			for epoch := 0; b.Loop(); epoch++ {
+				it := l.Epoch(context.Background(), epoch)
+				for batch := it.Next(); batch != nil; batch = it.Next() {
+					images += batch.N
+				}
+				it.Close()
+			}
+			b.ReportMetric(float64(images)/b.Elapsed().Seconds(), "img/s")
+		})
 	}
-	images := 0
-	for epoch := 0; b.Loop(); epoch++ {
-		it := l.Epoch(context.Background(), epoch)
-		for batch := it.Next(); batch != nil; batch = it.Next() {
-			images += batch.N
-		}
-		it.Close()
-	}
-	b.ReportMetric(float64(images)/b.Elapsed().Seconds(), "img/s")
 }
