@@ -2,6 +2,7 @@ package reports
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -242,5 +243,36 @@ func TestRender_EdgeCases(t *testing.T) {
 	}
 	if _, err := Build(minimize, Options{GroupBy: []string{"nope"}}); !errors.Is(err, ErrUnknownParam) {
 		t.Errorf("Build(group by nope) = %v, want ErrUnknownParam", err)
+	}
+}
+
+// TestRender_WrapsLongCells checks that a big search space's best params
+// wrap instead of making the summary table wider than a terminal.
+func TestRender_WrapsLongCells(t *testing.T) {
+	v := 0.9
+	d := &Data{Study: StudyRow{Name: "wide", Direction: "maximize", Metric: "val_acc"}}
+	params := map[string]any{}
+	for i := 0; i < 14; i++ {
+		name := fmt.Sprintf("layer_lr_multiplier_%02d", i)
+		d.Params = append(d.Params, ParamRow{Name: name, Kind: "float", Low: 0.1, High: 2})
+		params[name] = 0.123456 + float64(i)
+	}
+	d.Trials = []TrialRow{{Number: 0, State: "COMPLETE", Value: &v, Params: params, Steps: 1}}
+	r, err := Build(d, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf strings.Builder
+	if err := Render(&buf, r, "table"); err != nil {
+		t.Fatal(err)
+	}
+	summary := strings.SplitN(buf.String(), "\n\n", 2)[0]
+	for _, line := range strings.Split(summary, "\n") {
+		if n := len([]rune(line)); n > 120 {
+			t.Fatalf("summary line is %d runes wide, want ≤ 120:\n%s", n, summary)
+		}
+	}
+	if !strings.Contains(summary, "layer_lr_multiplier_13=13.12") {
+		t.Errorf("wrapped summary lost the last param:\n%s", summary)
 	}
 }

@@ -319,7 +319,7 @@ func (r *Report) metricFigures() []Figure {
 		}
 		x0, x1 := rangeOf(xs)
 		y0, y1 := rangeOf(ys)
-		p := newPlot(fmt.Sprintf("%s (trial %d)", pn.title, best), "step", pn.ylabel, x0, x1, y0, y1)
+		p := newPlot(fmt.Sprintf("%s (trial %d)", pn.title, best), "epoch", pn.ylabel, x0, x1, y0, y1)
 		p.frame()
 		var legend []string
 		for i, name := range pn.names {

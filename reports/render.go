@@ -78,6 +78,10 @@ func writeTable(w io.Writer, t Table, markdown bool) error {
 	}
 	if markdown {
 		opts = append(opts, tablewriter.WithRenderer(renderer.NewMarkdown()))
+	} else {
+		// Long cells (the best params of a big search space) wrap at word
+		// boundaries so the table fits a terminal.
+		opts = append(opts, tablewriter.WithRowAutoWrap(tw.WrapNormal), tablewriter.WithRowMaxWidth(90))
 	}
 	tab := tablewriter.NewTable(w, opts...)
 	tab.Header(t.Header)
