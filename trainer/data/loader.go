@@ -51,6 +51,9 @@ type Loader struct {
 // NewLoader serves the images of ds listed in idx (nil = all of them),
 // transformed by pipe.
 func NewLoader(ds *Dataset, idx []int, pipe *Pipeline, cfg LoaderConfig) (*Loader, error) {
+	if pipe == nil {
+		return nil, fmt.Errorf("loader: nil pipeline")
+	}
 	if idx == nil {
 		idx = make([]int, ds.Len())
 		for i := range idx {
@@ -170,6 +173,7 @@ func (l *Loader) start(parent context.Context, order []int, epoch int, train, dr
 			select {
 			case jobs <- j:
 			case <-ctx.Done():
+				it.free <- b // room is guaranteed: b came from there
 				return
 			}
 			it.ready <- j.out // cannot block: it holds as many slots as there are buffers

@@ -93,15 +93,18 @@ func TestLoader_EpochsDiffer(t *testing.T) {
 
 func TestLoader_DropLast(t *testing.T) {
 	ds := loadSlice(t, 1000)
-	l, err := NewLoader(ds, make([]int, 0, 0)[:0:0], mustPipeline(t, Config{}), LoaderConfig{})
+	empty, err := NewLoader(ds, []int{}, mustPipeline(t, Config{}), LoaderConfig{})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if _, _, _, sizes := collect(t, empty.Epoch(context.Background(), 0)); len(sizes) != 0 {
+		t.Errorf("empty index list gave batches %v", sizes)
 	}
 	idx := make([]int, 70)
 	for i := range idx {
 		idx[i] = i
 	}
-	l, err = NewLoader(ds, idx, mustPipeline(t, Config{}), LoaderConfig{BatchSize: 32, DropLast: true})
+	l, err := NewLoader(ds, idx, mustPipeline(t, Config{}), LoaderConfig{BatchSize: 32, DropLast: true})
 	if err != nil {
 		t.Fatal(err)
 	}
