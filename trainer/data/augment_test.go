@@ -435,3 +435,58 @@ func TestConfig_Validate(t *testing.T) {
 		}
 	}
 }
+
+// TestPipeline_Probabilities checks that each random transform fires at
+// its configured rate, telling its effect apart from the others'.
+func TestPipeline_Probabilities(t *testing.T) {
+	ds := loadSlice(t, 1000)
+	const n = 2000
+	isGray := func(out, _ []float32) bool {
+		return maxDiff(out[:plane], out[plane:2*plane]) < 1e-5 && maxDiff(out[:plane], out[2*plane:]) < 1e-5
+	}
+	isFlipped := func(out, in []float32) bool {
+		flipH(in)
+		defer flipH(in)
+		return maxDiff(out, in) < 1e-5
+	}
+	changed := func(out, in []float32) bool { return maxDiff(out, in) > 1e-5 }
+	hasZeroBox := func(out, _ []float32) bool { _, _, z := zeroRect(out); return z > 0 }
+	for name, tc := range map[string]struct {
+		cfg  Config
+		hit  func(out, in []float32) bool
+		want float64
+	}{
+		"Grayscale0.2": {Config{Grayscale: 0.2}, isGray, 0.2},
+		"Flip0.5":      {Config{Flip: 0.5}, isFlipped, 0.5},
+		"Jitter0.8":    {Config{Jitter: JitterConfig{P: 0.8, Brightness: 0.4}}, changed, 0.8},
+		"Erasing0.25":  {Config{Erasing: ErasingConfig{P: 0.25, Scale: [2]float64{0.05, 0.1}, Ratio: [2]float64{0.5, 2}}}, hasZeroBox, 0.25},
+	} {
+		t.Run(name, func(t *testing.T) {
+			p := mustPipeline(t, tc.cfg)
+			out := make([]float32, PixelsPerImage)
+			in := make([]float32, PixelsPerImage)
+			var s Scratch
+			hits := 0
+			for i := range n {
+				img := ds.Image(i % ds.Len())
+				r := SampleRand(3, i/ds.Len(), i)
+				p.Train(out, img, &r, &s)
+				if name == "Erasing0.25" { // compare in normalized space
+					if tc.hit(out, nil) {
+						hits++
+					}
+					continue
+				}
+				p.Denormalize(out)
+				toFloat(in, img)
+				if tc.hit(out, in) {
+					hits++
+				}
+			}
+			// Binomial standard deviation is at most 0.011 at n = 2000.
+			if got := float64(hits) / n; math.Abs(got-tc.want) > 0.04 {
+				t.Errorf("fired in %.3f of %d images, want %.2f", got, n, tc.want)
+			}
+		})
+	}
+}
