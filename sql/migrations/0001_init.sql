@@ -59,7 +59,9 @@ CREATE INDEX trials_waiting_idx ON trials (study_id, id) WHERE state = 'WAITING'
 CREATE INDEX trials_running_idx ON trials (study_id, heartbeat_at) WHERE state = 'RUNNING';
 -- Best trial and per-state counts.
 CREATE INDEX trials_study_state_value_idx ON trials (study_id, state, value);
-CREATE INDEX trials_retry_of_idx ON trials (retry_of) WHERE retry_of IS NOT NULL;
+-- A trial is retried at most once (RetryTrial); a retry that fails is
+-- retried in turn, so attempts form a chain.
+CREATE UNIQUE INDEX trials_retry_of_idx ON trials (retry_of) WHERE retry_of IS NOT NULL;
 
 CREATE TABLE trial_params (
     trial_id     integer NOT NULL REFERENCES trials (id) ON DELETE CASCADE,

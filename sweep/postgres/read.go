@@ -1,0 +1,311 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/c-bata/goptuna"
+	"github.com/lib/pq"
+)
+
+// trialRow is a trials row as goptuna.FrozenTrial needs it.
+type trialRow struct {
+	ID       int             `db:"id"`
+	StudyID  int             `db:"study_id"`
+	Number   int             `db:"number"`
+	State    string          `db:"state"`
+	Value    sql.NullFloat64 `db:"value"`
+	Started  sql.NullTime    `db:"started_at"`
+	Finished sql.NullTime    `db:"finished_at"`
+}
+
+const trialCols = `id, study_id, number, state, value, started_at, finished_at`
+
+// trialCache holds finished trials, which never change (every write checks
+// the state under a row lock), so a cached copy stays correct whatever
+// other processes do. Unfinished trials are never cached.
+type trialCache struct {
+	mu sync.RWMutex
+	m  map[int]goptuna.FrozenTrial
+}
+
+func newTrialCache() *trialCache { return &trialCache{m: map[int]goptuna.FrozenTrial{}} }
+
+func (c *trialCache) get(id int) (goptuna.FrozenTrial, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	t, ok := c.m[id]
+	return t, ok
+}
+
+func (c *trialCache) put(t goptuna.FrozenTrial) {
+	if !t.State.IsFinished() {
+		return
+	}
+	c.mu.Lock()
+	c.m[t.ID] = t
+	c.mu.Unlock()
+}
+
+func (c *trialCache) dropStudy(studyID int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for id, t := range c.m {
+		if t.StudyID == studyID {
+			delete(c.m, id)
+		}
+	}
+}
+
+// copyTrial returns t with its own maps, so callers may modify the result
+// without touching the cache.
+func copyTrial(t goptuna.FrozenTrial) goptuna.FrozenTrial {
+	t.IntermediateValues = copyMap(t.IntermediateValues)
+	t.InternalParams = copyMap(t.InternalParams)
+	t.Params = copyMap(t.Params)
+	t.Distributions = copyMap(t.Distributions)
+	t.UserAttrs = copyMap(t.UserAttrs)
+	t.SystemAttrs = copyMap(t.SystemAttrs)
+	return t
+}
+
+func copyMap[K comparable, V any](m map[K]V) map[K]V {
+	out := make(map[K]V, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// GetTrial returns a copy of one trial. The trial row is always read (one
+// round trip); its params, values and attrs only when it is not cached.
+func (s *Storage) GetTrial(trialID int) (goptuna.FrozenTrial, error) {
+	ctx, cancel := s.call()
+	defer cancel()
+	return s.getTrial(ctx, trialID)
+}
+
+func (s *Storage) getTrial(ctx context.Context, trialID int) (goptuna.FrozenTrial, error) {
+	var r trialRow
+	err := s.db.GetContext(ctx, &r, `SELECT `+trialCols+` FROM trials WHERE id = $1`, trialID)
+	if err != nil {
+		return goptuna.FrozenTrial{}, notFound(err, "get trial", trialID, goptuna.ErrInvalidTrialID)
+	}
+	ts, err := s.complete(ctx, []trialRow{r})
+	if err != nil {
+		return goptuna.FrozenTrial{}, err
+	}
+	return ts[0], nil
+}
+
+// GetAllTrials returns copies of a study's trials in number order. Finished
+// trials this Storage has seen before come from its cache; only the others
+// have their params, values and attrs loaded, in one query.
+func (s *Storage) GetAllTrials(studyID int) ([]goptuna.FrozenTrial, error) {
+	ctx, cancel := s.call()
+	defer cancel()
+	var rows []trialRow
+	if err := s.db.SelectContext(ctx, &rows, `SELECT `+trialCols+` FROM trials WHERE study_id = $1 ORDER BY number`, studyID); err != nil {
+		return nil, fmt.Errorf("list trials of study %d: %w", studyID, err)
+	}
+	if len(rows) == 0 {
+		var exists bool
+		if err := s.db.GetContext(ctx, &exists, `SELECT EXISTS (SELECT 1 FROM studies WHERE id = $1)`, studyID); err != nil {
+			return nil, fmt.Errorf("list trials of study %d: %w", studyID, err)
+		}
+		if !exists {
+			return nil, fmt.Errorf("list trials of study %d: %w", studyID, goptuna.ErrInvalidStudyID)
+		}
+	}
+	return s.complete(ctx, rows)
+}
+
+// complete turns rows into trials, from the cache where possible.
+func (s *Storage) complete(ctx context.Context, rows []trialRow) ([]goptuna.FrozenTrial, error) {
+	out := make([]goptuna.FrozenTrial, len(rows))
+	var missing []int64
+	at := map[int]int{} // trial ID -> index in out
+	for i, r := range rows {
+		if t, ok := s.cache.get(r.ID); ok {
+			out[i] = copyTrial(t)
+			continue
+		}
+		st, err := parseState(r.State)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = goptuna.FrozenTrial{
+			ID: r.ID, StudyID: r.StudyID, Number: r.Number, State: st, Value: r.Value.Float64,
+			DatetimeStart: r.Started.Time, DatetimeComplete: r.Finished.Time,
+			IntermediateValues: map[int]float64{}, InternalParams: map[string]float64{},
+			Params: map[string]interface{}{}, Distributions: map[string]interface{}{},
+			UserAttrs: map[string]string{}, SystemAttrs: map[string]string{},
+		}
+		missing = append(missing, int64(r.ID))
+		at[r.ID] = i
+	}
+	if len(missing) == 0 {
+		return out, nil
+	}
+	if err := s.loadDetails(ctx, missing, func(id int) *goptuna.FrozenTrial { return &out[at[id]] }); err != nil {
+		return nil, err
+	}
+	for _, id := range missing {
+		t := out[at[int(id)]]
+		if t.State.IsFinished() {
+			s.cache.put(copyTrial(t))
+		}
+	}
+	return out, nil
+}
+
+// Kinds of row in loadDetails' union.
+const (
+	kindParam = iota
+	kindValue
+	kindUserAttr
+	kindSystemAttr
+)
+
+// loadDetails fills params, intermediate values and attrs of trials ids in
+// a single round trip.
+func (s *Storage) loadDetails(ctx context.Context, ids []int64, trial func(id int) *goptuna.FrozenTrial) error {
+	rows, err := s.db.QueryContext(ctx, `
+		SELECT 0, trial_id, name, value, distribution::text, 0 FROM trial_params WHERE trial_id = ANY($1)
+		UNION ALL SELECT 1, trial_id, '', value, '', step FROM trial_values WHERE trial_id = ANY($1)
+		UNION ALL SELECT 2, trial_id, key, 0, value, 0 FROM trial_user_attrs WHERE trial_id = ANY($1)
+		UNION ALL SELECT 3, trial_id, key, 0, value, 0 FROM trial_system_attrs WHERE trial_id = ANY($1)`,
+		pq.Int64Array(ids))
+	if err != nil {
+		return fmt.Errorf("load trial details: %w", err)
+	}
+	defer rows.Close()
+	dists := map[string]interface{}{} // decoded distributions by JSON text
+	for rows.Next() {
+		var kind, id, step int
+		var key, str string
+		var num float64
+		if err := rows.Scan(&kind, &id, &key, &num, &str, &step); err != nil {
+			return fmt.Errorf("load trial details: %w", err)
+		}
+		t := trial(id)
+		switch kind {
+		case kindParam:
+			d, ok := dists[str]
+			if !ok {
+				if d, err = goptuna.JSONToDistribution([]byte(str)); err != nil {
+					return fmt.Errorf("decode distribution of param %q of trial %d: %w", key, id, err)
+				}
+				dists[str] = d
+			}
+			x, err := goptuna.ToExternalRepresentation(d, num)
+			if err != nil {
+				return fmt.Errorf("convert param %q of trial %d: %w", key, id, err)
+			}
+			t.InternalParams[key], t.Distributions[key], t.Params[key] = num, d, x
+		case kindValue:
+			t.IntermediateValues[step] = num
+		case kindUserAttr:
+			t.UserAttrs[key] = str
+		case kindSystemAttr:
+			t.SystemAttrs[key] = str
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("load trial details: %w", err)
+	}
+	return nil
+}
+
+// GetBestTrial returns the COMPLETE trial with the best value in the
+// study's direction (NaN values never win; ties go to the lower number),
+// or goptuna.ErrNoCompletedTrials.
+func (s *Storage) GetBestTrial(studyID int) (goptuna.FrozenTrial, error) {
+	ctx, cancel := s.call()
+	defer cancel()
+	var id sql.NullInt64
+	err := s.db.GetContext(ctx, &id, `
+		SELECT (SELECT t.id FROM trials t
+		        WHERE t.study_id = s.id AND t.state = 'COMPLETE' AND t.value IS NOT NULL AND t.value <> 'NaN'
+		        ORDER BY CASE WHEN s.direction = 'maximize' THEN -t.value ELSE t.value END, t.number
+		        LIMIT 1)
+		FROM studies s WHERE s.id = $1`, studyID)
+	if err != nil {
+		return goptuna.FrozenTrial{}, notFound(err, "get best trial of study", studyID, goptuna.ErrInvalidStudyID)
+	}
+	if !id.Valid {
+		return goptuna.FrozenTrial{}, goptuna.ErrNoCompletedTrials
+	}
+	return s.getTrial(ctx, int(id.Int64))
+}
+
+// GetTrialNumberFromID returns a trial's number within its study.
+func (s *Storage) GetTrialNumberFromID(trialID int) (int, error) {
+	ctx, cancel := s.call()
+	defer cancel()
+	var n int
+	err := s.db.GetContext(ctx, &n, `SELECT number FROM trials WHERE id = $1`, trialID)
+	return n, notFound(err, "get number of trial", trialID, goptuna.ErrInvalidTrialID)
+}
+
+// ErrParamNotSet is returned (wrapped) by GetTrialParam for a parameter
+// the trial does not have.
+var ErrParamNotSet = errors.New("postgres: param not set")
+
+// GetTrialParam returns the internal value of one parameter.
+func (s *Storage) GetTrialParam(trialID int, name string) (float64, error) {
+	t, err := s.GetTrial(trialID)
+	if err != nil {
+		return 0, err
+	}
+	v, ok := t.InternalParams[name]
+	if !ok {
+		return 0, fmt.Errorf("get param %q of trial %d: %w", name, trialID, ErrParamNotSet)
+	}
+	return v, nil
+}
+
+// GetTrialParams returns a copy of a trial's external parameter values.
+func (s *Storage) GetTrialParams(trialID int) (map[string]interface{}, error) {
+	t, err := s.GetTrial(trialID)
+	return t.Params, err
+}
+
+// GetTrialUserAttrs returns a copy of a trial's user attributes.
+func (s *Storage) GetTrialUserAttrs(trialID int) (map[string]string, error) {
+	t, err := s.GetTrial(trialID)
+	return t.UserAttrs, err
+}
+
+// GetTrialSystemAttrs returns a copy of a trial's system attributes.
+func (s *Storage) GetTrialSystemAttrs(trialID int) (map[string]string, error) {
+	t, err := s.GetTrial(trialID)
+	return t.SystemAttrs, err
+}
+
+// TrialMetrics returns what RecordMetrics stored for a trial: step → name
+// → value.
+func (s *Storage) TrialMetrics(ctx context.Context, trialID int) (map[int]map[string]float64, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT step, name, value FROM trial_metrics WHERE trial_id = $1`, trialID)
+	if err != nil {
+		return nil, fmt.Errorf("load metrics of trial %d: %w", trialID, err)
+	}
+	defer rows.Close()
+	out := map[int]map[string]float64{}
+	for rows.Next() {
+		var step int
+		var name string
+		var v float64
+		if err := rows.Scan(&step, &name, &v); err != nil {
+			return nil, fmt.Errorf("load metrics of trial %d: %w", trialID, err)
+		}
+		if out[step] == nil {
+			out[step] = map[string]float64{}
+		}
+		out[step][name] = v
+	}
+	return out, rows.Err()
+}

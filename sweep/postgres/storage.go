@@ -1,0 +1,207 @@
+// Package postgres stores studies and trials in PostgreSQL: Storage
+// implements goptuna.Storage and sweep.Store with sqlx and lib/pq, each
+// query next to the method that runs it. Open applies sweep's schema
+// (package sweep/sql) first.
+//
+// It does not decide anything about a study (sampling, pruning, retries
+// are package sweep's and search's); it makes the database the single
+// source of truth that many worker processes share safely.
+//
+// # Rules the database enforces
+//
+// Trial numbers are 0, 1, 2... within a study, unique and contiguous: every
+// trial creation takes the next number from the study row with
+// UPDATE ... RETURNING, which also serialises creators, in the same
+// transaction as the INSERT.
+//
+// The budget (studies.trial_budget, the spec's `trials`) counts every trial
+// row the study has, whatever its state: COMPLETE, PRUNED, FAIL (stale and
+// interrupted trials included), RUNNING and WAITING. A retry is a new trial
+// (a new number, retry_of pointing at the original) and so takes one unit of
+// budget; when the budget is spent no retry is created (RetryTrial returns
+// sweep.ErrBudgetExhausted). So `trials: 200` means at most 200 runs of the
+// objective, numbered 0..199, however many of them failed. WAITING trials
+// already created are claimed even after the budget is spent.
+//
+// A trial in COMPLETE, PRUNED or FAIL never changes again: every write
+// (state, value, params, intermediate values, metrics, attrs) checks the
+// state in the same statement, under a row lock, and fails with an error
+// wrapping sweep.ErrTrialFinished (and goptuna.ErrTrialCannotBeUpdated).
+// That immutability is what lets each Storage cache finished trials.
+//
+// # Context and timeouts
+//
+// goptuna.Storage methods take no context; Storage runs each of them under
+// context.Background with Options.CallTimeout (default 30 s), so a dead
+// database turns into an error instead of a hung trial. sweep.Store
+// methods use the caller's ctx.
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/c-bata/goptuna"
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"sweep/sweep"
+)
+
+var (
+	_ goptuna.Storage = (*Storage)(nil)
+	_ sweep.Store     = (*Storage)(nil)
+)
+
+// DefaultMaxOpenConns bounds each Storage's connection pool. PostgreSQL's
+// default max_connections is 100 with 3 reserved for superusers: 32 worker
+// processes × 3 = 96 fit; 4 each would not. A worker with many slots
+// shares the pool; queries are short, so slots rarely wait.
+const DefaultMaxOpenConns = 3
+
+// DefaultCallTimeout bounds each goptuna.Storage call.
+const DefaultCallTimeout = 30 * time.Second
+
+// Options tunes a Storage. Zero values mean the defaults.
+type Options struct {
+	// MaxOpenConns bounds the connection pool (DefaultMaxOpenConns).
+	MaxOpenConns int
+	// CallTimeout bounds each goptuna.Storage method (DefaultCallTimeout).
+	CallTimeout time.Duration
+}
+
+// Storage is a study store in one PostgreSQL database. It is safe for
+// concurrent use by many goroutines, and many processes may each open one
+// on the same database. Returned trials and maps are copies.
+type Storage struct {
+	db      *sqlx.DB
+	timeout time.Duration
+	cache   *trialCache
+}
+
+// Open connects to dsn with default options and migrates the schema.
+func Open(ctx context.Context, dsn string) (*Storage, error) {
+	return OpenOptions(ctx, dsn, Options{})
+}
+
+// OpenOptions connects to dsn and migrates the schema (see Migrate).
+func OpenOptions(ctx context.Context, dsn string, opts Options) (*Storage, error) {
+	if opts.MaxOpenConns <= 0 {
+		opts.MaxOpenConns = DefaultMaxOpenConns
+	}
+	if opts.CallTimeout <= 0 {
+		opts.CallTimeout = DefaultCallTimeout
+	}
+	db, err := sqlx.Open("postgres", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	db.SetMaxOpenConns(opts.MaxOpenConns)
+	db.SetMaxIdleConns(opts.MaxOpenConns)
+	// Recycle connections before NATs and firewalls drop idle ones, so a
+	// trial that reports once an hour does not meet a dead socket.
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	db.SetConnMaxLifetime(time.Hour)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("connect to database: %w", err)
+	}
+	if err := Migrate(ctx, db.DB); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return &Storage{db: db, timeout: opts.CallTimeout, cache: newTrialCache()}, nil
+}
+
+// Close closes the connection pool.
+func (s *Storage) Close() error { return s.db.Close() }
+
+// DB returns the underlying pool, for read-only queries such as reports.
+func (s *Storage) DB() *sqlx.DB { return s.db }
+
+// call returns the context for a goptuna.Storage method.
+func (s *Storage) call() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), s.timeout)
+}
+
+// Trial states as stored in trials.state.
+const (
+	stateWaiting  = "WAITING"
+	stateRunning  = "RUNNING"
+	stateComplete = "COMPLETE"
+	statePruned   = "PRUNED"
+	stateFail     = "FAIL"
+)
+
+func stateName(st goptuna.TrialState) (string, error) {
+	switch st {
+	case goptuna.TrialStateWaiting:
+		return stateWaiting, nil
+	case goptuna.TrialStateRunning:
+		return stateRunning, nil
+	case goptuna.TrialStateComplete:
+		return stateComplete, nil
+	case goptuna.TrialStatePruned:
+		return statePruned, nil
+	case goptuna.TrialStateFail:
+		return stateFail, nil
+	}
+	return "", fmt.Errorf("postgres: unknown trial state %d", int(st))
+}
+
+func parseState(s string) (goptuna.TrialState, error) {
+	switch s {
+	case stateWaiting:
+		return goptuna.TrialStateWaiting, nil
+	case stateRunning:
+		return goptuna.TrialStateRunning, nil
+	case stateComplete:
+		return goptuna.TrialStateComplete, nil
+	case statePruned:
+		return goptuna.TrialStatePruned, nil
+	case stateFail:
+		return goptuna.TrialStateFail, nil
+	}
+	return 0, fmt.Errorf("postgres: unknown trial state %q in database", s)
+}
+
+// errFinished is wrapped by every rejected write to a finished trial. It
+// matches both sweep.ErrTrialFinished and goptuna.ErrTrialCannotBeUpdated.
+var errFinished = fmt.Errorf("%w: %w", sweep.ErrTrialFinished, goptuna.ErrTrialCannotBeUpdated)
+
+// trialStateError explains why a compare-and-set on trial id matched no
+// row: the trial does not exist, is finished, or is in another live state.
+func (s *Storage) trialStateError(ctx context.Context, op string, id int) error {
+	var state, reason string
+	err := s.db.QueryRowxContext(ctx, `SELECT state, reason FROM trials WHERE id = $1`, id).Scan(&state, &reason)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("%s %d: %w", op, id, goptuna.ErrInvalidTrialID)
+	case err != nil:
+		return fmt.Errorf("%s %d: %w", op, id, err)
+	case state == stateComplete || state == statePruned || state == stateFail:
+		if reason != "" {
+			return fmt.Errorf("%s %d: %w (%s: %s)", op, id, errFinished, state, reason)
+		}
+		return fmt.Errorf("%s %d: %w (%s)", op, id, errFinished, state)
+	default:
+		return fmt.Errorf("%s %d: trial is %s: %w", op, id, state, goptuna.ErrTrialCannotBeUpdated)
+	}
+}
+
+// pqCode returns the SQLSTATE of a PostgreSQL error, "" for others.
+func pqCode(err error) string {
+	var pe *pq.Error
+	if errors.As(err, &pe) {
+		return string(pe.Code)
+	}
+	return ""
+}
+
+const (
+	codeUniqueViolation     = "23505"
+	codeForeignKeyViolation = "23503"
+)
