@@ -19,6 +19,7 @@ h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bott
 table{border-collapse:collapse;margin:6px 0 4px;font-variant-numeric:tabular-nums}
 th,td{padding:3px 10px;border-bottom:1px solid #e4e4e4;text-align:left;white-space:nowrap}
 th{background:#f4f6f8;font-weight:600}td.r,th.r{text-align:right}
+td.wrap{white-space:normal;max-width:520px}
 .figs{display:flex;flex-wrap:wrap;gap:14px}
 figure{margin:0;border:1px solid #e4e4e4;border-radius:4px;padding:6px;background:#fff}
 figcaption{color:#777;font-size:12px;max-width:560px}
@@ -81,8 +82,11 @@ func toHTMLTable(t Table, withTitle bool) htmlTable {
 		var cells []htmlCell
 		for i, c := range row {
 			cl := class(i)
-			if t.Name == "importance" && i == 2 {
+			switch {
+			case t.Name == "importance" && i == 2:
 				cl = "bar"
+			case t.Name == "summary" && i > 0:
+				cl = "wrap"
 			}
 			cells = append(cells, htmlCell{c, cl})
 		}
