@@ -18,15 +18,15 @@ import (
 
 // studyRow is a studies row as sweep.StudyInfo needs it.
 type studyRow struct {
-	ID        int            `db:"id"`
-	Name      string         `db:"name"`
-	Direction string         `db:"direction"`
-	Metric    string         `db:"metric"`
-	Spec      []byte         `db:"spec"`
-	Status    string         `db:"status"`
-	Budget    sql.NullInt64  `db:"trial_budget"`
-	Created   time.Time      `db:"created_at"`
-	Finished  sql.NullTime   `db:"finished_at"`
+	ID        int           `db:"id"`
+	Name      string        `db:"name"`
+	Direction string        `db:"direction"`
+	Metric    string        `db:"metric"`
+	Spec      []byte        `db:"spec"`
+	Status    string        `db:"status"`
+	Budget    sql.NullInt64 `db:"trial_budget"`
+	Created   time.Time     `db:"created_at"`
+	Finished  sql.NullTime  `db:"finished_at"`
 }
 
 const studyCols = `id, name, direction, metric, spec, status, trial_budget, created_at, finished_at`
@@ -314,10 +314,10 @@ func (s *Storage) GetAllStudySummaries() ([]goptuna.StudySummary, error) {
 	ctx, cancel := s.call()
 	defer cancel()
 	var rows []struct {
-		ID        int          `db:"id"`
-		Name      string       `db:"name"`
-		Direction string       `db:"direction"`
-		Start     sql.NullTime `db:"start"`
+		ID        int           `db:"id"`
+		Name      string        `db:"name"`
+		Direction string        `db:"direction"`
+		Start     sql.NullTime  `db:"start"`
 		Best      sql.NullInt64 `db:"best"`
 	}
 	err := s.db.SelectContext(ctx, &rows, `

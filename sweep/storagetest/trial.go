@@ -246,7 +246,7 @@ func testSeesOtherHandles(t *testing.T, newStore NewStore) {
 func testBestTrial(t *testing.T, newStore NewStore) {
 	s := newStore(t)
 	for _, dir := range []goptuna.StudyDirection{goptuna.StudyDirectionMaximize, goptuna.StudyDirectionMinimize} {
-		study := res(s.CreateNewStudy("best-"+string(dir))).must(t)
+		study := res(s.CreateNewStudy("best-" + string(dir))).must(t)
 		must(t, s.SetStudyDirection(study, dir))
 		_, err := s.GetBestTrial(study)
 		wantErr(t, "GetBestTrial with no trials", err, goptuna.ErrNoCompletedTrials)
