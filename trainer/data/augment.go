@@ -12,8 +12,8 @@ import (
 // CIFAR-10 training-set channel statistics (R, G, B) of pixels scaled to
 // [0, 1], computed over all 50,000 training images (population std).
 var (
-	CIFAR10Mean = [3]float64{0.4913996786, 0.4821584084, 0.4465309144}
-	CIFAR10Std  = [3]float64{0.2470322324, 0.2434851280, 0.2615878482}
+	CIFAR10Mean = [3]float64{0.4913996786, 0.4821584084, 0.4465309145}
+	CIFAR10Std  = [3]float64{0.2470322324, 0.2434851280, 0.2615878417}
 )
 
 // Config describes the training-time augmentation. Each transform is off at
