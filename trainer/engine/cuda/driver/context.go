@@ -118,6 +118,11 @@ func (c *Context) Memset32(dst Ptr, v uint32, n int64, s Stream) error {
 	return c.api.check("cuMemsetD32Async", c.api.fn.MemsetD32Async.Call(uintptr(dst), uintptr(v), uintptr(n), uintptr(s)))
 }
 
+// Memset16 sets n 16-bit words at dst to v on stream s.
+func (c *Context) Memset16(dst Ptr, v uint16, n int64, s Stream) error {
+	return c.api.check("cuMemsetD16Async", c.api.fn.MemsetD16Async.Call(uintptr(dst), uintptr(v), uintptr(n), uintptr(s)))
+}
+
 // Memset8 sets n bytes at dst to v on stream s.
 func (c *Context) Memset8(dst Ptr, v byte, n int64, s Stream) error {
 	return c.api.check("cuMemsetD8Async", c.api.fn.MemsetD8Async.Call(uintptr(dst), uintptr(v), uintptr(n), uintptr(s)))

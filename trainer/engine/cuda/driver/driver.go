@@ -96,6 +96,7 @@ type functions struct {
 	MemcpyDtoDAsync    dynlib.Func `sym:"cuMemcpyDtoDAsync_v2"`
 	MemsetD32Async     dynlib.Func `sym:"cuMemsetD32Async"`
 	MemsetD8Async      dynlib.Func `sym:"cuMemsetD8Async"`
+	MemsetD16Async     dynlib.Func `sym:"cuMemsetD16Async"`
 	StreamCreate       dynlib.Func `sym:"cuStreamCreate"`
 	StreamDestroy      dynlib.Func `sym:"cuStreamDestroy_v2"`
 	StreamSynchronize  dynlib.Func `sym:"cuStreamSynchronize"`

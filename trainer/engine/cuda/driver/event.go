@@ -35,3 +35,8 @@ func (c *Context) ElapsedMs(start, end Event) (float32, error) {
 func (c *Context) DestroyEvent(e Event) error {
 	return c.api.check("cuEventDestroy_v2", c.api.fn.EventDestroy.Call(uintptr(e)))
 }
+
+// SyncEvent waits until the work before e's last Record completes.
+func (c *Context) SyncEvent(e Event) error {
+	return c.api.check("cuEventSynchronize", c.api.fn.EventSynchronize.Call(uintptr(e)))
+}

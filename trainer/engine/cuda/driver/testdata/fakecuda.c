@@ -59,6 +59,9 @@ CUresult cuMemcpyDtoDAsync_v2(CUdeviceptr d, CUdeviceptr s, size_t n, void *st) 
 CUresult cuMemsetD32Async(CUdeviceptr d, unsigned v, size_t n, void *st) {
   for (size_t i = 0; i < n; i++) ((unsigned *)d)[i] = v; return 0;
 }
+CUresult cuMemsetD16Async(CUdeviceptr d, unsigned short v, size_t n, void *st) {
+  for (size_t i = 0; i < n; i++) ((unsigned short *)d)[i] = v; return 0;
+}
 CUresult cuMemsetD8Async(CUdeviceptr d, unsigned char v, size_t n, void *st) { memset((void *)d, v, n); return 0; }
 CUresult cuStreamCreate(void **s, unsigned f) { *s = malloc(1); return f == 1 ? 0 : 1; }
 CUresult cuStreamDestroy_v2(void *s) { free(s); return 0; }
