@@ -47,11 +47,13 @@ const (
 	testFile   = "test_batch.bin"
 )
 
-// Errors returned by the reader. They are wrapped with the file name.
+// Errors returned by the reader and Fetch, wrapped with the file name.
 var (
-	ErrNotFound  = errors.New("cifar10: data files not found")
-	ErrTruncated = errors.New("cifar10: file truncated")
-	ErrCorrupt   = errors.New("cifar10: file corrupt")
+	ErrNotFound  = errors.New("data: CIFAR-10 files not found")
+	ErrTruncated = errors.New("data: file truncated")
+	ErrCorrupt   = errors.New("data: file corrupt")
+	// ErrChecksum means a downloaded archive does not have the expected md5.
+	ErrChecksum = errors.New("data: checksum mismatch")
 )
 
 // defaultClasses are the label names used when batches.meta.txt is absent.

@@ -24,9 +24,6 @@ const (
 	archiveName = "cifar-10-binary.tar.gz"
 )
 
-// ErrChecksum means the downloaded archive does not have the expected md5.
-var ErrChecksum = errors.New("fetch: checksum mismatch")
-
 // FetchOptions configures Fetch. Zero fields take the documented defaults.
 type FetchOptions struct {
 	// Dir receives the archive (as <archive>.part while incomplete) and the
