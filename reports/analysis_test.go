@@ -100,7 +100,7 @@ params:
 		{Name: "width", Kind: "int"},
 		{Name: "wd", Kind: "float"},
 	}
-	best := Best{Number: 3, Value: 0.91, Params: map[string]any{"lr": 0.0123, "batch_size": float64(128), "width": float64(2), "wd": float64(1)}}
+	best := Best{Number: 3, Value: 0.91, Params: map[string]any{"lr": 0.0123, "batch_size": "128", "width": float64(2), "wd": float64(1)}}
 	out, err := bestConfig(StudyRow{Name: "s", Metric: "val_acc", Spec: spec}, params, best)
 	if err != nil {
 		t.Fatal(err)

@@ -29,12 +29,16 @@ func bestConfig(study StudyRow, params []ParamRow, best Best) (string, error) {
 			}
 		}
 	}
+	choices := specChoices(&root)
 	for _, p := range params {
 		v, ok := best.Params[p.Name]
 		if !ok || v == nil {
 			continue
 		}
 		node := scalarNode(p, v)
+		if c := choices[p.Name][fmt.Sprint(v)]; c != nil {
+			node = &yaml.Node{Kind: yaml.ScalarNode, Tag: c.ShortTag(), Value: c.Value, Style: c.Style}
+		}
 		if old := mappingValue(cfg, p.Name); old != nil {
 			*old = *node
 			continue
@@ -87,4 +91,40 @@ func scalarNode(p ParamRow, v any) *yaml.Node {
 		}
 	}
 	return n
+}
+
+// specChoices maps each categorical parameter of the spec (conditional ones
+// included) to its choices by string form. goptuna stores a categorical
+// value as a string, so this recovers the type the user wrote: batch_size
+// 128 stays an int, "128" in quotes stays a string.
+func specChoices(root *yaml.Node) map[string]map[string]*yaml.Node {
+	out := map[string]map[string]*yaml.Node{}
+	if len(root.Content) != 1 {
+		return out
+	}
+	var walk func(m *yaml.Node)
+	walk = func(m *yaml.Node) {
+		if m == nil || m.Kind != yaml.MappingNode {
+			return
+		}
+		for i := 0; i+1 < len(m.Content); i += 2 {
+			def := m.Content[i+1]
+			if seq := mappingValue(def, "choices"); seq != nil && seq.Kind == yaml.SequenceNode {
+				byText := map[string]*yaml.Node{}
+				for _, c := range seq.Content {
+					if c.Kind == yaml.ScalarNode {
+						byText[c.Value] = c
+					}
+				}
+				out[m.Content[i].Value] = byText
+			}
+			if cond := mappingValue(def, "conditional"); cond != nil && cond.Kind == yaml.MappingNode {
+				for j := 1; j < len(cond.Content); j += 2 {
+					walk(cond.Content[j])
+				}
+			}
+		}
+	}
+	walk(mappingValue(root.Content[0], "params"))
+	return out
 }

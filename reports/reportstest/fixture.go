@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"math"
 	"sort"
+	"strconv"
 	"testing"
 	"time"
 
@@ -121,7 +122,7 @@ func MakeTrials(n int, seed uint64, t0 time.Time) []Trial {
 		bs := []int{64, 128, 256}[int(r.float()*3)]
 		opt := []string{"sgd", "adamw"}[int(r.float()*2)]
 		sched := []string{"cosine", "step", "onecycle"}[int(r.float()*3)]
-		params := map[string]any{"lr": lr, "momentum": mom, "batch_size": float64(bs), "optimizer": opt, "scheduler": sched}
+		params := map[string]any{"lr": lr, "momentum": mom, "batch_size": strconv.Itoa(bs), "optimizer": opt, "scheduler": sched}
 		if sched == "step" {
 			params["step_size"] = float64(5 + int(r.float()*26))
 		}
@@ -316,7 +317,9 @@ func paramRow(trial int, name string, v any) pRow {
 	case float64:
 		internal = x
 	case string:
-		internal = float64(map[string]int{"sgd": 0, "adamw": 1, "cosine": 0, "step": 1, "onecycle": 2}[x])
+		// goptuna stores a categorical's external value as the choice's string.
+		internal = float64(map[string]int{"sgd": 0, "adamw": 1, "cosine": 0, "step": 1, "onecycle": 2,
+			"64": 0, "128": 1, "256": 2}[x])
 	}
 	return pRow{trial, name, internal, v, json.RawMessage(dists[name])}
 }
