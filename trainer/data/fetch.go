@@ -43,6 +43,9 @@ type FetchOptions struct {
 	Attempts int
 	// RetryDelay is the pause before a retry, multiplied by the attempt (1s).
 	RetryDelay time.Duration
+	// StallTimeout abandons an attempt that receives no data for this long,
+	// so a dead connection is retried rather than waited on forever (60s).
+	StallTimeout time.Duration
 }
 
 // Fetch downloads, checks and unpacks CIFAR-10 into opts.Dir and returns the
@@ -98,6 +101,9 @@ func (o FetchOptions) withDefaults() FetchOptions {
 	}
 	if o.RetryDelay == 0 {
 		o.RetryDelay = time.Second
+	}
+	if o.StallTimeout == 0 {
+		o.StallTimeout = time.Minute
 	}
 	return o
 }
@@ -165,6 +171,11 @@ func (o FetchOptions) download(ctx context.Context, part string) error {
 	if err != nil {
 		return errPermanent{fmt.Errorf("seek download: %w", err)}
 	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	stalled := fmt.Errorf("download %s: no data for %v", o.URL, o.StallTimeout)
+	watchdog := time.AfterFunc(o.StallTimeout, func() { cancel(stalled) })
+	defer watchdog.Stop()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, o.URL, nil)
 	if err != nil {
 		return errPermanent{fmt.Errorf("download %s: %w", o.URL, err)}
@@ -173,6 +184,9 @@ func (o FetchOptions) download(ctx context.Context, part string) error {
 		req.Header.Set("Range", fmt.Sprintf("bytes=%d-", have))
 	}
 	resp, err := o.Client.Do(req)
+	if errors.Is(context.Cause(ctx), stalled) {
+		return stalled
+	}
 	if err != nil {
 		return fmt.Errorf("download: %w", err)
 	}
@@ -182,8 +196,15 @@ func (o FetchOptions) download(ctx context.Context, part string) error {
 		return err
 	}
 	p := newProgress(o.Progress, o.IsTTY, o.Now, have, total)
-	n, err := io.Copy(f, io.TeeReader(resp.Body, p))
+	body := readerFunc(func(b []byte) (int, error) {
+		watchdog.Reset(o.StallTimeout)
+		return resp.Body.Read(b)
+	})
+	n, err := io.Copy(f, io.TeeReader(body, p))
 	p.finish()
+	if errors.Is(context.Cause(ctx), stalled) {
+		return stalled
+	}
 	if err != nil {
 		return fmt.Errorf("download %s: %w", o.URL, err)
 	}
@@ -228,6 +249,10 @@ func (o FetchOptions) position(f *os.File, resp *http.Response, have int64) (sta
 	}
 	return 0, 0, false, err
 }
+
+type readerFunc func([]byte) (int, error)
+
+func (r readerFunc) Read(b []byte) (int, error) { return r(b) }
 
 func restart(f *os.File) error {
 	if err := f.Truncate(0); err != nil {

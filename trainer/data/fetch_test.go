@@ -321,3 +321,35 @@ func TestFetch_CompletePartialFile(t *testing.T) {
 	}
 	checkUnpacked(t, dir, files)
 }
+
+func TestFetch_Stall(t *testing.T) {
+	archive, files := smallArchive(t)
+	var mu sync.Mutex
+	requests := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		requests++
+		first := requests == 1
+		mu.Unlock()
+		if first { // send a third, then go silent without closing
+			w.Header().Set("Content-Length", fmt.Sprint(len(archive)))
+			w.Write(archive[:len(archive)/3])
+			w.(http.Flusher).Flush()
+			<-r.Context().Done()
+			return
+		}
+		http.ServeContent(w, r, archiveName, time.Time{}, bytes.NewReader(archive))
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	var out bytes.Buffer
+	_, err := Fetch(context.Background(), FetchOptions{Dir: dir, URL: srv.URL, MD5: md5hex(archive),
+		StallTimeout: 200 * time.Millisecond, RetryDelay: time.Millisecond, Progress: &out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkUnpacked(t, dir, files)
+	if !strings.Contains(out.String(), "no data for 200ms; retrying") || !strings.Contains(out.String(), "resuming at") {
+		t.Errorf("output:\n%s", out.String())
+	}
+}
