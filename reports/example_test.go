@@ -71,4 +71,10 @@ func ExampleRender() {
 	// optimizer,trials,complete,pruned,best,mean,reached,median epochs,median min
 	// sgd,1,1,0,0.8100,0.8100,1/1,3.0,0.50
 	// adamw,2,1,1,0.8600,0.8600,1/2,2.0,0.33
+	//
+	// # trials
+	// number,state,val_acc,test_acc,epochs,duration_s,worker,reason,optimizer
+	// 0,COMPLETE,0.81,,3,30,,,sgd
+	// 1,PRUNED,0.42,,1,10,,,adamw
+	// 2,COMPLETE,0.86,,3,30,,,adamw
 }

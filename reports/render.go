@@ -23,7 +23,7 @@ func Render(w io.Writer, r *Report, format string) error {
 	case "markdown", "md":
 		return writeText(w, r.Tables(), r.BestConfig, true)
 	case "csv":
-		return writeCSV(w, r.Tables())
+		return writeCSV(w, append(r.Tables(), r.trialsTable()))
 	case "json":
 		return writeJSON(w, r)
 	case "html":

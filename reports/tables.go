@@ -177,3 +177,36 @@ func workersSeen(s SummaryRow) string {
 	}
 	return out
 }
+
+// trialsTable lists every trial with full-precision numbers, one column per
+// parameter: the tidy table for pandas or a spreadsheet (CSV output only).
+func (r *Report) trialsTable() Table {
+	t := Table{Name: "trials", Title: "Trials",
+		Header: []string{"number", "state", r.Study.Metric, "test_acc", "epochs", "duration_s", "worker", "reason"}}
+	for _, p := range r.Params {
+		t.Header = append(t.Header, p.Name)
+	}
+	raw := func(v *float64) string {
+		if v == nil {
+			return ""
+		}
+		return strconv.FormatFloat(*v, 'g', -1, 64)
+	}
+	for _, tr := range r.Trials {
+		row := []string{strconv.Itoa(tr.Number), tr.State, raw(tr.Value), raw(tr.TestAcc), strconv.Itoa(tr.Steps),
+			strconv.FormatFloat(tr.DurationS, 'g', -1, 64), tr.Worker, tr.Reason}
+		for _, p := range r.Params {
+			v, ok := tr.Params[p.Name]
+			switch f, isNum := paramFloat(v); {
+			case !ok || v == nil:
+				row = append(row, "")
+			case isNum:
+				row = append(row, strconv.FormatFloat(f, 'g', -1, 64))
+			default:
+				row = append(row, fmt.Sprint(v))
+			}
+		}
+		t.Rows = append(t.Rows, row)
+	}
+	return t
+}
