@@ -73,11 +73,11 @@ type Backend struct {
 	opts   Options
 
 	plans     map[convKey]*cudnn.ConvPlan
-	workspace scratch // cuDNN workspace or im2col columns
-	scalar    scratch // reductions' float64 result, BN sums, found-inf flag
+	workspace scratch    // cuDNN workspace or im2col columns
+	scalar    scratch    // reductions' float64 result, BN sums, found-inf flag
 	staging   [4]staging // a ring of pinned host buffers for CopyIn
 	nextStage int
-	err       error   // first asynchronous error, returned by Sync
+	err       error // first asynchronous error, returned by Sync
 	libs      string
 }
 

@@ -144,7 +144,7 @@ func (b *Backend) pool(op, kernel string, d engine.PoolDesc, x, y engine.Tensor,
 	for _, t := range extra {
 		args.Ptr(ptr(t))
 	}
-	args.Int(n*c).Int(h).Int(w).Int(p).Int(q).Int(d.KH).Int(d.KW).Int(d.StrideH).Int(d.StrideW).Int(d.PadH).Int(d.PadW)
+	args.Int(n * c).Int(h).Int(w).Int(p).Int(q).Int(d.KH).Int(d.KW).Int(d.StrideH).Int(d.StrideW).Int(d.PadH).Int(d.PadW)
 	b.launch(kernel, n*c*p*q, args)
 }
 
@@ -249,10 +249,16 @@ func (b *Backend) scalarOp(op, kernel string, alpha float32, x, y engine.Tensor)
 }
 
 // Scale writes y = alpha · x.
-func (b *Backend) Scale(alpha float32, x, y engine.Tensor) { b.scalarOp("Scale", "scale_f32", alpha, x, y) }
+func (b *Backend) Scale(alpha float32, x, y engine.Tensor) {
+	b.scalarOp("Scale", "scale_f32", alpha, x, y)
+}
 
 // Axpy accumulates y += alpha · x.
-func (b *Backend) Axpy(alpha float32, x, y engine.Tensor) { b.scalarOp("Axpy", "axpy_f32", alpha, x, y) }
+func (b *Backend) Axpy(alpha float32, x, y engine.Tensor) {
+	b.scalarOp("Axpy", "axpy_f32", alpha, x, y)
+}
 
 // Lerp writes dst += t·(src − dst).
-func (b *Backend) Lerp(t float32, src, dst engine.Tensor) { b.scalarOp("Lerp", "lerp_f32", t, src, dst) }
+func (b *Backend) Lerp(t float32, src, dst engine.Tensor) {
+	b.scalarOp("Lerp", "lerp_f32", t, src, dst)
+}
