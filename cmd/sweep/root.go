@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -21,6 +23,9 @@ type env struct {
 	IsTTY  bool      // Err is a terminal: live status lines allowed
 	Now    func() time.Time
 	Getenv func(string) string
+	// Signals subscribes to interrupts (SIGINT, SIGTERM) for the two-stage
+	// stop of running studies; stop unsubscribes. Tests send on the channel.
+	Signals func() (sigs <-chan os.Signal, stop func())
 }
 
 func newEnv() *env {
@@ -31,6 +36,11 @@ func newEnv() *env {
 		IsTTY:  term.IsTerminal(int(os.Stderr.Fd())),
 		Now:    time.Now,
 		Getenv: os.Getenv,
+		Signals: func() (<-chan os.Signal, func()) {
+			c := make(chan os.Signal, 2)
+			signal.Notify(c, os.Interrupt, syscall.SIGTERM)
+			return c, func() { signal.Stop(c) }
+		},
 	}
 }
 
@@ -51,8 +61,13 @@ func newRootCmd(e *env) *cobra.Command {
 	root.SetErr(e.Err)
 	// Subcommands: one file each (start.go, worker.go, ...). Add new ones here.
 	root.AddCommand(
+		newStartCmd(e, nil),
+		newWorkerCmd(e, nil),
+		newStatusCmd(e, nil),
+		newTrialsCmd(e, nil),
 		newReportCmd(e, nil),
 		newDataCmd(e),
+		newDBCmd(e, nil),
 	)
 	return root
 }

@@ -1,0 +1,75 @@
+package main
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"sweep/objective"
+	"sweep/search"
+)
+
+// objectiveFactory builds a spec's objective, validating its options with
+// spec.Objective.Checker so problems carry file:line like the rest of the
+// spec.
+type objectiveFactory func(spec *search.Spec) (objective.Objective, error)
+
+// objectives maps the spec's `objective.type` to its constructor. Adding an
+// objective is one line here.
+func objectives() map[string]objectiveFactory {
+	return map[string]objectiveFactory{
+		"synthetic": newSyntheticObjective,
+		"cifar10": func(s *search.Spec) (objective.Objective, error) {
+			return newCIFAR10Objective(s.Objective, s.Study)
+		},
+	}
+}
+
+// newObjective builds spec's objective through the objectives map.
+func newObjective(spec *search.Spec) (objective.Objective, error) {
+	all := objectives()
+	f, ok := all[spec.Objective.Type]
+	if !ok {
+		names := make([]string, 0, len(all))
+		for k := range all {
+			names = append(names, k)
+		}
+		slices.Sort(names)
+		c := spec.Objective.Checker()
+		c.Check("type", false, "unknown objective %q (want %s)", spec.Objective.Type, strings.Join(names, ", "))
+		return nil, c.Err()
+	}
+	return f(spec)
+}
+
+// newSyntheticObjective builds objective `synthetic` over the spec's space.
+func newSyntheticObjective(spec *search.Spec) (objective.Objective, error) {
+	cfg := objective.DefaultSyntheticConfig()
+	c := spec.Objective.Checker()
+	c.Decode(&cfg)
+	c.Check("epochs", cfg.Epochs >= 1 && cfg.Epochs <= 100_000, "must be between 1 and 100000 (got %d)", cfg.Epochs)
+	c.Check("epoch_seconds", cfg.EpochSeconds >= 0 && cfg.EpochSeconds <= 3600, "must be between 0 and 3600 (got %g)", cfg.EpochSeconds)
+	c.Check("noise", cfg.Noise >= 0 && cfg.Noise <= 1, "must be between 0 and 1 (got %g)", cfg.Noise)
+	c.Check("fail_rate", cfg.FailRate >= 0 && cfg.FailRate <= 1, "must be between 0 and 1 (got %g)", cfg.FailRate)
+	if err := c.Err(); err != nil {
+		return nil, err
+	}
+	var space []objective.SyntheticParam
+	var walk func([]search.Param)
+	walk = func(ps []search.Param) {
+		for _, p := range ps {
+			sp := objective.SyntheticParam{Name: p.Name, Low: p.Low, High: p.High, Log: p.Log}
+			for _, ch := range p.Choices {
+				sp.Choices = append(sp.Choices, search.ChoiceString(ch))
+				walk(p.Conditional[search.ChoiceString(ch)])
+			}
+			space = append(space, sp)
+		}
+	}
+	walk(spec.Params)
+	o, err := objective.NewSynthetic(cfg, space)
+	if err != nil {
+		return nil, fmt.Errorf("build synthetic objective: %w", err)
+	}
+	return o, nil
+}

@@ -1,0 +1,214 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"sweep/sweep/postgres"
+)
+
+// statusOptions are the flags and arguments of `sweep status`.
+type statusOptions struct {
+	env     *env
+	Study   string // "" = all studies
+	DB      string
+	DataDir string
+}
+
+func newStatusCmd(e *env, runF func(context.Context, *statusOptions) error) *cobra.Command {
+	opts := &statusOptions{env: e}
+	cmd := &cobra.Command{
+		Use:   "status [STUDY]",
+		Short: "List studies with trial counts by state, or show one study",
+		Long: `Without a study, list every study with its trials by state and best value.
+With one, show its details and the trials running now. Trials whose heartbeat
+went silent for longer than the spec's heartbeat.grace are marked FAIL
+(reason "stale") first, so the counts are current.`,
+		Example: `  sweep status
+  sweep status demo-synthetic`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				opts.Study = args[0]
+			}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return runStatus(cmd.Context(), opts)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.DB, "db", "", "PostgreSQL DSN (default: $SWEEP_DB, else the private cluster)")
+	f.StringVar(&opts.DataDir, "data-dir", "", "private cluster directory (default: the user's data dir)")
+	return cmd
+}
+
+// overview is one row of the study_overview view.
+type overview struct {
+	Study, Direction, Metric, Status                 string
+	Budget, Trials, Complete, Pruned, Failed         int
+	Running, Waiting, Retries                        int
+	Best                                             sql.NullFloat64
+	Created                                          time.Time
+	Finished, LastActivity                           sql.NullTime
+}
+
+const overviewQuery = `SELECT study, direction, metric, status, budget, trials, complete, pruned, failed,
+       running, waiting, retries, best_value, created, finished, last_activity
+FROM study_overview`
+
+// loadOverview reads study_overview, all studies or one.
+func loadOverview(ctx context.Context, store *postgres.Storage, study string) ([]overview, error) {
+	q, args := overviewQuery+" ORDER BY created, study", []any{}
+	if study != "" {
+		q, args = overviewQuery+" WHERE study = $1", []any{study}
+	}
+	rows, err := store.DB().QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("query study_overview: %w", err)
+	}
+	defer rows.Close()
+	var out []overview
+	for rows.Next() {
+		var o overview
+		if err := rows.Scan(&o.Study, &o.Direction, &o.Metric, &o.Status, &o.Budget, &o.Trials, &o.Complete, &o.Pruned,
+			&o.Failed, &o.Running, &o.Waiting, &o.Retries, &o.Best, &o.Created, &o.Finished, &o.LastActivity); err != nil {
+			return nil, fmt.Errorf("scan study_overview: %w", err)
+		}
+		out = append(out, o)
+	}
+	return out, rows.Err()
+}
+
+// runStatus reaps stale trials, then prints the overview.
+func runStatus(ctx context.Context, opts *statusOptions) error {
+	e := opts.env
+	store, err := openStore(ctx, e, opts.DB, opts.DataDir)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if opts.Study != "" {
+		if err := reap(ctx, e, store, opts.Study); err != nil {
+			return err
+		}
+	}
+	rows, err := loadOverview(ctx, store, opts.Study)
+	if err != nil {
+		return err
+	}
+	if opts.Study == "" {
+		for _, r := range rows {
+			if err := reap(ctx, e, store, r.Study); err != nil {
+				return err
+			}
+		}
+		if rows, err = loadOverview(ctx, store, ""); err != nil {
+			return err
+		}
+		if len(rows) == 0 {
+			fmt.Fprintln(e.Err, "no studies yet (sweep start STUDY.yaml creates one)")
+			return nil
+		}
+		return printTable(e.Out, e.IsTTY, []string{"STUDY", "STATUS", "TRIALS", "COMPLETE", "PRUNED", "FAIL", "RUNNING", "WAITING", "BEST"}, overviewRows(rows))
+	}
+	if len(rows) == 0 {
+		return fmt.Errorf("no study named %q (sweep status lists them)", opts.Study)
+	}
+	return printStudy(ctx, e, store, rows[0])
+}
+
+// reap marks the study's silent RUNNING trials FAIL "stale".
+func reap(ctx context.Context, e *env, store *postgres.Storage, study string) error {
+	info, spec, err := loadStudy(ctx, store, study)
+	if err != nil {
+		return err
+	}
+	ids, err := store.ReapStale(ctx, info.ID, time.Duration(spec.Heartbeat.Grace*float64(time.Second)))
+	if err != nil {
+		return fmt.Errorf("reap stale trials: %w", err)
+	}
+	if len(ids) > 0 {
+		fmt.Fprintf(e.Err, "study %s: marked %d silent trial(s) FAIL (stale)\n", study, len(ids))
+	}
+	return nil
+}
+
+func overviewRows(rows []overview) [][]string {
+	out := make([][]string, len(rows))
+	for i, r := range rows {
+		out[i] = []string{r.Study, r.Status, fmt.Sprintf("%d/%d", r.Trials, r.Budget), strconv.Itoa(r.Complete),
+			strconv.Itoa(r.Pruned), strconv.Itoa(r.Failed), strconv.Itoa(r.Running), strconv.Itoa(r.Waiting), formatBest(r.Best)}
+	}
+	return out
+}
+
+func formatBest(v sql.NullFloat64) string {
+	if !v.Valid {
+		return "-"
+	}
+	return strconv.FormatFloat(v.Float64, 'f', 4, 64)
+}
+
+// printStudy shows one study's details and its running trials.
+func printStudy(ctx context.Context, e *env, store *postgres.Storage, r overview) error {
+	w := e.Out
+	fmt.Fprintf(w, "study\t%s\n", r.Study)
+	fmt.Fprintf(w, "objective\t%s %s\n", r.Direction, r.Metric)
+	fmt.Fprintf(w, "status\t%s\n", r.Status)
+	fmt.Fprintf(w, "trials\t%d of %d: %d complete, %d pruned, %d failed, %d running, %d waiting (%d retries)\n",
+		r.Trials, r.Budget, r.Complete, r.Pruned, r.Failed, r.Running, r.Waiting, r.Retries)
+	fmt.Fprintf(w, "best\t%s\n", formatBest(r.Best))
+	fmt.Fprintf(w, "created\t%s\n", r.Created.UTC().Format(time.RFC3339))
+	if r.LastActivity.Valid {
+		fmt.Fprintf(w, "last activity\t%s ago\n", e.Now().Sub(r.LastActivity.Time).Round(time.Second))
+	}
+	if r.Running == 0 {
+		return nil
+	}
+	rows, err := store.DB().QueryContext(ctx, `SELECT number, COALESCE(worker, ''), COALESCE(last_step, 0), heartbeat
+FROM trial_summary WHERE study = $1 AND state = 'RUNNING' ORDER BY number`, r.Study)
+	if err != nil {
+		return fmt.Errorf("query running trials: %w", err)
+	}
+	defer rows.Close()
+	var table [][]string
+	for rows.Next() {
+		var n, step int
+		var worker string
+		var hb sql.NullTime
+		if err := rows.Scan(&n, &worker, &step, &hb); err != nil {
+			return fmt.Errorf("scan running trials: %w", err)
+		}
+		age := "-"
+		if hb.Valid {
+			age = e.Now().Sub(hb.Time).Round(time.Second).String()
+		}
+		table = append(table, []string{strconv.Itoa(n), worker, strconv.Itoa(step), age})
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	fmt.Fprintln(w)
+	return printTable(w, e.IsTTY, []string{"RUNNING", "WORKER", "STEP", "HEARTBEAT AGE"}, table)
+}
+
+// printTable writes a bordered table on a terminal and tab-separated
+// values (header first) elsewhere, for scripts.
+func printTable(w io.Writer, tty bool, header []string, rows [][]string) error {
+	if !tty {
+		fmt.Fprintln(w, strings.Join(header, "\t"))
+		for _, r := range rows {
+			fmt.Fprintln(w, strings.Join(r, "\t"))
+		}
+		return nil
+	}
+	return renderTable(w, header, rows)
+}

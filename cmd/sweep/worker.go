@@ -1,0 +1,126 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/c-bata/goptuna"
+	"github.com/spf13/cobra"
+
+	"sweep/objective"
+	"sweep/search"
+	"sweep/sweep"
+	"sweep/sweep/postgres"
+)
+
+// workerOptions are the flags and arguments of `sweep worker`.
+type workerOptions struct {
+	env     *env
+	Study   string
+	DB      string
+	DataDir string
+	Workers int // trial slots; 0 = the stored spec's workers
+}
+
+func newWorkerCmd(e *env, runF func(context.Context, *workerOptions) error) *cobra.Command {
+	opts := &workerOptions{env: e}
+	cmd := &cobra.Command{
+		Use:   "worker STUDY",
+		Short: "Join a running study from another process or machine",
+		Long: `Worker loads the study's stored spec from the database and runs its trials in
+--workers parallel slots until the study's budget is spent, alongside every
+other worker of the study. Interrupts behave as for sweep start.`,
+		Example: `  sweep worker demo-synthetic --workers 4
+  SWEEP_DB=postgres://me@db/sweep sweep worker cifar-resnet`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Study = args[0]
+			if opts.Workers < 0 || opts.Workers > search.MaxWorkers {
+				return fmt.Errorf("--workers %d: want between 1 and %d", opts.Workers, search.MaxWorkers)
+			}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return runWorker(cmd.Context(), opts)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.DB, "db", "", "PostgreSQL DSN (default: $SWEEP_DB, else the private cluster)")
+	f.StringVar(&opts.DataDir, "data-dir", "", "private cluster directory (default: the user's data dir)")
+	f.IntVarP(&opts.Workers, "workers", "w", 0, "parallel trial slots in this process (default: the spec's workers)")
+	return cmd
+}
+
+// runWorker runs trials of a stored study.
+func runWorker(ctx context.Context, opts *workerOptions) error {
+	e := opts.env
+	store, err := openStore(ctx, e, opts.DB, opts.DataDir)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	info, spec, err := loadStudy(ctx, store, opts.Study)
+	if err != nil {
+		return err
+	}
+	obj, err := newObjective(spec)
+	if err != nil {
+		return specProblems(e.Err, "stored spec of "+opts.Study, err)
+	}
+	return work(ctx, e, store, info, spec, obj, opts.Workers, "joining")
+}
+
+// loadStudy loads a study and parses its stored spec.
+func loadStudy(ctx context.Context, store sweep.Store, name string) (sweep.StudyInfo, *search.Spec, error) {
+	info, err := store.Study(ctx, name)
+	if errors.Is(err, sweep.ErrStudyNotFound) {
+		return info, nil, fmt.Errorf("no study named %q (sweep status lists them)", name)
+	}
+	if err != nil {
+		return info, nil, fmt.Errorf("load study: %w", err)
+	}
+	spec, err := search.ParseSpec("stored spec of "+name, info.Spec)
+	if err != nil {
+		return info, nil, fmt.Errorf("parse stored spec: %w", err)
+	}
+	return info, spec, nil
+}
+
+// work runs one worker process's slots on a study with the two-stage
+// interrupt, then prints what it did and the best trial so far.
+func work(ctx context.Context, e *env, store *postgres.Storage, info sweep.StudyInfo, spec *search.Spec, obj objective.Objective, slots int, verb string) error {
+	if slots == 0 {
+		slots = spec.Workers
+	}
+	existing, err := store.GetAllTrials(info.ID)
+	if err != nil {
+		return fmt.Errorf("load trials: %w", err)
+	}
+	fmt.Fprintf(e.Err, "study %s: %s; %d of %d trials exist; running %d slot(s)\n", info.Name, verb, len(existing), info.Trials, slots)
+	host, _ := os.Hostname()
+	sigs, stopSignals := e.Signals()
+	defer stopSignals()
+	disp := sweep.NewDisplay(e.Err, e.IsTTY, slots, e.Now)
+	hard, drain, stop := sweep.Interrupts(ctx, sigs, disp.Logf)
+	defer stop()
+	w := &sweep.Worker{Store: store, Study: info, Spec: spec, Objective: obj, Slots: slots, Host: host, Display: disp, Now: e.Now}
+	sum, runErr := w.Run(hard, drain)
+	fmt.Fprintf(e.Out, "%d trial(s) run here: %d complete, %d pruned, %d failed\n", sum.Total(), sum.Complete, sum.Pruned, sum.Failed)
+	if best, err := store.GetBestTrial(info.ID); err == nil && best.State == goptuna.TrialStateComplete {
+		fmt.Fprintf(e.Out, "best so far: trial %d %s=%.4f  %s\n", best.Number, spec.Metric, best.Value, formatStored(spec.Params, best.Params))
+	}
+	switch {
+	case runErr != nil:
+		return runErr
+	case hard.Err() != nil:
+		return fmt.Errorf("stopped by a second interrupt; resume with: sweep worker %s", shellQuote(info.Name))
+	}
+	select {
+	case <-drain:
+		return fmt.Errorf("stopped by interrupt before the budget was spent; resume with: sweep worker %s", shellQuote(info.Name))
+	default:
+	}
+	return nil
+}
