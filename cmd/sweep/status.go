@@ -52,12 +52,12 @@ went silent for longer than the spec's heartbeat.grace are marked FAIL
 
 // overview is one row of the study_overview view.
 type overview struct {
-	Study, Direction, Metric, Status                 string
-	Budget, Trials, Complete, Pruned, Failed         int
-	Running, Waiting, Retries                        int
-	Best                                             sql.NullFloat64
-	Created                                          time.Time
-	Finished, LastActivity                           sql.NullTime
+	Study, Direction, Metric, Status         string
+	Budget, Trials, Complete, Pruned, Failed int
+	Running, Waiting, Retries                int
+	Best                                     sql.NullFloat64
+	Created                                  time.Time
+	Finished, LastActivity                   sql.NullTime
 }
 
 const overviewQuery = `SELECT study, direction, metric, status, budget, trials, complete, pruned, failed,
