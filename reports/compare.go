@@ -119,7 +119,7 @@ func RenderComparison(w io.Writer, c *Comparison, format string) error {
 	case "html":
 		return writeComparisonHTML(w, c, tables)
 	}
-	return fmt.Errorf("render %q: %w", format, ErrUnknownFormat)
+	return fmt.Errorf("render %q for two studies: %w", format, ErrUnknownFormat)
 }
 
 // compareFigure overlays both studies' best-so-far curves.

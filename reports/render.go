@@ -13,7 +13,8 @@ import (
 )
 
 // Formats lists the output formats Render accepts; "table" is the default.
-var Formats = []string{"table", "markdown", "csv", "json", "html"}
+// "yaml" is only the best configuration, a config file for `sweep train`.
+var Formats = []string{"table", "markdown", "csv", "json", "html", "yaml"}
 
 // Render writes the report in format (one of Formats).
 func Render(w io.Writer, r *Report, format string) error {
@@ -28,6 +29,12 @@ func Render(w io.Writer, r *Report, format string) error {
 		return writeJSON(w, r)
 	case "html":
 		return writeHTML(w, r)
+	case "yaml":
+		if r.BestConfig == "" {
+			return fmt.Errorf("render best config of study %q: %w", r.Study.Name, ErrNoComplete)
+		}
+		_, err := io.WriteString(w, r.BestConfig)
+		return err
 	}
 	return fmt.Errorf("render %q: %w (want one of %s)", format, ErrUnknownFormat, strings.Join(Formats, ", "))
 }

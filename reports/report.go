@@ -28,6 +28,8 @@ var (
 	ErrUnknownParam = errors.New("reports: unknown parameter")
 	// ErrUnknownFormat means the output format is not one of Formats.
 	ErrUnknownFormat = errors.New("reports: unknown format")
+	// ErrNoComplete means the study has no complete trial, so no best one.
+	ErrNoComplete = errors.New("reports: no complete trial")
 )
 
 // Options select what a report contains. The zero value is a full report

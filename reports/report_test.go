@@ -88,6 +88,7 @@ func TestRender_Golden(t *testing.T) {
 		{"html", "html", reports.Options{}},
 		{"groupby-table", "table", reports.Options{GroupBy: []string{"optimizer", "scheduler"}, Reach: &reach, Top: 5}},
 		{"groupby-bins-markdown", "markdown", reports.Options{GroupBy: []string{"lr"}, Reach: &reach, Bins: 3}},
+		{"best-yaml", "yaml", reports.Options{}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -47,6 +47,7 @@ Every number comes from the report_* SQL views (see docs/reports.md).`,
 		Example: `  sweep report demo
   sweep report demo --group-by optimizer,scheduler --reach 0.9
   sweep report demo --format html --out demo.html
+  sweep report demo --format yaml > best.yaml && sweep train best.yaml
   sweep report demo-random demo-tpe --format markdown`,
 		Args: cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
