@@ -116,9 +116,19 @@ type MetricPoint struct {
 	Value float64 `db:"value" json:"value"`
 }
 
-// Load reads one study's report rows. The returned error wraps ErrNoStudy
-// when no study has that name.
-func Load(ctx context.Context, db sqlx.QueryerContext, study string) (*Data, error) {
+// Load reads one study's report rows in one read-only, repeatable-read
+// transaction, so that every table agrees even while workers are still
+// writing. The returned error wraps ErrNoStudy when no study has that name.
+func Load(ctx context.Context, pool *sqlx.DB, study string) (*Data, error) {
+	tx, err := pool.BeginTxx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("load study %q: %w", study, err)
+	}
+	defer tx.Rollback() // read-only: nothing to commit
+	return load(ctx, tx, study)
+}
+
+func load(ctx context.Context, db sqlx.QueryerContext, study string) (*Data, error) {
 	d := &Data{}
 	err := sqlx.GetContext(ctx, db, &d.Study, `
 		SELECT id, name, direction, metric, coalesce(spec, '') AS spec,
