@@ -4,6 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"math"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -176,5 +179,35 @@ func TestSummaryView_ComputeSaved(t *testing.T) {
 	}
 	if h := d.History; len(h) != 3 || *h[1].Value != 0.15 || *h[2].BestSoFar != 0.5 {
 		t.Errorf("history = %+v", h)
+	}
+}
+
+// TestViews_Documented checks that every report_* view has a COMMENT ON
+// VIEW and a section in docs/reports.md, so psql users can find them.
+func TestViews_Documented(t *testing.T) {
+	db := reportstest.OpenDB(t)
+	var views []struct {
+		Name    string         `db:"relname"`
+		Comment sql.NullString `db:"comment"`
+	}
+	err := db.Select(&views, `SELECT c.relname, obj_description(c.oid, 'pg_class') AS comment
+		FROM pg_class c WHERE c.relkind = 'v' AND c.relname LIKE 'report\_%' ORDER BY 1`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs, err := os.ReadFile(filepath.Join("..", "docs", "reports.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(views) < 6 {
+		t.Errorf("found %d report_* views, want at least 6", len(views))
+	}
+	for _, v := range views {
+		if !v.Comment.Valid || len(v.Comment.String) < 40 {
+			t.Errorf("view %s has no useful COMMENT ON VIEW: %q", v.Name, v.Comment.String)
+		}
+		if !strings.Contains(string(docs), "### "+v.Name) {
+			t.Errorf("docs/reports.md has no section for view %s", v.Name)
+		}
 	}
 }
