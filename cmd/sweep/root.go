@@ -68,6 +68,7 @@ func newRootCmd(e *env) *cobra.Command {
 		newReportCmd(e, nil),
 		newDataCmd(e),
 		newDBCmd(e, nil),
+		newDoctorCmd(e, nil),
 	)
 	return root
 }

@@ -129,6 +129,13 @@ func dlopen(path string, global bool) (uintptr, error) {
 func (f *Finder) Load(s Spec) (*Lib, error) {
 	nf := &NotFoundError{Spec: s}
 	for _, step := range f.steps() {
+		if len(step.dirs) == 0 {
+			why := errors.New("nothing matched")
+			if step.name == stepEnv {
+				why = errors.New("not set")
+			}
+			nf.Attempts = append(nf.Attempts, Attempt{step.name, step.what, why})
+		}
 		for _, dir := range step.dirs {
 			if lib := f.loadFromDir(s, step.name, dir, nf); lib != nil {
 				return lib, nil
@@ -204,6 +211,7 @@ const (
 type step struct {
 	name string
 	dirs []string
+	what string // the globs searched, reported when they matched nothing
 }
 
 // steps lists the search directories in order. The loader step runs right
@@ -216,9 +224,10 @@ func (f *Finder) steps() []step {
 		}
 	}
 	return []step{
-		{stepEnv, env},
-		{stepCUDA, f.cudaDirs()},
-		{stepPip, f.pipDirs()},
+		{stepEnv, env, "$" + EnvLibPath},
+		{stepCUDA, f.cudaDirs(), "$CUDA_HOME/lib64, /usr/local/cuda*/{lib64,targets/x86_64-linux/lib}, /opt/cuda"},
+		{stepPip, f.pipDirs(), "site-packages/nvidia/*/lib under $VIRTUAL_ENV, $CONDA_PREFIX, /usr/local/lib/python3*, " +
+			"/usr/lib/python3*, /opt/conda, ~/.local, ~/.pyenv/versions/*, ~/miniconda3, ~/anaconda3"},
 	}
 }
 
@@ -240,7 +249,7 @@ func (f *Finder) cudaDirs() []string {
 	if ch := f.Getenv("CUDA_HOME"); ch != "" {
 		dirs = append([]string{filepath.Join(ch, "lib64")}, dirs...)
 	}
-	return append(dirs, f.Root+"/usr/lib/wsl/lib")
+	return append(dirs, globAll(f.Root+"/usr/lib/wsl/lib")...) // WSL's libcuda
 }
 
 // pipDirs finds site-packages/nvidia/*/lib under the Pythons it can see:
