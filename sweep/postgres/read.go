@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
 	"sync"
 
 	"github.com/c-bata/goptuna"
@@ -27,12 +28,21 @@ const trialCols = `id, study_id, number, state, value, started_at, finished_at`
 // trialCache holds finished trials, which never change (every write checks
 // the state under a row lock), so a cached copy stays correct whatever
 // other processes do. Unfinished trials are never cached.
+//
+// Per study it also keeps the trial IDs by number. Numbers are taken under
+// the study row's lock and inserted in the same transaction, so trials
+// become visible in number order: once number k is seen, every smaller
+// number is visible too. GetAllTrials therefore only asks for numbers above
+// the highest seen and for the numbers not yet finished.
 type trialCache struct {
-	mu sync.RWMutex
-	m  map[int]goptuna.FrozenTrial
+	mu       sync.RWMutex
+	m        map[int]goptuna.FrozenTrial // trial ID → finished trial
+	byNumber map[int][]int               // study ID → trial IDs by number (0 = not seen)
 }
 
-func newTrialCache() *trialCache { return &trialCache{m: map[int]goptuna.FrozenTrial{}} }
+func newTrialCache() *trialCache {
+	return &trialCache{m: map[int]goptuna.FrozenTrial{}, byNumber: map[int][]int{}}
+}
 
 func (c *trialCache) get(id int) (goptuna.FrozenTrial, bool) {
 	c.mu.RLock()
@@ -50,6 +60,61 @@ func (c *trialCache) put(t goptuna.FrozenTrial) {
 	c.mu.Unlock()
 }
 
+// unknown returns the highest number seen in the study (-1: none) and the
+// numbers up to it whose trial is not cached as finished.
+func (c *trialCache) unknown(studyID int) (maxSeen int, pending []int64) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	ids := c.byNumber[studyID]
+	for n, id := range ids {
+		if _, ok := c.m[id]; !ok {
+			pending = append(pending, int64(n))
+		}
+	}
+	return len(ids) - 1, pending
+}
+
+// saw records trials read from the database and caches the finished ones.
+func (c *trialCache) saw(studyID int, ts []goptuna.FrozenTrial) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ids := c.byNumber[studyID]
+	for _, t := range ts {
+		for len(ids) <= t.Number {
+			ids = append(ids, 0)
+		}
+		ids[t.Number] = t.ID
+		if t.State.IsFinished() {
+			c.m[t.ID] = copyTrial(t)
+		}
+	}
+	c.byNumber[studyID] = ids
+}
+
+// assemble returns the study's trials in number order: fresh ones from
+// rows, the rest copied from the cache. ok is false when a number has no
+// trial in either (the caller then reloads everything).
+func (c *trialCache) assemble(studyID int, fresh []goptuna.FrozenTrial) (out []goptuna.FrozenTrial, ok bool) {
+	byID := make(map[int]goptuna.FrozenTrial, len(fresh))
+	for _, t := range fresh {
+		byID[t.ID] = t
+	}
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	ids := c.byNumber[studyID]
+	out = make([]goptuna.FrozenTrial, 0, len(ids))
+	for _, id := range ids {
+		if t, found := byID[id]; found {
+			out = append(out, t)
+		} else if t, found := c.m[id]; found {
+			out = append(out, copyTrial(t))
+		} else {
+			return nil, false
+		}
+	}
+	return out, true
+}
+
 func (c *trialCache) dropStudy(studyID int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -58,26 +123,19 @@ func (c *trialCache) dropStudy(studyID int) {
 			delete(c.m, id)
 		}
 	}
+	delete(c.byNumber, studyID)
 }
 
 // copyTrial returns t with its own maps, so callers may modify the result
 // without touching the cache.
 func copyTrial(t goptuna.FrozenTrial) goptuna.FrozenTrial {
-	t.IntermediateValues = copyMap(t.IntermediateValues)
-	t.InternalParams = copyMap(t.InternalParams)
-	t.Params = copyMap(t.Params)
-	t.Distributions = copyMap(t.Distributions)
-	t.UserAttrs = copyMap(t.UserAttrs)
-	t.SystemAttrs = copyMap(t.SystemAttrs)
+	t.IntermediateValues = maps.Clone(t.IntermediateValues)
+	t.InternalParams = maps.Clone(t.InternalParams)
+	t.Params = maps.Clone(t.Params)
+	t.Distributions = maps.Clone(t.Distributions)
+	t.UserAttrs = maps.Clone(t.UserAttrs)
+	t.SystemAttrs = maps.Clone(t.SystemAttrs)
 	return t
-}
-
-func copyMap[K comparable, V any](m map[K]V) map[K]V {
-	out := make(map[K]V, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
 }
 
 // GetTrial returns a copy of one trial. The trial row is always read (one
@@ -101,26 +159,54 @@ func (s *Storage) getTrial(ctx context.Context, trialID int) (goptuna.FrozenTria
 	return ts[0], nil
 }
 
-// GetAllTrials returns copies of a study's trials in number order. Finished
-// trials this Storage has seen before come from its cache; only the others
-// have their params, values and attrs loaded, in one query.
+// GetAllTrials returns copies of a study's trials in number order. Only
+// trials this Storage has not seen finished are read from the database
+// (new numbers and unfinished ones, see trialCache); the rest are copies of
+// cached finished trials. A sampler calling it per suggestion on a
+// 1000-trial study thus reads a handful of rows, not 1000 trials' params.
 func (s *Storage) GetAllTrials(studyID int) ([]goptuna.FrozenTrial, error) {
 	ctx, cancel := s.call()
 	defer cancel()
-	var rows []trialRow
-	if err := s.db.SelectContext(ctx, &rows, `SELECT `+trialCols+` FROM trials WHERE study_id = $1 ORDER BY number`, studyID); err != nil {
-		return nil, fmt.Errorf("list trials of study %d: %w", studyID, err)
-	}
-	if len(rows) == 0 {
-		var exists bool
-		if err := s.db.GetContext(ctx, &exists, `SELECT EXISTS (SELECT 1 FROM studies WHERE id = $1)`, studyID); err != nil {
+	// A concurrent call on this Storage may advance the index past trials
+	// this call did not read; it then reads again with the updated index.
+	for attempt := 0; attempt < 8; attempt++ {
+		maxSeen, pending := s.cache.unknown(studyID)
+		var rows []trialRow
+		if err := s.db.SelectContext(ctx, &rows, `
+			SELECT `+trialCols+` FROM trials
+			WHERE study_id = $1 AND (number > $2 OR number = ANY($3))
+			ORDER BY number`, studyID, maxSeen, pq.Int64Array(pending)); err != nil {
 			return nil, fmt.Errorf("list trials of study %d: %w", studyID, err)
 		}
-		if !exists {
-			return nil, fmt.Errorf("list trials of study %d: %w", studyID, goptuna.ErrInvalidStudyID)
+		if len(rows) == 0 {
+			if err := s.checkStudy(ctx, studyID); err != nil {
+				return nil, err
+			}
+		}
+		fresh, err := s.complete(ctx, rows)
+		if err != nil {
+			return nil, err
+		}
+		s.cache.saw(studyID, fresh)
+		if out, ok := s.cache.assemble(studyID, fresh); ok {
+			return out, nil
 		}
 	}
-	return s.complete(ctx, rows)
+	return nil, fmt.Errorf("list trials of study %d: trial numbers kept changing under concurrent reads", studyID)
+}
+
+// checkStudy returns goptuna.ErrInvalidStudyID (wrapped) if the study is
+// gone, forgetting what the cache held about it.
+func (s *Storage) checkStudy(ctx context.Context, studyID int) error {
+	var exists bool
+	if err := s.db.GetContext(ctx, &exists, `SELECT EXISTS (SELECT 1 FROM studies WHERE id = $1)`, studyID); err != nil {
+		return fmt.Errorf("list trials of study %d: %w", studyID, err)
+	}
+	if !exists {
+		s.cache.dropStudy(studyID)
+		return fmt.Errorf("list trials of study %d: %w", studyID, goptuna.ErrInvalidStudyID)
+	}
+	return nil
 }
 
 // complete turns rows into trials, from the cache where possible.
@@ -154,10 +240,7 @@ func (s *Storage) complete(ctx context.Context, rows []trialRow) ([]goptuna.Froz
 		return nil, err
 	}
 	for _, id := range missing {
-		t := out[at[int(id)]]
-		if t.State.IsFinished() {
-			s.cache.put(copyTrial(t))
-		}
+		s.cache.put(copyTrial(out[at[int(id)]]))
 	}
 	return out, nil
 }

@@ -302,3 +302,59 @@ func testGoptunaStudy(t *testing.T, newStore NewStore) {
 		t.Error(err)
 	}
 }
+
+// testConcurrentReads has goroutines read a study through one handle while
+// another handle adds and finishes trials: every read is a contiguous
+// prefix 0..k-1 whose finished trials are complete, and k never shrinks.
+func testConcurrentReads(t *testing.T, newStore NewStore) {
+	reader, writer := newStore(t), newStore(t)
+	c := ctx(t)
+	st := ensure(t, writer, "reads", 0)
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	for r := 0; r < 4; r++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			last := 0
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				all, err := reader.GetAllTrials(st.ID)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if len(all) < last {
+					t.Errorf("read %d trials after reading %d", len(all), last)
+				}
+				last = len(all)
+				for i, tr := range all {
+					if tr.Number != i {
+						t.Errorf("position %d holds trial number %d", i, tr.Number)
+						return
+					}
+					if tr.State == goptuna.TrialStateComplete && (tr.IntermediateValues[1] != float64(i) || tr.Value != float64(i)) {
+						t.Errorf("finished trial %d read as %+v", i, tr)
+						return
+					}
+				}
+			}
+		}()
+	}
+	for i := 0; i < 40; i++ {
+		cl := claim(t, writer, st.ID, "w")
+		must(t, writer.SetTrialIntermediateValue(cl.TrialID, 1, float64(cl.Number)))
+		must(t, writer.FinishTrial(c, cl.TrialID, goptuna.TrialStateComplete, float64(cl.Number), ""))
+	}
+	close(done)
+	wg.Wait()
+	all, err := reader.GetAllTrials(st.ID)
+	must(t, err)
+	if len(all) != 40 {
+		t.Errorf("final read has %d trials; want 40", len(all))
+	}
+}

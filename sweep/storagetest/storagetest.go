@@ -58,6 +58,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"WorkerIndex", testWorkerIndex},
 		{"Metrics", testMetrics},
 		{"ConcurrentClaims", testConcurrentClaims},
+		{"ConcurrentReads", testConcurrentReads},
 		{"GoptunaStudy", testGoptunaStudy},
 	}
 	for _, tc := range tests {
