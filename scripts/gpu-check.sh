@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# gpu-check.sh: one self-contained check of sweep's CUDA backend on a GPU
+# machine, in under 8 minutes, with no Go toolchain and no network.
+#
+# Prepare (on any machine with Go, from the repository root):
+#     make gpu-check-build
+# which writes bin/sweep and gpu/cuda.test (CGO_ENABLED=0: no cgo, glibc dlopen only). Copy
+# bin/, gpu/ and scripts/ (or the whole checkout) to the GPU machine, then:
+#     scripts/gpu-check.sh            # results also go to gpu/out/
+# The NVIDIA driver must be installed; cuBLAS, NVRTC (and cuDNN, optional)
+# are found in SWEEP_CUDA_LIB_PATH, the loader's paths, /usr/local/cuda*
+# or pip wheels (site-packages/nvidia/*/lib): see `bin/sweep doctor -v`.
+#
+# Steps, each under its own time limit:
+#   1. sweep doctor: libraries, versions, GPUs (stops here without a GPU).
+#   2. gpu/cuda.test: the engine conformance suite on the GPU (cuDNN and
+#      im2col paths), memory checks, and every op CPU vs GPU on fresh random
+#      inputs with relative-error bounds per dtype (fp32 1e-4, tf32 2e-3,
+#      bf16 1e-2; NaN never passes), printed as a table.
+#   3. sweep bench trainer --device cuda for tiny, resnet18 and fastnet at
+#      fp32 and bf16, if the bench command has those flags.
+#   4. a 2-epoch resnet18 training run (synthetic data if the trainer has
+#      it, else a CIFAR-10 slice if the data is present).
+#   5. a summary table.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+OUT=${OUT:-gpu/out}
+mkdir -p "$OUT"
+export SWEEP_CUDA_CACHE=${SWEEP_CUDA_CACHE:-$OUT/kernel-cache}
+SWEEP=${SWEEP:-bin/sweep}
+TEST=${TEST:-gpu/cuda.test}
+START=$(date +%s)
+declare -a ROWS
+
+row() { ROWS+=("$(printf '%-34s %-8s %s' "$1" "$2" "$3")"); }
+elapsed() { echo $(( $(date +%s) - START )); }
+
+for f in "$SWEEP" "$TEST"; do
+  if [ ! -x "$f" ]; then
+    echo "gpu-check: $f missing; run 'make gpu-check-build' on a machine with Go first" >&2
+    exit 2
+  fi
+done
+
+echo "== 1. sweep doctor"
+timeout 60 "$SWEEP" doctor --verbose | tee "$OUT/doctor.txt"
+if ! grep -qE '^cuda +ok' "$OUT/doctor.txt"; then
+  echo "gpu-check: the CUDA backend is unavailable here (see above); nothing on the GPU was run" >&2
+  exit 2
+fi
+row "doctor" "ok" "$(grep -E '^[0-9]+ ' "$OUT/doctor.txt" | head -1 | tr -s ' ')"
+
+echo "== 2. op-by-op GPU tests (conformance, CPU vs GPU)"
+timeout 200 "$TEST" -test.run 'TestGPU' -test.v -test.count=1 -test.timeout 190s 2>&1 | tee "$OUT/gpu-tests.txt"
+rc=${PIPESTATUS[0]}
+pass=$(grep -c -- '--- PASS: TestGPU' "$OUT/gpu-tests.txt")
+fail=$(grep -c -- '--- FAIL: TestGPU' "$OUT/gpu-tests.txt")
+skip=$(grep -c -- '--- SKIP: TestGPU' "$OUT/gpu-tests.txt")
+row "gpu tests (rc $rc)" "$([ "$rc" = 0 ] && echo ok || echo FAIL)" "$pass passed, $fail failed, $skip skipped"
+# The CPU-vs-GPU table rows: "op dtype maxrel bound PASS|FAIL".
+grep -E '^ +(gemm|conv|batchnorm|maxpool|silu|softmax|sgd)' "$OUT/gpu-tests.txt" | sed 's/^ *//' > "$OUT/versus.txt" || true
+
+echo "== 3. sweep bench trainer --device cuda"
+bench_help=$("$SWEEP" bench trainer --help 2>&1 || true)
+if ! grep -q -- '--device' <<<"$bench_help"; then
+  row "bench" "skipped" "sweep bench trainer has no --device flag (yet)"
+else
+  prec_flag=""
+  grep -q -- '--precision' <<<"$bench_help" && prec_flag="--precision"
+  for model in tiny resnet18 fastnet; do
+    for prec in fp32 bf16; do
+      if [ "$prec" = bf16 ] && [ -z "$prec_flag" ]; then
+        row "bench $model $prec" "skipped" "no --precision flag"; continue
+      fi
+      args=(bench trainer --device cuda --model "$model" --batch 256 --steps 30 --json)
+      [ -n "$prec_flag" ] && args+=("$prec_flag" "$prec")
+      if timeout 45 "$SWEEP" "${args[@]}" >"$OUT/bench-$model-$prec.json" 2>"$OUT/bench-$model-$prec.err"; then
+        ips=$(grep -o '"img_per_s": *[0-9.]*' "$OUT/bench-$model-$prec.json" | grep -o '[0-9.]*$')
+        row "bench $model $prec" "ok" "${ips:-?} img/s (batch 256)"
+      else
+        row "bench $model $prec" "FAIL" "$(tail -1 "$OUT/bench-$model-$prec.err")"
+      fi
+    done
+  done
+fi
+
+echo "== 4. 2-epoch resnet18 training run"
+train_help=$("$SWEEP" train --help 2>&1 || true)
+cfg="$OUT/resnet18-2ep.yaml"
+data_dir=${DATA_DIR:-../shared/data/cifar10}
+if grep -qi 'synthetic' <<<"$train_help"; then
+  printf 'model: resnet18\nepochs: 2\ndevice: cuda\nprecision: bf16\ndata: synthetic\n' >"$cfg"
+elif [ -d "$data_dir" ]; then
+  printf 'model: resnet18\nepochs: 2\ndevice: cuda\nprecision: bf16\ndata_dir: %s\ntrain_limit: 10000\n' "$data_dir" >"$cfg"
+else
+  cfg=""
+fi
+if [ -z "$cfg" ]; then
+  row "train resnet18 2 epochs" "skipped" "no synthetic data option and no CIFAR-10 at $data_dir"
+elif timeout 150 "$SWEEP" train "$cfg" --json >"$OUT/train.json" 2>"$OUT/train.err"; then
+  row "train resnet18 2 epochs" "ok" "$(tr -d '\n' <"$OUT/train.json" | grep -o '"val_acc": *[0-9.]*' | tail -1)"
+else
+  row "train resnet18 2 epochs" "FAIL" "$(tail -1 "$OUT/train.err")"
+fi
+
+echo
+echo "== summary ($(elapsed) s, results in $OUT/)"
+printf '%-34s %-8s %s\n' "check" "result" "detail"
+for r in "${ROWS[@]}"; do echo "$r"; done
+if [ -s "$OUT/versus.txt" ]; then
+  echo
+  echo "CPU vs GPU (max |gpu−cpu| / max |cpu|):"
+  cat "$OUT/versus.txt"
+fi
+grep -q 'FAIL' <<<"$(printf '%s\n' "${ROWS[@]}")" && exit 1
+exit 0
