@@ -73,6 +73,12 @@ func Suggest(study *goptuna.Study, names []string, space map[string]any) (int, m
 	return id, out, nil
 }
 
+// SuggestOne asks a trial for one param through goptuna's public Suggest
+// methods and returns its internal value (category index for categoricals).
+func SuggestOne(tr *goptuna.Trial, name string, dist any) (float64, error) {
+	return suggest(tr, name, dist)
+}
+
 func suggest(tr *goptuna.Trial, name string, dist any) (float64, error) {
 	switch d := dist.(type) {
 	case goptuna.UniformDistribution:

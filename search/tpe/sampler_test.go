@@ -74,3 +74,83 @@ func TestSampler_BeatsRandom(t *testing.T) {
 		t.Fatalf("TPE not clearly better than random: random %.4f, univariate %.4f, multivariate %.4f", r, u, m)
 	}
 }
+
+func TestSampler_ConditionalGroups(t *testing.T) {
+	// opt=sgd has momentum, opt=adam has beta; with Group every param is
+	// drawn jointly within its group and stays inside its distribution.
+	s := tpe.New(tpe.Options{Seed: 3, Group: true, StartupTrials: 5})
+	study := searchtest.NewStudy(t, goptuna.StudyDirectionMinimize, s, nil, nil)
+	opt := goptuna.CategoricalDistribution{Choices: []string{"sgd", "adam"}}
+	lr := goptuna.LogUniformDistribution{Low: 1e-4, High: 1}
+	mom := goptuna.UniformDistribution{Low: 0.5, High: 0.99}
+	beta := goptuna.UniformDistribution{Low: 0.8, High: 0.999}
+	sgd := 0
+	for n := range 40 {
+		id, v, err := searchtest.Suggest(study, []string{"opt", "lr"}, map[string]any{"opt": opt, "lr": lr})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr := goptuna.Trial{Study: study, ID: id}
+		f := math.Pow(math.Log10(v["lr"])+2, 2)
+		if v["opt"] == 0 {
+			m, err := searchtest.SuggestOne(&tr, "momentum", mom)
+			if err != nil || !searchtest.Contains(mom, m) {
+				t.Fatalf("trial %d: momentum %g, %v", n, m, err)
+			}
+			f += (m - 0.9) * (m - 0.9)
+			if n >= 20 {
+				sgd++
+			}
+		} else {
+			b, err := searchtest.SuggestOne(&tr, "beta", beta)
+			if err != nil || !searchtest.Contains(beta, b) {
+				t.Fatalf("trial %d: beta %g, %v", n, b, err)
+			}
+			f += 1 // adam is worse
+		}
+		searchtest.Finish(study, id, f, goptuna.TrialStateComplete)
+	}
+	if sgd < 12 {
+		t.Fatalf("only %d of the last 20 trials chose the better optimizer", sgd)
+	}
+}
+
+func TestSampler_ConstantLiarSpreadsWorkers(t *testing.T) {
+	// After 20 finished trials on a 1-D bowl, four workers each suggest a
+	// trial while the others are still running. With the constant liar the
+	// in-flight suggestions spread out; without it they pile up at the
+	// current optimum.
+	spread := func(liar bool, seed uint64) float64 {
+		var ws []*tpe.Sampler
+		for w := range 4 {
+			ws = append(ws, tpe.New(tpe.Options{Seed: seed*10 + uint64(w), ConstantLiar: liar}))
+		}
+		study := searchtest.NewStudy(t, goptuna.StudyDirectionMinimize, ws[0], nil, nil)
+		space := map[string]any{"x": goptuna.UniformDistribution{Low: 0, High: 1}}
+		for range 20 {
+			id, v, _ := searchtest.Suggest(study, []string{"x"}, space)
+			searchtest.Finish(study, id, (v["x"]-0.3)*(v["x"]-0.3), goptuna.TrialStateComplete)
+		}
+		var xs []float64
+		for _, w := range ws {
+			study.Sampler = w
+			_, v, err := searchtest.Suggest(study, []string{"x"}, space)
+			if err != nil {
+				t.Fatal(err)
+			}
+			xs = append(xs, v["x"])
+		}
+		return slices.Max(xs) - slices.Min(xs)
+	}
+	var with, without []float64
+	for seed := range uint64(9) {
+		with = append(with, spread(true, seed))
+		without = append(without, spread(false, seed))
+	}
+	slices.Sort(with)
+	slices.Sort(without)
+	t.Logf("median spread of 4 in-flight suggestions: liar %.4f, no liar %.4f", with[4], without[4])
+	if with[4] <= without[4] {
+		t.Fatalf("constant liar did not spread workers: %.4f vs %.4f", with[4], without[4])
+	}
+}

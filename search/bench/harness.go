@@ -1,0 +1,299 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"runtime"
+	"slices"
+	"time"
+
+	"github.com/c-bata/goptuna"
+	gtpe "github.com/c-bata/goptuna/tpe"
+	"golang.org/x/sync/errgroup"
+
+	"sweep/search"
+	"sweep/search/sampler"
+	"sweep/search/searchtest"
+	"sweep/search/tpe"
+)
+
+// Config sizes a benchmark run.
+type Config struct {
+	Seeds       int   // independent studies per cell (30)
+	Checkpoints []int // trial counts at which regret is read (25, 50, 100, 200)
+	PruneTrials int   // trials per pruning study (100)
+	LatencyAt   []int // history sizes for suggest latency (100, 1000, 5000)
+	LatencyReps int   // suggestions timed per cell
+	Parallel    int   // studies run at once; 0 = GOMAXPROCS
+}
+
+// DefaultConfig is what `make bench-search` runs.
+func DefaultConfig() Config {
+	return Config{Seeds: 30, Checkpoints: []int{25, 50, 100, 200}, PruneTrials: 100,
+		LatencyAt: []int{100, 1000, 5000}, LatencyReps: 20}
+}
+
+// Stat is a median with its interquartile range.
+type Stat struct{ Median, Q1, Q3 float64 }
+
+func stat(xs []float64) Stat {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	q := func(p float64) float64 {
+		pos := p * float64(len(s)-1)
+		lo := int(math.Floor(pos))
+		hi := min(lo+1, len(s)-1)
+		return s[lo] + (s[hi]-s[lo])*(pos-float64(lo))
+	}
+	return Stat{q(0.5), q(0.25), q(0.75)}
+}
+
+// RegretResult holds one problem's regret statistics: Stats[method][checkpoint].
+type RegretResult struct {
+	Problem string
+	Methods []string
+	Stats   [][]Stat
+}
+
+// PruneResult is one pruner's outcome on the surrogate.
+type PruneResult struct {
+	Pruner       string
+	Epochs       Stat // epochs consumed by the study
+	Regret       Stat // best final error among completed trials minus the optimum
+	PrunedTrials Stat
+}
+
+// LatencyResult is the median time of one full 8-param suggestion.
+type LatencyResult struct {
+	Method string
+	Trials int
+	Median time.Duration
+}
+
+// Results is everything a run measured.
+type Results struct {
+	Config  Config
+	Regret  []RegretResult
+	Prune   []PruneResult
+	Latency []LatencyResult
+	Elapsed time.Duration
+}
+
+// Problems returns the five benchmark problems.
+func Problems() []Problem {
+	return []Problem{Branin(), Hartmann6(), LogRosenbrock5(), Mixed(), Surrogate()}
+}
+
+// Run executes the whole benchmark.
+func Run(ctx context.Context, cfg Config) (*Results, error) {
+	start := time.Now()
+	if cfg.Parallel == 0 {
+		cfg.Parallel = runtime.GOMAXPROCS(0)
+	}
+	res := &Results{Config: cfg}
+	var err error
+	if res.Regret, err = runRegret(ctx, cfg); err != nil {
+		return nil, err
+	}
+	if res.Prune, err = runPrune(ctx, cfg); err != nil {
+		return nil, err
+	}
+	if res.Latency, err = runLatency(cfg); err != nil {
+		return nil, err
+	}
+	res.Elapsed = time.Since(start)
+	return res, nil
+}
+
+func runRegret(ctx context.Context, cfg Config) ([]RegretResult, error) {
+	probs, methods := Problems(), Methods()
+	n := slices.Max(cfg.Checkpoints)
+	// regret[p][m][seed][checkpoint]
+	regret := make([][][][]float64, len(probs))
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(cfg.Parallel)
+	for pi, p := range probs {
+		regret[pi] = make([][][]float64, len(methods))
+		for mi, m := range methods {
+			regret[pi][mi] = make([][]float64, cfg.Seeds)
+			for s := range cfg.Seeds {
+				g.Go(func() error {
+					if ctx.Err() != nil {
+						return ctx.Err()
+					}
+					vals, err := RunStudy(p, m, sampler.Mix(uint64(s), 0x5eed), n)
+					if err != nil {
+						return fmt.Errorf("%s / %s / seed %d: %w", p.Name, m.Name, s, err)
+					}
+					best := bestSoFar(vals, nil, cfg.Checkpoints)
+					for i := range best {
+						best[i] -= p.Optimum
+					}
+					regret[pi][mi][s] = best
+					return nil
+				})
+			}
+		}
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	var out []RegretResult
+	for pi, p := range probs {
+		r := RegretResult{Problem: p.Name}
+		for mi, m := range methods {
+			r.Methods = append(r.Methods, m.Name)
+			var row []Stat
+			for c := range cfg.Checkpoints {
+				xs := make([]float64, cfg.Seeds)
+				for s := range xs {
+					xs[s] = regret[pi][mi][s][c]
+				}
+				row = append(row, stat(xs))
+			}
+			r.Stats = append(r.Stats, row)
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// Pruners returns the compared pruning rules, configured for the
+// surrogate's 27 epochs.
+func Pruners() []search.PrunerSpec {
+	return []search.PrunerSpec{
+		{Type: "none"},
+		{Type: "median"},
+		{Type: "asha", MinResource: 1, ReductionFactor: 3},
+		{Type: "hyperband", MinResource: 1, MaxResource: Epochs, ReductionFactor: 3},
+	}
+}
+
+func runPrune(ctx context.Context, cfg Config) ([]PruneResult, error) {
+	specs := Pruners()
+	type out struct{ epochs, regret, pruned float64 }
+	res := make([][]out, len(specs))
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(cfg.Parallel)
+	sur := Surrogate()
+	m := Methods()[2] // ours univariate: sweep's default sampler
+	for i, spec := range specs {
+		res[i] = make([]out, cfg.Seeds)
+		for s := range cfg.Seeds {
+			g.Go(func() error {
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				pr, err := search.NewPruner(spec)
+				if err != nil {
+					return err
+				}
+				epochs, best, pruned, err := pruneStudy(sur, m, pr, sampler.Mix(uint64(s), 0xbeef), cfg.PruneTrials)
+				if err != nil {
+					return fmt.Errorf("pruner %s seed %d: %w", spec.Type, s, err)
+				}
+				res[i][s] = out{float64(epochs), best - sur.Optimum, float64(pruned)}
+				return nil
+			})
+		}
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	var results []PruneResult
+	for i, spec := range specs {
+		var e, r, p []float64
+		for _, o := range res[i] {
+			e, r, p = append(e, o.epochs), append(r, o.regret), append(p, o.pruned)
+		}
+		results = append(results, PruneResult{Pruner: spec.Type, Epochs: stat(e), Regret: stat(r), PrunedTrials: stat(p)})
+	}
+	return results, nil
+}
+
+// pruneStudy runs the surrogate epoch by epoch, asking the pruner after
+// every report. It returns the epochs consumed, the best final error among
+// completed trials, and how many trials were pruned.
+func pruneStudy(p Problem, m Method, pr goptuna.Pruner, seed uint64, n int) (epochs int, best float64, pruned int, err error) {
+	run := func(study *goptuna.Study, id int, params map[string]float64) (float64, goptuna.TrialState, error) {
+		var v float64
+		for e := 1; e <= Epochs; e++ {
+			v = SurrogateCurve(params, e)
+			epochs++
+			if err := study.Storage.SetTrialIntermediateValue(id, e, v); err != nil {
+				return 0, 0, err
+			}
+			if pr == nil {
+				continue
+			}
+			t, err := study.Storage.GetTrial(id)
+			if err != nil {
+				return 0, 0, err
+			}
+			stop, err := pr.Prune(study, t)
+			if err != nil {
+				return 0, 0, err
+			}
+			if stop {
+				return v, goptuna.TrialStatePruned, nil
+			}
+		}
+		return v, goptuna.TrialStateComplete, nil
+	}
+	vals, states, err := runTrials(p, m, pr, seed, n, run)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	best = math.Inf(1)
+	for i, v := range vals {
+		if states[i] == goptuna.TrialStateComplete {
+			best = math.Min(best, v)
+		} else {
+			pruned++
+		}
+	}
+	return epochs, best, pruned, nil
+}
+
+func runLatency(cfg Config) ([]LatencyResult, error) {
+	type cand struct {
+		name string
+		max  int
+		new  func() goptuna.Sampler
+	}
+	cands := []cand{
+		{"ours univariate", math.MaxInt, func() goptuna.Sampler { return tpe.New(tpe.Options{Seed: 1}) }},
+		{"ours multivariate", math.MaxInt, func() goptuna.Sampler { return tpe.New(tpe.Options{Seed: 1, Multivariate: true}) }},
+		{"goptuna TPE", 5000, func() goptuna.Sampler { return gtpe.NewSampler(gtpe.SamplerOptionSeed(1)) }},
+	}
+	var out []LatencyResult
+	for _, n := range cfg.LatencyAt {
+		for _, c := range cands {
+			if n > c.max {
+				continue
+			}
+			s := c.new()
+			study, err := searchtest.NewStudyErr(goptuna.NewInMemoryStorage(), goptuna.StudyDirectionMinimize, s, nil, nil)
+			if err != nil {
+				return nil, err
+			}
+			if err := searchtest.FillHistory(study, n, 1); err != nil {
+				return nil, err
+			}
+			times := make([]float64, cfg.LatencyReps)
+			for r := range times {
+				tr := goptuna.FrozenTrial{ID: n + 1 + r, Number: n + 1 + r}
+				t0 := time.Now()
+				for _, name := range searchtest.EightNames {
+					if _, err := s.Sample(study, tr, name, searchtest.EightSpace[name]); err != nil {
+						return nil, err
+					}
+				}
+				times[r] = float64(time.Since(t0))
+			}
+			out = append(out, LatencyResult{c.name, n, time.Duration(stat(times).Median)})
+		}
+	}
+	return out, nil
+}

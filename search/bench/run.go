@@ -1,0 +1,131 @@
+package bench
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/c-bata/goptuna"
+	gtpe "github.com/c-bata/goptuna/tpe"
+
+	"sweep/search/sampler"
+	"sweep/search/searchtest"
+	"sweep/search/tpe"
+)
+
+// Method is a search method under comparison. New returns the sampler of
+// one simulated worker.
+type Method struct {
+	Name    string
+	Workers int // trials in flight at once (1 = sequential)
+	New     func(seed uint64, worker int) goptuna.Sampler
+}
+
+// Methods returns the compared methods: random search, goptuna's shipped
+// TPE, and ours in univariate, multivariate (group-decomposed) and parallel
+// modes. Parallel runs keep 4 trials in flight: each new trial is suggested
+// while the 3 before it are still RUNNING.
+func Methods() []Method {
+	ours := func(o tpe.Options) func(uint64, int) goptuna.Sampler {
+		return func(seed uint64, w int) goptuna.Sampler {
+			o.Seed = sampler.Mix(seed, uint64(w))
+			return tpe.New(o)
+		}
+	}
+	return []Method{
+		{"random", 1, func(seed uint64, _ int) goptuna.Sampler { return sampler.NewRandom(seed) }},
+		{"goptuna TPE", 1, func(seed uint64, _ int) goptuna.Sampler {
+			return gtpe.NewSampler(gtpe.SamplerOptionSeed(int64(seed >> 1)))
+		}},
+		{"ours univariate", 1, ours(tpe.Options{})},
+		{"ours multivariate", 1, ours(tpe.Options{Multivariate: true, Group: true})},
+		{"ours multivariate, 4 workers", 4, ours(tpe.Options{Multivariate: true, Group: true})},
+		{"ours multivariate + liar, 4 workers", 4, ours(tpe.Options{Multivariate: true, Group: true, ConstantLiar: true})},
+	}
+}
+
+// trialFunc runs one trial's objective: it reports intermediate values
+// through the study as it goes and returns the final value and state.
+type trialFunc func(study *goptuna.Study, id int, params map[string]float64) (float64, goptuna.TrialState, error)
+
+// RunStudy runs n trials of p with method m and returns each trial's value
+// in trial-number order.
+func RunStudy(p Problem, m Method, seed uint64, n int) ([]float64, error) {
+	run := func(_ *goptuna.Study, _ int, params map[string]float64) (float64, goptuna.TrialState, error) {
+		return p.Eval(params), goptuna.TrialStateComplete, nil
+	}
+	vals, _, err := runTrials(p, m, nil, seed, n, run)
+	return vals, err
+}
+
+// runTrials is the study loop shared by the regret and pruning benchmarks.
+// With m.Workers > 1 a trial is only finished once Workers trials have been
+// started after it began, simulating parallel workers deterministically.
+// It returns values and states in trial-number order.
+func runTrials(p Problem, m Method, pruner goptuna.Pruner, seed uint64, n int, run trialFunc) ([]float64, []goptuna.TrialState, error) {
+	workers := make([]goptuna.Sampler, m.Workers)
+	for w := range workers {
+		workers[w] = m.New(seed, w)
+	}
+	study, err := searchtest.NewStudyErr(goptuna.NewInMemoryStorage(), goptuna.StudyDirectionMinimize, workers[0], nil, pruner)
+	if err != nil {
+		return nil, nil, err
+	}
+	type pending struct {
+		id     int
+		params map[string]float64
+	}
+	vals := make([]float64, n)
+	states := make([]goptuna.TrialState, n)
+	var queue []pending
+	finish := func(q pending) error {
+		v, st, err := run(study, q.id, q.params)
+		if err != nil {
+			return err
+		}
+		vals[q.id], states[q.id] = v, st
+		return searchtest.Finish(study, q.id, v, st)
+	}
+	for i := range n {
+		study.Sampler = workers[i%len(workers)]
+		id, err := study.Storage.CreateNewTrial(study.ID)
+		if err != nil {
+			return nil, nil, err
+		}
+		tr := goptuna.Trial{Study: study, ID: id}
+		params, err := p.Ask(func(name string, dist any) (float64, error) { return searchtest.SuggestOne(&tr, name, dist) })
+		if err != nil {
+			return nil, nil, fmt.Errorf("trial %d: %w", i, err)
+		}
+		queue = append(queue, pending{id, params})
+		if len(queue) == len(workers) {
+			if err := finish(queue[0]); err != nil {
+				return nil, nil, err
+			}
+			queue = queue[1:]
+		}
+	}
+	for _, q := range queue {
+		if err := finish(q); err != nil {
+			return nil, nil, err
+		}
+	}
+	return vals, states, nil
+}
+
+// bestSoFar returns the best value among the first k entries for each k in
+// at (NaN when there is none).
+func bestSoFar(vals []float64, ok func(i int) bool, at []int) []float64 {
+	out := make([]float64, len(at))
+	best := math.Inf(1)
+	j := 0
+	for i, v := range vals {
+		if ok == nil || ok(i) {
+			best = math.Min(best, v)
+		}
+		for j < len(at) && at[j] == i+1 {
+			out[j] = best
+			j++
+		}
+	}
+	return out
+}
