@@ -78,12 +78,12 @@ func TestHistory_Split(t *testing.T) {
 		if dir == goptuna.StudyDirectionMaximize {
 			sign = -1
 		}
-		put(t, s, 0.1, sign*3, nil, goptuna.TrialStateComplete)                     // 0
-		put(t, s, 0.1, sign*1, nil, goptuna.TrialStateComplete)                     // 1: best complete
-		put(t, s, 0.1, 0, []float64{sign * 0.5}, goptuna.TrialStatePruned)          // 2: pruned at step 1
-		put(t, s, 0.1, 0, []float64{sign * 9, sign * 9}, goptuna.TrialStatePruned)  // 3: pruned at step 2: ranks before 2
-		put(t, s, 0.1, sign*2, nil, goptuna.TrialStateComplete)                     // 4
-		put(t, s, 0.1, 0, nil, goptuna.TrialStatePruned)                            // 5: never reported: last
+		put(t, s, 0.1, sign*3, nil, goptuna.TrialStateComplete)                    // 0
+		put(t, s, 0.1, sign*1, nil, goptuna.TrialStateComplete)                    // 1: best complete
+		put(t, s, 0.1, 0, []float64{sign * 0.5}, goptuna.TrialStatePruned)         // 2: pruned at step 1
+		put(t, s, 0.1, 0, []float64{sign * 9, sign * 9}, goptuna.TrialStatePruned) // 3: pruned at step 2: ranks before 2
+		put(t, s, 0.1, sign*2, nil, goptuna.TrialStateComplete)                    // 4
+		put(t, s, 0.1, 0, nil, goptuna.TrialStatePruned)                           // 5: never reported: last
 		var h history
 		fin, _, _ := h.load(s, goptuna.FrozenTrial{ID: -1}, false)
 		for n, want := range map[int][]int{1: {1}, 3: {0, 1, 4}, 4: {0, 1, 3, 4}, 5: {0, 1, 2, 3, 4}} {
