@@ -1,0 +1,264 @@
+// Package cpu is the engine's CPU backend: convolutions as im2col plus
+// SGEMM, SGEMM from OpenBLAS loaded at run time through purego (no cgo), a
+// pure-Go SGEMM when OpenBLAS is absent, and every other kernel in plain Go
+// split across cores. It does not support 16-bit floats.
+//
+// Layout is NCHW, as the engine.Backend contract says. NHWC would save the
+// transposes around each convolution's GEMM, but batch norm, pooling and
+// squeeze-excitation then walk channels with a stride, and the transposes
+// move contiguous H·W runs (≥ 64 floats here), costing a few percent of a
+// step; NCHW keeps the CPU and CUDA backends on one layout.
+//
+// Determinism: every non-GEMM kernel splits work into ranges fixed by the
+// tensor sizes and reduces within a range in a fixed order, and the pure-Go
+// SGEMM never splits k, so with the pure-Go path results are bit-identical
+// run to run at any thread count. OpenBLAS splits M and N across its
+// threads, which is deterministic for a fixed thread count on one machine,
+// but different thread counts or CPUs select different kernels and round
+// differently; Options.Threads = 1 gives bit-identical runs everywhere the
+// same library runs.
+package cpu
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+
+	"sweep/trainer/engine"
+)
+
+var (
+	_ engine.Backend                 = (*Backend)(nil)
+	_ engine.BatchNormReLUTrainer    = (*Backend)(nil)
+	_ engine.BatchNormReLUBackwarder = (*Backend)(nil)
+	_ engine.AddReLUForwarder        = (*Backend)(nil)
+)
+
+// Options configure New.
+type Options struct {
+	// BLAS selects the SGEMM: "" or "auto" tries OpenBLAS and falls back to
+	// pure Go; "go" forces pure Go; anything else is a path to an OpenBLAS
+	// shared library, and failing to load it is an error.
+	BLAS string
+	// Threads is the number of threads for OpenBLAS and for the Go
+	// kernels; 0 means GOMAXPROCS.
+	Threads int
+	// Log receives the one-line notice when OpenBLAS is not found; nil
+	// means os.Stderr.
+	Log io.Writer
+}
+
+// OptionsFromEnv reads SWEEP_BLAS (see Options.BLAS) and SWEEP_THREADS.
+func OptionsFromEnv(getenv func(string) string) Options {
+	var o Options
+	o.BLAS = getenv("SWEEP_BLAS")
+	fmt.Sscan(getenv("SWEEP_THREADS"), &o.Threads)
+	return o
+}
+
+// Backend is the CPU implementation of engine.Backend. Like every backend it
+// is used by one goroutine at a time; it runs its own worker goroutines.
+type Backend struct {
+	blas    *openblas // nil: pure-Go SGEMM
+	threads int
+	pool    *pool
+	k       kernels // preallocated parallel tasks, one per kind
+
+	// Reused scratch memory, grown on demand and never shrunk.
+	col, colT, packBBuf []float32
+	parts               []float64
+}
+
+// New returns a CPU backend. The error is non-nil only when Options.BLAS
+// names a library that does not load.
+func New(o Options) (*Backend, error) {
+	th := o.Threads
+	if th <= 0 {
+		th = runtime.GOMAXPROCS(0)
+	}
+	b := &Backend{threads: th, pool: newPool(th)}
+	switch o.BLAS {
+	case "go":
+	case "", "auto":
+		lib, err := loadOpenBLAS("", th)
+		if err != nil {
+			w := o.Log
+			if w == nil {
+				w = os.Stderr
+			}
+			fmt.Fprintf(w, "sweep: OpenBLAS not found (install libopenblas0-pthread); using the slower pure-Go SGEMM\n")
+		}
+		b.blas = lib
+	default:
+		lib, err := loadOpenBLAS(o.BLAS, th)
+		if err != nil {
+			return nil, fmt.Errorf("cpu: %w", err)
+		}
+		b.blas = lib
+	}
+	return b, nil
+}
+
+// Close stops the worker goroutines. The backend must not be used after.
+func (b *Backend) Close() { b.pool.close() }
+
+// Name says which SGEMM runs: "cpu/openblas (path)" or "cpu/go".
+func (b *Backend) Name() string {
+	if b.blas != nil {
+		return "cpu/openblas (" + b.blas.path + ")"
+	}
+	return "cpu/go"
+}
+
+// HasOpenBLAS reports whether SGEMM runs in OpenBLAS.
+func (b *Backend) HasOpenBLAS() bool { return b.blas != nil }
+
+// Threads is the number of threads the backend uses.
+func (b *Backend) Threads() int { return b.threads }
+
+// ───────────────────────────── memory ─────────────────────────────────────
+
+// buffer is host memory: f for float32 tensors, i for int32 ones.
+type buffer struct {
+	f  []float32
+	i  []int32
+	dt engine.DType
+}
+
+func (u *buffer) Len() int {
+	if u.dt == engine.Int32 {
+		return len(u.i)
+	}
+	return len(u.f)
+}
+
+func (u *buffer) DType() engine.DType { return u.dt }
+
+// Alloc returns zeroed host memory.
+func (b *Backend) Alloc(dt engine.DType, n int) (engine.Buffer, error) {
+	switch dt {
+	case engine.Float32:
+		return &buffer{f: make([]float32, n), dt: dt}, nil
+	case engine.Int32:
+		return &buffer{i: make([]int32, n), dt: dt}, nil
+	}
+	return nil, fmt.Errorf("cpu: alloc %v: %w", dt, engine.ErrUnsupported)
+}
+
+// Free drops the buffer's memory; the garbage collector reclaims it.
+func (b *Backend) Free(buf engine.Buffer) {
+	if u, ok := buf.(*buffer); ok {
+		u.f, u.i = nil, nil
+	}
+}
+
+// f32 returns t's elements. It panics for a tensor of another backend or
+// dtype, which is a programmer error.
+func f32(t engine.Tensor) []float32 {
+	u := t.Buf.(*buffer)
+	if u.dt != engine.Float32 {
+		panic(fmt.Sprintf("cpu: %v is not float32", t))
+	}
+	return u.f[t.Off : t.Off+t.Numel() : t.Off+t.Numel()]
+}
+
+func i32(t engine.Tensor) []int32 {
+	u := t.Buf.(*buffer)
+	if u.dt != engine.Int32 {
+		panic(fmt.Sprintf("cpu: %v is not int32", t))
+	}
+	return u.i[t.Off : t.Off+t.Numel() : t.Off+t.Numel()]
+}
+
+// Data returns the host slice behind a float32 tensor of this backend, for
+// tests and for code that knows it runs on the CPU (the data loader). It
+// shares memory with t.
+func Data(t engine.Tensor) []float32 { return f32(t) }
+
+func (b *Backend) CopyIn(dst engine.Tensor, src []float32) {
+	checkLen("CopyIn", dst, len(src))
+	copy(f32(dst), src)
+}
+
+func (b *Backend) CopyInInt32(dst engine.Tensor, src []int32) {
+	checkLen("CopyInInt32", dst, len(src))
+	copy(i32(dst), src)
+}
+
+func (b *Backend) CopyOut(dst []float32, src engine.Tensor) {
+	checkLen("CopyOut", src, len(dst))
+	if src.DType == engine.Int32 {
+		for i, v := range i32(src) {
+			dst[i] = float32(v)
+		}
+		return
+	}
+	copy(dst, f32(src))
+}
+
+func (b *Backend) Copy(dst, src engine.Tensor) {
+	engine.SameShape("Copy", dst, src)
+	if src.DType == engine.Int32 {
+		copy(i32(dst), i32(src))
+		return
+	}
+	copy(f32(dst), f32(src))
+}
+
+func (b *Backend) Fill(t engine.Tensor, v float32) {
+	if t.DType == engine.Int32 {
+		s := i32(t)
+		for i := range s {
+			s[i] = int32(v)
+		}
+		return
+	}
+	s := f32(t)
+	if v == 0 {
+		clear(s)
+		return
+	}
+	for i := range s {
+		s[i] = v
+	}
+}
+
+// Sync returns nil: CPU kernels finish before they return.
+func (b *Backend) Sync() error { return nil }
+
+func checkLen(op string, t engine.Tensor, n int) {
+	if t.Numel() != n {
+		panic(fmt.Sprintf("cpu: %s: tensor %v holds %d elements, slice %d", op, t.Shape, t.Numel(), n))
+	}
+}
+
+// ───────────────────────────── GEMM ───────────────────────────────────────
+
+func (b *Backend) Gemm(transA, transB bool, alpha float32, a, bm engine.Tensor, beta float32, c engine.Tensor) {
+	m, k := a.Dim(0), a.Dim(1)
+	if transA {
+		m, k = k, m
+	}
+	kb, n := bm.Dim(0), bm.Dim(1)
+	if transB {
+		kb, n = n, kb
+	}
+	if a.Shape.Rank() != 2 || bm.Shape.Rank() != 2 || kb != k || c.Dim(0) != m || c.Dim(1) != n {
+		panic(fmt.Sprintf("cpu: Gemm: A %v (T=%v) B %v (T=%v) C %v", a.Shape, transA, bm.Shape, transB, c.Shape))
+	}
+	b.gemm(transA, transB, m, n, k, alpha, f32(a), a.Dim(1), f32(bm), bm.Dim(1), beta, f32(c), n)
+}
+
+// gemm dispatches a row-major SGEMM with leading dimensions.
+func (b *Backend) gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
+	bm []float32, ldb int, beta float32, c []float32, ldc int) {
+	if m == 0 || n == 0 {
+		return
+	}
+	if b.blas != nil && k > 0 {
+		b.blas.gemm(transA, transB, m, n, k, alpha, a, lda, bm, ldb, beta, c, ldc)
+		return
+	}
+	b.gemmGo(transA, transB, m, n, k, alpha, a, lda, bm, ldb, beta, c, ldc)
+}

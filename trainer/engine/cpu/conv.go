@@ -1,0 +1,236 @@
+package cpu
+
+import (
+	"fmt"
+
+	"sweep/trainer/engine"
+)
+
+// Convolutions run as im2col + SGEMM over chunks of nb images. For one
+// chunk and group, col is (C/G·R·S, nb·P·Q): row (c,r,s), column (n,p,q).
+// The GEMM then produces the output in (K, nb, P·Q) order, which a permute
+// turns into NCHW. Batching nb images into one GEMM keeps its n dimension
+// large (≥ colsPerGEMM) for the small feature maps of late layers, where one
+// image's P·Q is only 64.
+const colsPerGEMM = 4096
+
+// convGeom is a convolution's sizes, checked against the tensors.
+type convGeom struct {
+	n, c, h, w, k, r, s, p, q int
+	sh, sw, ph, pw, g         int
+	cg, kg                    int // channels and filters per group
+}
+
+func geometry(op string, d engine.ConvDesc, x, w, y engine.Tensor) convGeom {
+	d = d.Norm()
+	var g convGeom
+	g.n, g.c, g.h, g.w = x.Shape.NCHW()
+	var cg int
+	g.k, cg, g.r, g.s = w.Shape.NCHW()
+	g.sh, g.sw, g.ph, g.pw, g.g = d.StrideH, d.StrideW, d.PadH, d.PadW, d.Groups
+	g.p, g.q = d.OutSize(g.h, g.w, g.r, g.s)
+	yn, yk, yp, yq := y.Shape.NCHW()
+	if g.c%g.g != 0 || g.k%g.g != 0 || cg != g.c/g.g || yn != g.n || yk != g.k || yp != g.p || yq != g.q {
+		panic(fmt.Sprintf("cpu: %s: x %v w %v y %v groups %d", op, x.Shape, w.Shape, y.Shape, g.g))
+	}
+	g.cg, g.kg = g.c/g.g, g.k/g.g
+	return g
+}
+
+// chunk is the number of images per GEMM.
+func (g convGeom) chunk() int {
+	return max(1, min(g.n, colsPerGEMM/(g.p*g.q)))
+}
+
+func (b *Backend) ConvForward(d engine.ConvDesc, x, w, y engine.Tensor) {
+	g := geometry("ConvForward", d, x, w, y)
+	xs, ws, ys := f32(x), f32(w), f32(y)
+	pq, crs := g.p*g.q, g.cg*g.r*g.s
+	for n0 := 0; n0 < g.n; n0 += g.chunk() {
+		nb := min(g.chunk(), g.n-n0)
+		yT := ys[n0*g.k*pq : (n0+nb)*g.k*pq]
+		if nb > 1 {
+			yT = b.gemmScratch(&b.colT, g.k*nb*pq)
+		}
+		for gi := 0; gi < g.g; gi++ {
+			col := b.im2col(g, xs, n0, nb, gi)
+			b.gemm(false, false, g.kg, nb*pq, crs, 1, ws[gi*g.kg*crs:], crs, col, nb*pq, 0, yT[gi*g.kg*nb*pq:], nb*pq)
+		}
+		if nb > 1 {
+			b.permute(yT, ys[n0*g.k*pq:], g.k, nb, pq, false)
+		}
+	}
+}
+
+func (b *Backend) ConvBackwardData(d engine.ConvDesc, dy, w, dx engine.Tensor) {
+	g := geometry("ConvBackwardData", d, dx, w, dy)
+	dys, ws, dxs := f32(dy), f32(w), f32(dx)
+	pq, crs := g.p*g.q, g.cg*g.r*g.s
+	for n0 := 0; n0 < g.n; n0 += g.chunk() {
+		nb := min(g.chunk(), g.n-n0)
+		dyT := b.transposedGrad(g, dys, n0, nb)
+		for gi := 0; gi < g.g; gi++ {
+			col := b.gemmScratch(&b.col, crs*nb*pq)
+			b.gemm(true, false, crs, nb*pq, g.kg, 1, ws[gi*g.kg*crs:], crs, dyT[gi*g.kg*nb*pq:], nb*pq, 0, col, nb*pq)
+			t := &b.k.col2im
+			*t = im2colTask{g: g, img: dxs, col: col, n0: n0, nb: nb, gi: gi, back: true}
+			b.pool.For(g.cg*nb, 1, t)
+		}
+	}
+}
+
+func (b *Backend) ConvBackwardFilter(d engine.ConvDesc, x, dy, dw engine.Tensor) {
+	g := geometry("ConvBackwardFilter", d, x, dw, dy)
+	xs, dys, dws := f32(x), f32(dy), f32(dw)
+	pq, crs := g.p*g.q, g.cg*g.r*g.s
+	for n0 := 0; n0 < g.n; n0 += g.chunk() {
+		nb := min(g.chunk(), g.n-n0)
+		dyT := b.transposedGrad(g, dys, n0, nb)
+		for gi := 0; gi < g.g; gi++ {
+			col := b.im2col(g, xs, n0, nb, gi)
+			b.gemm(false, true, g.kg, crs, nb*pq, 1, dyT[gi*g.kg*nb*pq:], nb*pq, col, nb*pq, 1, dws[gi*g.kg*crs:], crs)
+		}
+	}
+}
+
+// transposedGrad returns dy for images [n0, n0+nb) in (K, nb, P·Q) order.
+func (b *Backend) transposedGrad(g convGeom, dys []float32, n0, nb int) []float32 {
+	pq := g.p * g.q
+	src := dys[n0*g.k*pq : (n0+nb)*g.k*pq]
+	if nb == 1 {
+		return src
+	}
+	dyT := b.gemmScratch(&b.colT, g.k*nb*pq)
+	b.permute(dyT, src, g.k, nb, pq, true)
+	return dyT
+}
+
+// im2col fills b.col for group gi of images [n0, n0+nb).
+func (b *Backend) im2col(g convGeom, xs []float32, n0, nb, gi int) []float32 {
+	col := b.gemmScratch(&b.col, g.cg*g.r*g.s*nb*g.p*g.q)
+	t := &b.k.im2col
+	*t = im2colTask{g: g, img: xs, col: col, n0: n0, nb: nb, gi: gi}
+	b.pool.For(g.cg*nb, 1, t)
+	return col
+}
+
+// im2colTask copies (forward) or scatter-adds (backward, col2im) between
+// an image tensor and col. Items are (channel-in-group, image) pairs; each
+// owns its rows of col and its plane of the image, so no two ranges write
+// the same memory and col2im's sums run in a fixed order.
+type im2colTask struct {
+	g          convGeom
+	img, col   []float32
+	n0, nb, gi int
+	back       bool
+}
+
+func (t *im2colTask) run(lo, hi int) {
+	g := t.g
+	pq := g.p * g.q
+	ld := t.nb * pq
+	for it := lo; it < hi; it++ {
+		c, n := it/t.nb, it%t.nb
+		plane := t.img[((t.n0+n)*g.c+t.gi*g.cg+c)*g.h*g.w:][:g.h*g.w]
+		if t.back {
+			clear(plane)
+		}
+		for r := 0; r < g.r; r++ {
+			for s := 0; s < g.s; s++ {
+				row := t.col[((c*g.r+r)*g.s+s)*ld+n*pq:][:pq]
+				if t.back {
+					col2imRow(g, plane, row, r, s)
+				} else {
+					im2colRow(g, plane, row, r, s)
+				}
+			}
+		}
+	}
+}
+
+// im2colRow writes row[p·Q+q] = plane[p·sh−ph+r, q·sw−pw+s], 0 outside.
+func im2colRow(g convGeom, plane, row []float32, r, s int) {
+	for p := 0; p < g.p; p++ {
+		out := row[p*g.q : (p+1)*g.q]
+		h := p*g.sh - g.ph + r
+		if h < 0 || h >= g.h {
+			clear(out)
+			continue
+		}
+		in := plane[h*g.w : (h+1)*g.w]
+		qlo, qhi := validRange(g.q, g.w, g.sw, g.pw, s)
+		clear(out[:qlo])
+		clear(out[qhi:])
+		if g.sw == 1 {
+			copy(out[qlo:qhi], in[qlo-g.pw+s:])
+			continue
+		}
+		for q := qlo; q < qhi; q++ {
+			out[q] = in[q*g.sw-g.pw+s]
+		}
+	}
+}
+
+// col2imRow is im2colRow's adjoint: plane[...] += row[...].
+func col2imRow(g convGeom, plane, row []float32, r, s int) {
+	qlo, qhi := validRange(g.q, g.w, g.sw, g.pw, s)
+	for p := 0; p < g.p; p++ {
+		h := p*g.sh - g.ph + r
+		if h < 0 || h >= g.h {
+			continue
+		}
+		in := plane[h*g.w : (h+1)*g.w]
+		src := row[p*g.q : (p+1)*g.q]
+		if g.sw == 1 {
+			dst := in[qlo-g.pw+s : qhi-g.pw+s]
+			for i, v := range src[qlo:qhi] {
+				dst[i] += v
+			}
+			continue
+		}
+		for q := qlo; q < qhi; q++ {
+			in[q*g.sw-g.pw+s] += src[q]
+		}
+	}
+}
+
+// validRange returns the output columns [lo, hi) whose input column
+// q·stride − pad + s lies inside [0, w).
+func validRange(outW, w, stride, pad, s int) (lo, hi int) {
+	lo = 0
+	for lo < outW && lo*stride-pad+s < 0 {
+		lo++
+	}
+	hi = outW
+	for hi > lo && (hi-1)*stride-pad+s >= w {
+		hi--
+	}
+	return lo, hi
+}
+
+// permute moves runs of pq floats between (k, nb, pq) order (a) and
+// (nb, k, pq) order (b): toT copies b into a, otherwise a into b.
+func (b *Backend) permute(a, bb []float32, k, nb, pq int, toT bool) {
+	t := &b.k.permute
+	*t = permuteTask{a: a, b: bb, k: k, nb: nb, pq: pq, toT: toT}
+	b.pool.For(k*nb, 16, t)
+}
+
+type permuteTask struct {
+	a, b      []float32
+	k, nb, pq int
+	toT       bool
+}
+
+func (t *permuteTask) run(lo, hi int) {
+	for it := lo; it < hi; it++ {
+		k, n := it/t.nb, it%t.nb
+		ta := t.a[(k*t.nb+n)*t.pq:][:t.pq]
+		tb := t.b[(n*t.k+k)*t.pq:][:t.pq]
+		if t.toT {
+			copy(ta, tb)
+		} else {
+			copy(tb, ta)
+		}
+	}
+}

@@ -1,0 +1,168 @@
+package cpu
+
+import (
+	"fmt"
+	"math"
+
+	"sweep/trainer/engine"
+)
+
+// Batch normalisation works per channel: one item is one channel, whose
+// statistics are summed over its N planes in float64 in a fixed order, so
+// the result does not depend on the thread count.
+
+func (b *Backend) BatchNormTrain(x, gamma, beta engine.Tensor, bn engine.BatchNormDesc, runMean, runVar, mean, invStd, y engine.Tensor) {
+	b.bnTrain(x, gamma, beta, bn, runMean, runVar, mean, invStd, y, false)
+}
+
+// BatchNormReLUTrain is the fused BatchNormTrain + ReLU.
+func (b *Backend) BatchNormReLUTrain(x, gamma, beta engine.Tensor, bn engine.BatchNormDesc, runMean, runVar, mean, invStd, y engine.Tensor) {
+	b.bnTrain(x, gamma, beta, bn, runMean, runVar, mean, invStd, y, true)
+}
+
+func (b *Backend) bnTrain(x, gamma, beta engine.Tensor, bn engine.BatchNormDesc, runMean, runVar, mean, invStd, y engine.Tensor, relu bool) {
+	n, c, h, w := x.Shape.NCHW()
+	checkBN("BatchNormTrain", x, y, c, gamma, beta, runMean, runVar, mean, invStd)
+	t := &b.k.bn
+	*t = bnTask{n: n, c: c, hw: h * w, x: f32(x), y: f32(y), gamma: f32(gamma), beta: f32(beta),
+		runMean: f32(runMean), runVar: f32(runVar), mean: f32(mean), invStd: f32(invStd),
+		eps: bn.Eps, mom: bn.Momentum, relu: relu, train: true}
+	b.pool.For(c, 1, t)
+}
+
+func (b *Backend) BatchNormInfer(x, gamma, beta engine.Tensor, bn engine.BatchNormDesc, runMean, runVar, y engine.Tensor) {
+	n, c, h, w := x.Shape.NCHW()
+	checkBN("BatchNormInfer", x, y, c, gamma, beta, runMean, runVar)
+	t := &b.k.bn
+	*t = bnTask{n: n, c: c, hw: h * w, x: f32(x), y: f32(y), gamma: f32(gamma), beta: f32(beta),
+		runMean: f32(runMean), runVar: f32(runVar), eps: bn.Eps}
+	b.pool.For(c, 1, t)
+}
+
+func (b *Backend) BatchNormBackward(x, dy, gamma, mean, invStd, dx, dgamma, dbeta engine.Tensor) {
+	b.bnBackward(x, engine.Tensor{}, dy, gamma, mean, invStd, dx, dgamma, dbeta)
+}
+
+// BatchNormReLUBackward is the backward pass of BatchNormReLUTrain.
+func (b *Backend) BatchNormReLUBackward(x, y, dy, gamma, mean, invStd, dx, dgamma, dbeta engine.Tensor) {
+	b.bnBackward(x, y, dy, gamma, mean, invStd, dx, dgamma, dbeta)
+}
+
+func (b *Backend) bnBackward(x, y, dy, gamma, mean, invStd, dx, dgamma, dbeta engine.Tensor) {
+	n, c, h, w := x.Shape.NCHW()
+	checkBN("BatchNormBackward", x, dy, c, gamma, mean, invStd, dgamma, dbeta)
+	engine.SameShape("BatchNormBackward", x, dx)
+	t := &b.k.bnBack
+	*t = bnBackTask{n: n, c: c, hw: h * w, x: f32(x), dy: f32(dy), dx: f32(dx), gamma: f32(gamma),
+		mean: f32(mean), invStd: f32(invStd), dgamma: f32(dgamma), dbeta: f32(dbeta)}
+	if !y.IsZero() {
+		engine.SameShape("BatchNormReLUBackward", x, y)
+		t.y = f32(y)
+	}
+	b.pool.For(c, 1, t)
+}
+
+func checkBN(op string, x, y engine.Tensor, c int, perChannel ...engine.Tensor) {
+	engine.SameShape(op, x, y)
+	for _, p := range perChannel {
+		if p.Numel() != c {
+			panic(fmt.Sprintf("cpu: %s: x %v needs %d per-channel values, got %v", op, x.Shape, c, p.Shape))
+		}
+	}
+}
+
+type bnTask struct {
+	n, c, hw                                         int
+	x, y, gamma, beta, runMean, runVar, mean, invStd []float32
+	eps, mom                                         float32
+	relu, train                                      bool
+}
+
+func (t *bnTask) run(lo, hi int) {
+	for ch := lo; ch < hi; ch++ {
+		var mu, inv float32
+		if t.train {
+			var s, ss float64
+			for i := 0; i < t.n; i++ {
+				for _, v := range t.x[(i*t.c+ch)*t.hw:][:t.hw] {
+					s += float64(v)
+					ss += float64(v) * float64(v)
+				}
+			}
+			m := float64(t.n * t.hw)
+			mean := s / m
+			vr := max(ss/m-mean*mean, 0)
+			mu, inv = float32(mean), float32(1/math.Sqrt(vr+float64(t.eps)))
+			t.mean[ch], t.invStd[ch] = mu, inv
+			unbiased := vr
+			if m > 1 {
+				unbiased = vr * m / (m - 1)
+			}
+			t.runMean[ch] = (1-t.mom)*t.runMean[ch] + t.mom*mu
+			t.runVar[ch] = (1-t.mom)*t.runVar[ch] + t.mom*float32(unbiased)
+		} else {
+			mu, inv = t.runMean[ch], float32(1/math.Sqrt(float64(t.runVar[ch])+float64(t.eps)))
+		}
+		scale := t.gamma[ch] * inv
+		shift := t.beta[ch] - mu*scale
+		for i := 0; i < t.n; i++ {
+			off := (i*t.c + ch) * t.hw
+			xs, ys := t.x[off:off+t.hw], t.y[off:off+t.hw]
+			if t.relu {
+				for j, v := range xs {
+					ys[j] = max(v*scale+shift, 0)
+				}
+			} else {
+				for j, v := range xs {
+					ys[j] = v*scale + shift
+				}
+			}
+		}
+	}
+}
+
+type bnBackTask struct {
+	n, c, hw                                         int
+	x, y, dy, dx, gamma, mean, invStd, dgamma, dbeta []float32
+}
+
+func (t *bnBackTask) run(lo, hi int) {
+	for ch := lo; ch < hi; ch++ {
+		mu, inv := t.mean[ch], t.invStd[ch]
+		var sdy, sdyx float64
+		for i := 0; i < t.n; i++ {
+			off := (i*t.c + ch) * t.hw
+			xs, dys := t.x[off:off+t.hw], t.dy[off:off+t.hw]
+			var ys []float32
+			if t.y != nil {
+				ys = t.y[off : off+t.hw]
+			}
+			for j, g := range dys {
+				if ys != nil && ys[j] <= 0 {
+					continue
+				}
+				sdy += float64(g)
+				sdyx += float64(g) * float64((xs[j]-mu)*inv)
+			}
+		}
+		m := float32(t.n * t.hw)
+		t.dbeta[ch] += float32(sdy)
+		t.dgamma[ch] += float32(sdyx)
+		k := t.gamma[ch] * inv / m
+		a, bb := float32(sdy), float32(sdyx)
+		for i := 0; i < t.n; i++ {
+			off := (i*t.c + ch) * t.hw
+			xs, dys, dxs := t.x[off:off+t.hw], t.dy[off:off+t.hw], t.dx[off:off+t.hw]
+			var ys []float32
+			if t.y != nil {
+				ys = t.y[off : off+t.hw]
+			}
+			for j, g := range dys {
+				if ys != nil && ys[j] <= 0 {
+					g = 0
+				}
+				dxs[j] = k * (m*g - a - (xs[j]-mu)*inv*bb)
+			}
+		}
+	}
+}
