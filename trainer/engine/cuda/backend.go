@@ -72,13 +72,16 @@ type Backend struct {
 	args   driver.Args
 	opts   Options
 
-	plans     map[convKey]*cudnn.ConvPlan
-	workspace scratch    // cuDNN workspace or im2col columns
-	scalar    scratch    // reductions' float64 result, BN sums, found-inf flag
-	staging   [4]staging // a ring of pinned host buffers for CopyIn
-	nextStage int
-	err       error // first asynchronous error, returned by Sync
-	libs      string
+	plans       map[convKey]*cudnn.ConvPlan
+	prec        engine.DType     // GEMM and convolution arithmetic (SetPrecision)
+	halves      halves           // 16-bit operand copies
+	halfRefused map[convKey]bool // shapes cuDNN cannot plan in 16 bits
+	workspace   scratch          // cuDNN workspace or im2col columns
+	scalar      scratch          // reductions' float64 result, BN sums, found-inf flag
+	staging     [4]staging       // a ring of pinned host buffers for CopyIn
+	nextStage   int
+	err         error // first asynchronous error, returned by Sync
+	libs        string
 }
 
 // New opens the GPU at o.Device, loads the libraries and compiles (or
@@ -94,7 +97,8 @@ func New(o Options) (*Backend, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cuda: load driver: %w", err)
 	}
-	b := &Backend{opts: o, fns: map[string]*driver.Function{}, plans: map[convKey]*cudnn.ConvPlan{}}
+	b := &Backend{opts: o, fns: map[string]*driver.Function{}, plans: map[convKey]*cudnn.ConvPlan{},
+		halfRefused: map[convKey]bool{}}
 	if b.info, err = api.Info(o.Device); err != nil {
 		return nil, fmt.Errorf("cuda: open device %d: %w", o.Device, err)
 	}
@@ -207,8 +211,9 @@ func (b *Backend) close() error {
 	if b.dnn != nil {
 		errs = append(errs, b.dnn.Close())
 	}
-	b.workspace.free()
-	b.scalar.free()
+	for _, s := range []*scratch{&b.workspace, &b.scalar, &b.halves.a, &b.halves.b, &b.halves.out} {
+		s.free()
+	}
 	for i := range b.staging {
 		b.staging[i].free(b.ctx)
 	}

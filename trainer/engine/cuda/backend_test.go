@@ -157,3 +157,15 @@ func TestF32_PanicsOnHalf(t *testing.T) {
 	}()
 	f32("Add", engine.Tensor{Buf: &buffer{}, DType: engine.BFloat16})
 }
+
+func TestBackend_SetPrecision(t *testing.T) {
+	var b Backend
+	for _, dt := range []engine.DType{engine.BFloat16, engine.Float16, engine.Float32} {
+		if err := b.SetPrecision(dt); err != nil || b.Precision() != dt {
+			t.Fatalf("SetPrecision(%v): %v, precision %v", dt, err, b.Precision())
+		}
+	}
+	if err := b.SetPrecision(engine.Int32); !errors.Is(err, engine.ErrUnsupported) {
+		t.Fatalf("SetPrecision(Int32) = %v, want ErrUnsupported", err)
+	}
+}

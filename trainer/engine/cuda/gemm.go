@@ -45,6 +45,9 @@ var cublasType = map[engine.DType]int{engine.Float32: cublas.R32F, engine.BFloat
 // gemm runs g with inputs of dtype in and output of dtype out.
 func (b *Backend) gemm(g cublas.Gemm, in, out engine.DType) error {
 	if in == engine.Float32 && out == engine.Float32 {
+		if b.prec != engine.Float32 {
+			return b.halfGemm(g)
+		}
 		return b.blas.Sgemm(g)
 	}
 	ti, okIn := cublasType[in]
@@ -105,11 +108,13 @@ func (b *Backend) plan(g convGeom, dt engine.DType) (*cudnn.ConvPlan, error) {
 	return p, nil
 }
 
-// convPass runs one cuDNN pass with the plan's workspace.
-func (b *Backend) convPass(g convGeom, dt engine.DType, run func(p *cudnn.ConvPlan, ws uintptr, size int) error) {
+// convPass runs one cuDNN pass with the plan's workspace. Planning fails
+// for shapes or dtypes cuDNN does not support; that error is returned, so
+// a 16-bit attempt can fall back to float32. Execution errors are recorded.
+func (b *Backend) convPass(g convGeom, dt engine.DType, run func(p *cudnn.ConvPlan, ws uintptr, size int) error) error {
 	p, err := b.plan(g, dt)
 	if err != nil {
-		panic(fmt.Errorf("cuda: %w", err)) // unsupported shapes are programmer errors
+		return err
 	}
 	size := p.Workspace()
 	ws, err := b.workspace.get(int64(max(size, 1)))
@@ -117,6 +122,15 @@ func (b *Backend) convPass(g convGeom, dt engine.DType, run func(p *cudnn.ConvPl
 		panic(fmt.Errorf("cuda: convolution workspace: %w", err))
 	}
 	b.record(run(p, uintptr(ws), size))
+	return nil
+}
+
+// mustConv runs a float32 cuDNN pass; failing to plan one is a programmer
+// error (an impossible shape), so it panics.
+func (b *Backend) mustConv(g convGeom, dt engine.DType, run func(p *cudnn.ConvPlan, ws uintptr, size int) error) {
+	if err := b.convPass(g, dt, run); err != nil {
+		panic(fmt.Errorf("cuda: %w", err))
+	}
 }
 
 // ConvForward writes y = x ⋆ w (cuDNN, or im2col + GEMM per image and group).
@@ -124,7 +138,10 @@ func (b *Backend) ConvForward(d engine.ConvDesc, x, w, y engine.Tensor) {
 	g := geometry("ConvForward", d, x, w, y)
 	defer b.ctx.Enter()()
 	if b.dnn != nil {
-		b.convPass(g, x.DType, func(p *cudnn.ConvPlan, ws uintptr, size int) error {
+		if b.autocast(g, x, w, y) && b.halfConvForward(g, x, w, y) {
+			return
+		}
+		b.mustConv(g, x.DType, func(p *cudnn.ConvPlan, ws uintptr, size int) error {
 			return p.Forward(uintptr(ptr(x)), uintptr(ptr(w)), uintptr(ptr(y)), ws, size)
 		})
 		return
@@ -142,7 +159,10 @@ func (b *Backend) ConvBackwardData(d engine.ConvDesc, dy, w, dx engine.Tensor) {
 	g := geometry("ConvBackwardData", d, dx, w, dy)
 	defer b.ctx.Enter()()
 	if b.dnn != nil {
-		b.convPass(g, dy.DType, func(p *cudnn.ConvPlan, ws uintptr, size int) error {
+		if b.autocast(g, dy, w, dx) && b.halfConvBackwardData(g, dy, w, dx) {
+			return
+		}
+		b.mustConv(g, dy.DType, func(p *cudnn.ConvPlan, ws uintptr, size int) error {
 			return p.BackwardData(uintptr(ptr(w)), uintptr(ptr(dy)), uintptr(ptr(dx)), ws, size)
 		})
 		return
@@ -160,8 +180,11 @@ func (b *Backend) ConvBackwardFilter(d engine.ConvDesc, x, dy, dw engine.Tensor)
 	g := geometry("ConvBackwardFilter", d, x, dw, dy)
 	defer b.ctx.Enter()()
 	if b.dnn != nil {
-		b.convPass(g, x.DType, func(p *cudnn.ConvPlan, ws uintptr, size int) error {
-			return p.BackwardFilter(uintptr(ptr(x)), uintptr(ptr(dy)), uintptr(ptr(dw)), ws, size)
+		if b.autocast(g, x, dy, dw) && b.halfConvBackwardFilter(g, x, dy, dw) {
+			return
+		}
+		b.mustConv(g, x.DType, func(p *cudnn.ConvPlan, ws uintptr, size int) error {
+			return p.BackwardFilter(uintptr(ptr(x)), uintptr(ptr(dy)), uintptr(ptr(dw)), ws, size, 1)
 		})
 		return
 	}

@@ -50,9 +50,9 @@ func versusCases() []versusCase {
 				b.Gemm(false, false, 1, a, bb, 0, c)
 				return []engine.Tensor{c}
 			}})
-		if half {
-			continue // cuDNN bf16 NCHW convolution support varies; see the bf16 GEMM row
-		}
+		// The bf16 backend has SetPrecision(BFloat16): its convolutions
+		// autocast float32 tensors to bfloat16 (or fall back to float32
+		// where cuDNN refuses the shape).
 		d := engine.ConvDesc{PadH: 1, PadW: 1}
 		xs, ws, ys := engine.Shape{32, 64, 16, 16}, engine.Shape{128, 64, 3, 3}, engine.Shape{32, 128, 16, 16}
 		cs = append(cs,
@@ -153,7 +153,10 @@ func fp32Cases() []versusCase {
 // bound. NaN anywhere fails.
 func TestGPU_VersusCPU(t *testing.T) {
 	gpus := map[string]*Backend{"fp32": gpu(t, Options{}), "tf32": gpu(t, Options{TF32: true})}
-	gpus["bf16"] = gpus["fp32"]
+	gpus["bf16"] = gpu(t, Options{})
+	if err := gpus["bf16"].SetPrecision(engine.BFloat16); err != nil {
+		t.Fatal(err)
+	}
 	host, err := cpu.New(cpu.Options{})
 	if err != nil {
 		t.Fatal(err)

@@ -178,12 +178,13 @@ func (p *ConvPlan) BackwardData(w, dy, dx, ws uintptr, wsSize int) error {
 		p.y, dy, p.conv, uintptr(p.BwdDataAlgo), ws, uintptr(wsSize), uintptr(unsafe.Pointer(&zero)), p.x, dx))
 }
 
-// BackwardFilter accumulates into dw (beta 1) from x and dy.
-func (p *ConvPlan) BackwardFilter(x, dy, dw, ws uintptr, wsSize int) error {
+// BackwardFilter writes dw = beta·dw + the filter gradient from x and dy
+// (beta 1 accumulates).
+func (p *ConvPlan) BackwardFilter(x, dy, dw, ws uintptr, wsSize int, beta float32) error {
 	one := float32(1)
 	l := p.h.l
 	return l.check("cudnnConvolutionBackwardFilter", l.fn.ConvBwdFilter.Call(p.h.h, uintptr(unsafe.Pointer(&one)), p.x, x,
-		p.y, dy, p.conv, uintptr(p.BwdFilterAlgo), ws, uintptr(wsSize), uintptr(unsafe.Pointer(&one)), p.w, dw))
+		p.y, dy, p.conv, uintptr(p.BwdFilterAlgo), ws, uintptr(wsSize), uintptr(unsafe.Pointer(&beta)), p.w, dw))
 }
 
 // Close destroys p's descriptors.

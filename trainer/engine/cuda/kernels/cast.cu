@@ -38,3 +38,16 @@ extern "C" __global__ void f16_to_f32(const unsigned short *x, float *y, int n) 
 extern "C" __global__ void i32_to_f32(const int *x, float *y, int n) {
   GRID_LOOP(i, n) y[i] = (float)x[i];
 }
+
+// y += x for 16-bit x: accumulating a 16-bit weight gradient into float32.
+extern "C" __global__ void bf16_acc_f32(const unsigned short *x, float *y, int n) {
+  GRID_LOOP(i, n) y[i] += bf16_bits_to_f32(x[i]);
+}
+
+extern "C" __global__ void f16_acc_f32(const unsigned short *x, float *y, int n) {
+  GRID_LOOP(i, n) {
+    float f;
+    asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"(x[i]));
+    y[i] += f;
+  }
+}
