@@ -170,12 +170,17 @@ func run(cmd *exec.Cmd, what string) error {
 	return nil
 }
 
-// processAlive reports whether pid exists (EPERM means it does, owned by
-// someone else).
+// processAlive reports whether pid is a live postgres process (EPERM from
+// kill means it exists, owned by someone else). After a crash or reboot a
+// stale postmaster.pid may name a PID reused by another program; /proc's
+// comm tells them apart where it exists.
 func processAlive(pid int) bool {
 	if pid <= 0 {
 		return false
 	}
-	err := syscall.Kill(pid, 0)
-	return err == nil || errors.Is(err, syscall.EPERM)
+	if err := syscall.Kill(pid, 0); err != nil && !errors.Is(err, syscall.EPERM) {
+		return false
+	}
+	comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+	return err != nil || strings.HasPrefix(string(comm), "postgres")
 }
