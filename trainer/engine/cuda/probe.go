@@ -6,6 +6,7 @@ import (
 
 	"sweep/trainer/engine/cuda/cublas"
 	"sweep/trainer/engine/cuda/cudnn"
+	"sweep/trainer/engine/cuda/devsched"
 	"sweep/trainer/engine/cuda/driver"
 	"sweep/trainer/engine/cuda/dynlib"
 	"sweep/trainer/engine/cuda/nvrtc"
@@ -141,4 +142,26 @@ func probeNVRTC(f *dynlib.Finder) LibStatus {
 	ma, mi := c.Version()
 	s.Version = fmt.Sprintf("%d.%d", ma, mi)
 	return s
+}
+
+// Devices lists the GPUs with their free memory for devsched.Plan; none
+// (and the reason) when the driver is missing or sees no GPU.
+func Devices() ([]devsched.Device, error) {
+	api, err := driver.Shared()
+	if err != nil {
+		return nil, err
+	}
+	n, err := api.DeviceCount()
+	if err != nil {
+		return nil, err
+	}
+	var out []devsched.Device
+	for i := 0; i < n; i++ {
+		d := probeDevice(api, i)
+		if d.Err != nil {
+			return nil, d.Err
+		}
+		out = append(out, devsched.Device{Ordinal: i, Name: d.Name, FreeBytes: d.FreeBytes, TotalBytes: d.TotalBytes})
+	}
+	return out, nil
 }

@@ -205,3 +205,20 @@ func (p *Pool) Acquire(ctx context.Context) (Slot, error) {
 
 // Release returns s to the pool.
 func (p *Pool) Release(s Slot) { p.free <- s }
+
+// ParseSlot reads a trainer device string: "cpu", "cuda" (GPU 0) or
+// "cuda:N". It is the inverse of Slot.String.
+func ParseSlot(s string) (Slot, error) {
+	switch {
+	case s == "cpu" || s == "":
+		return CPU, nil
+	case s == "cuda":
+		return Slot{Device: 0}, nil
+	case strings.HasPrefix(s, "cuda:"):
+		n, err := strconv.Atoi(s[len("cuda:"):])
+		if err == nil && n >= 0 {
+			return Slot{Device: n}, nil
+		}
+	}
+	return Slot{}, fmt.Errorf("devsched: device %q: want cpu, cuda or cuda:N", s)
+}

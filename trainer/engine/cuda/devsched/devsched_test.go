@@ -113,3 +113,17 @@ func TestPool(t *testing.T) {
 		t.Fatalf("waiting Acquire got %v, want the released %v", got, b)
 	}
 }
+
+func TestParseSlot(t *testing.T) {
+	for in, want := range map[string]string{"cpu": "cpu", "": "cpu", "cuda": "cuda:0", "cuda:3": "cuda:3"} {
+		s, err := ParseSlot(in)
+		if err != nil || s.String() != want {
+			t.Errorf("ParseSlot(%q) = %v, %v; want %s", in, s, err, want)
+		}
+	}
+	for _, bad := range []string{"gpu", "cuda:", "cuda:-1", "cuda:x"} {
+		if _, err := ParseSlot(bad); err == nil {
+			t.Errorf("ParseSlot(%q) accepted", bad)
+		}
+	}
+}

@@ -28,9 +28,10 @@ type Spec struct {
 	Name    string   // human name, e.g. "cuBLAS"
 	Sonames []string // file names in preference order (newest major first)
 	// Companions are libraries that the main one loads itself at run time
-	// (cuDNN's sub-libraries) or links against (cuBLASLt for cuBLAS). Those
-	// found next to the main library are opened first with RTLD_GLOBAL, so the
-	// loader reuses them instead of searching paths that may not contain them.
+	// (cuDNN's sub-libraries, NVRTC's builtins) or links against (cuBLASLt
+	// for cuBLAS); they may be globs. Those found next to the main library
+	// are opened first with RTLD_GLOBAL, so the loader reuses them instead of
+	// searching paths that may not contain them.
 	Companions []string
 }
 
@@ -38,7 +39,7 @@ type Spec struct {
 var (
 	Driver = Spec{Name: "CUDA driver", Sonames: []string{"libcuda.so.1", "libcuda.so"}}
 	NVRTC  = Spec{Name: "NVRTC", Sonames: []string{"libnvrtc.so.13", "libnvrtc.so.12", "libnvrtc.so"},
-		Companions: []string{"libnvrtc-builtins.so.13.0", "libnvrtc-builtins.so"}}
+		Companions: []string{"libnvrtc-builtins.so.*"}}
 	CUBLASLt = Spec{Name: "cuBLASLt", Sonames: []string{"libcublasLt.so.13", "libcublasLt.so.12", "libcublasLt.so"}}
 	CUBLAS   = Spec{Name: "cuBLAS", Sonames: []string{"libcublas.so.13", "libcublas.so.12", "libcublas.so"},
 		Companions: []string{"libcublasLt.so.13", "libcublasLt.so.12"}}
@@ -192,8 +193,7 @@ func (f *Finder) loadFromLoader(s Spec, nf *NotFoundError) *Lib {
 
 func (f *Finder) openCompanions(dir string, s Spec) {
 	for _, c := range s.Companions {
-		p := filepath.Join(dir, c)
-		if _, err := os.Stat(p); err == nil {
+		for _, p := range globAll(filepath.Join(dir, c)) {
 			// A companion that fails to load surfaces again, with a better
 			// message, when the main library needs it.
 			_, _ = f.Open(p, true)

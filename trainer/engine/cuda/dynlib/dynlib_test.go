@@ -54,6 +54,17 @@ func TestFinder_Load(t *testing.T) {
 			t.Fatalf("got %s via %s, want %s via %s", lib.Path, lib.Where, want, EnvLibPath)
 		}
 	})
+	t.Run("NVRTCBuiltinsGlob", func(t *testing.T) {
+		root := t.TempDir()
+		fakeTree(t, root, "usr/local/cuda-12.4/lib64/libnvrtc.so.12", "usr/local/cuda-12.4/lib64/libnvrtc-builtins.so.12.4")
+		f, opened := recordingFinder(root, nil, func(string) bool { return true })
+		if _, err := f.Load(NVRTC); err != nil {
+			t.Fatal(err)
+		}
+		if len(*opened) != 2 || filepath.Base((*opened)[0]) != "libnvrtc-builtins.so.12.4" {
+			t.Fatalf("opened %v, want the builtins first", *opened)
+		}
+	})
 	t.Run("NewestToolkitFirstThenTargets", func(t *testing.T) {
 		root := t.TempDir()
 		fakeTree(t, root, "usr/local/cuda-12.2/lib64/libnvrtc.so.12",
