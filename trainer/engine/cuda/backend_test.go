@@ -169,3 +169,21 @@ func TestBackend_SetPrecision(t *testing.T) {
 		t.Fatalf("SetPrecision(Int32) = %v, want ErrUnsupported", err)
 	}
 }
+
+func TestOptionsFromEnv(t *testing.T) {
+	env := map[string]string{"SWEEP_TF32": "1", "SWEEP_CUDNN": "0", "SWEEP_CUDA_CACHE": "/tmp/k"}
+	o := OptionsFromEnv(func(k string) string { return env[k] })
+	if !o.TF32 || !o.NoCuDNN || o.CacheDir != "/tmp/k" {
+		t.Fatalf("OptionsFromEnv = %+v", o)
+	}
+	o = OptionsFromEnv(func(string) string { return "" })
+	if o.TF32 || o.NoCuDNN || o.CacheDir != "" {
+		t.Fatalf("defaults = %+v", o)
+	}
+	if _, err := Open("cpu", nil); err == nil {
+		t.Fatal("Open(cpu) succeeded")
+	}
+	if _, err := Open("gpu1", nil); err == nil || !strings.Contains(err.Error(), `device "gpu1"`) {
+		t.Fatalf("Open(gpu1) = %v", err)
+	}
+}
