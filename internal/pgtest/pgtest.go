@@ -15,7 +15,7 @@
 //
 //	func TestMain(m *testing.M) { pgtest.Main(m) }
 //
-// Without Main the directory is left in $TMPDIR/sweep-pgtest and removed by
+// Without Main the directory is left in $TMPDIR/sweep-pgtest-<uid> and removed by
 // the next test binary that starts a cluster. Missing PostgreSQL binaries
 // fail the test (never skip): CI installs them, and a silent skip would hide
 // untested storage code.
@@ -107,7 +107,8 @@ func (h *harness) start() (string, error) {
 }
 
 func (h *harness) startCluster() (string, error) {
-	parent := filepath.Join(os.TempDir(), "sweep-pgtest")
+	// One parent per user: another user's directory is not writable.
+	parent := filepath.Join(os.TempDir(), fmt.Sprintf("sweep-pgtest-%d", os.Getuid()))
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return "", fmt.Errorf("create %s: %w", parent, err)
 	}
