@@ -139,7 +139,7 @@ func gridValues(p Param) ([]gridOption, error) {
 		var out []gridOption
 		for i, c := range p.Choices {
 			sub := empty
-			if kids := p.Conditional[fmt.Sprint(c)]; len(kids) > 0 {
+			if kids := p.Conditional[ChoiceString(c)]; len(kids) > 0 {
 				var err error
 				if sub, err = GridPoints(kids); err != nil {
 					return nil, err

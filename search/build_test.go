@@ -145,3 +145,59 @@ func TestNewPruner(t *testing.T) {
 		t.Fatalf("reduction_factor 1: got %v, %v; want nil pruner and an error", p, err)
 	}
 }
+
+// specParams is a space with every kind of param the spec offers.
+func specParams() []search.Param {
+	return []search.Param{
+		{Name: "lr", Type: search.Float, Low: 1e-5, High: 1, Log: true},
+		{Name: "dropout", Type: search.Float, Low: 0, High: 0.5, Step: 0.1},
+		{Name: "width", Type: search.Int, Low: 16, High: 128, Step: 16},
+		{Name: "batch", Type: search.Int, Low: 16, High: 512, Log: true},
+		{Name: "depth", Type: search.Int, Low: 1, High: 4},
+		{Name: "opt", Type: search.Categorical, Choices: []any{"sgd", "adamw"}, Conditional: map[string][]search.Param{
+			"sgd": {{Name: "momentum", Type: search.Float, Low: 0.5, High: 0.99}},
+		}},
+	}
+}
+
+func TestNewSampler_SuggestsSpecSpace(t *testing.T) {
+	seed := int64(1)
+	for _, spec := range []search.SamplerSpec{
+		{Type: "tpe", StartupTrials: 5},
+		{Type: "tpe", StartupTrials: 5, Multivariate: true, Group: true, ConstantLiar: true},
+		{Type: "random"},
+	} {
+		spec.Seed = &seed
+		s, rs, err := search.NewSampler(spec, specParams(), "study", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		study := searchtest.NewStudy(t, goptuna.StudyDirectionMinimize, s, rs, nil)
+		for n := range 25 {
+			id, err := study.Storage.CreateNewTrial(study.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tr := goptuna.Trial{Study: study, ID: id}
+			if err := tr.CallRelativeSampler(); err != nil {
+				t.Fatal(err)
+			}
+			vals, err := search.Suggest(&tr, specParams())
+			if err != nil {
+				t.Fatalf("%+v trial %d: %v", spec, n, err)
+			}
+			_, hasMom := vals["momentum"]
+			if hasMom != (vals["opt"] == "sgd") {
+				t.Fatalf("%+v trial %d: momentum present %v with opt %v", spec, n, hasMom, vals["opt"])
+			}
+			if b := vals["batch"].(int); b < 16 || b > 512 {
+				t.Fatalf("batch %d outside [16, 512]", b)
+			}
+			if w := vals["width"].(int); w%16 != 0 || w < 16 || w > 128 {
+				t.Fatalf("width %d not in 16, 32, ..., 128", w)
+			}
+			f := vals["dropout"].(float64) + float64(vals["depth"].(int))
+			searchtest.Finish(study, id, f, goptuna.TrialStateComplete)
+		}
+	}
+}

@@ -224,14 +224,21 @@ func numericKernels(d dim, obs []float64, prior bool, nDims int, p estimatorPara
 	lo, hi := d.low-d.step/2, d.high+d.step/2
 	for i := range k {
 		kn.inv[i] = 1 / kn.sigma[i]
-		logZ := logGaussMass((lo-kn.mu[i])*kn.inv[i], (hi-kn.mu[i])*kn.inv[i])
-		kn.logNorm[i] = -logZ
-		if d.step == 0 {
-			kn.logNorm[i] -= math.Log(kn.sigma[i]) + logSqrt2Pi
-		}
 	}
 	if d.step > 0 {
+		// Stepped kernels repeat (mu, sigma) a lot: normalise per class.
 		kn.classify()
+		for c := range kn.clsMu {
+			kn.clsLogNrm[c] = -logGaussMass((lo-kn.clsMu[c])*kn.clsInv[c], (hi-kn.clsMu[c])*kn.clsInv[c])
+		}
+		for i, c := range kn.class {
+			kn.logNorm[i] = kn.clsLogNrm[c]
+		}
+		return kn
+	}
+	for i := range k {
+		logZ := logGaussMass((lo-kn.mu[i])*kn.inv[i], (hi-kn.mu[i])*kn.inv[i])
+		kn.logNorm[i] = -logZ - math.Log(kn.sigma[i]) - logSqrt2Pi
 	}
 	return kn
 }
@@ -248,7 +255,7 @@ func (kn *kernels) classify() {
 			ids[key] = c
 			kn.clsMu = append(kn.clsMu, kn.mu[k])
 			kn.clsInv = append(kn.clsInv, kn.inv[k])
-			kn.clsLogNrm = append(kn.clsLogNrm, kn.logNorm[k])
+			kn.clsLogNrm = append(kn.clsLogNrm, 0)
 		}
 		kn.class[k] = c
 	}

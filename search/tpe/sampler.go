@@ -90,12 +90,17 @@ type Sampler struct {
 	pending map[int]map[string]pendingValue // trial ID → jointly drawn values not yet asked for
 	order   []int                           // trial IDs in pending, oldest first
 	scratch sync.Pool                       // *[]float64 candidates × kernels buffers for logPDF
-	snaps   map[int]snapshot                // trial ID → history seen by its first suggestion
+	snaps   map[int]*snapshot               // trial ID → history seen by its first suggestion
 	snapIDs []int                           // trial IDs in snaps, oldest first
 }
 
-// snapshot is the history one trial's suggestions are based on.
-type snapshot struct{ fin, run []*record }
+// snapshot is the history one trial's suggestions are based on: the
+// finished trials, and their split into below and above (the latter with the
+// constant liar's running trials), all in trial-number order.
+type snapshot struct {
+	fin, run     []*record
+	below, above []*record
+}
 
 type pendingValue struct {
 	v float64
@@ -155,15 +160,14 @@ func (s *Sampler) Sample(study *goptuna.Study, trial goptuna.FrozenTrial, name s
 	if v, ok := s.takePending(trial.ID, name, b); ok {
 		return v, nil
 	}
-	fin, run, err := s.snapshot(study, trial)
+	snap, err := s.snapshot(study, trial)
 	if err != nil {
 		return 0, err
 	}
-	if len(fin) < s.opt.StartupTrials {
+	if len(snap.fin) < s.opt.StartupTrials {
 		return s.random.Sample(study, trial, name, dist)
 	}
-	maximize := study.Direction() == goptuna.StudyDirectionMaximize
-	v := s.sampleSpace(maximize, trial.Number, []string{name}, []sampler.Bounds{b}, fin, run, false)
+	v := s.sampleSpace(trial.Number, []string{name}, []sampler.Bounds{b}, snap, false)
 	return v[0], nil
 }
 
@@ -178,10 +182,11 @@ func (s *Sampler) SampleRelative(study *goptuna.Study, trial goptuna.FrozenTrial
 	if !s.opt.Multivariate {
 		return nil, nil
 	}
-	fin, run, err := s.snapshot(study, trial)
+	snap, err := s.snapshot(study, trial)
 	if err != nil {
 		return nil, err
 	}
+	fin := snap.fin
 	if len(fin) < s.opt.StartupTrials {
 		s.putPending(trial.ID, nil, nil)
 		return nil, nil
@@ -192,7 +197,6 @@ func (s *Sampler) SampleRelative(study *goptuna.Study, trial goptuna.FrozenTrial
 	} else if sp := intersection(fin); len(sp) > 0 {
 		spaces = []map[string]sampler.Bounds{sp}
 	}
-	maximize := study.Direction() == goptuna.StudyDirectionMaximize
 	out := make(map[string]float64)
 	for _, sp := range spaces {
 		names := make([]string, 0, len(sp))
@@ -209,7 +213,7 @@ func (s *Sampler) SampleRelative(study *goptuna.Study, trial goptuna.FrozenTrial
 		for j, name := range names {
 			bs[j] = sp[name]
 		}
-		for j, v := range s.sampleSpace(maximize, trial.Number, names, bs, fin, run, true) {
+		for j, v := range s.sampleSpace(trial.Number, names, bs, snap, true) {
 			out[names[j]] = v
 		}
 	}
@@ -219,12 +223,8 @@ func (s *Sampler) SampleRelative(study *goptuna.Study, trial goptuna.FrozenTrial
 
 // sampleSpace runs one TPE step over the given params and returns their
 // internal values.
-func (s *Sampler) sampleSpace(maximize bool, number int, names []string, bs []sampler.Bounds, fin, run []*record, multivariate bool) []float64 {
-	below, above := s.hist.split(fin, s.opt.Gamma(len(fin)), maximize)
-	if len(run) > 0 {
-		above = append(above, run...)
-		slices.SortFunc(above, func(a, b *record) int { return a.number - b.number })
-	}
+func (s *Sampler) sampleSpace(number int, names []string, bs []sampler.Bounds, snap *snapshot, multivariate bool) []float64 {
+	below, above := snap.below, snap.above
 	dims := make([]dim, len(names))
 	for j, b := range bs {
 		dims[j] = newDim(b)
@@ -264,29 +264,38 @@ func (s *Sampler) sampleSpace(maximize bool, number int, names []string, bs []sa
 // snapshot returns the history for a trial's suggestions: read from storage
 // at its first suggestion and reused for its other params (as Optuna caches
 // trials within a trial), which saves a full read of the study per param.
-func (s *Sampler) snapshot(study *goptuna.Study, trial goptuna.FrozenTrial) (fin, run []*record, err error) {
+func (s *Sampler) snapshot(study *goptuna.Study, trial goptuna.FrozenTrial) (*snapshot, error) {
 	s.mu.Lock()
 	snap, ok := s.snaps[trial.ID]
 	s.mu.Unlock()
 	if ok {
-		return snap.fin, snap.run, nil
+		return snap, nil
 	}
-	fin, run, err = s.hist.load(study, trial, s.opt.ConstantLiar)
+	fin, run, err := s.hist.load(study, trial, s.opt.ConstantLiar)
 	if err != nil {
-		return nil, nil, fmt.Errorf("tpe: %w", err)
+		return nil, fmt.Errorf("tpe: %w", err)
+	}
+	snap = &snapshot{fin: fin, run: run}
+	if len(fin) >= s.opt.StartupTrials {
+		maximize := study.Direction() == goptuna.StudyDirectionMaximize
+		snap.below, snap.above = s.hist.split(fin, s.opt.Gamma(len(fin)), maximize)
+		if len(run) > 0 {
+			snap.above = append(snap.above, run...)
+			slices.SortFunc(snap.above, func(a, b *record) int { return a.number - b.number })
+		}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.snaps == nil {
-		s.snaps = make(map[int]snapshot)
+		s.snaps = make(map[int]*snapshot)
 	}
-	s.snaps[trial.ID] = snapshot{fin, run}
+	s.snaps[trial.ID] = snap
 	s.snapIDs = append(s.snapIDs, trial.ID)
 	for len(s.snapIDs) > maxSnapshots {
 		delete(s.snaps, s.snapIDs[0])
 		s.snapIDs = s.snapIDs[1:]
 	}
-	return fin, run, nil
+	return snap, nil
 }
 
 // maxSnapshots bounds the trials whose history snapshot is kept: one per
