@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"reflect"
 	"strings"
 
@@ -14,6 +15,7 @@ import (
 )
 
 // TrainFile is a `sweep train` configuration: one cifar10 run, no study.
+// Either the objective mapping of a study spec plus fixed params:
 //
 //	study: baseline          # optional; names checkpoints <dir>/<study>/<trial>
 //	trial: sgd-0.1           # optional; default "train"
@@ -24,7 +26,13 @@ import (
 //	params:                  # optional fixed values, e.g. a report's best trial
 //	  momentum: 0.9
 //
-// params override objective options of the same name, as in a study.
+// params override objective options of the same name, as in a study. Or
+// the flat form `sweep report` writes for the best trial, every option key
+// at the top level (study and trial still name the checkpoints):
+//
+//	epochs: 10
+//	lr: 0.088
+//	optimizer: sgd
 type TrainFile struct {
 	Study, Trial string
 	Options      CIFAR10Options // options with params applied
@@ -64,23 +72,28 @@ func ParseTrainFile(filename string, src []byte) (*TrainFile, error) {
 	}
 	tf := &TrainFile{Study: "train", Trial: "train", Options: DefaultCIFAR10Options()}
 	var objNode, paramNode *yaml.Node
+	flat := &yaml.Node{Kind: yaml.MappingNode, Line: root.Line}
+	structured := hasKey(root, "objective")
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		k, v := root.Content[i], root.Content[i+1]
-		switch k.Value {
-		case "study":
+		switch {
+		case k.Value == "study":
 			tf.Study = v.Value
-		case "trial":
+		case k.Value == "trial":
 			tf.Trial = v.Value
-		case "objective":
+		case k.Value == "objective" && structured:
 			objNode = v
-		case "params":
+		case k.Value == "params" && structured:
 			paramNode = v
+		case !structured:
+			flat.Content = append(flat.Content, k, v)
 		default:
 			return nil, locate(k, k.Value, errors.New("unknown key (want study, trial, objective, params)"))
 		}
 	}
-	if objNode == nil {
-		return nil, locate(root, "objective", errors.New("required (a mapping with type: cifar10 and its options)"))
+	if !structured {
+		// The flat form `sweep report` writes: option keys at the top level.
+		objNode = flat
 	}
 	lines := map[string]*yaml.Node{}
 	wrap := func(prefix string) func(*yaml.Node, string, error) error {
@@ -92,7 +105,11 @@ func ParseTrainFile(filename string, src []byte) (*TrainFile, error) {
 			return locate(n, prefix+key, err)
 		}
 	}
-	if err := decodeLocated(&tf.Options, objNode, "objective", wrap("objective.")); err != nil {
+	prefix := "objective."
+	if !structured {
+		prefix = ""
+	}
+	if err := decodeLocated(&tf.Options, objNode, "objective", wrap(prefix)); err != nil {
 		return nil, err
 	}
 	if paramNode != nil {
@@ -136,6 +153,8 @@ func decodeLocated(o *CIFAR10Options, m *yaml.Node, what string, located func(*y
 			err = fmt.Errorf("unknown option (see objective cifar10's options in README)")
 		case v.Kind == yaml.MappingNode && what == "params":
 			err = errors.New("needs a fixed value here, not a search range (use sweep start for a study)")
+		case !wholeNumbers(v, rv.Field(f).Kind()):
+			err = fmt.Errorf("must be a whole number (got %s)", v.Value)
 		default:
 			fv := rv.Field(f)
 			fresh := reflect.New(fv.Type())
@@ -150,6 +169,28 @@ func decodeLocated(o *CIFAR10Options, m *yaml.Node, what string, located func(*y
 		}
 	}
 	return nil
+}
+
+// wholeNumbers reports whether v may go into an int (or []int) field:
+// YAML decoding would silently truncate 2.5 to 2, so floats must be whole.
+func wholeNumbers(v *yaml.Node, kind reflect.Kind) bool {
+	if kind != reflect.Int && kind != reflect.Slice {
+		return true
+	}
+	nodes := []*yaml.Node{v}
+	if v.Kind == yaml.SequenceNode && kind == reflect.Slice {
+		nodes = v.Content
+	}
+	for _, n := range nodes {
+		if n.ShortTag() != "!!float" {
+			continue
+		}
+		var x float64
+		if err := n.Decode(&x); err != nil || x != math.Trunc(x) {
+			return false
+		}
+	}
+	return true
 }
 
 // decodeOptions applies the mapping m to o; wrap turns a key's problem into

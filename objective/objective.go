@@ -50,3 +50,11 @@ type Objective interface {
 
 // ErrPruned is returned by Run when the Reporter asked the trial to stop.
 var ErrPruned = errors.New("objective: trial pruned")
+
+// TrialIdentifier is an optional interface a Reporter may implement to tell
+// the objective which trial it runs, so that outputs (checkpoint
+// directories) are named <study>/<trial number>. Objectives check for it
+// with a type assertion and fall back to a timestamp.
+type TrialIdentifier interface {
+	TrialID() (study string, number int)
+}

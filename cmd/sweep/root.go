@@ -65,6 +65,7 @@ func newRootCmd(e *env) *cobra.Command {
 		newWorkerCmd(e, nil),
 		newStatusCmd(e, nil),
 		newTrialsCmd(e, nil),
+		newTrainCmd(e, nil),
 		newReportCmd(e, nil),
 		newDataCmd(e),
 		newDBCmd(e, nil),

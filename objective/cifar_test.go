@@ -1,0 +1,215 @@
+package objective
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"sweep/trainer"
+	"sweep/trainer/optim"
+)
+
+func TestCIFAR10Options_WithParams(t *testing.T) {
+	o := DefaultCIFAR10Options()
+	got, err := o.WithParams(Params{"lr": 0.05, "batch_size": 128, "optimizer": "adamw", "nesterov": false, "epochs": 3.0, "lr_stem": 0.2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.LR != 0.05 || got.BatchSize != 128 || got.Optimizer != "adamw" || got.Nesterov || got.Epochs != 3 || *got.LRStem != 0.2 {
+		t.Fatalf("params not applied: %+v", got)
+	}
+	if o.LR == 0.05 {
+		t.Fatal("WithParams modified its receiver")
+	}
+	for _, tt := range []struct {
+		name   string
+		params Params
+		want   string
+	}{
+		{"Unknown", Params{"learning_rate": 0.1}, "param learning_rate: unknown option"},
+		{"WrongType", Params{"batch_size": "big"}, "param batch_size:"},
+		{"Fraction", Params{"epochs": 2.5}, "param epochs:"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := o.WithParams(tt.params); err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestCIFAR10Options_Config(t *testing.T) {
+	o := DefaultCIFAR10Options()
+	o.LayerLR = "classic"
+	s4 := 3.0
+	o.LRStage4 = &s4
+	half := 0.5
+	o.AugStrength = &half
+	o.Scheduler, o.StepSize, o.Gamma = "step", 3, 0.5
+	c, err := o.Config()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.LayerLR.Of(optim.GroupStem) != 0.1 || c.LayerLR.Of(optim.GroupStage4) != 3 {
+		t.Errorf("layer-wise multipliers %v", c.LayerLR)
+	}
+	if c.Augment.PadCrop.Pad != 2 || c.Augment.Flip != 0.25 {
+		t.Errorf("aug_strength 0.5 of cheap: pad %d flip %g, want 2 and 0.25", c.Augment.PadCrop.Pad, c.Augment.Flip)
+	}
+	if c.Schedule != "step" || c.StepEpochs != 3 || c.Gamma != 0.5 {
+		t.Errorf("schedule %q step %d gamma %g", c.Schedule, c.StepEpochs, c.Gamma)
+	}
+	bad := DefaultCIFAR10Options()
+	bad.Momentum = 1.5
+	if _, err := bad.Config(); err == nil {
+		t.Fatal("momentum 1.5 accepted")
+	} else if key, _ := FieldOf(err); key != "momentum" {
+		t.Fatalf("FieldOf = %q, want momentum", key)
+	}
+}
+
+func TestApplyRecipe(t *testing.T) {
+	for _, name := range []string{"sgd", "sgd_swa", "adamw", "sgd_cosine"} {
+		o := DefaultCIFAR10Options()
+		o.Recipe, o.Epochs = name, 20
+		c, err := o.Config()
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		switch name {
+		case "sgd":
+			if c.Optimizer != "sgd" || c.LR != 0.1 || c.Schedule != optim.MultiStep || c.Milestones[0] != 10 || c.Milestones[1] != 15 || c.SWAStart != 0 {
+				t.Errorf("sgd: %+v", c)
+			}
+		case "sgd_swa":
+			if c.SWAStart != 16 || c.SWALR != 0.05 {
+				t.Errorf("sgd_swa: swa from %d at %g", c.SWAStart, c.SWALR)
+			}
+		case "adamw":
+			if c.Optimizer != "adamw" || c.LR != 1e-3 {
+				t.Errorf("adamw: %s %g", c.Optimizer, c.LR)
+			}
+		case "sgd_cosine":
+			if c.LR != 0.05 || c.Schedule != optim.Cosine {
+				t.Errorf("sgd_cosine: %g %s", c.LR, c.Schedule)
+			}
+		}
+	}
+}
+
+// fakeReporter prunes at epoch pruneAt (0 = never) and records metrics.
+type fakeReporter struct {
+	pruneAt int
+	reports []float64
+	metrics map[int]map[string]float64
+}
+
+func (f *fakeReporter) Report(step int, v float64) (bool, error) {
+	f.reports = append(f.reports, v)
+	return f.pruneAt > 0 && step >= f.pruneAt, nil
+}
+
+func (f *fakeReporter) RecordMetrics(step int, m map[string]float64) error {
+	if f.metrics == nil {
+		f.metrics = map[int]map[string]float64{}
+	}
+	f.metrics[step] = m
+	return nil
+}
+
+func (f *fakeReporter) TrialID() (string, int) { return "s", 7 }
+
+// fakeTrain reports epochs·0.1 accuracy per epoch until pruned.
+func fakeTrain(ctx context.Context, c trainer.Config, h trainer.Hooks) (trainer.Result, error) {
+	res := trainer.Result{}
+	for e := 1; e <= c.Epochs; e++ {
+		res.Epochs, res.ValAcc = e, float64(e)/10
+		if err := h.Record(e, map[string]float64{"val_acc": res.ValAcc, "lr": c.LR}); err != nil {
+			return res, err
+		}
+		if prune, _ := h.Report(e, res.ValAcc); prune {
+			return res, trainer.ErrPruned
+		}
+	}
+	res.TestAcc = 0.42
+	return res, nil
+}
+
+func TestCIFAR10_Run(t *testing.T) {
+	obj, err := NewCIFAR10(DefaultCIFAR10Options(), "study")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got trainer.Config
+	obj.train = func(ctx context.Context, c trainer.Config, h trainer.Hooks) (trainer.Result, error) {
+		got = c
+		return fakeTrain(ctx, c, h)
+	}
+	rep := &fakeReporter{}
+	res, err := obj.Run(context.Background(), Params{"lr": 0.3, "epochs": 4}, rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Value != 0.4 || res.Attrs["test_acc"] != "0.42" || len(rep.reports) != 4 {
+		t.Fatalf("value %g attrs %v reports %v", res.Value, res.Attrs, rep.reports)
+	}
+	if got.LR != 0.3 || got.Study != "s" || got.Trial != "7" || rep.metrics[2]["lr"] != 0.3 {
+		t.Fatalf("config lr %g study %q trial %q metrics %v", got.LR, got.Study, got.Trial, rep.metrics)
+	}
+
+	t.Run("Pruned", func(t *testing.T) {
+		rep := &fakeReporter{pruneAt: 2}
+		_, err := obj.Run(context.Background(), Params{"epochs": 9}, rep)
+		if !errors.Is(err, ErrPruned) || len(rep.reports) != 2 {
+			t.Fatalf("err %v after %d reports, want ErrPruned after 2", err, len(rep.reports))
+		}
+	})
+	t.Run("BadParam", func(t *testing.T) {
+		if _, err := obj.Run(context.Background(), Params{"momentum": 2.0}, rep); err == nil || !strings.Contains(err.Error(), "momentum") {
+			t.Fatalf("err = %v, want a momentum error", err)
+		}
+	})
+}
+
+func TestParseTrainFile(t *testing.T) {
+	structured := `study: base
+objective:
+  type: cifar10
+  epochs: 3
+  lr: 0.1
+params:
+  lr: 0.2
+`
+	tf, err := ParseTrainFile("t.yaml", []byte(structured))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tf.Study != "base" || tf.Options.Epochs != 3 || tf.Options.LR != 0.2 {
+		t.Fatalf("structured: %+v", tf)
+	}
+	flat := "# Best trial 3\nepochs: 5 # per trial\nlr: 0.05\noptimizer: adamw\n"
+	if tf, err = ParseTrainFile("best.yaml", []byte(flat)); err != nil {
+		t.Fatal(err)
+	}
+	if tf.Options.Epochs != 5 || tf.Options.Optimizer != "adamw" {
+		t.Fatalf("flat: %+v", tf.Options)
+	}
+	for _, tt := range []struct {
+		name, src, want string
+	}{
+		{"UnknownOption", "epochs: 3\nepoch_seconds: 0.05\n", "f.yaml:2: epoch_seconds: unknown option"},
+		{"BadValue", "objective:\n  type: cifar10\n  lr: -1\n", "f.yaml:3: lr: -1 must be positive"},
+		{"BadType", "objective:\n  type: cifar10\n  batch_size: many\n", "f.yaml:3: objective.batch_size:"},
+		{"OtherObjective", "objective:\n  type: synthetic\n", "f.yaml:2: objective.type: sweep train runs objective cifar10"},
+		{"SearchRange", "objective: {type: cifar10}\nparams:\n  lr: {type: float, low: 0.1, high: 1}\n", "f.yaml:3: params.lr: needs a fixed value"},
+		{"Empty", "", "f.yaml:1: (file): file is empty"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParseTrainFile("f.yaml", []byte(tt.src))
+			if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want prefix %q", err, tt.want)
+			}
+		})
+	}
+}

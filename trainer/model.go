@@ -1,0 +1,96 @@
+package trainer
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"sweep/trainer/engine"
+	"sweep/trainer/engine/cpu"
+	"sweep/trainer/engine/cuda"
+	"sweep/trainer/monitor"
+	// "sweep/trainer/models"
+)
+
+// Net is what Train needs of a model: an engine layer (the models of
+// package models are engine.Sequential chains of blocks).
+type Net = engine.Layer
+
+// BlockOutputs is optionally implemented by a Net to expose each block's
+// last output (after its ReLU) for monitoring: activation statistics and
+// dead-unit fractions. Tensors are valid after a Forward.
+type BlockOutputs interface {
+	BlockOutputs() []monitor.Named
+}
+
+// precisionSetter is optionally implemented by a backend that can keep
+// activations in 16-bit floats (mixed precision) while weights and
+// optimizer state stay float32.
+type precisionSetter interface {
+	SetPrecision(dt engine.DType) error
+}
+
+// openBackend returns the backend of c.Device and its release function.
+func openBackend(c *Config, log io.Writer) (engine.Backend, func(), error) {
+	if log == nil {
+		log = io.Discard
+	}
+	var b engine.Backend
+	closeB := func() {}
+	switch dev := c.Device; {
+	case dev == "" || dev == "cpu":
+		cb, err := cpu.New(cpu.Options{Log: log})
+		if err != nil {
+			return nil, nil, fmt.Errorf("open cpu backend: %w", err)
+		}
+		b, closeB = cb, cb.Close
+	case dev == "cuda" || strings.HasPrefix(dev, "cuda:"):
+		ord := 0
+		if _, n, ok := strings.Cut(dev, ":"); ok {
+			var err error
+			if ord, err = strconv.Atoi(n); err != nil || ord < 0 {
+				return nil, nil, &FieldError{Field: "device", Msg: fmt.Sprintf("%q: want cuda:N with N a GPU ordinal", dev)}
+			}
+		}
+		gb, err := cuda.New(cuda.Options{Device: ord, TF32: true})
+		if err != nil {
+			return nil, nil, fmt.Errorf("open cuda backend: %w", err)
+		}
+		b, closeB = gb, func() { gb.Close() }
+	default:
+		return nil, nil, &FieldError{Field: "device", Msg: fmt.Sprintf("%q is not cpu, cuda or cuda:N", dev)}
+	}
+	if dt, ok := precisionType(c.Precision); ok && dt != engine.Float32 {
+		ps, ok := b.(precisionSetter)
+		if !ok {
+			fmt.Fprintf(log, "sweep: backend %s has no mixed precision; training in fp32\n", b.Name())
+		} else if err := ps.SetPrecision(dt); err != nil {
+			closeB()
+			return nil, nil, fmt.Errorf("set precision %s: %w", c.Precision, err)
+		}
+	}
+	return b, closeB, nil
+}
+
+func precisionType(p string) (engine.DType, bool) {
+	switch p {
+	case "", "fp32":
+		return engine.Float32, true
+	case "bf16":
+		return engine.BFloat16, true
+	case "fp16":
+		return engine.Float16, true
+	}
+	return 0, false
+}
+
+// buildModel constructs c.Model on b with seeded initialisation.
+func buildModel(b engine.Backend, c *Config, d *splits) (Net, error) {
+	return nil, fmt.Errorf("%w: model: %q", ErrConfig, c.Model)
+}
+
+// saveCheckpoint writes the model's weights to path.
+func saveCheckpoint(b engine.Backend, net Net, path string) error {
+	return fmt.Errorf("checkpoints pending engine")
+}

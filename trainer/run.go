@@ -1,0 +1,255 @@
+package trainer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"sweep/trainer/calib"
+	"sweep/trainer/data"
+	"sweep/trainer/engine"
+	"sweep/trainer/monitor"
+	"sweep/trainer/optim"
+)
+
+// run is one training run's live state: the backend, the model and
+// everything allocated on the backend for it.
+type run struct {
+	c      *Config
+	b      engine.Backend
+	closeB func()
+	net    Net
+	all    []*engine.Param // the model's trainable parameters, registry order
+	params []optim.Param
+	opt    optim.Optimizer
+	x, y   engine.Tensor // input batch (N,3,32,32) and labels (N)
+	logits engine.Tensor // the last training forward's output
+	losses engine.Tensor // per-example losses (N)
+	dlogit engine.Tensor // gradient of the mean loss w.r.t. the logits (N,10)
+	mon    *monitor.Monitor
+	log    io.Writer
+
+	swa       *optim.SWA
+	ema       *optim.EMA
+	swaW      []engine.Tensor // running SWA mean, one per param
+	emaW      []engine.Tensor // EMA shadow, one per param
+	hostBatch []float32       // scratch for TTA views and evaluation
+	hostOut   []float32
+}
+
+// newRun opens the backend and builds the model, loss, optimizer, averages
+// and monitor of configuration c.
+func newRun(c *Config, d *splits, log io.Writer) (*run, error) {
+	b, closeB, err := openBackend(c, log)
+	if err != nil {
+		return nil, err
+	}
+	r := &run{c: c, b: b, closeB: closeB, log: log}
+	if r.net, err = buildModel(b, c, d); err != nil {
+		closeB()
+		return nil, err
+	}
+	n := c.BatchSize
+	r.x = engine.New(b, engine.Float32, engine.Shape{n, data.Channels, data.Height, data.Width})
+	r.y = engine.New(b, engine.Int32, engine.Shape{n})
+	r.losses = engine.New(b, engine.Float32, engine.Shape{n})
+	r.dlogit = engine.New(b, engine.Float32, engine.Shape{n, numClasses})
+	r.all = r.net.Params()
+	for _, p := range r.all {
+		r.params = append(r.params, optim.Param{
+			Name: p.Name, Group: p.Group, Value: p.Value, Grad: p.Grad,
+			NoDecay: !c.DecayBNBias && (p.NoDecay || optim.NoDecay(p.Value.Shape)),
+		})
+	}
+	switch c.Optimizer {
+	case "adamw":
+		r.opt = optim.NewAdamW(b, r.params, optim.AdamWConfig{
+			Beta1: c.Beta1, Beta2: c.Beta2, Eps: c.Eps, WeightDecay: c.WeightDecay, Multipliers: c.LayerLR})
+	default:
+		r.opt = optim.NewSGD(b, r.params, optim.SGDConfig{
+			Momentum: c.Momentum, Nesterov: c.Nesterov, WeightDecay: c.WeightDecay, Multipliers: c.LayerLR})
+	}
+	r.mon = &monitor.Monitor{B: b, Every: c.MonitorEvery}
+	if c.SWAStart > 0 {
+		r.swa = &optim.SWA{StartEpoch: c.SWAStart}
+		r.swaW = r.allocLike()
+	}
+	if c.EMADecay > 0 {
+		r.ema = &optim.EMA{Decay: c.EMADecay, Warmup: true, Every: max(c.EMAEvery, 1)}
+		r.emaW = r.allocLike()
+	}
+	return r, nil
+}
+
+func (r *run) close() { r.closeB() }
+
+// allocLike allocates one zeroed tensor per parameter.
+func (r *run) allocLike() []engine.Tensor {
+	out := make([]engine.Tensor, len(r.params))
+	for i, p := range r.params {
+		out[i] = engine.New(r.b, engine.Float32, p.Value.Shape)
+	}
+	return out
+}
+
+func (r *run) numParams() int {
+	n := 0
+	for _, p := range r.params {
+		n += p.Value.Numel()
+	}
+	return n
+}
+
+func (r *run) logf(format string, a ...any) {
+	if r.log != nil {
+		fmt.Fprintf(r.log, format, a...)
+	}
+}
+
+// forwardBackward runs one training step up to the update: forward, loss,
+// zero grad, backward. The optimizer step is the caller's.
+func (r *run) forwardBackward(b *data.Batch) {
+	x, y := r.x.Slice(0, b.N), r.y.Slice(0, b.N)
+	r.b.CopyIn(x, b.Images[:b.N*data.PixelsPerImage])
+	r.b.CopyInInt32(y, b.Labels[:b.N])
+	r.logits = r.net.Forward(x, engine.Train)
+	losses, dlogits := r.losses.Slice(0, b.N), r.dlogit.Slice(0, b.N)
+	r.b.SoftmaxCrossEntropy(r.logits, y, float32(r.c.Smoothing), 1/float32(b.N), losses, dlogits)
+	engine.ZeroGrad(r.b, r.all)
+	r.net.Backward(dlogits)
+}
+
+// batchStats copies the step's per-example losses and logits to the host
+// and counts correct predictions.
+func (r *run) batchStats(b *data.Batch) ([]float32, int) {
+	losses := engine.ToHost(r.b, r.losses.Slice(0, b.N))
+	r.hostOut = grow(r.hostOut, b.N*numClasses)
+	r.b.CopyOut(r.hostOut, r.logits)
+	pred := calib.Argmax(r.hostOut, numClasses)
+	return losses, countEqual(pred, b.Labels[:b.N])
+}
+
+// measure takes a monitoring sample after the backward pass.
+func (r *run) measure(losses []float32) map[string]float64 {
+	grads := make([]monitor.Named, len(r.params))
+	for i, p := range r.params {
+		grads[i] = monitor.Named{Name: p.Name, Tensor: p.Grad}
+	}
+	var acts []monitor.Named
+	if bo, ok := r.net.(BlockOutputs); ok {
+		acts = bo.BlockOutputs()
+	}
+	return r.mon.Measure(grads, acts, losses)
+}
+
+// emaUpdate folds the current weights into the EMA shadow on the device.
+func (r *run) emaUpdate() {
+	t := r.ema.Next()
+	for i, p := range r.params {
+		r.b.Lerp(t, p.Value, r.emaW[i])
+	}
+}
+
+// swaAdd folds the current weights into the SWA mean on the device.
+func (r *run) swaAdd() {
+	t := r.swa.Next()
+	for i, p := range r.params {
+		r.b.Lerp(t, p.Value, r.swaW[i])
+	}
+}
+
+// evaluate returns the logits (N×10, loader order) of every image the
+// loader serves, seen through view, in inference mode.
+func (r *run) evaluate(ctx context.Context, l *data.Loader, v calib.View) []float32 {
+	out := make([]float32, 0, l.Len()*numClasses)
+	it := l.Eval(ctx)
+	defer it.Close()
+	for b := it.Next(); b != nil; b = it.Next() {
+		imgs := b.Images[:b.N*data.PixelsPerImage]
+		if v != (calib.View{}) {
+			r.hostBatch = grow(r.hostBatch, len(imgs))
+			v.Apply(r.hostBatch, imgs, b.N, data.Channels, data.Height, data.Width)
+			imgs = r.hostBatch
+		}
+		x := r.x.Slice(0, b.N)
+		r.b.CopyIn(x, imgs)
+		logits := r.net.Forward(x, engine.Eval)
+		r.hostOut = grow(r.hostOut, b.N*numClasses)
+		r.b.CopyOut(r.hostOut, logits)
+		out = append(out, r.hostOut...)
+	}
+	return out
+}
+
+// evaluateTTA averages the logits of every configured view.
+func (r *run) evaluateTTA(ctx context.Context, l *data.Loader) []float32 {
+	views := r.c.TTA.Views()
+	all := make([][]float32, len(views))
+	for i, v := range views {
+		all[i] = r.evaluate(ctx, l, v)
+	}
+	return calib.MeanLogits(all)
+}
+
+// save writes the model's weights to CheckpointDir/Study/Trial/name.ckpt
+// and returns the path; without CheckpointDir it does nothing.
+func (r *run) save(name string) (string, error) {
+	if r.c.CheckpointDir == "" {
+		return "", nil
+	}
+	dir := filepath.Join(r.c.CheckpointDir, safeName(r.c.Study), safeName(r.c.Trial))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("create checkpoint directory: %w", err)
+	}
+	path := filepath.Join(dir, name+".ckpt")
+	if err := saveCheckpoint(r.b, r.net, path); err != nil {
+		return "", fmt.Errorf("save %s checkpoint: %w", name, err)
+	}
+	return path, nil
+}
+
+// recoverOOM turns an out-of-memory panic from tensor allocation into the
+// run's error; every other panic propagates.
+func recoverOOM(err *error) {
+	if p := recover(); p != nil {
+		if e, ok := p.(error); ok && errors.Is(e, engine.ErrOutOfMemory) {
+			*err = fmt.Errorf("train: %w", e)
+			return
+		}
+		panic(p)
+	}
+}
+
+func grow(s []float32, n int) []float32 {
+	if cap(s) < n {
+		return make([]float32, n)
+	}
+	return s[:n]
+}
+
+func countEqual(a, b []int32) int {
+	n := 0
+	for i := range a {
+		if a[i] == b[i] {
+			n++
+		}
+	}
+	return n
+}
+
+// safeName keeps a study or trial name usable as one path element.
+func safeName(s string) string {
+	if s == "" {
+		return "default"
+	}
+	out := []rune(s)
+	for i, c := range out {
+		if c == '/' || c == '\\' || c == 0 || (i == 0 && c == '.') {
+			out[i] = '_'
+		}
+	}
+	return string(out)
+}

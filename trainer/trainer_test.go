@@ -1,0 +1,190 @@
+package trainer
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+	"time"
+
+	"sweep/trainer/calib"
+	"sweep/trainer/data"
+)
+
+// dataDir returns the development copy of CIFAR-10 (../shared/data/cifar10
+// from the module root), skipping the test when it is absent.
+func dataDir(tb testing.TB) string {
+	tb.Helper()
+	_, file, _, _ := runtime.Caller(0)
+	dir := filepath.Join(filepath.Dir(file), "..", "..", "shared", "data", "cifar10")
+	if _, err := data.FindDir(dir); err != nil {
+		tb.Skipf("CIFAR-10 not found at %s (%v): skipping training test", dir, err)
+	}
+	return dir
+}
+
+// smallConfig trains tiny on a 1000-image slice: 900 train / 100 val,
+// 200 test images, batches of 50 (18 steps per epoch).
+func smallConfig(tb testing.TB) Config {
+	c := Defaults()
+	c.DataDir = dataDir(tb)
+	c.TrainLimit, c.TestLimit = 1000, 200
+	c.Split.ValSize = 100
+	c.BatchSize = 50
+	c.Epochs = 3
+	c.LR = 0.1
+	c.Loaders = 2
+	c.MonitorEvery = 5
+	return c
+}
+
+type recorder struct {
+	epochs  map[int]map[string]float64
+	steps   map[int]map[string]float64
+	reports []float64
+}
+
+func (r *recorder) hooks(pruneAt int) Hooks {
+	r.epochs, r.steps = map[int]map[string]float64{}, map[int]map[string]float64{}
+	return Hooks{
+		Report: func(epoch int, v float64) (bool, error) {
+			r.reports = append(r.reports, v)
+			return pruneAt > 0 && epoch >= pruneAt, nil
+		},
+		Record: func(step int, m map[string]float64) error {
+			for k := range m {
+				if len(k) > 4 && k[:4] == "mon/" {
+					r.steps[step] = m
+					return nil
+				}
+			}
+			r.epochs[step] = m
+			return nil
+		},
+	}
+}
+
+func TestTrain_LossDecreases(t *testing.T) {
+	c := smallConfig(t)
+	c.CheckpointDir = t.TempDir()
+	c.Study, c.Trial = "st", "3"
+	c.TTA = calib.TTA{Flip: true}
+	c.Calibrate = true
+	var rec recorder
+	var log bytes.Buffer
+	h := rec.hooks(0)
+	h.Log = &log
+	res, err := Train(context.Background(), c, h)
+	if err != nil {
+		t.Fatalf("Train: %v\n%s", err, log.String())
+	}
+	t.Logf("\n%s", log.String())
+	first, last := rec.epochs[1]["train_loss"], rec.epochs[3]["train_loss"]
+	if !(last < first) {
+		t.Errorf("train loss did not decrease: epoch 1 %.4f, epoch 3 %.4f", first, last)
+	}
+	if len(rec.reports) != 3 || res.Epochs != 3 || res.Steps != 54 {
+		t.Errorf("reports %v, epochs %d, steps %d; want 3 reports, 3 epochs, 54 steps", rec.reports, res.Epochs, res.Steps)
+	}
+	for _, k := range []string{"train_loss", "val_loss", "val_acc", "lr", "img_per_s", "wall_s", "grad_norm"} {
+		if _, ok := rec.epochs[2][k]; !ok {
+			t.Errorf("epoch metric %s missing: %v", k, rec.epochs[2])
+		}
+	}
+	if len(rec.steps) == 0 || rec.steps[1]["mon/grad_norm"] <= 0 {
+		t.Errorf("monitoring samples missing or zero: %v", rec.steps[1])
+	}
+	if math.IsNaN(res.TestAcc) || res.TestAcc < 0.15 {
+		t.Errorf("test accuracy %g after 3 epochs, want > chance", res.TestAcc)
+	}
+	if res.Calibration == nil || math.IsNaN(res.TTAValAcc) {
+		t.Errorf("calibration %v and TTA %g not measured", res.Calibration, res.TTAValAcc)
+	}
+	for _, p := range []string{res.BestCheckpoint, res.FinalCheckpoint} {
+		if filepath.Dir(p) != filepath.Join(c.CheckpointDir, "st", "3") {
+			t.Errorf("checkpoint %q not under <dir>/st/3", p)
+		}
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("checkpoint: %v", err)
+		}
+	}
+}
+
+func TestTrain_PruneStopsPromptly(t *testing.T) {
+	c := smallConfig(t)
+	c.Epochs = 50
+	var rec recorder
+	start := time.Now()
+	res, err := Train(context.Background(), c, rec.hooks(1))
+	if !errors.Is(err, ErrPruned) {
+		t.Fatalf("err = %v, want ErrPruned", err)
+	}
+	if len(rec.reports) != 1 || res.Epochs != 1 || res.Steps != 18 {
+		t.Fatalf("ran %d epochs (%d steps, %d reports) after a prune at epoch 1", res.Epochs, res.Steps, len(rec.reports))
+	}
+	t.Logf("pruned run took %v", time.Since(start))
+}
+
+func TestTrain_Cancel(t *testing.T) {
+	c := smallConfig(t)
+	c.Epochs = 50
+	ctx, cancel := context.WithCancel(context.Background())
+	var rec recorder
+	h := rec.hooks(0)
+	h.Report = func(int, float64) (bool, error) { cancel(); return false, nil }
+	_, err := Train(ctx, c, h)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+}
+
+func TestTrain_SWA(t *testing.T) {
+	c := smallConfig(t)
+	c.SWAStart, c.SWALR = 2, 0.05
+	c.EMADecay = 0.9
+	var rec recorder
+	res, err := Train(context.Background(), c, rec.hooks(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.IsNaN(res.SWAValAcc) || math.IsNaN(res.EMAValAcc) || res.ValAcc != res.SWAValAcc {
+		t.Fatalf("swa %g ema %g final %g: SWA must be measured and be the final model", res.SWAValAcc, res.EMAValAcc, res.ValAcc)
+	}
+	if lr := rec.epochs[3]["lr"]; lr != 0.05 {
+		t.Fatalf("lr in the SWA phase %g, want 0.05", lr)
+	}
+}
+
+func TestConfig_Validate(t *testing.T) {
+	for _, tt := range []struct {
+		field string
+		edit  func(*Config)
+	}{
+		{"model", func(c *Config) { c.Model = "vgg" }},
+		{"lr", func(c *Config) { c.LR = 0 }},
+		{"momentum", func(c *Config) { c.Momentum = 1 }},
+		{"batch_size", func(c *Config) { c.BatchSize = 0 }},
+		{"epochs", func(c *Config) { c.Epochs, c.Steps = 0, 0 }},
+		{"smoothing", func(c *Config) { c.Smoothing = 1 }},
+		{"scheduler", func(c *Config) { c.Schedule = "exp" }},
+		{"augment", func(c *Config) { c.Augment.Flip = 2 }},
+		{"precision", func(c *Config) { c.Precision = "fp8" }},
+	} {
+		t.Run(tt.field, func(t *testing.T) {
+			c := Defaults()
+			tt.edit(&c)
+			var fe *FieldError
+			if err := c.Validate(); !errors.As(err, &fe) || fe.Field != tt.field || !errors.Is(err, ErrConfig) {
+				t.Fatalf("Validate = %v, want a FieldError for %s", err, tt.field)
+			}
+		})
+	}
+	c := Defaults()
+	if err := c.Validate(); err != nil {
+		t.Fatalf("Defaults invalid: %v", err)
+	}
+}
