@@ -94,6 +94,30 @@ func (c *Cluster) state() State {
 	return st
 }
 
+// findBinDir prefers the binaries of the major version that made the data
+// directory: after an upgrade installs a newer PostgreSQL beside the old
+// one, the old cluster keeps working, and when its version is gone the
+// error says so instead of leaving the user to read the server log.
+func (c *Cluster) findBinDir(ctx context.Context) (string, error) {
+	b, err := os.ReadFile(filepath.Join(c.pgdata(), "PG_VERSION"))
+	if err != nil || !c.initialized() {
+		return findBinDir(ctx)
+	}
+	made := strings.TrimSpace(string(b))
+	if dir := filepath.Join("/usr/lib/postgresql", made, "bin"); hasServer(dir) {
+		return dir, nil
+	}
+	dir, err := findBinDir(ctx)
+	if err != nil {
+		return "", err
+	}
+	if v := pgVersion(dir); v >= 0 && strconv.FormatFloat(v, 'f', -1, 64) != made {
+		return "", fmt.Errorf("start cluster %s: its data was made by PostgreSQL %s but only %s is installed; "+
+			"install postgresql-%s, or move the directory away to start a new cluster", c.Dir, made, dir, made)
+	}
+	return dir, nil
+}
+
 func (c *Cluster) initialized() bool {
 	b, err := os.ReadFile(filepath.Join(c.pgdata(), "postgresql.conf"))
 	return err == nil && strings.Contains(string(b), includeLine)
@@ -117,7 +141,7 @@ func (c *Cluster) prepare(ctx context.Context) (prepared, func(), error) {
 	}
 	fail := func(err error) (prepared, func(), error) { unlock(); return p, nil, err }
 	if c.BinDir == "" {
-		if c.BinDir, err = findBinDir(ctx); err != nil {
+		if c.BinDir, err = c.findBinDir(ctx); err != nil {
 			return fail(err)
 		}
 	} else if !hasServer(c.BinDir) {

@@ -181,3 +181,23 @@ func TestDefaultDataDir(t *testing.T) {
 		t.Errorf("XDG default = %q", d)
 	}
 }
+
+func TestCluster_VersionMismatch(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	c := newCluster(t)
+	if _, err := c.Up(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Down(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(c.Dir, "pgdata", "PG_VERSION"), []byte("9\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	again, _ := pgcluster.New(c.Dir)
+	_, err := again.Up(ctx)
+	if err == nil || !strings.Contains(err.Error(), "made by PostgreSQL 9 but only") {
+		t.Fatalf("Up of a cluster made by another major version: %v", err)
+	}
+}
