@@ -305,7 +305,7 @@ func TestFetch_HTTPError(t *testing.T) {
 
 func TestFetch_CompletePartialFile(t *testing.T) {
 	archive, files := smallArchive(t)
-	s := &archiveServer{archive: archive}
+	s := &archiveServer{archive: archive, ignoreRange: true}
 	srv := httptest.NewServer(s)
 	defer srv.Close()
 	dir := t.TempDir()
@@ -316,10 +316,32 @@ func TestFetch_CompletePartialFile(t *testing.T) {
 	if _, err := Fetch(context.Background(), FetchOptions{Dir: dir, URL: srv.URL, MD5: md5hex(archive)}); err != nil {
 		t.Fatal(err)
 	}
+	if len(s.ranges) != 0 {
+		t.Errorf("%d requests for an archive already complete on disk", len(s.ranges))
+	}
+	checkUnpacked(t, dir, files)
+}
+
+func TestFetch_RangeNotSatisfiable(t *testing.T) {
+	archive, _ := smallArchive(t)
+	s := &archiveServer{archive: archive}
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	dir := t.TempDir()
+	// A complete download whose md5 is not the one asked for at first:
+	// the 416 answer to its Range request shows it is whole.
+	part := filepath.Join(dir, archiveName+".part")
+	os.WriteFile(part, archive, 0o644)
+	err := FetchOptions{URL: srv.URL}.withDefaults().download(context.Background(), part)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if want := fmt.Sprintf("bytes=%d-", len(archive)); len(s.ranges) != 1 || s.ranges[0] != want {
 		t.Errorf("Range headers %q, want one %q answered by 416", s.ranges, want)
 	}
-	checkUnpacked(t, dir, files)
+	if got, _ := os.ReadFile(part); !bytes.Equal(got, archive) {
+		t.Error("416 changed the complete file")
+	}
 }
 
 func TestFetch_Stall(t *testing.T) {
