@@ -93,23 +93,31 @@ func (c *trialCache) saw(studyID int, ts []goptuna.FrozenTrial) {
 
 // assemble returns the study's trials in number order: fresh ones from
 // rows, the rest copied from the cache. ok is false when a number has no
-// trial in either (the caller then reloads everything).
+// trial in either (the caller then reads again). The deep copies are made
+// after the lock is released: cached trials are never modified in place.
 func (c *trialCache) assemble(studyID int, fresh []goptuna.FrozenTrial) (out []goptuna.FrozenTrial, ok bool) {
 	byID := make(map[int]goptuna.FrozenTrial, len(fresh))
 	for _, t := range fresh {
 		byID[t.ID] = t
 	}
+	isFresh := make([]bool, 0, len(fresh))
 	c.mu.RLock()
-	defer c.mu.RUnlock()
 	ids := c.byNumber[studyID]
 	out = make([]goptuna.FrozenTrial, 0, len(ids))
 	for _, id := range ids {
 		if t, found := byID[id]; found {
-			out = append(out, t)
+			out, isFresh = append(out, t), append(isFresh, true)
 		} else if t, found := c.m[id]; found {
-			out = append(out, copyTrial(t))
+			out, isFresh = append(out, t), append(isFresh, false)
 		} else {
+			c.mu.RUnlock()
 			return nil, false
+		}
+	}
+	c.mu.RUnlock()
+	for i := range out {
+		if !isFresh[i] {
+			out[i] = copyTrial(out[i])
 		}
 	}
 	return out, true
