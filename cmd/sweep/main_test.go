@@ -2,12 +2,15 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"sweep/internal/pgtest"
 )
@@ -65,4 +68,29 @@ func writeFile(t *testing.T, dir, name, content string) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// parseArgv runs a command's flag parsing on argv and returns the options
+// its runF received, without running anything.
+func parseArgv[T any](t *testing.T, newCmd func(*env, func(context.Context, *T) error) *cobra.Command, argv string) (*T, error) {
+	t.Helper()
+	e, _, _, _ := testEnv(false)
+	var got *T
+	cmd := newCmd(e, func(_ context.Context, o *T) error { got = o; return nil })
+	cmd.SetArgs(strings.Fields(argv))
+	cmd.SetOut(new(bytes.Buffer))
+	cmd.SetErr(new(bytes.Buffer))
+	return got, cmd.Execute()
+}
+
+// startStudy runs `sweep start` on spec in a fresh test database and
+// returns its DSN.
+func startStudy(t *testing.T, spec string) string {
+	t.Helper()
+	dsn := pgtest.DSN(t)
+	e, _, errOut, _ := testEnv(false)
+	if code := run(context.Background(), e, []string{"start", writeFile(t, t.TempDir(), "s.yaml", spec), "--db", dsn}); code != 0 {
+		t.Fatalf("start: exit %d: %s", code, errOut)
+	}
+	return dsn
 }

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
-	"fmt"
-	"os"
 	"regexp"
 	"strings"
 	"syscall"
@@ -248,6 +246,3 @@ func countStates(t *testing.T, dsn string) map[string]int {
 	}
 	return m
 }
-
-var _ = fmt.Sprint
-var _ = os.Getenv

@@ -1,0 +1,72 @@
+package main
+
+import (
+	"context"
+	"testing"
+
+	"sweep/internal/pgtest"
+	"sweep/search"
+	"sweep/sweep"
+	"sweep/sweep/postgres"
+)
+
+func TestNewWorkerCmd(t *testing.T) {
+	cases := []struct {
+		argv    string
+		want    workerOptions
+		wantErr string
+	}{
+		{argv: "demo", want: workerOptions{Study: "demo"}},
+		{argv: "demo --db d --data-dir x -w 4", want: workerOptions{Study: "demo", DB: "d", DataDir: "x", Workers: 4}},
+		{argv: "", wantErr: "accepts 1 arg(s), received 0"},
+		{argv: "demo --workers -2", wantErr: "--workers -2: want between 1 and 256"},
+	}
+	for _, c := range cases {
+		t.Run(c.argv, func(t *testing.T) {
+			got, err := parseArgv(t, newWorkerCmd, c.argv)
+			if c.wantErr != "" {
+				if err == nil || err.Error() != c.wantErr {
+					t.Fatalf("err = %v, want %q", err, c.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got.env = nil
+			if *got != c.want {
+				t.Errorf("opts = %+v, want %+v", *got, c.want)
+			}
+		})
+	}
+}
+
+func TestRunWorker(t *testing.T) {
+	// The study exists (created as sweep start would) but has no trials; the
+	// worker loads its stored spec and runs them all.
+	dsn := pgtest.DSN(t)
+	ctx := context.Background()
+	store, err := postgres.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	spec, err := search.ParseSpec("s.yaml", []byte(smallStudy))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := sweep.EnsureStudy(ctx, store, spec, []byte(smallStudy), false); err != nil {
+		t.Fatal(err)
+	}
+	e, out, errOut, _ := testEnv(false)
+	if code := run(ctx, e, []string{"worker", "cli-small", "--db", dsn}); code != 0 {
+		t.Fatalf("worker: exit %d: %s", code, errOut)
+	}
+	golden(t, "worker", "plain.err", errOut.String())
+	golden(t, "worker", "plain.out", out.String())
+
+	e, _, errOut, _ = testEnv(false)
+	if code := run(ctx, e, []string{"worker", "nope", "--db", dsn}); code != 1 || errOut.String() != "sweep: no study named \"nope\" (sweep status lists them)\n" {
+		t.Errorf("unknown study: exit %d, stderr %q", code, errOut)
+	}
+}
