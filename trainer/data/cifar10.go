@@ -7,6 +7,13 @@
 // float32 only per sample, inside the loader's workers, so the training set
 // costs 150 MiB rather than 600.
 //
+// The data directory is the --data-dir flag if given, else $SWEEP_DATA, else
+// data/cifar10 ([ResolveDir]); it may hold the files directly or inside
+// cifar-10-batches-bin/ ([FindDir]). [Fetch] downloads it. The validation
+// set is held out of the training set by [NewSplit] (5000 images,
+// stratified, by default). [Classic] documents how the augmentation
+// strength maps to each transform, and [Iter.Next] how long a Batch lives.
+//
 // It does not know about models, devices or studies: a Batch is plain NCHW
 // float32 memory that the trainer copies where it wants. It does not decide
 // what the test set is for either, but the split helpers only ever carve the
