@@ -1,0 +1,90 @@
+package engine
+
+// BatchNorm2d normalises each channel with batch statistics in training
+// and running statistics in evaluation, optionally followed by a ReLU. The
+// ReLU is fused into one kernel when the backend implements
+// BatchNormReLUTrainer and BatchNormReLUBackwarder.
+type BatchNorm2d struct {
+	b             Backend
+	desc          BatchNormDesc
+	ReLU          bool
+	Gamma, Beta   *Param // (C)
+	RunMean, RunV *Param // (C) buffers
+	mean, invStd  Tensor // (C) saved batch statistics
+
+	x, z, y, dz, dx Tensor // z: BN output before an unfused ReLU
+	mode            Mode
+}
+
+// NewBatchNorm2d returns batch norm over c channels with PyTorch's defaults
+// (eps 1e-5, momentum 0.1, gamma 1, beta 0, running mean 0, variance 1).
+func NewBatchNorm2d(b Backend, c int, relu bool) *BatchNorm2d {
+	s := Shape{c}
+	return &BatchNorm2d{
+		b: b, desc: BatchNormDesc{Eps: 1e-5, Momentum: 0.1}, ReLU: relu,
+		Gamma:   newParam(b, "weight", s, true, false, constant(1)),
+		Beta:    newParam(b, "bias", s, true, false, constant(0)),
+		RunMean: newParam(b, "running_mean", s, true, true, constant(0)),
+		RunV:    newParam(b, "running_var", s, true, true, constant(1)),
+		mean:    New(b, Float32, s),
+		invStd:  New(b, Float32, s),
+	}
+}
+
+func (n *BatchNorm2d) fused() (BatchNormReLUTrainer, BatchNormReLUBackwarder, bool) {
+	f, ok1 := n.b.(BatchNormReLUTrainer)
+	g, ok2 := n.b.(BatchNormReLUBackwarder)
+	return f, g, n.ReLU && ok1 && ok2
+}
+
+// Forward: x (N,C,H,W) → y (N,C,H,W).
+func (n *BatchNorm2d) Forward(x Tensor, mode Mode) Tensor {
+	n.x, n.mode = x, mode
+	y := ensure(n.b, &n.y, Float32, x.Shape)
+	g, bt, rm, rv := n.Gamma.Value, n.Beta.Value, n.RunMean.Value, n.RunV.Value
+	if mode == Eval {
+		n.b.BatchNormInfer(x, g, bt, n.desc, rm, rv, y)
+		if n.ReLU {
+			n.b.ActForward(ReLU, y, y)
+		}
+		return y
+	}
+	if f, _, ok := n.fused(); ok {
+		f.BatchNormReLUTrain(x, g, bt, n.desc, rm, rv, n.mean, n.invStd, y)
+		return y
+	}
+	if !n.ReLU {
+		n.b.BatchNormTrain(x, g, bt, n.desc, rm, rv, n.mean, n.invStd, y)
+		return y
+	}
+	z := ensure(n.b, &n.z, Float32, x.Shape)
+	n.b.BatchNormTrain(x, g, bt, n.desc, rm, rv, n.mean, n.invStd, z)
+	n.b.ActForward(ReLU, z, y)
+	return y
+}
+
+// Backward: dy (N,C,H,W) → dx (N,C,H,W); dGamma and dBeta accumulate.
+func (n *BatchNorm2d) Backward(dy Tensor) Tensor {
+	needForward("BatchNorm2d", n.x, n.mode)
+	dx := ensure(n.b, &n.dx, Float32, n.x.Shape)
+	if _, f, ok := n.fused(); ok {
+		f.BatchNormReLUBackward(n.x, n.y, dy, n.Gamma.Value, n.mean, n.invStd, dx, n.Gamma.Grad, n.Beta.Grad)
+		return dx
+	}
+	if n.ReLU {
+		dz := ensure(n.b, &n.dz, Float32, n.x.Shape)
+		n.b.ActBackward(ReLU, n.z, n.y, dy, dz)
+		dy = dz
+	}
+	n.b.BatchNormBackward(n.x, dy, n.Gamma.Value, n.mean, n.invStd, dx, n.Gamma.Grad, n.Beta.Grad)
+	return dx
+}
+
+// Params returns gamma and beta.
+func (n *BatchNorm2d) Params() []*Param { return []*Param{n.Gamma, n.Beta} }
+
+// Buffers returns the running mean and variance.
+func (n *BatchNorm2d) Buffers() []*Param { return []*Param{n.RunMean, n.RunV} }
+
+// Output returns the last Forward's output (after the ReLU, if any).
+func (n *BatchNorm2d) Output() Tensor { return n.y }
