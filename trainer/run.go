@@ -140,7 +140,10 @@ func (r *run) measure(losses []float32) map[string]float64 {
 	}
 	var acts []monitor.Named
 	if bo, ok := r.net.(BlockOutputs); ok {
-		acts = bo.BlockOutputs()
+		names, outs := bo.BlockOutputs()
+		for i, n := range names {
+			acts = append(acts, monitor.Named{Name: n, Tensor: outs[i]})
+		}
 	}
 	return r.mon.Measure(grads, acts, losses)
 }

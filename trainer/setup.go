@@ -11,6 +11,21 @@ import (
 type splits struct {
 	train, val, test      *data.Loader
 	valLabels, testLabels []int32
+
+	trainSet *data.Dataset
+	trainIdx []int
+	evalPipe *data.Pipeline
+}
+
+// sample returns the first n training images (fewer if the split is
+// smaller), normalised but not augmented, NCHW, and their count.
+func (s *splits) sample(n int) ([]float32, int) {
+	n = min(n, len(s.trainIdx))
+	out := make([]float32, n*data.PixelsPerImage)
+	for i, idx := range s.trainIdx[:n] {
+		s.evalPipe.Eval(out[i*data.PixelsPerImage:(i+1)*data.PixelsPerImage], s.trainSet.Image(idx))
+	}
+	return out, n
 }
 
 // openData loads CIFAR-10, holds the validation split out of the training
@@ -42,7 +57,7 @@ func openData(c *Config) (*splits, error) {
 		return nil, fmt.Errorf("%w: augment.normalize: %v", ErrConfig, err)
 	}
 	lc := data.LoaderConfig{BatchSize: c.BatchSize, Workers: c.Loaders, Seed: c.Seed}
-	s := &splits{}
+	s := &splits{trainSet: trainSet, trainIdx: split.Train, evalPipe: evalPipe}
 	trainCfg := lc
 	trainCfg.DropLast = true
 	if s.train, err = data.NewLoader(trainSet, split.Train, pipe, trainCfg); err != nil {
