@@ -132,6 +132,12 @@ type prepared struct {
 // the owner, and initialises the data directory when needed.
 func (c *Cluster) prepare(ctx context.Context) (prepared, func(), error) {
 	var p prepared
+	// sockaddr_un holds 108 bytes including the NUL; PostgreSQL names the
+	// socket <dir>/.s.PGSQL.<port>.
+	if n := len(c.SocketDir() + "/.s.PGSQL.65535"); n > 107 {
+		return p, nil, fmt.Errorf("check data dir %s: too long for a unix socket path (%d bytes, at most 107); "+
+			"choose a shorter --data-dir", c.Dir, n)
+	}
 	if err := os.MkdirAll(c.Dir, 0o755); err != nil {
 		return p, nil, fmt.Errorf("create data dir: %w", err)
 	}

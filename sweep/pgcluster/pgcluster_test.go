@@ -201,3 +201,11 @@ func TestCluster_VersionMismatch(t *testing.T) {
 		t.Fatalf("Up of a cluster made by another major version: %v", err)
 	}
 }
+
+func TestCluster_LongPath(t *testing.T) {
+	c, _ := pgcluster.New(filepath.Join(t.TempDir(), strings.Repeat("d", 100)))
+	_, err := c.Up(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "too long for a unix socket") {
+		t.Fatalf("Up with a 100+ byte data dir: %v", err)
+	}
+}
