@@ -11,8 +11,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"sweep/reports"
-	"sweep/sweep/pgcluster"
-	"sweep/sweep/postgres"
 )
 
 // reportOptions are the flags and arguments of `sweep report`.
@@ -88,11 +86,7 @@ Every number comes from the report_* SQL views (see docs/reports.md).`,
 // runReport loads, builds and renders the report, writing --out only once
 // the whole report rendered, so a failure never leaves half a file.
 func runReport(ctx context.Context, opts *reportOptions) error {
-	dsn, err := reportDSN(ctx, opts)
-	if err != nil {
-		return err
-	}
-	store, err := postgres.Open(ctx, dsn)
+	store, err := openStore(ctx, opts.env, opts.DB, opts.DataDir)
 	if err != nil {
 		return err
 	}
@@ -128,20 +122,4 @@ func runReport(ctx context.Context, opts *reportOptions) error {
 	}
 	fmt.Fprintf(opts.env.Err, "report written to %s\n", opts.Out)
 	return nil
-}
-
-// reportDSN picks the database: --db, else $SWEEP_DB, else the private
-// cluster (started if it is not running, since the study lives there).
-func reportDSN(ctx context.Context, opts *reportOptions) (string, error) {
-	if opts.DB != "" {
-		return opts.DB, nil
-	}
-	if v := opts.env.Getenv("SWEEP_DB"); v != "" {
-		return v, nil
-	}
-	dsn, err := pgcluster.EnsureDSN(ctx, opts.DataDir)
-	if err != nil {
-		return "", fmt.Errorf("open private database (or pass --db / set SWEEP_DB): %w", err)
-	}
-	return dsn, nil
 }
