@@ -54,13 +54,6 @@ type SyntheticParam struct {
 	Choices   []string
 }
 
-// TrialNumberer is an optional interface a Reporter may implement to tell
-// the objective which trial it runs (numbers are unique within a study).
-// Objectives use it to derive per-trial seeds; absent, they use 0.
-type TrialNumberer interface {
-	TrialNumber() int
-}
-
 // Synthetic is objective `synthetic`: a deterministic function of the params
 // that produces a noisy, saturating learning curve of an accuracy-like
 // metric in [0, 1] (use direction: maximize).
@@ -100,9 +93,9 @@ var ErrSimulatedFailure = errors.New("synthetic: simulated failure")
 // before each, and returns the last. It stops with ErrPruned (wrapped) when
 // the Reporter says so and with ctx's error when ctx ends.
 func (s *Synthetic) Run(ctx context.Context, params Params, r Reporter) (Result, error) {
-	number := 0
-	if tn, ok := r.(TrialNumberer); ok {
-		number = tn.TrialNumber()
+	number := 0 // the trial number seeds the noise; 0 without a TrialIdentifier
+	if id, ok := r.(TrialIdentifier); ok {
+		_, number = id.TrialID()
 	}
 	key := synthKey(params)
 	rng := rand.New(rand.NewPCG(synthHash(key), uint64(s.cfg.Seed)^uint64(number)*0x9e3779b97f4a7c15))

@@ -21,7 +21,7 @@ func (r *recorder) Report(step int, v float64) (bool, error) {
 	r.values = append(r.values, v)
 	return step == r.pruneAt, nil
 }
-func (r *recorder) TrialNumber() int { return r.number }
+func (r *recorder) TrialID() (string, int) { return "s", r.number }
 func (r *recorder) RecordMetrics(step int, m map[string]float64) error {
 	r.metrics++
 	return nil

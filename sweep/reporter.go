@@ -11,7 +11,7 @@ import (
 // intermediate value, then asks the study's pruner, which reads the stored
 // values of all trials so that every worker judges alike. It also records
 // named metrics (objective.MetricsRecorder) and tells the objective its
-// trial number (objective.TrialNumberer).
+// study and trial number (objective.TrialIdentifier).
 type reporter struct {
 	slot    *slot
 	ctx     context.Context
@@ -25,7 +25,7 @@ type reporter struct {
 var (
 	_ objective.Reporter        = (*reporter)(nil)
 	_ objective.MetricsRecorder = (*reporter)(nil)
-	_ objective.TrialNumberer   = (*reporter)(nil)
+	_ objective.TrialIdentifier = (*reporter)(nil)
 )
 
 // Report implements objective.Reporter.
@@ -56,5 +56,5 @@ func (r *reporter) RecordMetrics(step int, metrics map[string]float64) error {
 	return r.slot.w.Store.RecordMetrics(r.ctx, r.trialID, step, metrics)
 }
 
-// TrialNumber implements objective.TrialNumberer.
-func (r *reporter) TrialNumber() int { return r.number }
+// TrialID implements objective.TrialIdentifier.
+func (r *reporter) TrialID() (string, int) { return r.slot.w.Spec.Study, r.number }
