@@ -62,6 +62,7 @@ type PruneResult struct {
 	Epochs       Stat // epochs consumed by the study
 	Regret       Stat // best final error among completed trials minus the optimum
 	PrunedTrials Stat
+	BudgetRegret Stat // best final error within PruneBudget epochs minus the optimum
 }
 
 // LatencyResult is the median time of one full 8-param suggestion.
@@ -172,7 +173,7 @@ func Pruners() []search.PrunerSpec {
 
 func runPrune(ctx context.Context, cfg Config) ([]PruneResult, error) {
 	specs := Pruners()
-	type out struct{ epochs, regret, pruned float64 }
+	type out struct{ epochs, regret, pruned, budgetRegret float64 }
 	res := make([][]out, len(specs))
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(cfg.Parallel)
@@ -189,11 +190,11 @@ func runPrune(ctx context.Context, cfg Config) ([]PruneResult, error) {
 				if err != nil {
 					return err
 				}
-				epochs, best, pruned, err := pruneStudy(sur, m, pr, sampler.Mix(uint64(s), 0xbeef), cfg.PruneTrials)
+				ps, err := pruneStudy(sur, m, pr, sampler.Mix(uint64(s), 0xbeef), cfg.PruneTrials)
 				if err != nil {
 					return fmt.Errorf("pruner %s seed %d: %w", spec.Type, s, err)
 				}
-				res[i][s] = out{float64(epochs), best - sur.Optimum, float64(pruned)}
+				res[i][s] = out{float64(ps.epochs), ps.best - sur.Optimum, float64(ps.pruned), ps.bestWithin(PruneBudget) - sur.Optimum}
 				return nil
 			})
 		}
@@ -203,24 +204,53 @@ func runPrune(ctx context.Context, cfg Config) ([]PruneResult, error) {
 	}
 	var results []PruneResult
 	for i, spec := range specs {
-		var e, r, p []float64
+		var e, r, p, b []float64
 		for _, o := range res[i] {
-			e, r, p = append(e, o.epochs), append(r, o.regret), append(p, o.pruned)
+			e, r, p, b = append(e, o.epochs), append(r, o.regret), append(p, o.pruned), append(b, o.budgetRegret)
 		}
-		results = append(results, PruneResult{Pruner: spec.Type, Epochs: stat(e), Regret: stat(r), PrunedTrials: stat(p)})
+		results = append(results, PruneResult{Pruner: spec.Type, Epochs: stat(e), Regret: stat(r), PrunedTrials: stat(p), BudgetRegret: stat(b)})
 	}
 	return results, nil
 }
 
+// PruneBudget is the epoch budget of the equal-budget pruning comparison.
+const PruneBudget = 600
+
+// pruneOutcome is one pruning study: per trial (in number order) its final
+// value, state and the study's cumulative epochs when it ended.
+type pruneOutcome struct {
+	epochs, pruned int
+	best           float64
+	vals           []float64
+	states         []goptuna.TrialState
+	epochsAt       []int
+}
+
+// bestWithin returns the best completed value among trials that ended
+// within budget epochs (trials run one at a time, so in number order).
+func (o pruneOutcome) bestWithin(budget int) float64 {
+	best := math.Inf(1)
+	for i, v := range o.vals {
+		if o.epochsAt[i] > budget {
+			break
+		}
+		if o.states[i] == goptuna.TrialStateComplete {
+			best = math.Min(best, v)
+		}
+	}
+	return best
+}
+
 // pruneStudy runs the surrogate epoch by epoch, asking the pruner after
-// every report. It returns the epochs consumed, the best final error among
-// completed trials, and how many trials were pruned.
-func pruneStudy(p Problem, m Method, pr goptuna.Pruner, seed uint64, n int) (epochs int, best float64, pruned int, err error) {
+// every report.
+func pruneStudy(p Problem, m Method, pr goptuna.Pruner, seed uint64, n int) (pruneOutcome, error) {
+	o := pruneOutcome{epochsAt: make([]int, n)}
 	run := func(study *goptuna.Study, id int, params map[string]float64) (float64, goptuna.TrialState, error) {
+		defer func() { o.epochsAt[id] = o.epochs }()
 		var v float64
 		for e := 1; e <= Epochs; e++ {
 			v = SurrogateCurve(params, e)
-			epochs++
+			o.epochs++
 			if err := study.Storage.SetTrialIntermediateValue(id, e, v); err != nil {
 				return 0, 0, err
 			}
@@ -241,19 +271,19 @@ func pruneStudy(p Problem, m Method, pr goptuna.Pruner, seed uint64, n int) (epo
 		}
 		return v, goptuna.TrialStateComplete, nil
 	}
-	vals, states, err := runTrials(p, m, pr, seed, n, run)
-	if err != nil {
-		return 0, 0, 0, err
+	var err error
+	if o.vals, o.states, err = runTrials(p, m, pr, seed, n, run); err != nil {
+		return o, err
 	}
-	best = math.Inf(1)
-	for i, v := range vals {
-		if states[i] == goptuna.TrialStateComplete {
-			best = math.Min(best, v)
+	o.best = math.Inf(1)
+	for i, v := range o.vals {
+		if o.states[i] == goptuna.TrialStateComplete {
+			o.best = math.Min(o.best, v)
 		} else {
-			pruned++
+			o.pruned++
 		}
 	}
-	return epochs, best, pruned, nil
+	return o, nil
 }
 
 func runLatency(cfg Config) ([]LatencyResult, error) {

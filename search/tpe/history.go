@@ -24,6 +24,7 @@ type record struct {
 	params     map[string]float64
 	bounds     map[string]sampler.Bounds
 	vals       []float64 // params by interned name ID (history.id); NaN = absent
+	stamp      uint64    // see history.split; guarded by history.mu
 }
 
 // history caches parsed trial records by trial ID. It is safe for
@@ -38,6 +39,7 @@ type history struct {
 	maximize bool
 	complete []*record // best first
 	pruned   []*record // best first
+	stamp    uint64    // marks the records of the fin being split
 }
 
 // id returns the interned ID of a param name. h.mu must be held.
@@ -141,14 +143,22 @@ func (h *history) split(fin []*record, nBelow int, maximize bool) (below, above 
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.rank(fin, maximize)
-	inBelow := make(map[int]bool, nBelow)
-	nc := min(nBelow, len(h.complete))
-	for _, r := range h.complete[:nc] {
-		inBelow[r.id] = true
+	// The rankings may hold trials that finished after fin was read (another
+	// trial of this sampler loaded later): stamp fin and skip the others.
+	h.stamp++
+	for _, r := range fin {
+		r.stamp = h.stamp
 	}
-	np := min(max(nBelow-nc, 0), len(h.pruned))
-	for _, r := range h.pruned[:np] {
-		inBelow[r.id] = true
+	inBelow := make(map[int]bool, nBelow)
+	for _, list := range [][]*record{h.complete, h.pruned} {
+		for _, r := range list {
+			if len(inBelow) == nBelow {
+				break
+			}
+			if r.stamp == h.stamp {
+				inBelow[r.id] = true
+			}
+		}
 	}
 	for _, r := range fin {
 		if inBelow[r.id] {
