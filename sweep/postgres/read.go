@@ -400,3 +400,13 @@ func (s *Storage) TrialMetrics(ctx context.Context, trialID int) (map[int]map[st
 	}
 	return out, rows.Err()
 }
+
+// TrialAttempt returns a trial's attempt (0 for an original trial) and the
+// ID of the trial it re-runs (0 for none). goptuna.FrozenTrial has no place
+// for them; a worker needs them to apply the retry limit to trials that
+// ReapStale returns.
+func (s *Storage) TrialAttempt(ctx context.Context, trialID int) (attempt, retryOf int, err error) {
+	var r sql.NullInt64
+	err = s.db.QueryRowContext(ctx, `SELECT attempt, retry_of FROM trials WHERE id = $1`, trialID).Scan(&attempt, &r)
+	return attempt, int(r.Int64), notFound(err, "get attempt of trial", trialID, goptuna.ErrInvalidTrialID)
+}

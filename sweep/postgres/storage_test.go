@@ -2,9 +2,12 @@ package postgres_test
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/c-bata/goptuna"
 
 	"sweep/internal/pgtest"
 	"sweep/sweep"
@@ -51,3 +54,24 @@ func TestStorage_Conformance(t *testing.T) {
 }
 
 var _ storagetest.MetricsReader = (*postgres.Storage)(nil)
+
+func TestStorage_TrialAttempt(t *testing.T) {
+	s := open(t, pgtest.DSN(t))
+	ctx := context.Background()
+	st, _, err := s.EnsureStudy(ctx, sweep.StudyInfo{Name: "attempt", Direction: "minimize", Spec: []byte("x")}, false)
+	must(t, err)
+	cl, err := s.ClaimTrial(ctx, st.ID, "w", "h")
+	must(t, err)
+	if a, r, err := s.TrialAttempt(ctx, cl.TrialID); err != nil || a != 0 || r != 0 {
+		t.Errorf("original: attempt %d, retry of %d, %v", a, r, err)
+	}
+	must(t, s.FinishTrial(ctx, cl.TrialID, goptuna.TrialStateFail, 0, "stale"))
+	id, _, err := s.RetryTrial(ctx, cl.TrialID, false)
+	must(t, err)
+	if a, r, err := s.TrialAttempt(ctx, id); err != nil || a != 1 || r != cl.TrialID {
+		t.Errorf("retry: attempt %d, retry of %d, %v", a, r, err)
+	}
+	if _, _, err := s.TrialAttempt(ctx, -1); !errors.Is(err, goptuna.ErrInvalidTrialID) {
+		t.Errorf("missing trial: %v", err)
+	}
+}
