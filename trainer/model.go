@@ -96,7 +96,12 @@ func buildModel(b engine.Backend, c *Config, d *splits) (Net, error) {
 		imgs, n := d.sample(whitenImages)
 		return models.NewFastNet(b, models.FastNetOptions{Seed: c.Seed, Width: c.Width, Whiten: imgs, WhitenN: n}), nil
 	}
-	return nil, &FieldError{Field: "model", Msg: fmt.Sprintf("%q is not available yet", c.Model)}
+	m, err := models.New(c.Model, b, models.Options{
+		Seed: c.Seed, Classes: numClasses, Width: c.Width, Stem: c.Stem, SE: c.SE, SEReduction: c.SEReduction})
+	if err != nil {
+		return nil, &FieldError{Field: "model", Msg: err.Error()}
+	}
+	return m, nil
 }
 
 // saveCheckpoint writes the model's weights and buffers (batch-norm

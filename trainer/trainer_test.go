@@ -39,7 +39,6 @@ func smallConfig(tb testing.TB) Config {
 	c.LR = 0.1
 	c.Loaders = 2
 	c.MonitorEvery = 5
-	c.Model, c.Width = "fastnet", 0.25
 	return c
 }
 
