@@ -64,11 +64,8 @@ func (a *ASHA) Prune(study *goptuna.Study, trial goptuna.FrozenTrial) (bool, err
 	minRes := a.MinResource
 	if minRes == 0 {
 		var err error
-		if trials, err = a.competitors(study, trial); err != nil {
-			return false, err
-		}
-		if minRes = autoMinResource(trials); minRes == 0 {
-			return false, nil // no completed trial to size the rungs from yet
+		if minRes, err = autoMinResource(study); err != nil || minRes == 0 {
+			return false, err // minRes 0: no completed trial to size the rungs from yet
 		}
 	}
 	// The rung count comes from storage, not from the caller's copy of the
@@ -160,18 +157,39 @@ func promotable(value float64, competing []float64, rf int, maximize bool) bool 
 	return value <= competing[idx]
 }
 
-// autoMinResource sizes rungs from the first completed trial, as Optuna's
-// "auto": max(last step / 100, 1). It returns 0 when no trial is complete.
-func autoMinResource(trials []goptuna.FrozenTrial) int {
+// MinResourceAttr is the study system attr holding an automatically derived
+// min_resource, so every worker (and every later call) uses the same rungs.
+const MinResourceAttr = "asha:min_resource"
+
+// autoMinResource sizes rungs as Optuna's "auto": max(last step / 100, 1)
+// over the completed trials, fixed in the study at first use. It returns 0
+// while no trial has completed.
+func autoMinResource(study *goptuna.Study) (int, error) {
+	attrs, err := study.Storage.GetStudySystemAttrs(study.ID)
+	if err != nil {
+		return 0, fmt.Errorf("get study attrs: %w", err)
+	}
+	if v, err := strconv.Atoi(attrs[MinResourceAttr]); err == nil && v > 0 {
+		return v, nil
+	}
+	trials, err := study.GetTrials()
+	if err != nil {
+		return 0, fmt.Errorf("get trials: %w", err)
+	}
+	last := -1
 	for _, t := range trials {
-		if t.State != goptuna.TrialStateComplete {
-			continue
-		}
-		if s, ok := t.GetLatestStep(); ok {
-			return max(s/100, 1)
+		if s, ok := t.GetLatestStep(); ok && t.State == goptuna.TrialStateComplete && s > last {
+			last = s
 		}
 	}
-	return 0
+	if last < 0 {
+		return 0, nil
+	}
+	v := max(last/100, 1)
+	if err := study.Storage.SetStudySystemAttr(study.ID, MinResourceAttr, strconv.Itoa(v)); err != nil {
+		return 0, fmt.Errorf("store min_resource: %w", err)
+	}
+	return v, nil
 }
 
 func intPow(b, e int) int {

@@ -1,6 +1,7 @@
 package prune_test
 
 import (
+	"math"
 	"strconv"
 	"testing"
 
@@ -196,5 +197,44 @@ func TestHyperband_Prune(t *testing.T) {
 	}
 	if _, err := prune.NewHyperband(0, 9, 3); err == nil {
 		t.Fatal("min_resource 0 accepted")
+	}
+}
+
+func TestASHA_AutoMinResource(t *testing.T) {
+	a, _ := prune.NewASHA(0, 2, 0)
+	s := newStudy(t, goptuna.StudyDirectionMinimize, a)
+	id := addTrial(t, s, nil, goptuna.TrialStateRunning)
+	if report(t, s, a, id, 1, 5) {
+		t.Fatal("pruned before any trial completed")
+	}
+	curve := make([]float64, 300)
+	addTrial(t, s, curve, goptuna.TrialStateComplete) // 300 steps → min_resource 3
+	id = addTrial(t, s, nil, goptuna.TrialStateRunning)
+	report(t, s, a, id, 1, 5)
+	report(t, s, a, id, 2, 5)
+	if _, ok := rungAttr(t, s, id, 0); ok {
+		t.Fatal("rung 0 recorded before step 3")
+	}
+	report(t, s, a, id, 3, 5)
+	if v, ok := rungAttr(t, s, id, 0); !ok || v != 5 {
+		t.Fatalf("rung 0 = %g (present %v), want 5 at step 3", v, ok)
+	}
+	attrs, _ := s.Storage.GetStudySystemAttrs(s.ID)
+	if attrs[prune.MinResourceAttr] != "3" {
+		t.Fatalf("stored min_resource %q, want 3", attrs[prune.MinResourceAttr])
+	}
+}
+
+func TestPrune_NaN(t *testing.T) {
+	// A diverged trial (NaN reports) is pruned by every rule once it may be.
+	a, _ := prune.NewASHA(1, 2, 0)
+	m, _ := prune.NewMedian(0, 0, 1)
+	for name, p := range map[string]goptuna.Pruner{"asha": a, "median": m} {
+		s := newStudy(t, goptuna.StudyDirectionMinimize, p)
+		addTrial(t, s, []float64{1}, goptuna.TrialStateComplete)
+		id := addTrial(t, s, nil, goptuna.TrialStateRunning)
+		if !report(t, s, p, id, 1, math.NaN()) {
+			t.Fatalf("%s: NaN report not pruned", name)
+		}
 	}
 }
