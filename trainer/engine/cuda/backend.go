@@ -57,6 +57,10 @@ type Options struct {
 	// WorkspaceLimit caps a convolution's cuDNN workspace in bytes; 0
 	// means 256 MiB.
 	WorkspaceLimit int
+	// Finder, when set, is where every library (the driver included) is
+	// loaded from, instead of the default search and the process-wide
+	// driver: tests point it at the CPU emulation.
+	Finder *dynlib.Finder
 }
 
 // Backend is the CUDA implementation of engine.Backend. Like every backend
@@ -89,11 +93,18 @@ type Backend struct {
 // error saying what was searched; callers fall back to the CPU only when
 // the user asked for that.
 func New(o Options) (*Backend, error) {
-	f := dynlib.NewFinder()
-	if o.Getenv != nil {
-		f.Getenv = o.Getenv
+	f := o.Finder
+	var api *driver.API
+	var err error
+	if f == nil {
+		f = dynlib.NewFinder()
+		if o.Getenv != nil {
+			f.Getenv = o.Getenv
+		}
+		api, err = driver.Shared()
+	} else {
+		api, err = driver.Load(f)
 	}
-	api, err := driver.Shared()
 	if err != nil {
 		return nil, fmt.Errorf("cuda: load driver: %w", err)
 	}

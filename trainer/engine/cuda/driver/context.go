@@ -2,6 +2,7 @@ package driver
 
 import (
 	"runtime"
+	"unsafe"
 )
 
 // Context is a device's primary context, the one the CUDA runtime (and so
@@ -26,7 +27,7 @@ func (a *API) Retain(ordinal int) (*Context, error) {
 		return nil, err
 	}
 	c := &Context{api: a, dev: d}
-	if err := a.check("cuDevicePrimaryCtxRetain", a.fn.PrimaryCtxRetain.Call(ptr(&c.handle), uintptr(d))); err != nil {
+	if err := a.check("cuDevicePrimaryCtxRetain", a.fn.PrimaryCtxRetain.Call(uintptr(unsafe.Pointer(&c.handle)), uintptr(d))); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -63,14 +64,14 @@ func (c *Context) Synchronize() error {
 // MemInfo returns free and total device memory in bytes.
 func (c *Context) MemInfo() (free, total int64, err error) {
 	var f, t uint64
-	err = c.api.check("cuMemGetInfo_v2", c.api.fn.MemGetInfo.Call(ptr(&f), ptr(&t)))
+	err = c.api.check("cuMemGetInfo_v2", c.api.fn.MemGetInfo.Call(uintptr(unsafe.Pointer(&f)), uintptr(unsafe.Pointer(&t))))
 	return int64(f), int64(t), err
 }
 
 // Alloc allocates n bytes of device memory (not cached; see package alloc).
 func (c *Context) Alloc(n int64) (Ptr, error) {
 	var p uintptr
-	err := c.api.check("cuMemAlloc_v2", c.api.fn.MemAlloc.Call(ptr(&p), uintptr(n)))
+	err := c.api.check("cuMemAlloc_v2", c.api.fn.MemAlloc.Call(uintptr(unsafe.Pointer(&p)), uintptr(n)))
 	return Ptr(p), err
 }
 
@@ -85,7 +86,7 @@ func HtoD[T any](c *Context, dst Ptr, src []T) error {
 		return nil
 	}
 	n := uintptr(len(src)) * sizeOf[T]()
-	return c.api.check("cuMemcpyHtoD_v2", c.api.fn.MemcpyHtoD.Call(uintptr(dst), ptr(&src[0]), n))
+	return c.api.check("cuMemcpyHtoD_v2", c.api.fn.MemcpyHtoD.Call(uintptr(dst), uintptr(unsafe.Pointer(&src[0])), n))
 }
 
 // DtoH copies device memory at src into the host slice dst, synchronously.
@@ -94,7 +95,7 @@ func DtoH[T any](c *Context, dst []T, src Ptr) error {
 		return nil
 	}
 	n := uintptr(len(dst)) * sizeOf[T]()
-	return c.api.check("cuMemcpyDtoH_v2", c.api.fn.MemcpyDtoH.Call(ptr(&dst[0]), uintptr(src), n))
+	return c.api.check("cuMemcpyDtoH_v2", c.api.fn.MemcpyDtoH.Call(uintptr(unsafe.Pointer(&dst[0])), uintptr(src), n))
 }
 
 // CopyDtoD copies n bytes between device buffers on stream s.
@@ -104,11 +105,21 @@ func (c *Context) CopyDtoD(dst, src Ptr, n int64, s Stream) error {
 
 // CopyHtoDAsync copies n bytes from host address src (pinned memory from
 // HostAlloc for a truly asynchronous copy) to dst on stream s.
+//
+// Go memory passed as src must be converted in the call's argument list:
+// go:uintptrescapes then keeps it on the heap, where it cannot move.
+//
+//go:uintptrescapes
 func (c *Context) CopyHtoDAsync(dst Ptr, src uintptr, n int64, s Stream) error {
 	return c.api.check("cuMemcpyHtoDAsync_v2", c.api.fn.MemcpyHtoDAsync.Call(uintptr(dst), src, uintptr(n), uintptr(s)))
 }
 
 // CopyDtoHAsync copies n bytes from src to host address dst on stream s.
+//
+// Go memory passed as dst must be converted in the call's argument list
+// (see CopyHtoDAsync).
+//
+//go:uintptrescapes
 func (c *Context) CopyDtoHAsync(dst uintptr, src Ptr, n int64, s Stream) error {
 	return c.api.check("cuMemcpyDtoHAsync_v2", c.api.fn.MemcpyDtoHAsync.Call(dst, uintptr(src), uintptr(n), uintptr(s)))
 }
@@ -132,7 +143,7 @@ func (c *Context) Memset8(dst Ptr, v byte, n int64, s Stream) error {
 // host↔device copies asynchronous. Free it with FreeHost.
 func (c *Context) HostAlloc(n int64) (uintptr, error) {
 	var p uintptr
-	err := c.api.check("cuMemHostAlloc", c.api.fn.MemHostAlloc.Call(ptr(&p), uintptr(n), 0))
+	err := c.api.check("cuMemHostAlloc", c.api.fn.MemHostAlloc.Call(uintptr(unsafe.Pointer(&p)), uintptr(n), 0))
 	return p, err
 }
 
@@ -145,7 +156,7 @@ func (c *Context) FreeHost(p uintptr) error {
 // legacy default stream).
 func (c *Context) NewStream() (Stream, error) {
 	var s uintptr
-	err := c.api.check("cuStreamCreate", c.api.fn.StreamCreate.Call(ptr(&s), 1 /* CU_STREAM_NON_BLOCKING */))
+	err := c.api.check("cuStreamCreate", c.api.fn.StreamCreate.Call(uintptr(unsafe.Pointer(&s)), 1 /* CU_STREAM_NON_BLOCKING */))
 	return Stream(s), err
 }
 

@@ -6,10 +6,6 @@ import (
 	"unsafe"
 )
 
-// ptr converts a pointer to Go memory for a C call argument. Use it only in
-// argument lists of dynlib.Func.Call, which keeps the target alive.
-func ptr[T any](p *T) uintptr { return uintptr(unsafe.Pointer(p)) }
-
 // Device is a CUDA device ordinal resolved by cuDeviceGet.
 type Device int32
 
@@ -37,20 +33,20 @@ func (d DeviceInfo) String() string {
 // DeviceCount returns the number of visible GPUs.
 func (a *API) DeviceCount() (int, error) {
 	var n int32
-	err := a.check("cuDeviceGetCount", a.fn.DeviceGetCount.Call(ptr(&n)))
+	err := a.check("cuDeviceGetCount", a.fn.DeviceGetCount.Call(uintptr(unsafe.Pointer(&n))))
 	return int(n), err
 }
 
 // Device resolves ordinal.
 func (a *API) Device(ordinal int) (Device, error) {
 	var d int32
-	err := a.check("cuDeviceGet", a.fn.DeviceGet.Call(ptr(&d), uintptr(ordinal)))
+	err := a.check("cuDeviceGet", a.fn.DeviceGet.Call(uintptr(unsafe.Pointer(&d)), uintptr(ordinal)))
 	return Device(d), err
 }
 
 func (a *API) attr(d Device, attr int) (int, error) {
 	var v int32
-	err := a.check("cuDeviceGetAttribute", a.fn.DeviceGetAttribute.Call(ptr(&v), uintptr(attr), uintptr(d)))
+	err := a.check("cuDeviceGetAttribute", a.fn.DeviceGetAttribute.Call(uintptr(unsafe.Pointer(&v)), uintptr(attr), uintptr(d)))
 	return int(v), err
 }
 
@@ -62,14 +58,14 @@ func (a *API) Info(ordinal int) (DeviceInfo, error) {
 		return info, err
 	}
 	name := make([]byte, 256)
-	if err := a.check("cuDeviceGetName", a.fn.DeviceGetName.Call(ptr(&name[0]), uintptr(len(name)), uintptr(d))); err != nil {
+	if err := a.check("cuDeviceGetName", a.fn.DeviceGetName.Call(uintptr(unsafe.Pointer(&name[0])), uintptr(len(name)), uintptr(d))); err != nil {
 		return info, err
 	}
 	if i := bytes.IndexByte(name, 0); i >= 0 {
 		info.Name = string(name[:i])
 	}
 	var total uint64
-	if err := a.check("cuDeviceTotalMem_v2", a.fn.DeviceTotalMem.Call(ptr(&total), uintptr(d))); err != nil {
+	if err := a.check("cuDeviceTotalMem_v2", a.fn.DeviceTotalMem.Call(uintptr(unsafe.Pointer(&total)), uintptr(d))); err != nil {
 		return info, err
 	}
 	info.TotalBytes = int64(total)

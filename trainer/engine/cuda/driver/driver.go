@@ -14,6 +14,7 @@ package driver
 import (
 	"fmt"
 	"sync"
+	"unsafe"
 
 	"sweep/trainer/engine/cuda/dynlib"
 )
@@ -162,10 +163,10 @@ func (a *API) check(op string, r uintptr) error {
 	}
 	e := &Error{Op: op, Code: code, Name: ResultName(code)}
 	var p uintptr
-	if a.fn.GetErrorName != 0 && a.fn.GetErrorName.Call(uintptr(code), ptr(&p)) == 0 {
+	if a.fn.GetErrorName != 0 && a.fn.GetErrorName.Call(uintptr(code), uintptr(unsafe.Pointer(&p))) == 0 {
 		e.Name = dynlib.GoString(p)
 	}
-	if a.fn.GetErrorString != 0 && a.fn.GetErrorString.Call(uintptr(code), ptr(&p)) == 0 {
+	if a.fn.GetErrorString != 0 && a.fn.GetErrorString.Call(uintptr(code), uintptr(unsafe.Pointer(&p))) == 0 {
 		e.Text = dynlib.GoString(p)
 	}
 	return e
@@ -174,6 +175,6 @@ func (a *API) check(op string, r uintptr) error {
 // Version returns the driver's CUDA version as major*1000 + minor*10.
 func (a *API) Version() (int, error) {
 	var v int32
-	err := a.check("cuDriverGetVersion", a.fn.DriverGetVersion.Call(ptr(&v)))
+	err := a.check("cuDriverGetVersion", a.fn.DriverGetVersion.Call(uintptr(unsafe.Pointer(&v))))
 	return int(v), err
 }

@@ -1,12 +1,14 @@
 package driver
 
+import "unsafe"
+
 // Event is a CUevent, used to time GPU work and order streams.
 type Event uintptr
 
 // NewEvent creates an event with timing enabled.
 func (c *Context) NewEvent() (Event, error) {
 	var e uintptr
-	err := c.api.check("cuEventCreate", c.api.fn.EventCreate.Call(ptr(&e), 0))
+	err := c.api.check("cuEventCreate", c.api.fn.EventCreate.Call(uintptr(unsafe.Pointer(&e)), 0))
 	return Event(e), err
 }
 
@@ -27,7 +29,7 @@ func (c *Context) ElapsedMs(start, end Event) (float32, error) {
 		return 0, err
 	}
 	var ms float32
-	err := c.api.check("cuEventElapsedTime", c.api.fn.EventElapsedTime.Call(ptr(&ms), uintptr(start), uintptr(end)))
+	err := c.api.check("cuEventElapsedTime", c.api.fn.EventElapsedTime.Call(uintptr(unsafe.Pointer(&ms)), uintptr(start), uintptr(end)))
 	return ms, err
 }
 

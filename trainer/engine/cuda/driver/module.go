@@ -27,7 +27,7 @@ func (c *Context) LoadModule(image []byte) (*Module, error) {
 		image = append(append([]byte(nil), image...), 0) // PTX must be NUL-terminated; cubins don't mind
 	}
 	m := &Module{ctx: c}
-	if err := c.api.check("cuModuleLoadData", c.api.fn.ModuleLoadData.Call(ptr(&m.handle), ptr(&image[0]))); err != nil {
+	if err := c.api.check("cuModuleLoadData", c.api.fn.ModuleLoadData.Call(uintptr(unsafe.Pointer(&m.handle)), uintptr(unsafe.Pointer(&image[0])))); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -42,7 +42,7 @@ func (m *Module) Unload() error {
 func (m *Module) Function(name string) (*Function, error) {
 	f := &Function{ctx: m.ctx, Name: name}
 	cname := dynlib.CString(name)
-	if err := m.ctx.api.check("cuModuleGetFunction "+name, m.ctx.api.fn.ModuleGetFunction.Call(ptr(&f.handle), m.handle, ptr(&cname[0]))); err != nil {
+	if err := m.ctx.api.check("cuModuleGetFunction "+name, m.ctx.api.fn.ModuleGetFunction.Call(uintptr(unsafe.Pointer(&f.handle)), m.handle, uintptr(unsafe.Pointer(&cname[0])))); err != nil {
 		return nil, err
 	}
 	return f, nil

@@ -1,0 +1,200 @@
+package cuda
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"sweep/trainer/engine"
+	"sweep/trainer/engine/cuda/dynlib"
+	"sweep/trainer/engine/cuda/kernels"
+	"sweep/trainer/engine/enginetest"
+)
+
+// The CPU emulation: the kernel sources compiled as C++ for the host (see
+// testdata/emu/emu.h), linked with a fake driver, cuBLAS and NVRTC
+// (testdata/emu/fakegpu.cpp) into one library that the real backend loads
+// through purego. It checks the Go side (bindings, launch arguments,
+// shapes, memory) and the kernels' arithmetic on machines without a GPU.
+// It cannot check NVRTC, PTX, cuDNN or real GPU timing and concurrency.
+
+var emu struct {
+	once sync.Once
+	dir  string
+	err  error
+	skip string
+}
+
+// trampolines generates, for every kernel, a C function that unpacks a
+// cuLaunchKernel parameter array and calls the kernel, plus the table the
+// fake cuModuleGetFunction searches.
+func trampolines(src string) (string, error) {
+	var b, table strings.Builder
+	for _, name := range kernels.Names() {
+		head := `extern "C" __global__ void ` + name + "("
+		i := strings.Index(src, head)
+		if i < 0 {
+			return "", fmt.Errorf("kernel %s: signature not found", name)
+		}
+		rest := src[i+len(head):]
+		params := rest[:strings.IndexByte(rest, ')')]
+		var args []string
+		for j, p := range strings.Split(params, ",") {
+			p = strings.TrimSpace(p)
+			k := strings.LastIndexAny(p, " *")
+			if k < 0 {
+				return "", fmt.Errorf("kernel %s: cannot parse parameter %q", name, p)
+			}
+			args = append(args, fmt.Sprintf("*(%s *)p[%d]", strings.TrimSpace(p[:k+1]), j))
+		}
+		fmt.Fprintf(&b, "extern \"C\" void tramp_%s(void **p) { %s(%s); }\n", name, name, strings.Join(args, ", "))
+		fmt.Fprintf(&table, "  {\"%s\", tramp_%s},\n", name, name)
+	}
+	fmt.Fprintf(&b, "struct kernel_entry { const char *name; void (*fn)(void **); };\n"+
+		"extern \"C\" kernel_entry sweep_emu_kernel_table[] = {\n%s  {0, 0}};\n", table.String())
+	return b.String(), nil
+}
+
+func buildEmulator() {
+	cxx := ""
+	for _, c := range []string{"clang++", "g++", "c++"} {
+		if p, err := exec.LookPath(c); err == nil {
+			cxx = p
+			break
+		}
+	}
+	if cxx == "" {
+		emu.skip = "no C++ compiler (clang++, g++): the CPU emulation of the GPU backend is not built"
+		return
+	}
+	dir, err := os.MkdirTemp("", "sweep-cuda-emu-")
+	if err != nil {
+		emu.err = err
+		return
+	}
+	emu.dir = dir
+	src := kernels.Source()
+	tr, err := trampolines(src)
+	if err != nil {
+		emu.err = err
+		return
+	}
+	if err := os.WriteFile(filepath.Join(dir, "kernels.cpp"), []byte(src+"\n"+tr), 0o644); err != nil {
+		emu.err = err
+		return
+	}
+	emuDir, _ := filepath.Abs("testdata/emu")
+	lib := filepath.Join(dir, "libcuda.so.1")
+	cmd := exec.Command(cxx, "-std=c++17", "-O1", "-shared", "-fPIC", "-pthread", "-w", "-I", emuDir,
+		"-include", filepath.Join(emuDir, "emu.h"), filepath.Join(dir, "kernels.cpp"),
+		filepath.Join(emuDir, "fakegpu.cpp"), "-o", lib)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		emu.err = fmt.Errorf("build emulator: %v\n%s", err, out)
+		return
+	}
+	for _, alias := range []string{"libcublas.so.12", "libnvrtc.so.12"} {
+		if err := os.Symlink(lib, filepath.Join(dir, alias)); err != nil {
+			emu.err = err
+			return
+		}
+	}
+}
+
+// emulated returns a backend running on the CPU emulation.
+func emulated(t *testing.T) *Backend {
+	t.Helper()
+	emu.once.Do(buildEmulator)
+	if emu.skip != "" {
+		t.Skip(emu.skip)
+	}
+	if emu.err != nil {
+		t.Fatal(emu.err)
+	}
+	f := dynlib.NewFinder()
+	f.Loader, f.Root = false, emu.dir
+	f.Getenv = func(k string) string {
+		if k == dynlib.EnvLibPath {
+			return emu.dir
+		}
+		return ""
+	}
+	b, err := New(Options{Finder: f, CacheDir: t.TempDir()})
+	if err != nil {
+		t.Fatalf("New on the emulator: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := b.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return b
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if emu.dir != "" {
+		os.RemoveAll(emu.dir)
+	}
+	os.Exit(code)
+}
+
+// TestEmulated_Conformance runs the engine conformance suite against the
+// real backend code on the CPU emulation (im2col convolutions: no cuDNN).
+func TestEmulated_Conformance(t *testing.T) {
+	b := emulated(t)
+	if !strings.Contains(b.Name(), "CPU emulation") || !strings.Contains(b.Name(), "im2col") {
+		t.Fatalf("Name = %q", b.Name())
+	}
+	enginetest.TestBackend(t, b)
+	if err := b.Sync(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestEmulated_Precision checks 16-bit storage, casts and the bf16 GEMM
+// autocast on the emulation.
+func TestEmulated_Precision(t *testing.T) {
+	b := emulated(t)
+	for _, dt := range []engine.DType{engine.BFloat16, engine.Float16} {
+		src := []float32{1, -2.5, 3.140625, 1e-3, 65504, 0}
+		h := engine.New(b, dt, engine.Shape{6})
+		f := engine.New(b, engine.Float32, engine.Shape{6})
+		b.CopyIn(h, src)
+		b.Copy(f, h) // device cast
+		back := engine.ToHost(b, h)
+		got := engine.ToHost(b, f)
+		for i := range src {
+			if got[i] != back[i] || relErr(got[i], src[i]) > 4e-3 {
+				t.Errorf("%v: %v → device cast %v, host %v", dt, src[i], got[i], back[i])
+			}
+		}
+		h2 := engine.New(b, dt, engine.Shape{6})
+		b.Copy(h2, f)
+		if again := engine.ToHost(b, h2); fmt.Sprint(again) != fmt.Sprint(back) {
+			t.Errorf("%v: f32→16-bit device cast %v, host %v", dt, again, back)
+		}
+	}
+	if err := b.SetPrecision(engine.BFloat16); err != nil {
+		t.Fatal(err)
+	}
+	a, ah := enginetest.Tensor(b, 1, engine.Shape{8, 16})
+	w, wh := enginetest.Tensor(b, 2, engine.Shape{16, 4})
+	c := engine.New(b, engine.Float32, engine.Shape{8, 4})
+	b.Gemm(false, false, 1, a, w, 0, c)
+	got := engine.ToHost(b, c)
+	for i := 0; i < 8; i++ {
+		for j := 0; j < 4; j++ {
+			var s float64
+			for k := 0; k < 16; k++ {
+				s += float64(ah[i*16+k]) * float64(wh[k*4+j])
+			}
+			if d := float64(got[i*4+j]) - s; d > 0.1 || d < -0.1 {
+				t.Fatalf("bf16 GEMM C[%d,%d] = %v, want %v", i, j, got[i*4+j], s)
+			}
+		}
+	}
+}
