@@ -1,10 +1,10 @@
 # sweep — see README.md. `make demo` and `make test` are the two set-up commands.
-GO        ?= go
+GO        ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
 BIN       := bin/sweep
 PKGS      := ./...
 export CGO_ENABLED ?= 0
 
-.PHONY: all build test bench lint deps demo clean
+.PHONY: all build test test-short bench lint deps demo clean
 
 all: build
 
@@ -16,9 +16,27 @@ build:
 deps:
 	@scripts/deps.sh
 
+# demo is the one command for a fresh Debian machine: system packages, build,
+# the private PostgreSQL cluster, a 30-trial synthetic study (resumed, not
+# rerun, the second time) and its report.
+DEMO_SPEC  ?= examples/synthetic.yaml
+DEMO_STUDY ?= demo-synthetic
+demo: deps build
+	$(BIN) db up
+	$(BIN) start $(DEMO_SPEC)
+	$(BIN) report $(DEMO_STUDY)
+
+# test runs every package's tests, the end-to-end test included; it needs
+# PostgreSQL's server binaries (scripts/deps.sh). Keep it under ~15 minutes
+# on 2 cores.
 test:
 	$(GO) vet $(PKGS)
 	$(GO) test -count=1 -timeout 14m $(PKGS)
+
+# test-short skips the slow tests (the end-to-end test's binary build and
+# processes).
+test-short:
+	$(GO) test -count=1 -short -timeout 14m $(PKGS)
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 30m $(PKGS)
