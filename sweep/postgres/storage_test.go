@@ -75,3 +75,34 @@ func TestStorage_TrialAttempt(t *testing.T) {
 		t.Errorf("missing trial: %v", err)
 	}
 }
+
+// TestStorage_ClaimRecordsWorker: a claim stamps the worker's host and
+// last activity in study_workers.
+func TestStorage_ClaimRecordsWorker(t *testing.T) {
+	s := open(t, pgtest.DSN(t))
+	ctx := context.Background()
+	st, _, err := s.EnsureStudy(ctx, sweep.StudyInfo{Name: "workers", Direction: "minimize", Spec: []byte("x")}, false)
+	must(t, err)
+	if _, err := s.WorkerIndex(ctx, st.ID, "w1"); err != nil {
+		t.Fatal(err)
+	}
+	var last sweep.Claim
+	for _, host := range []string{"gpu-a", "gpu-b"} { // a fresh trial, then a WAITING one
+		if host == "gpu-b" {
+			must(t, s.FinishTrial(ctx, last.TrialID, goptuna.TrialStateFail, 0, "x"))
+			if _, _, err := s.RetryTrial(ctx, last.TrialID, false); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if last, err = s.ClaimTrial(ctx, st.ID, "w1", host); err != nil {
+			t.Fatal(err)
+		}
+		if host == "gpu-b" && last.Attempt != 1 {
+			t.Errorf("second claim = %+v; want the WAITING retry", last)
+		}
+		var got string
+		if err := s.DB().GetContext(ctx, &got, `SELECT host FROM study_workers WHERE worker_id = 'w1'`); err != nil || got != host {
+			t.Errorf("study_workers.host = %q, %v; want %q", got, err, host)
+		}
+	}
+}

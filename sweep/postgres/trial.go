@@ -65,7 +65,7 @@ func (s *Storage) CreateNewTrial(studyID int) (int, error) {
 func (s *Storage) newRunning(ctx context.Context, studyID int, workerID, host string) (sweep.Claim, error) {
 	var c sweep.Claim
 	err := s.db.QueryRowxContext(ctx, `
-		WITH n AS (`+takeNumber+` AS number)
+		WITH n AS (`+takeNumber+` AS number), `+touchWorker+`
 		INSERT INTO trials (study_id, number, state, worker_id, host, started_at, heartbeat_at)
 		SELECT $1, number, 'RUNNING', NULLIF($2, ''), NULLIF($3, ''), now(), now() FROM n
 		RETURNING id, number`, studyID, workerID, host).Scan(&c.TrialID, &c.Number)
@@ -89,19 +89,20 @@ func (s *Storage) ClaimTrial(ctx context.Context, studyID int, workerID, host st
 	if err != nil {
 		return sweep.Claim{}, err
 	}
-	if _, err := s.db.ExecContext(ctx, `
-		UPDATE study_workers SET last_seen = now(), host = $3
-		WHERE study_id = $1 AND worker_id = $2`, studyID, workerID, host); err != nil {
-		return sweep.Claim{}, fmt.Errorf("record worker %q: %w", workerID, err)
-	}
 	return c, nil
 }
+
+// touchWorker is a CTE the claim statements carry: it records the
+// claiming worker's host and last activity in study_workers (a no-op for
+// workers that never asked for a WorkerIndex) without a round trip.
+const touchWorker = `w AS (UPDATE study_workers SET last_seen = now(), host = $3 WHERE study_id = $1 AND worker_id = $2)`
 
 // claimWaiting returns sql.ErrNoRows when the study has no WAITING trial.
 func (s *Storage) claimWaiting(ctx context.Context, studyID int, workerID, host string) (sweep.Claim, error) {
 	var c sweep.Claim
 	var retryOf sql.NullInt64
 	err := s.db.QueryRowxContext(ctx, `
+		WITH `+touchWorker+`
 		UPDATE trials
 		SET state = 'RUNNING', worker_id = $2, host = $3, started_at = now(), heartbeat_at = now()
 		WHERE id = (SELECT id FROM trials WHERE study_id = $1 AND state = 'WAITING'
