@@ -24,7 +24,11 @@
 // The server listens on 127.0.0.1 only, with trust authentication, and has a
 // superuser and a database both named "sweep". It is a single-user
 // development cluster: anyone who can reach 127.0.0.1 on that machine can
-// connect. Use --db with a managed server for shared machines.
+// connect. Use --db with a managed server for shared machines. It runs with
+// synchronous_commit off (see writeConf for why) and max_connections 200.
+//
+// Up starts a detached server (pg_ctl) that outlives the caller, for the
+// CLI; Cluster.Start runs one attached to the calling process, for tests.
 package pgcluster
 
 import (
