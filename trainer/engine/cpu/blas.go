@@ -34,6 +34,9 @@ type openblas struct {
 	// args holds sgemm_'s scalar arguments on the heap, where their
 	// addresses stay valid during the foreign call.
 	args *gemmArgs
+	// argv is SyscallN's argument list, kept here so the variadic slice
+	// does not escape to the heap on every call.
+	argv *[13]uintptr
 }
 
 type gemmArgs struct {
@@ -64,7 +67,7 @@ func loadOpenBLAS(path string, threads int) (*openblas, error) {
 		if err != nil {
 			return nil, fmt.Errorf("find sgemm_ in %s: %w", p, err)
 		}
-		o := &openblas{path: p, sgemm: sg, args: new(gemmArgs)}
+		o := &openblas{path: p, sgemm: sg, args: new(gemmArgs), argv: new([13]uintptr)}
 		if th, err := purego.Dlsym(h, "openblas_set_num_threads"); err == nil {
 			o.threads = th
 			purego.SyscallN(th, uintptr(threads))
@@ -90,15 +93,15 @@ func (o *openblas) gemm(transA, transB bool, m, n, k int, alpha float32, a []flo
 	g.m, g.n, g.k = int32(n), int32(m), int32(k)
 	g.lda, g.ldb, g.ldc = int32(ldb), int32(lda), int32(ldc)
 	g.alpha, g.beta = alpha, beta
-	purego.SyscallN(o.sgemm,
-		uintptr(unsafe.Pointer(&g.ta)), uintptr(unsafe.Pointer(&g.tb)),
-		uintptr(unsafe.Pointer(&g.m)), uintptr(unsafe.Pointer(&g.n)), uintptr(unsafe.Pointer(&g.k)),
-		uintptr(unsafe.Pointer(&g.alpha)),
-		uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(unsafe.Pointer(&g.lda)),
-		uintptr(unsafe.Pointer(unsafe.SliceData(a))), uintptr(unsafe.Pointer(&g.ldb)),
-		uintptr(unsafe.Pointer(&g.beta)),
-		uintptr(unsafe.Pointer(unsafe.SliceData(c))), uintptr(unsafe.Pointer(&g.ldc)),
-	)
+	v := o.argv
+	v[0], v[1] = uintptr(unsafe.Pointer(&g.ta)), uintptr(unsafe.Pointer(&g.tb))
+	v[2], v[3], v[4] = uintptr(unsafe.Pointer(&g.m)), uintptr(unsafe.Pointer(&g.n)), uintptr(unsafe.Pointer(&g.k))
+	v[5] = uintptr(unsafe.Pointer(&g.alpha))
+	v[6], v[7] = uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(unsafe.Pointer(&g.lda))
+	v[8], v[9] = uintptr(unsafe.Pointer(unsafe.SliceData(a))), uintptr(unsafe.Pointer(&g.ldb))
+	v[10] = uintptr(unsafe.Pointer(&g.beta))
+	v[11], v[12] = uintptr(unsafe.Pointer(unsafe.SliceData(c))), uintptr(unsafe.Pointer(&g.ldc))
+	purego.SyscallN(o.sgemm, v[:]...)
 	runtime.KeepAlive(a)
 	runtime.KeepAlive(b)
 	runtime.KeepAlive(c)

@@ -132,37 +132,63 @@ func (t *bnBackTask) run(lo, hi int) {
 		var sdy, sdyx float64
 		for i := 0; i < t.n; i++ {
 			off := (i*t.c + ch) * t.hw
-			xs, dys := t.x[off:off+t.hw], t.dy[off:off+t.hw]
-			var ys []float32
-			if t.y != nil {
-				ys = t.y[off : off+t.hw]
-			}
-			for j, g := range dys {
-				if ys != nil && ys[j] <= 0 {
-					continue
-				}
-				sdy += float64(g)
-				sdyx += float64(g) * float64((xs[j]-mu)*inv)
-			}
+			s1, s2 := bnBackSums(t.x[off:off+t.hw], t.dy[off:off+t.hw], t.plane(t.y, off), mu)
+			sdy += float64(s1)
+			sdyx += float64(s2) * float64(inv)
 		}
 		m := float32(t.n * t.hw)
 		t.dbeta[ch] += float32(sdy)
 		t.dgamma[ch] += float32(sdyx)
 		k := t.gamma[ch] * inv / m
-		a, bb := float32(sdy), float32(sdyx)
+		a, bb := k*float32(sdy), k*float32(sdyx)*inv
+		km := k * m
 		for i := 0; i < t.n; i++ {
 			off := (i*t.c + ch) * t.hw
 			xs, dys, dxs := t.x[off:off+t.hw], t.dy[off:off+t.hw], t.dx[off:off+t.hw]
-			var ys []float32
-			if t.y != nil {
-				ys = t.y[off : off+t.hw]
-			}
-			for j, g := range dys {
-				if ys != nil && ys[j] <= 0 {
-					g = 0
+			dys, dxs = dys[:len(xs)], dxs[:len(xs)]
+			if ys := t.plane(t.y, off); ys != nil {
+				ys = ys[:len(xs)]
+				for j, x := range xs {
+					g := dys[j]
+					if ys[j] <= 0 {
+						g = 0
+					}
+					dxs[j] = km*g - a - (x-mu)*bb
 				}
-				dxs[j] = k * (m*g - a - (xs[j]-mu)*inv*bb)
+				continue
+			}
+			for j, x := range xs {
+				dxs[j] = km*dys[j] - a - (x-mu)*bb
 			}
 		}
 	}
+}
+
+func (t *bnBackTask) plane(s []float32, off int) []float32 {
+	if s == nil {
+		return nil
+	}
+	return s[off : off+t.hw]
+}
+
+// bnBackSums returns Σ dy and Σ dy·(x−mu) over one plane, dy masked by
+// y > 0 when y is not nil. Sums of one plane (≤ a few thousand terms)
+// are float32; planes add up in float64.
+func bnBackSums(xs, dys, ys []float32, mu float32) (s1, s2 float32) {
+	dys = dys[:len(xs)]
+	if ys != nil {
+		ys = ys[:len(xs)]
+		for j, x := range xs {
+			if ys[j] > 0 {
+				s1 += dys[j]
+				s2 += dys[j] * (x - mu)
+			}
+		}
+		return s1, s2
+	}
+	for j, x := range xs {
+		s1 += dys[j]
+		s2 += dys[j] * (x - mu)
+	}
+	return s1, s2
 }

@@ -107,9 +107,17 @@ func (t *poolTask) run(lo, hi int) {
 				t.dx[pl*hw+i] = v
 			}
 		case poolMax, poolAvg:
+			if t.kind == poolMax && g.is2x2() {
+				max2x2(g, t.x[pl*hw:(pl+1)*hw], t.y[pl*pq:(pl+1)*pq])
+				continue
+			}
 			t.forward(t.x[pl*hw:(pl+1)*hw], t.y[pl*pq:(pl+1)*pq])
 		case poolMaxBack:
 			dx := t.dx[pl*hw : (pl+1)*hw]
+			if g.is2x2() {
+				maxBack2x2(g, t.x[pl*hw:(pl+1)*hw], t.y[pl*pq:(pl+1)*pq], t.dy[pl*pq:(pl+1)*pq], dx)
+				continue
+			}
 			clear(dx)
 			t.maxBack(t.x[pl*hw:(pl+1)*hw], t.y[pl*pq:(pl+1)*pq], t.dy[pl*pq:(pl+1)*pq], dx)
 		case poolAvgBack:
@@ -182,6 +190,51 @@ func (t *poolTask) avgBack(dy, dx []float32) {
 					row[i] += v
 				}
 			}
+		}
+	}
+}
+
+// is2x2 reports the common non-overlapping 2x2 window without padding over
+// an even-sized plane, which has a fast path.
+func (g poolGeom) is2x2() bool {
+	d := g.d
+	return d.KH == 2 && d.KW == 2 && d.StrideH == 2 && d.StrideW == 2 && d.PadH == 0 && d.PadW == 0 &&
+		g.h == 2*g.p && g.w == 2*g.q
+}
+
+func max2x2(g poolGeom, x, y []float32) {
+	for p := 0; p < g.p; p++ {
+		r0, r1 := x[2*p*g.w:(2*p+1)*g.w], x[(2*p+1)*g.w:(2*p+2)*g.w]
+		out := y[p*g.q : (p+1)*g.q]
+		r0, r1 = r0[:2*len(out)], r1[:2*len(out)]
+		for q := range out {
+			out[q] = max(r0[2*q], r0[2*q+1], r1[2*q], r1[2*q+1])
+		}
+	}
+}
+
+// maxBack2x2 writes every element of dx: dy at each window's first
+// maximum, 0 elsewhere.
+func maxBack2x2(g poolGeom, x, y, dy, dx []float32) {
+	for p := 0; p < g.p; p++ {
+		r0, r1 := x[2*p*g.w:(2*p+1)*g.w], x[(2*p+1)*g.w:(2*p+2)*g.w]
+		d0, d1 := dx[2*p*g.w:(2*p+1)*g.w], dx[(2*p+1)*g.w:(2*p+2)*g.w]
+		ys, dys := y[p*g.q:(p+1)*g.q], dy[p*g.q:(p+1)*g.q]
+		n := 2 * len(ys)
+		r0, r1, d0, d1, dys = r0[:n], r1[:n], d0[:n], d1[:n], dys[:len(ys)]
+		for q, m := range ys {
+			a, b, c, d := float32(0), float32(0), float32(0), float32(0)
+			switch v := dys[q]; m {
+			case r0[2*q]:
+				a = v
+			case r0[2*q+1]:
+				b = v
+			case r1[2*q]:
+				c = v
+			default:
+				d = v
+			}
+			d0[2*q], d0[2*q+1], d1[2*q], d1[2*q+1] = a, b, c, d
 		}
 	}
 }

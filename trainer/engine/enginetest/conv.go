@@ -8,9 +8,9 @@ import (
 
 func testGemm(t *testing.T, b engine.Backend) {
 	for _, c := range []struct {
-		m, n, k      int
-		ta, tb       bool
-		alpha, beta  float32
+		m, n, k     int
+		ta, tb      bool
+		alpha, beta float32
 	}{
 		{1, 1, 1, false, false, 1, 0}, {7, 5, 3, false, false, 1, 0}, {33, 17, 300, true, false, 0.5, 1},
 		{16, 40, 9, false, true, 1, 0.25}, {65, 9, 513, true, true, -1, 1}, {128, 130, 260, false, false, 1, 0},

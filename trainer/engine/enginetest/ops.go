@@ -122,10 +122,14 @@ func testBatchNorm(t *testing.T, b engine.Backend) {
 }
 
 func testPool(t *testing.T, b engine.Backend) {
-	for _, d := range []engine.PoolDesc{{KH: 2, KW: 2}, {KH: 3, KW: 3, StrideH: 2, StrideW: 2, PadH: 1, PadW: 1}} {
-		s := engine.Shape{2, 3, 7, 6}
+	for _, c := range []struct {
+		d    engine.PoolDesc
+		h, w int
+	}{{engine.PoolDesc{KH: 2, KW: 2}, 7, 6}, {engine.PoolDesc{KH: 2, KW: 2}, 8, 6}, {engine.PoolDesc{KH: 3, KW: 3, StrideH: 2, StrideW: 2, PadH: 1, PadW: 1}, 7, 6}} {
+		d := c.d
+		s := engine.Shape{2, 3, c.h, c.w}
 		x, xh := Tensor(b, 31, s)
-		p, q := d.OutSize(7, 6)
+		p, q := d.OutSize(c.h, c.w)
 		ys := engine.Shape{2, 3, p, q}
 		dy, dyh := Tensor(b, 32, ys)
 		for _, isMax := range []bool{true, false} {

@@ -1,0 +1,242 @@
+// Package bench measures the training engine: per-layer forward and
+// backward times, training throughput, achieved GFLOP/s against the SGEMM
+// GFLOP/s of the same backend measured in the same run, allocations per
+// step and peak RSS. It backs `sweep bench trainer` and the engine's Go
+// benchmarks. It does not judge the numbers; targets live in the issue and
+// the report.
+package bench
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"sweep/trainer/engine"
+	"sweep/trainer/models"
+)
+
+// Config selects what to measure.
+type Config struct {
+	Model   string // a name of models.Names
+	Options models.Options
+	Batch   int // images per step; 0 means 128
+	Steps   int // timed steps; 0 means 10
+	Warmup  int // untimed steps first; 0 means 2
+	// SGEMMSize is the n of the n×n×n SGEMM reference; 0 means 1024, -1
+	// skips it.
+	SGEMMSize int
+}
+
+// LayerTime is one top-level block's mean time per step.
+type LayerTime struct {
+	Name       string  `json:"name"`
+	ForwardMS  float64 `json:"forward_ms"`
+	BackwardMS float64 `json:"backward_ms"`
+}
+
+// Result is one measurement. FLOPs count multiply-adds as two; training
+// FLOPs are three times the forward FLOPs of convolutions and linear layers
+// (forward, input gradient, weight gradient), the usual convention.
+type Result struct {
+	Model         string      `json:"model"`
+	Backend       string      `json:"backend"`
+	Threads       int         `json:"threads"`
+	Batch         int         `json:"batch"`
+	Steps         int         `json:"steps"`
+	StepMS        float64     `json:"step_ms"`
+	ImgPerS       float64     `json:"img_per_s"`
+	FwdFLOPsImg   int64       `json:"forward_flops_per_image"`
+	TrainFLOPsImg int64       `json:"train_flops_per_image"`
+	TrainGFLOPs   float64     `json:"train_gflops"`
+	SGEMMGFLOPs   float64     `json:"sgemm_gflops"`
+	Ratio         float64     `json:"ratio"`
+	AllocsPerStep float64     `json:"allocs_per_step"`
+	PeakRSSMB     float64     `json:"peak_rss_mb"`
+	FinalLoss     float64     `json:"final_loss"`
+	Layers        []LayerTime `json:"layers"`
+}
+
+// Run builds cfg.Model on b and measures training steps on random data
+// (SGD with momentum, so the optimizer update is part of a step).
+func Run(ctx context.Context, b engine.Backend, cfg Config) (*Result, error) {
+	if cfg.Batch <= 0 {
+		cfg.Batch = 128
+	}
+	if cfg.Steps <= 0 {
+		cfg.Steps = 10
+	}
+	if cfg.Warmup <= 0 {
+		cfg.Warmup = 2
+	}
+	m, err := models.New(cfg.Model, b, cfg.Options)
+	if err != nil {
+		return nil, fmt.Errorf("bench: %w", err)
+	}
+	s := newStepper(b, m, cfg.Batch)
+	for i := 0; i < cfg.Warmup; i++ {
+		s.step(nil)
+	}
+	if err := b.Sync(); err != nil {
+		return nil, fmt.Errorf("bench: warm up: %w", err)
+	}
+	times := make([]LayerTime, len(m.Layers))
+	var ms0, ms1 runtime.MemStats
+	runtime.ReadMemStats(&ms0)
+	t0 := time.Now()
+	for i := 0; i < cfg.Steps; i++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		s.step(times)
+	}
+	if err := b.Sync(); err != nil {
+		return nil, fmt.Errorf("bench: step: %w", err)
+	}
+	el := time.Since(t0)
+	runtime.ReadMemStats(&ms1)
+	r := &Result{Model: cfg.Model, Backend: b.Name(), Threads: runtime.GOMAXPROCS(0), Batch: cfg.Batch, Steps: cfg.Steps}
+	r.StepMS = el.Seconds() * 1000 / float64(cfg.Steps)
+	r.ImgPerS = float64(cfg.Batch*cfg.Steps) / el.Seconds()
+	r.FwdFLOPsImg = int64(engine.ForwardFLOPs(m))
+	r.TrainFLOPsImg = 3 * r.FwdFLOPsImg
+	r.TrainGFLOPs = float64(r.TrainFLOPsImg) * r.ImgPerS / 1e9
+	r.AllocsPerStep = float64(ms1.Mallocs-ms0.Mallocs) / float64(cfg.Steps)
+	r.FinalLoss = s.loss.Mean()
+	for i, l := range m.Layers {
+		times[i].Name = blockName(l, i)
+		times[i].ForwardMS /= float64(cfg.Steps)
+		times[i].BackwardMS /= float64(cfg.Steps)
+	}
+	r.Layers = times
+	if cfg.SGEMMSize >= 0 {
+		n := cfg.SGEMMSize
+		if n == 0 {
+			n = 1024
+		}
+		r.SGEMMGFLOPs = SGEMM(b, n, 0)
+		if r.SGEMMGFLOPs > 0 {
+			r.Ratio = r.TrainGFLOPs / r.SGEMMGFLOPs
+		}
+	}
+	r.PeakRSSMB = PeakRSSMB()
+	return r, nil
+}
+
+// stepper holds one model's training state on random data.
+type stepper struct {
+	b         engine.Backend
+	m         *models.Model
+	x, labels engine.Tensor
+	loss      *engine.SoftmaxCE
+	params    []*engine.Param
+	velocity  []engine.Tensor
+}
+
+func newStepper(b engine.Backend, m *models.Model, batch int) *stepper {
+	s := &stepper{b: b, m: m, loss: engine.NewSoftmaxCE(b, 0.1), params: m.Params()}
+	x := make([]float32, batch*3*32*32)
+	var z uint64 = 1
+	for i := range x {
+		x[i] = engine.Uniform(z, uint64(i))*2 - 1
+	}
+	s.x = engine.FromHost(b, engine.Shape{batch, 3, 32, 32}, x)
+	labels := make([]int32, batch)
+	for i := range labels {
+		labels[i] = int32(i % 10)
+	}
+	s.labels = engine.New(b, engine.Int32, engine.Shape{batch})
+	b.CopyInInt32(s.labels, labels)
+	for _, p := range s.params {
+		s.velocity = append(s.velocity, engine.New(b, engine.Float32, p.Value.Shape))
+	}
+	return s
+}
+
+// step runs forward, loss, zero-grad, backward and SGD; with times non-nil
+// it adds each block's forward and backward milliseconds (synchronising
+// after each block, which a GPU backend pays for).
+func (s *stepper) step(times []LayerTime) {
+	x := s.x
+	for i, l := range s.m.Layers {
+		t := time.Now()
+		x = l.Forward(x, engine.Train)
+		if times != nil {
+			s.b.Sync()
+			times[i].ForwardMS += ms(t)
+		}
+	}
+	d := s.loss.Forward(x, s.labels, engine.Train)
+	engine.ZeroGrad(s.b, s.params)
+	for i := len(s.m.Layers) - 1; i >= 0; i-- {
+		t := time.Now()
+		d = s.m.Layers[i].Backward(d)
+		if times != nil {
+			s.b.Sync()
+			times[i].BackwardMS += ms(t)
+		}
+	}
+	h := engine.SGD{LR: 0.01, Momentum: 0.9, WeightDecay: 5e-4}
+	for i, p := range s.params {
+		s.b.SGDStep(h, p.Value, p.Grad, s.velocity[i])
+	}
+}
+
+func ms(t time.Time) float64 { return float64(time.Since(t).Microseconds()) / 1000 }
+
+// blockName names a top-level block by its first parameter's prefix, or by
+// its type.
+func blockName(l engine.Layer, i int) string {
+	if ps := l.Params(); len(ps) > 0 {
+		n := ps[0].Name
+		if j := strings.LastIndex(n, "."); j > 0 {
+			n = n[:j]
+		}
+		if strings.HasSuffix(n, ".conv1") || strings.HasSuffix(n, ".conv") {
+			n = n[:strings.LastIndex(n, ".")]
+		}
+		return n
+	}
+	t := fmt.Sprintf("%T", l)
+	return fmt.Sprintf("%d:%s", i, t[strings.LastIndex(t, ".")+1:])
+}
+
+// SGEMM returns the GFLOP/s of b.Gemm on n×n×n float32 matrices, the best of
+// reps runs (0 means enough runs for about half a second).
+func SGEMM(b engine.Backend, n, reps int) float64 {
+	s := engine.Shape{n, n}
+	a, bm, c := engine.New(b, engine.Float32, s), engine.New(b, engine.Float32, s), engine.New(b, engine.Float32, s)
+	defer func() { b.Free(a.Buf); b.Free(bm.Buf); b.Free(c.Buf) }()
+	b.Fill(a, 0.5)
+	b.Fill(bm, 0.25)
+	b.Gemm(false, false, 1, a, bm, 0, c) // warm up: thread pools, packing buffers
+	b.Sync()
+	best := 0.0
+	start := time.Now()
+	for i := 0; reps > 0 && i < reps || reps == 0 && (i < 3 || time.Since(start) < 500*time.Millisecond); i++ {
+		t := time.Now()
+		b.Gemm(false, false, 1, a, bm, 0, c)
+		b.Sync()
+		best = max(best, 2*float64(n)*float64(n)*float64(n)/time.Since(t).Seconds()/1e9)
+	}
+	return best
+}
+
+// PeakRSSMB returns the process's peak resident set size (VmHWM) in MiB, or
+// 0 where /proc is unavailable.
+func PeakRSSMB() float64 {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}
