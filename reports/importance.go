@@ -17,8 +17,11 @@ type Importance struct {
 
 // Constants of the importance estimate.
 const (
-	// topQuantile is γ: the share of complete trials counted as "top".
+	// topQuantile is γ: the share of complete trials counted as "top";
+	// at least minTop of them (or half the trials, if fewer), because two
+	// or three top trials give unstable densities.
 	topQuantile = 0.1
+	minTop      = 5
 	// gridPoints discretises a numeric parameter's [0,1]-scaled range.
 	gridPoints = 64
 	// minBandwidth keeps a Parzen window from collapsing on repeated values.
@@ -34,7 +37,8 @@ const (
 //	D = ∫ (p_top(x)/p_all(x) − 1)² p_all(x) dx
 //
 // between Parzen estimates of its distribution among the best γ = 10% of
-// complete trials and among all complete trials. A parameter the best
+// complete trials (at least 5) and among all complete trials, the trials
+// the sampler actually explored (Optuna's evaluate_on_local default). A parameter the best
 // trials agree on, relative to what was sampled, scores high. It has no
 // randomness and costs O(trials × grid) per parameter, milliseconds at
 // 1000 trials, where fANOVA would fit a random forest. Trials must be
@@ -44,8 +48,8 @@ func importance(params []ParamRow, sorted []TrialRow) []Importance {
 		return nil
 	}
 	nTop := int(math.Ceil(topQuantile * float64(len(sorted))))
-	if nTop < 2 {
-		nTop = 2
+	if m := min(minTop, len(sorted)/2); nTop < m {
+		nTop = m
 	}
 	var out []Importance
 	total := 0.0

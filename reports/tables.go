@@ -117,7 +117,7 @@ func (r *Report) groupTable(g Group) Table {
 }
 
 func (r *Report) importanceTable() Table {
-	t := Table{Name: "importance", Title: "Parameter importance (PED-ANOVA, top 10% of complete trials)",
+	t := Table{Name: "importance", Title: "Parameter importance (PED-ANOVA: top 10%, at least 5, of complete trials vs all)",
 		Header: []string{"param", "share", ""}, Right: []bool{false, true, false}}
 	for _, im := range r.Importance {
 		t.Rows = append(t.Rows, []string{im.Param, formatShare(im.Share), bar(im.Share, 30)})
