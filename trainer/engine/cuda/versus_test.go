@@ -35,14 +35,20 @@ func toHalf(b engine.Backend, t engine.Tensor) engine.Tensor {
 	return h
 }
 
-func versusCases() []versusCase {
+// versusCases lists the table's cases; small shrinks the GEMM and
+// convolution sizes for the (slow) CPU emulation.
+func versusCases(small bool) []versusCase {
+	gm, gn, gk, cn := 256, 384, 576, 32
+	if small {
+		gm, gn, gk, cn = 32, 48, 72, 2
+	}
 	var cs []versusCase
 	for _, dt := range []string{"fp32", "tf32", "bf16"} {
 		bound := map[string]float64{"fp32": boundFP32, "tf32": boundTF32, "bf16": boundBF16}[dt]
 		half := dt == "bf16"
-		cs = append(cs, versusCase{"gemm 256x384x576", dt, bound, []engine.Shape{{256, 576}, {576, 384}},
+		cs = append(cs, versusCase{fmt.Sprintf("gemm %dx%dx%d", gm, gn, gk), dt, bound, []engine.Shape{{gm, gk}, {gk, gn}},
 			func(b engine.Backend, in []engine.Tensor, h bool) []engine.Tensor {
-				c := engine.New(b, engine.Float32, engine.Shape{256, 384})
+				c := engine.New(b, engine.Float32, engine.Shape{gm, gn})
 				a, bb := in[0], in[1]
 				if h && half {
 					a, bb = toHalf(b, a), toHalf(b, bb)
@@ -54,7 +60,7 @@ func versusCases() []versusCase {
 		// autocast float32 tensors to bfloat16 (or fall back to float32
 		// where cuDNN refuses the shape).
 		d := engine.ConvDesc{PadH: 1, PadW: 1}
-		xs, ws, ys := engine.Shape{32, 64, 16, 16}, engine.Shape{128, 64, 3, 3}, engine.Shape{32, 128, 16, 16}
+		xs, ws, ys := engine.Shape{cn, 64, 16, 16}, engine.Shape{128, 64, 3, 3}, engine.Shape{cn, 128, 16, 16}
 		cs = append(cs,
 			versusCase{"conv fwd 3x3 64→128", dt, bound, []engine.Shape{xs, ws},
 				func(b engine.Backend, in []engine.Tensor, _ bool) []engine.Tensor {
@@ -152,8 +158,20 @@ func fp32Cases() []versusCase {
 // difference relative to the CPU result's magnitude, against its dtype's
 // bound. NaN anywhere fails.
 func TestGPU_VersusCPU(t *testing.T) {
-	gpus := map[string]*Backend{"fp32": gpu(t, Options{}), "tf32": gpu(t, Options{TF32: true})}
-	gpus["bf16"] = gpu(t, Options{})
+	gpus := map[string]*Backend{"fp32": gpu(t, Options{}), "tf32": gpu(t, Options{TF32: true}), "bf16": gpu(t, Options{})}
+	versusTable(t, gpus, false)
+}
+
+// TestEmulated_VersusCPU runs the same table on the CPU emulation (where
+// tf32 is exact and convolutions do not autocast: no cuDNN).
+func TestEmulated_VersusCPU(t *testing.T) {
+	fp32 := emulated(t)
+	versusTable(t, map[string]*Backend{"fp32": fp32, "tf32": fp32, "bf16": emulated(t)}, true)
+}
+
+// versusTable runs versusCases (small for the emulation) on gpus, keyed by
+// dtype, against the CPU backend.
+func versusTable(t *testing.T, gpus map[string]*Backend, small bool) {
 	if err := gpus["bf16"].SetPrecision(engine.BFloat16); err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +182,7 @@ func TestGPU_VersusCPU(t *testing.T) {
 	defer host.Close()
 	var table strings.Builder
 	fmt.Fprintf(&table, "\n%-28s %-5s %11s %9s  %s\n", "op", "dtype", "max rel err", "bound", "result")
-	for i, c := range versusCases() {
+	for i, c := range versusCases(small) {
 		g := gpus[c.dtype]
 		rel, verdict := runVersus(host, g, uint64(i+1), c)
 		fmt.Fprintf(&table, "%-28s %-5s %11.3g %9.0e  %s\n", c.op, c.dtype, rel, c.bound, verdict)
