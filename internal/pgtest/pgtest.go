@@ -129,6 +129,11 @@ func (h *harness) startCluster() (string, error) {
 		"fsync":              "off",
 		"synchronous_commit": "off",
 		"full_page_writes":   "off",
+		// Many test binaries run at once: keep each server small, and off
+		// /dev/shm, which containers often cap at 64 MB.
+		"shared_buffers":                  "32MB",
+		"dynamic_shared_memory_type":      "mmap",
+		"max_parallel_workers_per_gather": "0",
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
