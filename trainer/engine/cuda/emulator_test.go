@@ -2,6 +2,7 @@ package cuda
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -196,5 +197,63 @@ func TestEmulated_Precision(t *testing.T) {
 				t.Fatalf("bf16 GEMM C[%d,%d] = %v, want %v", i, j, got[i*4+j], s)
 			}
 		}
+	}
+}
+
+// TestEmulated_CropFlip checks the device augmentation against a host
+// reference drawing the same engine.Uniform numbers.
+func TestEmulated_CropFlip(t *testing.T) {
+	b := emulated(t)
+	const n, c, h, w, pad, seed = 5, 3, 6, 7, 2, 99
+	x, xh := enginetest.Tensor(b, 3, engine.Shape{n, c, h, w})
+	y := engine.New(b, engine.Float32, x.Shape)
+	b.CropFlip(x, y, pad, seed)
+	got := engine.ToHost(b, y)
+	flips := 0
+	for img := 0; img < n; img++ {
+		span := 2*pad + 1
+		dy := int(engine.Uniform(seed, uint64(3*img))*float32(span)) - pad
+		dx := int(engine.Uniform(seed, uint64(3*img+1))*float32(span)) - pad
+		flip := engine.Uniform(seed, uint64(3*img+2)) < 0.5
+		if flip {
+			flips++
+		}
+		for ch := 0; ch < c; ch++ {
+			for i := 0; i < h; i++ {
+				for j := 0; j < w; j++ {
+					sj := j
+					if flip {
+						sj = w - 1 - j
+					}
+					si, sj := i+dy, sj+dx
+					var want float32
+					if si >= 0 && si < h && sj >= 0 && sj < w {
+						want = xh[((img*c+ch)*h+si)*w+sj]
+					}
+					if g := got[((img*c+ch)*h+i)*w+j]; g != want {
+						t.Fatalf("image %d (shift %d,%d flip %v) [%d,%d,%d] = %v, want %v", img, dy, dx, flip, ch, i, j, g, want)
+					}
+				}
+			}
+		}
+	}
+	if flips == 0 || flips == n {
+		t.Logf("all %d images drew the same flip; the test still checked the shifts", n)
+	}
+}
+
+func TestEmulated_UnscaleCheck(t *testing.T) {
+	b := emulated(t)
+	g := engine.FromHost(b, engine.Shape{4}, []float32{2, 4, -8, 16})
+	if !b.UnscaleCheck(g, 0.5) {
+		t.Fatal("finite gradients reported as overflow")
+	}
+	if got := engine.ToHost(b, g); fmt.Sprint(got) != "[1 2 -4 8]" {
+		t.Fatalf("unscaled = %v", got)
+	}
+	inf := float32(math.Inf(1))
+	g2 := engine.FromHost(b, engine.Shape{3}, []float32{1, inf, 2})
+	if b.UnscaleCheck(g2, 0.5) {
+		t.Fatal("+Inf not detected")
 	}
 }
