@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -145,6 +147,50 @@ sweep: %[1]s: 4 problems; nothing was stored
 		}
 		checkTrials(t, db, "e2e", 200)
 	})
+
+	t.Run("Interrupt", func(t *testing.T) { testInterrupts(t, bin) })
+}
+
+// testInterrupts sends real SIGINTs to a `sweep start` process: once lets
+// the running trials finish, twice marks them FAIL "interrupted"; either
+// way nothing is left RUNNING and the exit status is 1.
+func testInterrupts(t *testing.T, bin string) {
+	for _, c := range []struct {
+		name    string
+		signals int
+		want    string
+		states  []string // acceptable final states of the 2 running trials
+	}{
+		{"Once", 1, "sweep: stopped by interrupt before the budget was spent; resume with: sweep worker cli-small\n", []string{"COMPLETE", "PRUNED"}},
+		{"Twice", 2, "sweep: stopped by a second interrupt; resume with: sweep worker cli-small\n", []string{"FAIL"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dsn := pgtest.DSN(t)
+			spec := filepath.Join(t.TempDir(), "slow.yaml")
+			os.WriteFile(spec, []byte(slowStudy()), 0o644)
+			p := startProcess(t, bin, dsn, "start", spec)
+			waitRunning(t, dsn, 2)
+			for range c.signals {
+				p.cmd.Process.Signal(syscall.SIGINT)
+				time.Sleep(50 * time.Millisecond)
+			}
+			p.cmd.Wait()
+			if code := p.cmd.ProcessState.ExitCode(); code != 1 {
+				t.Fatalf("exit %d, want 1; stderr:\n%s", code, p.err.String())
+			}
+			if !strings.HasSuffix(p.err.String(), c.want) {
+				t.Errorf("stderr ends:\n%s\nwant %q", p.err.String(), c.want)
+			}
+			states := countStates(t, dsn)
+			finished := 0
+			for _, s := range c.states {
+				finished += states[s]
+			}
+			if states["RUNNING"] != 0 || finished != 2 || len(states) > len(c.states) {
+				t.Errorf("trial states %v, want the 2 running trials in %v", states, c.states)
+			}
+		})
+	}
 }
 
 // waitStudy waits until the study row exists, so workers can join.

@@ -174,8 +174,7 @@ func assertNoStudies(t *testing.T, dsn string) {
 }
 
 func TestRunStart_Interrupt(t *testing.T) {
-	slow := strings.Replace(strings.Replace(smallStudy, "epochs: 4}", "epochs: 100, epoch_seconds: 0.05}", 1), "workers: 1", "workers: 2", 1)
-	slow = strings.Replace(slow, "trials: 6", "trials: 50", 1)
+	slow := slowStudy()
 	for _, c := range []struct {
 		name    string
 		signals int
@@ -207,6 +206,13 @@ func TestRunStart_Interrupt(t *testing.T) {
 			}
 		})
 	}
+}
+
+// slowStudy is smallStudy with 2 slots, 50 trials and 1-second trials
+// (20 epochs of 50 ms), so tests can interrupt it mid-trial.
+func slowStudy() string {
+	slow := strings.Replace(strings.Replace(smallStudy, "epochs: 4}", "epochs: 20, epoch_seconds: 0.05}", 1), "workers: 1", "workers: 2", 1)
+	return strings.Replace(slow, "trials: 6", "trials: 50", 1)
 }
 
 // waitRunning waits until n trials are RUNNING.
