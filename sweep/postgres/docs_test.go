@@ -18,6 +18,7 @@ import (
 // TestDocs_Queries runs every ```sql block of docs/sql.md on a small study,
 // so the documented queries keep working as the schema changes.
 func TestDocs_Queries(t *testing.T) {
+	t.Parallel()
 	doc, err := os.ReadFile("../../docs/sql.md")
 	if err != nil {
 		t.Fatalf("read docs/sql.md (if it moved, point this test at its new place): %v", err)

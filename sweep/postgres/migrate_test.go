@@ -17,6 +17,7 @@ import (
 // as 32 workers starting together do: all succeed, each migration is
 // applied once, and migrating again changes nothing.
 func TestMigrate_Concurrent(t *testing.T) {
+	t.Parallel()
 	dsn := pgtest.DSN(t)
 	var wg sync.WaitGroup
 	for i := 0; i < 8; i++ {
@@ -76,6 +77,7 @@ func TestMigrate_Concurrent(t *testing.T) {
 
 // TestMigrate_NewerSchema leaves a database migrated by a newer sweep alone.
 func TestMigrate_NewerSchema(t *testing.T) {
+	t.Parallel()
 	dsn := pgtest.DSN(t)
 	open(t, dsn)
 	db, err := sql.Open("postgres", dsn)

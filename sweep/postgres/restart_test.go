@@ -17,6 +17,7 @@ import (
 // `pg_ctl restart` does in the chaos test: every call after the restart
 // succeeds (no call sees the dead pooled connections).
 func TestStorage_ServerRestart(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	dir := t.TempDir()

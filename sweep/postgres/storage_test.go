@@ -49,6 +49,7 @@ func (d *sharedDB) newStore(t *testing.T) sweep.Store {
 }
 
 func TestStorage_Conformance(t *testing.T) {
+	t.Parallel()
 	d := &sharedDB{dsns: map[*testing.T]string{}}
 	storagetest.Run(t, d.newStore)
 }
@@ -56,6 +57,7 @@ func TestStorage_Conformance(t *testing.T) {
 var _ storagetest.MetricsReader = (*postgres.Storage)(nil)
 
 func TestStorage_TrialAttempt(t *testing.T) {
+	t.Parallel()
 	s := open(t, pgtest.DSN(t))
 	ctx := context.Background()
 	st, _, err := s.EnsureStudy(ctx, sweep.StudyInfo{Name: "attempt", Direction: "minimize", Spec: []byte("x")}, false)
@@ -79,6 +81,7 @@ func TestStorage_TrialAttempt(t *testing.T) {
 // TestStorage_ClaimRecordsWorker: a claim stamps the worker's host and
 // last activity in study_workers.
 func TestStorage_ClaimRecordsWorker(t *testing.T) {
+	t.Parallel()
 	s := open(t, pgtest.DSN(t))
 	ctx := context.Background()
 	st, _, err := s.EnsureStudy(ctx, sweep.StudyInfo{Name: "workers", Direction: "minimize", Spec: []byte("x")}, false)

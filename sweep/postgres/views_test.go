@@ -15,6 +15,7 @@ import (
 // TestViews fills a study through the Storage and reads it back through
 // the views people query.
 func TestViews(t *testing.T) {
+	t.Parallel()
 	s := open(t, pgtest.DSN(t))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
