@@ -38,6 +38,35 @@ func TestSource_ClangSyntax(t *testing.T) {
 	}
 }
 
+// TestSource_ClangPTX goes past the syntax check: clang generates PTX for
+// sm_80 (inline PTX assembly constraints are checked in code generation),
+// and every kernel must appear as an .entry. Math functions stay external
+// declarations (no libdevice here); NVRTC resolves them at run time.
+func TestSource_ClangPTX(t *testing.T) {
+	clang, err := exec.LookPath("clang")
+	if err != nil {
+		t.Skip("clang not installed: PTX generation not checked")
+	}
+	dir := t.TempDir()
+	hdr, src, ptx := filepath.Join(dir, "sweep_cuda.h"), filepath.Join(dir, "k.cu"), filepath.Join(dir, "k.ptx")
+	os.WriteFile(hdr, []byte(Header), 0o644)
+	os.WriteFile(src, []byte(Source()), 0o644)
+	out, err := exec.Command(clang, "-x", "cuda", "--cuda-gpu-arch=sm_80", "--cuda-device-only", "-nocudainc",
+		"-nocudalib", "-O2", "-S", "-Wno-unknown-cuda-version", "-include", hdr, src, "-o", ptx).CombinedOutput()
+	if err != nil {
+		t.Fatalf("clang: %v\n%s", err, out)
+	}
+	b, err := os.ReadFile(ptx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range Names() {
+		if !strings.Contains(string(b), ".entry "+name+"(") {
+			t.Errorf("kernel %s has no .entry in the PTX", name)
+		}
+	}
+}
+
 // TestSource_ClangRejectsErrors makes sure the syntax check can fail.
 func TestSource_ClangRejectsErrors(t *testing.T) {
 	clang, err := exec.LookPath("clang")
