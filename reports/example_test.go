@@ -68,9 +68,9 @@ func ExampleRender() {
 	// 2,0,sgd,0.8100,3,30.0s
 	//
 	// # group_optimizer
-	// optimizer,trials,complete,pruned,best,mean,reached,median epochs,median min
-	// sgd,1,1,0,0.8100,0.8100,1/1,3.0,0.50
-	// adamw,2,1,1,0.8600,0.8600,1/2,2.0,0.33
+	// optimizer,trials,complete,pruned,best,mean,reached,median epochs,median time
+	// sgd,1,1,0,0.8100,0.8100,1/1,3.0,30.0s
+	// adamw,2,1,1,0.8600,0.8600,1/2,2.0,20.0s
 	//
 	// # trials
 	// number,state,val_acc,test_acc,epochs,duration_s,worker,reason,optimizer

@@ -307,6 +307,9 @@ func binLabeler(p ParamRow, trials []TrialRow, bins int) labeler {
 		}
 		for num, b := range order {
 			label[num] = fmt.Sprintf("[%s, %s]", formatValue(p, lo[b]), formatValue(p, hi[b]))
+			if lo[b] == hi[b] {
+				label[num] = formatValue(p, lo[b])
+			}
 		}
 	}
 	return func(t TrialRow) (string, int) {

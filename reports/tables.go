@@ -101,7 +101,7 @@ func (r *Report) groupTable(g Group) Table {
 		Title: fmt.Sprintf("By %s (convergence: first epoch with %s %s %s)", strings.Join(g.By, " × "), r.Study.Metric, op, reach),
 	}
 	t.Header = append(append([]string{}, g.By...), "trials", "complete", "pruned",
-		"best", "mean", "reached", "median epochs", "median min")
+		"best", "mean", "reached", "median epochs", "median time")
 	t.Right = make([]bool, len(t.Header))
 	for i := len(g.By); i < len(t.Header); i++ {
 		t.Right[i] = true
@@ -110,7 +110,7 @@ func (r *Report) groupTable(g Group) Table {
 		cells := append([]string{}, row.Key...)
 		cells = append(cells, strconv.Itoa(row.Trials), strconv.Itoa(row.Complete), strconv.Itoa(row.Pruned),
 			formatMetric(row.Best), formatMetric(row.Mean), fmt.Sprintf("%d/%d", row.Reached, row.Trials),
-			formatOpt(row.MedianSteps, 1), formatOpt(row.MedianMinutes, 2))
+			formatOpt(row.MedianSteps, 1), formatMinutes(row.MedianMinutes))
 		t.Rows = append(t.Rows, cells)
 	}
 	return t
@@ -161,6 +161,14 @@ func bar(share float64, width int) string {
 }
 
 func formatShare(f float64) string { return strconv.FormatFloat(100*f, 'f', 1, 64) + "%" }
+
+// formatMinutes prints a duration given in minutes as formatDuration does.
+func formatMinutes(m *float64) string {
+	if m == nil {
+		return "-"
+	}
+	return formatDuration(*m * 60)
+}
 
 func formatOpt(v *float64, prec int) string {
 	if v == nil {
