@@ -1,0 +1,90 @@
+package postgres_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/c-bata/goptuna"
+
+	"sweep/internal/pgtest"
+	"sweep/sweep"
+)
+
+// TestStorage_KilledConnections terminates every connection of the
+// database again and again while workers claim and finish trials. Calls may
+// fail, but the stored trials stay numbered 0..n-1 without gaps or
+// duplicates, every claim that succeeded is stored, and the pool recovers.
+func TestStorage_KilledConnections(t *testing.T) {
+	t.Parallel()
+	dsn := pgtest.DSN(t)
+	killer := open(t, dsn)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	st, _, err := killer.EnsureStudy(ctx, sweep.StudyInfo{Name: "faults", Direction: "maximize", Spec: []byte("x")}, false)
+	must(t, err)
+
+	stop := make(chan struct{})
+	var kills sync.WaitGroup
+	kills.Add(1)
+	go func() {
+		defer kills.Done()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(15 * time.Millisecond):
+			}
+			_, _ = killer.DB().ExecContext(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+				WHERE datname = current_database() AND pid <> pg_backend_pid()`)
+		}
+	}()
+	var mu sync.Mutex
+	claimed := map[int]int{} // number -> trial ID
+	failures := 0
+	var workers sync.WaitGroup
+	for w := 0; w < 4; w++ {
+		s := open(t, dsn)
+		workers.Add(1)
+		go func() {
+			defer workers.Done()
+			deadline := time.Now().Add(time.Second)
+			for time.Now().Before(deadline) {
+				cl, err := s.ClaimTrial(ctx, st.ID, fmt.Sprint("w", w), "h")
+				if err == nil {
+					err = s.FinishTrial(ctx, cl.TrialID, goptuna.TrialStateComplete, 1, "")
+					mu.Lock()
+					claimed[cl.Number] = cl.TrialID
+					mu.Unlock()
+				}
+				if err != nil {
+					mu.Lock()
+					failures++
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	workers.Wait()
+	close(stop)
+	kills.Wait()
+
+	all, err := open(t, dsn).GetAllTrials(st.ID)
+	must(t, err)
+	for i, tr := range all {
+		if tr.Number != i {
+			t.Fatalf("trial at position %d has number %d: numbers have a gap or duplicate", i, tr.Number)
+		}
+	}
+	for n, id := range claimed {
+		if n >= len(all) || all[n].ID != id {
+			t.Errorf("successful claim of number %d (trial %d) is not stored", n, id)
+		}
+	}
+	t.Logf("%d trials stored, %d claims succeeded, %d calls failed under connection kills", len(all), len(claimed), failures)
+	if len(claimed) == 0 {
+		t.Error("no claim succeeded: the pool never recovered")
+	}
+}
