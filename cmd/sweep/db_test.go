@@ -22,7 +22,7 @@ func TestNewDBCmd(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.argv, func(t *testing.T) {
-			e, _, _, _ := testEnv(false)
+			e, _, _, _ := newTestEnv(false)
 			var got *dbOptions
 			cmd := newDBCmd(e, func(_ context.Context, o *dbOptions) error { got = o; return nil })
 			cmd.SetArgs(strings.Fields(c.argv))
@@ -47,14 +47,14 @@ func TestNewDBCmd(t *testing.T) {
 
 func TestRunDB(t *testing.T) {
 	dir := t.TempDir()
-	e, out, errOut, _ := testEnv(false)
+	e, out, errOut, _ := newTestEnv(false)
 	if code := run(context.Background(), e, []string{"db", "status", "--data-dir", dir}); code != 0 {
 		t.Fatalf("status: exit %d: %s", code, errOut)
 	}
 	if !strings.Contains(out.String(), "state\tnot created (sweep db up creates it)") {
 		t.Errorf("status of an empty dir:\n%s", out)
 	}
-	e, _, errOut, _ = testEnv(false)
+	e, _, errOut, _ = newTestEnv(false)
 	if code := run(context.Background(), e, []string{"db", "url", "--data-dir", dir}); code != 1 || !strings.Contains(errOut.String(), "has not been started yet (run: sweep db up)") {
 		t.Errorf("url before up: exit %d, %s", code, errOut)
 	}

@@ -21,9 +21,9 @@ var update = flag.Bool("update", false, "rewrite testdata/*/*.golden")
 // TestMain stops the private test cluster when the tests end.
 func TestMain(m *testing.M) { pgtest.Main(m) }
 
-// testEnv returns an env writing to buffers, with a fixed clock, no
+// newTestEnv returns an env writing to buffers, with a fixed clock, no
 // environment variables and an interrupt channel the test controls.
-func testEnv(tty bool) (e *env, out, errOut *bytes.Buffer, sigs chan os.Signal) {
+func newTestEnv(tty bool) (e *env, out, errOut *bytes.Buffer, sigs chan os.Signal) {
 	out, errOut, sigs = new(bytes.Buffer), new(bytes.Buffer), make(chan os.Signal, 2)
 	fixed := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	return &env{
@@ -74,7 +74,7 @@ func writeFile(t *testing.T, dir, name, content string) string {
 // its runF received, without running anything.
 func parseArgv[T any](t *testing.T, newCmd func(*env, func(context.Context, *T) error) *cobra.Command, argv string) (*T, error) {
 	t.Helper()
-	e, _, _, _ := testEnv(false)
+	e, _, _, _ := newTestEnv(false)
 	var got *T
 	cmd := newCmd(e, func(_ context.Context, o *T) error { got = o; return nil })
 	cmd.SetArgs(strings.Fields(argv))
@@ -88,7 +88,7 @@ func parseArgv[T any](t *testing.T, newCmd func(*env, func(context.Context, *T) 
 func startStudy(t *testing.T, spec string) string {
 	t.Helper()
 	dsn := pgtest.DSN(t)
-	e, _, errOut, _ := testEnv(false)
+	e, _, errOut, _ := newTestEnv(false)
 	if code := run(context.Background(), e, []string{"start", writeFile(t, t.TempDir(), "s.yaml", spec), "--db", dsn}); code != 0 {
 		t.Fatalf("start: exit %d: %s", code, errOut)
 	}

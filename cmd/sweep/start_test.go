@@ -33,7 +33,7 @@ func TestNewStartCmd(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.argv, func(t *testing.T) {
-			e, _, _, _ := testEnv(false)
+			e, _, _, _ := newTestEnv(false)
 			var got *startOptions
 			cmd := newStartCmd(e, func(_ context.Context, o *startOptions) error { got = o; return nil })
 			cmd.SetArgs(strings.Fields(c.argv))
@@ -75,7 +75,7 @@ func TestRunStart(t *testing.T) {
 	for _, tty := range []bool{false, true} {
 		name := map[bool]string{false: "plain", true: "tty"}[tty]
 		t.Run(name, func(t *testing.T) {
-			e, out, errOut, _ := testEnv(tty)
+			e, out, errOut, _ := newTestEnv(tty)
 			file := writeFile(t, t.TempDir(), "small.yaml", smallStudy)
 			dsn := pgtest.DSN(t)
 			if code := run(context.Background(), e, []string{"start", file, "--db", dsn}); code != 0 {
@@ -85,7 +85,7 @@ func TestRunStart(t *testing.T) {
 			golden(t, "start", name+".err", errOut.String())
 
 			// Starting again resumes: nothing left to run, nothing changed.
-			e2, out2, errOut2, _ := testEnv(false)
+			e2, out2, errOut2, _ := newTestEnv(false)
 			if code := run(context.Background(), e2, []string{"start", file, "--db", dsn}); code != 0 {
 				t.Fatalf("resume: exit %d: %s", code, errOut2)
 			}
@@ -99,12 +99,12 @@ func TestRunStart(t *testing.T) {
 func TestRunStart_ChangedSpec(t *testing.T) {
 	dsn := pgtest.DSN(t)
 	dir := t.TempDir()
-	e, _, errOut, _ := testEnv(false)
+	e, _, errOut, _ := newTestEnv(false)
 	if code := run(context.Background(), e, []string{"start", writeFile(t, dir, "a.yaml", smallStudy), "--db", dsn}); code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
 	changed := writeFile(t, dir, "b.yaml", strings.Replace(smallStudy, "trials: 6", "trials: 8", 1))
-	e, out, errOut, _ := testEnv(false)
+	e, out, errOut, _ := newTestEnv(false)
 	if code := run(context.Background(), e, []string{"start", changed, "--db", dsn}); code != 1 {
 		t.Fatalf("exit %d, want 1", code)
 	}
@@ -113,7 +113,7 @@ func TestRunStart_ChangedSpec(t *testing.T) {
 	if out.Len() != 0 {
 		t.Errorf("stdout: %q", out)
 	}
-	e, out, errOut, _ = testEnv(false)
+	e, out, errOut, _ = newTestEnv(false)
 	if code := run(context.Background(), e, []string{"start", changed, "--db", dsn, "--force-update"}); code != 0 {
 		t.Fatalf("--force-update: exit %d: %s", code, errOut)
 	}
@@ -138,7 +138,7 @@ params:
 		name, spec string
 	}{{"spec", broken}, {"objective", strings.Join(strings.Split(broken, "\n")[:5], "\n") + "\n  lr: {type: float, low: 0.1, high: 1}\n"}} {
 		t.Run(c.name, func(t *testing.T) {
-			e, out, errOut, _ := testEnv(false)
+			e, out, errOut, _ := newTestEnv(false)
 			file := writeFile(t, t.TempDir(), "broken.yaml", c.spec)
 			if code := run(context.Background(), e, []string{"start", file, "--db", dsn}); code != 1 {
 				t.Fatalf("exit %d, want 1", code)
@@ -186,7 +186,7 @@ func TestRunStart_Interrupt(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dsn := pgtest.DSN(t)
-			e, _, errOut, sigs := testEnv(false)
+			e, _, errOut, sigs := newTestEnv(false)
 			file := writeFile(t, t.TempDir(), "slow.yaml", slow)
 			done := make(chan int)
 			go func() { done <- run(context.Background(), e, []string{"start", file, "--db", dsn}) }()

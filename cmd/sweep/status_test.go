@@ -34,14 +34,14 @@ func TestRunStatus(t *testing.T) {
 		{"study", false, []string{"status", "cli-small"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			e, out, errOut, _ := testEnv(c.tty)
+			e, out, errOut, _ := newTestEnv(c.tty)
 			if code := run(context.Background(), e, append(c.args, "--db", dsn)); code != 0 {
 				t.Fatalf("exit %d: %s", code, errOut)
 			}
 			golden(t, "status", c.name, stamps.ReplaceAllString(out.String(), "TIME"))
 		})
 	}
-	e, _, errOut, _ := testEnv(false)
+	e, _, errOut, _ := newTestEnv(false)
 	if code := run(context.Background(), e, []string{"status", "nope", "--db", dsn}); code != 1 || errOut.String() != "sweep: no study named \"nope\" (sweep status lists them)\n" {
 		t.Errorf("unknown study: exit %d, stderr %q", code, errOut)
 	}

@@ -34,7 +34,7 @@ func TestRunTrials(t *testing.T) {
 		{"pruned", false, []string{"trials", "cli-small", "--state", "PRUNED"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			e, out, errOut, _ := testEnv(c.tty)
+			e, out, errOut, _ := newTestEnv(c.tty)
 			if code := run(context.Background(), e, append(c.args, "--db", dsn)); code != 0 {
 				t.Fatalf("exit %d: %s", code, errOut)
 			}

@@ -58,14 +58,14 @@ func TestRunWorker(t *testing.T) {
 	if _, _, err := sweep.EnsureStudy(ctx, store, spec, []byte(smallStudy), false); err != nil {
 		t.Fatal(err)
 	}
-	e, out, errOut, _ := testEnv(false)
+	e, out, errOut, _ := newTestEnv(false)
 	if code := run(ctx, e, []string{"worker", "cli-small", "--db", dsn}); code != 0 {
 		t.Fatalf("worker: exit %d: %s", code, errOut)
 	}
 	golden(t, "worker", "plain.err", errOut.String())
 	golden(t, "worker", "plain.out", out.String())
 
-	e, _, errOut, _ = testEnv(false)
+	e, _, errOut, _ = newTestEnv(false)
 	if code := run(ctx, e, []string{"worker", "nope", "--db", dsn}); code != 1 || errOut.String() != "sweep: no study named \"nope\" (sweep status lists them)\n" {
 		t.Errorf("unknown study: exit %d, stderr %q", code, errOut)
 	}
