@@ -74,7 +74,7 @@ func TestEstimator_Density(t *testing.T) {
 			for _, mv := range []bool{false, true} {
 				obs := observe(rng, c.b, n)
 				d := newDim(c.b)
-				e := newEstimator([]dim{d}, [][]float64{obs}, testParams(mv))
+				e := newEstimator([]dim{d}, [][]float64{obs}, nil, testParams(mv))
 				mass := integrate(e, d)
 				if math.Abs(mass-1) > 1e-3 {
 					t.Errorf("%s n=%d multivariate=%v: density integrates to %.6f, want 1 ± 1e-3", c.name, n, mv, mass)
@@ -139,7 +139,7 @@ func TestEstimator_JointDensity(t *testing.T) {
 	bs := []sampler.Bounds{{N: 3}, {Low: 0, High: 9, Step: 1}}
 	dims := []dim{newDim(bs[0]), newDim(bs[1])}
 	obs := [][]float64{observe(rng, bs[0], 40), observe(rng, bs[1], 40)}
-	e := newEstimator(dims, obs, testParams(true))
+	e := newEstimator(dims, obs, nil, testParams(true))
 	var xs [2][]float64
 	for c := range 3 {
 		for v := range 10 {
@@ -165,14 +165,14 @@ func TestGapSigmas(t *testing.T) {
 	// Sorted with endpoints: 0, 0.1, 0.5, 0.9, 1. Without endpoints the
 	// outermost kernels use their inner gap (0.4); the prior's own sigma is
 	// dropped.
-	got := gapSigmas([]float64{0.9, 0.1}, 0, 1, 0, false)
+	got := gapSigmas([]float64{0.9, 0.1}, nil, 0, 1, 0, false)
 	want := []float64{0.4, 0.4}
 	for i := range want {
 		if math.Abs(got[i]-want[i]) > 1e-12 {
 			t.Fatalf("sigmas = %v, want %v", got, want)
 		}
 	}
-	got = gapSigmas([]float64{0.05, 0.5}, 0, 1, 0, true)
+	got = gapSigmas([]float64{0.05, 0.5}, nil, 0, 1, 0, true)
 	// Sorted: 0, 0.05, 0.5(obs), 0.5(prior), 1: kernel 0.05 → max(0.05, 0.45).
 	if math.Abs(got[0]-0.45) > 1e-12 {
 		t.Fatalf("with endpoints: sigma[0] = %g, want 0.45", got[0])

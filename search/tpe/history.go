@@ -25,6 +25,9 @@ type record struct {
 	bounds     map[string]sampler.Bounds
 	vals       []float64 // params by interned name ID (history.id); NaN = absent
 	stamp      uint64    // see history.split; guarded by history.mu
+	rankGen    uint64    // == history.gen when ranked; guarded by history.mu
+	mark       uint64    // see history.observe; guarded by history.mu
+	pos        int       // see history.observe; guarded by history.mu
 }
 
 // history caches parsed trial records by trial ID. It is safe for
@@ -34,8 +37,10 @@ type history struct {
 	done  map[int]*record
 	names map[string]int // interned param names
 
-	// Rankings for split, maintained incrementally.
-	ranked   map[int]bool
+	// Rankings for split and observe, maintained incrementally.
+	gen      uint64 // ranking generation; a record is ranked when rankGen == gen
+	nRanked  int
+	byValue  [][]*record // per interned param ID: ranked records with it, by (value, number)
 	maximize bool
 	complete []*record // best first
 	pruned   []*record // best first
@@ -173,12 +178,13 @@ func (h *history) split(fin []*record, nBelow int, maximize bool) (below, above 
 // rank brings h.complete and h.pruned up to date with fin. A trial that left
 // fin (deleted) forces a rebuild.
 func (h *history) rank(fin []*record, maximize bool) {
-	if h.ranked == nil || maximize != h.maximize || len(h.ranked) > len(fin) {
-		h.ranked, h.complete, h.pruned, h.maximize = make(map[int]bool, len(fin)), nil, nil, maximize
+	if h.gen == 0 || maximize != h.maximize || h.nRanked > len(fin) {
+		h.gen++
+		h.nRanked, h.complete, h.pruned, h.byValue, h.maximize = 0, nil, nil, nil, maximize
 	}
 	var fresh []*record
 	for _, r := range fin {
-		if !h.ranked[r.id] {
+		if r.rankGen != h.gen {
 			fresh = append(fresh, r)
 		}
 	}
@@ -187,23 +193,95 @@ func (h *history) rank(fin []*record, maximize bool) {
 	}
 	cmpC := h.cmpComplete()
 	bulk := len(fresh) > 8
+	touched := map[int]bool{}
 	for _, r := range fresh {
-		h.ranked[r.id] = true
+		r.rankGen = h.gen
+		h.nRanked++
 		list, cmpF := &h.complete, cmpC
 		if r.state == goptuna.TrialStatePruned {
 			list, cmpF = &h.pruned, cmpPruned(cmpC)
 		}
-		if bulk {
-			*list = append(*list, r)
-			continue
+		insert(list, r, cmpF, bulk)
+		for id, v := range r.vals {
+			if math.IsNaN(v) {
+				continue
+			}
+			for len(h.byValue) <= id {
+				h.byValue = append(h.byValue, nil)
+			}
+			insert(&h.byValue[id], r, cmpValue(id), bulk)
+			touched[id] = true
 		}
-		i, _ := slices.BinarySearchFunc(*list, r, cmpF)
-		*list = slices.Insert(*list, i, r)
 	}
 	if bulk {
 		slices.SortFunc(h.complete, cmpC)
 		slices.SortFunc(h.pruned, cmpPruned(cmpC))
+		for id := range touched {
+			slices.SortFunc(h.byValue[id], cmpValue(id))
+		}
 	}
+}
+
+// insert adds r to the sorted list, or only appends it when bulk (the
+// caller sorts afterwards).
+func insert(list *[]*record, r *record, cmpF func(a, b *record) int, bulk bool) {
+	if bulk {
+		*list = append(*list, r)
+		return
+	}
+	i, _ := slices.BinarySearchFunc(*list, r, cmpF)
+	*list = slices.Insert(*list, i, r)
+}
+
+// cmpValue orders records by the value of param id, then trial number.
+func cmpValue(id int) func(a, b *record) int {
+	return func(a, b *record) int {
+		return cmp.Or(cmp.Compare(a.vals[id], b.vals[id]), cmp.Compare(a.number, b.number))
+	}
+}
+
+// observe returns the observations of recs for the given params (see
+// observations) and, for a single numeric param, their order by value
+// (indices into the observations, ties by trial number), read from the
+// incrementally kept byValue ranking instead of sorting. order is nil when
+// it cannot be read that way (running trials of the constant liar are not
+// ranked); the caller then sorts.
+func (h *history) observe(recs []*record, ids []int, dims []dim) (obs [][]float64, order []int) {
+	obs = observations(recs, ids, dims)
+	if len(ids) != 1 || dims[0].b.Categorical() {
+		return obs, nil
+	}
+	id, b := ids[0], dims[0].b
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.stamp++
+	n := 0
+	for _, r := range recs {
+		if id >= len(r.vals) || !inside(b, r.vals[id]) {
+			continue
+		}
+		if r.rankGen != h.gen {
+			return obs, nil
+		}
+		r.mark, r.pos = h.stamp, n
+		n++
+	}
+	if n == 0 {
+		return obs, []int{}
+	}
+	if id >= len(h.byValue) {
+		return obs, nil
+	}
+	order = make([]int, 0, n)
+	for _, r := range h.byValue[id] {
+		if r.mark == h.stamp {
+			order = append(order, r.pos)
+		}
+	}
+	if len(order) != n {
+		return obs, nil
+	}
+	return obs, order
 }
 
 // cmpComplete orders complete trials best first (NaN last, ties by number).

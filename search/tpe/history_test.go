@@ -141,3 +141,42 @@ func TestGroups(t *testing.T) {
 		t.Fatalf("intersection = %v, want only b", sp)
 	}
 }
+
+func TestHistory_ObserveOrder(t *testing.T) {
+	// The incrementally kept value ranking must give the same order as
+	// sorting, ties included, for any subset of the trials, and the bandwidths
+	// built from it must equal those from a sort.
+	s := newTestStudy(t, goptuna.StudyDirectionMinimize)
+	var h history
+	for n := range 60 {
+		x := float64(n%7) / 7 // many ties
+		if n%11 == 0 {
+			x = -1 // param absent
+		}
+		put(t, s, x, float64((n*37)%13), nil, goptuna.TrialStateComplete)
+		if n%9 == 0 || n == 59 { // rank in several increments, some bulk
+			fin, _, err := h.load(s, goptuna.FrozenTrial{ID: -1}, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			below, above := h.split(fin, 5, false)
+			ids := h.ids([]string{"x"})
+			d := newDim(sampler.Bounds{Low: 0, High: 1})
+			for _, recs := range [][]*record{below, above, fin} {
+				obs, order := h.observe(recs, ids, []dim{d})
+				if order == nil {
+					t.Fatalf("after %d trials: no order from the ranking", n+1)
+				}
+				want := sortedOrder(obs[0], 2)[:len(obs[0])] // 2 > all values: the extra index sorts last
+				if !slices.Equal(order, want) {
+					t.Fatalf("after %d trials: order %v, want %v", n+1, order, want)
+				}
+				a := gapSigmas(obs[0], order, 0, 1, 0, false)
+				b := gapSigmas(obs[0], nil, 0, 1, 0, false)
+				if !slices.Equal(a, b) {
+					t.Fatalf("sigmas from ranking %v differ from sorted %v", a, b)
+				}
+			}
+		}
+	}
+}

@@ -91,8 +91,10 @@ type kernels struct {
 }
 
 // newEstimator builds the mixture from observations obs[d][i] (transformed
-// values, trials in increasing number order).
-func newEstimator(dims []dim, obs [][]float64, p estimatorParams) *estimator {
+// values, trials in increasing number order). order, when not nil, lists the
+// observations of a one-dimensional estimator by increasing value (see
+// history.observe); it spares a sort.
+func newEstimator(dims []dim, obs [][]float64, order []int, p estimatorParams) *estimator {
 	n := 0
 	if len(obs) > 0 {
 		n = len(obs[0])
@@ -125,7 +127,7 @@ func newEstimator(dims []dim, obs [][]float64, p estimatorParams) *estimator {
 		if d.b.Categorical() {
 			e.kern[j] = categoricalKernels(d, obs[j], prior, p)
 		} else {
-			e.kern[j] = numericKernels(d, obs[j], prior, len(dims), p)
+			e.kern[j] = numericKernels(d, obs[j], order, prior, len(dims), p)
 		}
 	}
 	if len(dims) == 1 && (dims[0].b.Categorical() || dims[0].step > 0) {
@@ -188,7 +190,7 @@ func categoricalKernels(d dim, obs []float64, prior bool, p estimatorParams) ker
 // prior N(centre, range²), with Optuna's bandwidths: the larger gap to a
 // neighbour (univariate) or a Scott-like rule (multivariate), clipped to
 // [range / min(100, 1 + kernels), range] by the magic clip.
-func numericKernels(d dim, obs []float64, prior bool, nDims int, p estimatorParams) kernels {
+func numericKernels(d dim, obs []float64, order []int, prior bool, nDims int, p estimatorParams) kernels {
 	n := len(obs)
 	span := d.high - d.low + d.step
 	var sig []float64
@@ -199,7 +201,7 @@ func numericKernels(d dim, obs []float64, prior bool, nDims int, p estimatorPara
 			sig[i] = s
 		}
 	} else {
-		sig = gapSigmas(obs, d.low, d.high, d.step, p.endpoints)
+		sig = gapSigmas(obs, order, d.low, d.high, d.step, p.endpoints)
 	}
 	minSig, maxSig := 1e-12, span
 	if p.magicClip {
@@ -265,9 +267,9 @@ func (kn *kernels) classify() {
 // neighbours among the observations, the prior centre and the (half-step
 // widened) bounds. Without consider_endpoints the outermost kernels use the
 // inner gap only, as Optuna does.
-func gapSigmas(obs []float64, low, high, step float64, endpoints bool) []float64 {
+func gapSigmas(obs []float64, sorted []int, low, high, step float64, endpoints bool) []float64 {
 	n := len(obs)
-	order := sortedOrder(obs, 0.5*(low+high))
+	order := withPrior(obs, sorted, 0.5*(low+high))
 	e := make([]float64, n+3)
 	e[0], e[n+2] = low-step/2, high+step/2
 	for i, k := range order {
@@ -277,19 +279,38 @@ func gapSigmas(obs []float64, low, high, step float64, endpoints bool) []float64
 			e[i+1] = obs[k]
 		}
 	}
-	sorted := make([]float64, n+1)
-	for i := range sorted {
-		sorted[i] = math.Max(e[i+1]-e[i], e[i+2]-e[i+1])
+	sig := make([]float64, n+1)
+	for i := range sig {
+		sig[i] = math.Max(e[i+1]-e[i], e[i+2]-e[i+1])
 	}
 	if !endpoints && n >= 1 {
-		sorted[0] = e[2] - e[1]
-		sorted[n] = e[n+1] - e[n]
+		sig[0] = e[2] - e[1]
+		sig[n] = e[n+1] - e[n]
 	}
 	out := make([]float64, n+1)
 	for i, k := range order {
-		out[k] = sorted[i]
+		out[k] = sig[i]
 	}
 	return out[:n]
+}
+
+// withPrior returns the order of obs plus the prior centre (index len(obs)):
+// sorted, if given, is the order of obs by value (ties by index) and the
+// prior is merged in after any equal values; otherwise everything is sorted.
+func withPrior(obs []float64, sorted []int, prior float64) []int {
+	if sorted == nil {
+		return sortedOrder(obs, prior)
+	}
+	i, _ := slices.BinarySearchFunc(sorted, prior, func(k int, p float64) int {
+		if obs[k] <= p {
+			return -1
+		}
+		return 1
+	})
+	order := make([]int, 0, len(obs)+1)
+	order = append(order, sorted[:i]...)
+	order = append(order, len(obs))
+	return append(order, sorted[i:]...)
 }
 
 // sortedOrder returns the indices of obs plus one extra value (index

@@ -232,8 +232,10 @@ func (s *Sampler) sampleSpace(number int, names []string, bs []sampler.Bounds, s
 	p := s.est
 	p.multivariate = multivariate
 	ids := s.hist.ids(names)
-	l := newEstimator(dims, observations(below, ids, dims), p)
-	g := newEstimator(dims, observations(above, ids, dims), p)
+	obsL, ordL := s.hist.observe(below, ids, dims)
+	obsG, ordG := s.hist.observe(above, ids, dims)
+	l := newEstimator(dims, obsL, ordL, p)
+	g := newEstimator(dims, obsG, ordG, p)
 	purpose := "tpe"
 	for _, n := range names {
 		purpose += "/" + n
