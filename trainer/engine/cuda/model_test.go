@@ -1,0 +1,87 @@
+package cuda
+
+import (
+	"math"
+	"testing"
+
+	"sweep/trainer/engine"
+	"sweep/trainer/engine/cpu"
+	"sweep/trainer/engine/enginetest"
+	"sweep/trainer/models"
+)
+
+// trainStep builds the named model on b with a fixed seed, runs one
+// forward (train mode), loss and backward pass on a fixed batch, and
+// returns the logits, the mean loss and every parameter gradient.
+func trainStep(t *testing.T, b engine.Backend, name string, o models.Options) (logits []float32, loss float64, grads map[string][]float32) {
+	t.Helper()
+	m, err := models.New(name, b, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 4
+	x := engine.FromHost(b, engine.Shape{n, 3, 32, 32}, enginetest.Rand(7, n*3*32*32))
+	labels := engine.New(b, engine.Int32, engine.Shape{n})
+	b.CopyInInt32(labels, []int32{3, 1, 4, 1})
+	ce := engine.NewSoftmaxCE(b, 0.1)
+	out := m.Forward(x, engine.Train)
+	d := ce.Forward(out, labels, engine.Train)
+	engine.ZeroGrad(b, m.Params())
+	m.Backward(d)
+	grads = map[string][]float32{}
+	for _, p := range m.Params() {
+		grads[p.Name] = engine.ToHost(b, p.Grad)
+	}
+	return engine.ToHost(b, out), ce.Mean(), grads
+}
+
+// TestEmulated_Models runs whole networks (their layers' real call
+// sequences: views, reshapes, fused paths) on the CPU backend and on the
+// emulated GPU backend and compares logits, loss and all gradients.
+func TestEmulated_Models(t *testing.T) {
+	g := emulated(t)
+	host, err := cpu.New(cpu.Options{BLAS: "go"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer host.Close()
+	for _, c := range []struct {
+		name string
+		o    models.Options
+	}{
+		{"tiny", models.Options{Seed: 1}},
+		{"resnet18", models.Options{Seed: 2, Width: 0.125, SE: true, SEReduction: 4}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			wl, wloss, wg := trainStep(t, host, c.name, c.o)
+			gl, gloss, gg := trainStep(t, g, c.name, c.o)
+			if math.Abs(wloss-gloss) > 1e-4*(1+math.Abs(wloss)) {
+				t.Errorf("loss: cpu %v, emulated gpu %v", wloss, gloss)
+			}
+			enginetest.Compare(t, c.name+" logits", gl, f64(wl), 1e-4)
+			worst, worstName := 0.0, ""
+			for name, w := range wg {
+				var maxDiff, maxRef float64
+				for i := range w {
+					maxDiff = max(maxDiff, math.Abs(float64(gg[name][i]-w[i])))
+					maxRef = max(maxRef, math.Abs(float64(w[i])))
+				}
+				if rel := maxDiff / (1e-6 + maxRef); rel > worst {
+					worst, worstName = rel, name
+				}
+			}
+			t.Logf("%s: %d gradients, worst relative difference %.3g (%s)", c.name, len(wg), worst, worstName)
+			if worst > 1e-3 || len(gg) != len(wg) {
+				t.Errorf("gradients differ: worst %.3g at %s", worst, worstName)
+			}
+		})
+	}
+}
+
+func f64(s []float32) []float64 {
+	out := make([]float64, len(s))
+	for i, v := range s {
+		out[i] = float64(v)
+	}
+	return out
+}
