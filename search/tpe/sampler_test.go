@@ -154,3 +154,34 @@ func TestSampler_ConstantLiarSpreadsWorkers(t *testing.T) {
 		t.Fatalf("constant liar did not spread workers: %.4f vs %.4f", with[4], without[4])
 	}
 }
+
+func TestSampler_ConcurrentUse(t *testing.T) {
+	// One sampler serving several trial slots at once (run with -race).
+	for _, o := range []tpe.Options{{Seed: 1, StartupTrials: 3}, {Seed: 1, StartupTrials: 3, Group: true, ConstantLiar: true}} {
+		s := tpe.New(o)
+		study, err := searchtest.NewStudyErr(searchtest.NewSafeStorage(goptuna.NewInMemoryStorage()),
+			goptuna.StudyDirectionMinimize, s, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error)
+		for g := range 4 {
+			go func() {
+				for range 15 {
+					id, v, err := searchtest.Suggest(study, searchtest.SpaceNames, searchtest.Space)
+					if err != nil {
+						done <- err
+						return
+					}
+					searchtest.Finish(study, id, searchtest.Score(v)+float64(g), goptuna.TrialStateComplete)
+				}
+				done <- nil
+			}()
+		}
+		for range 4 {
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
