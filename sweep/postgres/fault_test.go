@@ -11,6 +11,7 @@ import (
 
 	"sweep/internal/pgtest"
 	"sweep/sweep"
+	"sweep/sweep/postgres"
 )
 
 // TestStorage_KilledConnections terminates every connection of the
@@ -26,6 +27,10 @@ func TestStorage_KilledConnections(t *testing.T) {
 	st, _, err := killer.EnsureStudy(ctx, sweep.StudyInfo{Name: "faults", Direction: "maximize", Spec: []byte("x")}, false)
 	must(t, err)
 
+	var stores []*postgres.Storage // opened before the killing starts
+	for w := 0; w < 4; w++ {
+		stores = append(stores, open(t, dsn))
+	}
 	stop := make(chan struct{})
 	var kills sync.WaitGroup
 	kills.Add(1)
@@ -45,8 +50,7 @@ func TestStorage_KilledConnections(t *testing.T) {
 	claimed := map[int]int{} // number -> trial ID
 	failures := 0
 	var workers sync.WaitGroup
-	for w := 0; w < 4; w++ {
-		s := open(t, dsn)
+	for w, s := range stores {
 		workers.Add(1)
 		go func() {
 			defer workers.Done()
