@@ -121,24 +121,27 @@ func (d *decoder) numeric(p *Param, nodes map[string]*yaml.Node, n *yaml.Node, f
 	if p.Type == Int {
 		p.Step = 1
 	}
-	v, ok := nodes["step"]
-	if !ok {
-		return
+	if v, ok := nodes["step"]; ok {
+		d.step(p, v, join(field, "step"), get, lok && hok)
 	}
-	step, ok := get(v, join(field, "step"))
+}
+
+// step decodes and checks a numeric param's step; bounds tells whether low
+// and high are valid, so the step can be checked against them.
+func (d *decoder) step(p *Param, v *yaml.Node, sf string, get func(*yaml.Node, string) (float64, bool), bounds bool) {
+	step, ok := get(v, sf)
 	if !ok {
 		return
 	}
 	p.Step = step
-	sf := join(field, "step")
 	switch {
 	case step <= 0:
 		d.failf(v, sf, "must be > 0 (got %g)", step)
 	case p.Log && !(p.Type == Int && step == 1):
 		d.failf(v, sf, "cannot be combined with log: true")
-	case lok && hok && step > p.High-p.Low:
+	case bounds && step > p.High-p.Low:
 		d.failf(v, sf, "must be ≤ high - low (got %g > %g)", step, p.High-p.Low)
-	case lok && hok && !isMultiple(p.High-p.Low, step):
+	case bounds && !isMultiple(p.High-p.Low, step):
 		d.failf(v, sf, "high - low (%g) must be a multiple of step (%g)", p.High-p.Low, step)
 	}
 }
