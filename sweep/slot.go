@@ -124,7 +124,9 @@ func (s *slot) run(ctx context.Context, claim Claim) {
 		return
 	default:
 	}
-	if ctx.Err() != nil && out.state != goptuna.TrialStateComplete {
+	if ctx.Err() != nil && out.state == goptuna.TrialStateFail {
+		// The failure is the hard stop's doing (the objective saw ctx end),
+		// not the trial's: say so, so retries and reports can tell.
 		out = outcome{state: goptuna.TrialStateFail, value: math.NaN(), reason: reasonInterrupted}
 	}
 	s.finish(claim, out)

@@ -106,8 +106,9 @@ func runStatus(ctx context.Context, opts *statusOptions) error {
 	}
 	if opts.Study == "" {
 		for _, r := range rows {
+			// One unreadable study must not hide the others.
 			if err := reap(ctx, e, store, r.Study); err != nil {
-				return err
+				fmt.Fprintf(e.Err, "study %s: %v\n", r.Study, err)
 			}
 		}
 		if rows, err = loadOverview(ctx, store, ""); err != nil {
