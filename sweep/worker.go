@@ -117,6 +117,10 @@ func (w *Worker) init() error {
 	if w.Now == nil {
 		w.Now = time.Now
 	}
+	if _, ok := w.Store.(*BufferedStore); !ok {
+		// Keep trials training through a lost database connection.
+		w.Store = NewBufferedStore(w.Store, w.Display.Logf)
+	}
 	return nil
 }
 
@@ -132,14 +136,15 @@ func (w *Worker) startReaper(ctx context.Context) <-chan struct{} {
 		t := time.NewTicker(interval)
 		defer t.Stop()
 		for {
-			ids, err := w.Store.ReapStale(ctx, w.Study.ID, grace)
+			r, err := Reap(ctx, w.Store, w.Study.ID, grace, w.Spec.Retry)
 			switch {
 			case ctx.Err() != nil:
 				return
 			case err != nil:
 				w.Display.Logf("reap stale trials: %v", err)
-			case len(ids) > 0:
-				w.Display.Logf("marked %d trial(s) FAIL (stale): no heartbeat for %s", len(ids), grace)
+			}
+			if len(r.Stale) > 0 {
+				w.Display.Logf("marked %d trial(s) FAIL (stale): no heartbeat for %s; %d retry(ies) queued", len(r.Stale), grace, len(r.Retried))
 			}
 			select {
 			case <-ctx.Done():
