@@ -3,6 +3,7 @@ package tpe
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"sync"
@@ -41,6 +42,8 @@ type history struct {
 	gen      uint64 // ranking generation; a record is ranked when rankGen == gen
 	nRanked  int
 	byValue  [][]*record // per interned param ID: ranked records with it, by (value, number)
+	inter    map[string]sampler.Bounds   // intersection search space of the ranked records
+	gs       []map[string]sampler.Bounds // group decomposition of the ranked records
 	maximize bool
 	complete []*record // best first
 	pruned   []*record // best first
@@ -181,6 +184,7 @@ func (h *history) rank(fin []*record, maximize bool) {
 	if h.gen == 0 || maximize != h.maximize || h.nRanked > len(fin) {
 		h.gen++
 		h.nRanked, h.complete, h.pruned, h.byValue, h.maximize = 0, nil, nil, nil, maximize
+		h.inter, h.gs = nil, nil
 	}
 	var fresh []*record
 	for _, r := range fin {
@@ -197,6 +201,8 @@ func (h *history) rank(fin []*record, maximize bool) {
 	for _, r := range fresh {
 		r.rankGen = h.gen
 		h.nRanked++
+		h.inter = intersect(h.inter, r)
+		h.gs = refine(h.gs, r)
 		list, cmpF := &h.complete, cmpC
 		if r.state == goptuna.TrialStatePruned {
 			list, cmpF = &h.pruned, cmpPruned(cmpC)
@@ -220,6 +226,24 @@ func (h *history) rank(fin []*record, maximize bool) {
 			slices.SortFunc(h.byValue[id], cmpValue(id))
 		}
 	}
+}
+
+// spaces returns (copies of) the multivariate search spaces of the ranked
+// trials: the groups, or the intersection as one space.
+func (h *history) spaces(group bool) []map[string]sampler.Bounds {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !group {
+		if len(h.inter) == 0 {
+			return nil
+		}
+		return []map[string]sampler.Bounds{maps.Clone(h.inter)}
+	}
+	out := make([]map[string]sampler.Bounds, len(h.gs))
+	for i, g := range h.gs {
+		out[i] = maps.Clone(g)
+	}
+	return sortGroups(out)
 }
 
 // insert adds r to the sorted list, or only appends it when bulk (the

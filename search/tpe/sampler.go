@@ -100,6 +100,7 @@ type Sampler struct {
 type snapshot struct {
 	fin, run     []*record
 	below, above []*record
+	spaces       []map[string]sampler.Bounds // multivariate search spaces (groups or intersection)
 }
 
 type pendingValue struct {
@@ -191,12 +192,7 @@ func (s *Sampler) SampleRelative(study *goptuna.Study, trial goptuna.FrozenTrial
 		s.putPending(trial.ID, nil, nil)
 		return nil, nil
 	}
-	var spaces []map[string]sampler.Bounds
-	if s.opt.Group {
-		spaces = groups(fin)
-	} else if sp := intersection(fin); len(sp) > 0 {
-		spaces = []map[string]sampler.Bounds{sp}
-	}
+	spaces := snap.spaces
 	out := make(map[string]float64)
 	for _, sp := range spaces {
 		names := make([]string, 0, len(sp))
@@ -284,6 +280,9 @@ func (s *Sampler) snapshot(study *goptuna.Study, trial goptuna.FrozenTrial) (*sn
 		if len(run) > 0 {
 			snap.above = append(snap.above, run...)
 			slices.SortFunc(snap.above, func(a, b *record) int { return a.number - b.number })
+		}
+		if s.opt.Multivariate {
+			snap.spaces = s.hist.spaces(s.opt.Group)
 		}
 	}
 	s.mu.Lock()

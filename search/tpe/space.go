@@ -13,47 +13,61 @@ import (
 func intersection(fin []*record) map[string]sampler.Bounds {
 	var sp map[string]sampler.Bounds
 	for _, r := range fin {
-		if sp == nil {
-			sp = maps.Clone(r.bounds)
-			continue
-		}
-		for name, b := range sp {
-			if rb, ok := r.bounds[name]; !ok || rb != b {
-				delete(sp, name)
-			}
+		sp = intersect(sp, r)
+	}
+	return sp
+}
+
+// intersect narrows the intersection sp by one more trial (nil sp: none
+// seen yet). The result does not depend on the order trials come in.
+func intersect(sp map[string]sampler.Bounds, r *record) map[string]sampler.Bounds {
+	if sp == nil {
+		return maps.Clone(r.bounds)
+	}
+	for name, b := range sp {
+		if rb, ok := r.bounds[name]; !ok || rb != b {
+			delete(sp, name)
 		}
 	}
 	return sp
 }
 
 // groups decomposes the params seen in finished trials into groups that
-// always occur together (Optuna's _GroupDecomposedSearchSpace): each trial's
-// param set splits every existing group into the part it shares and the part
-// it lacks, and its remaining params form a new group. A conditional branch
-// thereby becomes its own group, modelled only on trials that took it.
+// always occur together (Optuna's _GroupDecomposedSearchSpace). A
+// conditional branch thereby becomes its own group, modelled only on trials
+// that took it. Groups come sorted by their smallest name.
 func groups(fin []*record) []map[string]sampler.Bounds {
 	var gs []map[string]sampler.Bounds
 	for _, r := range fin {
-		rest := maps.Clone(r.bounds)
-		var next []map[string]sampler.Bounds
-		for _, g := range gs {
-			in, out := map[string]sampler.Bounds{}, map[string]sampler.Bounds{}
-			for name, b := range g {
-				if _, ok := r.bounds[name]; ok {
-					in[name] = b
-					delete(rest, name)
-				} else {
-					out[name] = b
-				}
-			}
-			next = appendNonEmpty(next, in, out)
-		}
-		gs = appendNonEmpty(next, rest)
+		gs = refine(gs, r)
 	}
-	// Deterministic order: by each group's smallest name.
-	slices.SortFunc(gs, func(a, b map[string]sampler.Bounds) int {
-		return cmpFirst(a, b)
-	})
+	return sortGroups(gs)
+}
+
+// refine splits every group into the part trial r has and the part it
+// lacks; r's remaining params form a new group. Two params end up together
+// exactly when every trial has both or neither, whatever the order of trials.
+func refine(gs []map[string]sampler.Bounds, r *record) []map[string]sampler.Bounds {
+	rest := maps.Clone(r.bounds)
+	var next []map[string]sampler.Bounds
+	for _, g := range gs {
+		in, out := map[string]sampler.Bounds{}, map[string]sampler.Bounds{}
+		for name, b := range g {
+			if _, ok := r.bounds[name]; ok {
+				in[name] = b
+				delete(rest, name)
+			} else {
+				out[name] = b
+			}
+		}
+		next = appendNonEmpty(next, in, out)
+	}
+	return appendNonEmpty(next, rest)
+}
+
+// sortGroups orders groups by their smallest name, for determinism.
+func sortGroups(gs []map[string]sampler.Bounds) []map[string]sampler.Bounds {
+	slices.SortFunc(gs, cmpFirst)
 	return gs
 }
 
