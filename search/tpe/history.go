@@ -41,7 +41,7 @@ type history struct {
 	// Rankings for split and observe, maintained incrementally.
 	gen      uint64 // ranking generation; a record is ranked when rankGen == gen
 	nRanked  int
-	byValue  [][]*record // per interned param ID: ranked records with it, by (value, number)
+	byValue  [][]*record                 // per interned param ID: ranked records with it, by (value, number)
 	inter    map[string]sampler.Bounds   // intersection search space of the ranked records
 	gs       []map[string]sampler.Bounds // group decomposition of the ranked records
 	maximize bool
