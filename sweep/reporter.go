@@ -41,14 +41,19 @@ func (r *reporter) Report(step int, value float64) (bool, error) {
 		return false, nil
 	}
 	frozen, err := st.GetTrial(r.trialID)
-	if err != nil {
-		return false, fmt.Errorf("load trial for pruner: %w", err)
+	if err == nil {
+		var prune bool
+		if prune, err = pruner.Prune(r.slot.study, frozen); err == nil {
+			return prune, nil
+		}
 	}
-	prune, err := pruner.Prune(r.slot.study, frozen)
-	if err != nil {
-		return false, fmt.Errorf("prune: %w", err)
+	if Transient(err) {
+		// The database is unreachable (values are buffered): keep
+		// training rather than lose the trial; the next report asks again.
+		r.slot.w.Display.Logf("trial %d step %d: pruner skipped: %v", r.number, step, err)
+		return false, nil
 	}
-	return prune, nil
+	return false, fmt.Errorf("prune: %w", err)
 }
 
 // RecordMetrics implements objective.MetricsRecorder.
