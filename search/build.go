@@ -162,7 +162,7 @@ func gridValues(p Param) ([]gridOption, error) {
 		}
 		out := make([]gridOption, n)
 		for i := range out {
-			out[i] = gridOption{p.Low + float64(i)*step, empty}
+			out[i] = gridOption{math.Min(p.Low+float64(i)*step, p.High), empty}
 		}
 		return out, nil
 	}

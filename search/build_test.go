@@ -201,3 +201,15 @@ func TestNewSampler_SuggestsSpecSpace(t *testing.T) {
 		}
 	}
 }
+
+func TestGridPoints_FloatStepStaysInBounds(t *testing.T) {
+	// 0.1·3 is 0.30000000000000004 in float64: the last point must still
+	// lie inside [0, 0.3].
+	pts, err := search.GridPoints([]search.Param{{Name: "x", Type: search.Float, Low: 0, High: 0.3, Step: 0.1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pts) != 4 || pts[3]["x"] > 0.3 {
+		t.Fatalf("points %v, want 4 inside [0, 0.3]", pts)
+	}
+}
