@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"sweep/sweep"
 	"sweep/sweep/postgres"
 )
 
@@ -126,20 +127,18 @@ func runStatus(ctx context.Context, opts *statusOptions) error {
 	return printStudy(ctx, e, store, rows[0])
 }
 
-// reap marks the study's silent RUNNING trials FAIL "stale".
+// reap marks the study's silent RUNNING trials FAIL "stale" and queues
+// their retries per the spec's retry policy.
 func reap(ctx context.Context, e *env, store *postgres.Storage, study string) error {
 	info, spec, err := loadStudy(ctx, store, study)
 	if err != nil {
 		return err
 	}
-	ids, err := store.ReapStale(ctx, info.ID, time.Duration(spec.Heartbeat.Grace*float64(time.Second)))
-	if err != nil {
-		return fmt.Errorf("reap stale trials: %w", err)
+	r, err := sweep.Reap(ctx, store, info.ID, time.Duration(spec.Heartbeat.Grace*float64(time.Second)), spec.Retry)
+	if len(r.Stale) > 0 {
+		fmt.Fprintf(e.Err, "study %s: marked %d silent trial(s) FAIL (stale); %d retry(ies) queued\n", study, len(r.Stale), len(r.Retried))
 	}
-	if len(ids) > 0 {
-		fmt.Fprintf(e.Err, "study %s: marked %d silent trial(s) FAIL (stale)\n", study, len(ids))
-	}
-	return nil
+	return err
 }
 
 func overviewRows(rows []overview) [][]string {
