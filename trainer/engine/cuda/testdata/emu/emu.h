@@ -14,8 +14,7 @@
 struct dim3 {
   unsigned x, y, z;
 };
-extern thread_local dim3 threadIdx;
-extern dim3 blockIdx, blockDim, gridDim;
+extern dim3 threadIdx, blockIdx, blockDim, gridDim;
 
 #define __global__
 #define __device__

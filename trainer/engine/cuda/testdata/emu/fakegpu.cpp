@@ -2,14 +2,14 @@
  * the cuda package's emulation test together with the kernel sources (see
  * emu.h) and generated trampolines (sweep_emu_kernel_table). It lets the
  * real Go backend run end to end on a CPU: device memory is malloc'd host
- * memory, streams are synchronous, kernels run on a thread pool, GEMM is a
+ * memory, streams are synchronous, kernels run as coroutines, GEMM is a
  * plain column-major loop. cuDNN is absent, so convolutions take the
  * backend's im2col path. */
-#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <ucontext.h>
 
 #include "emu.h"
 
@@ -18,73 +18,96 @@ typedef void (*tramp_fn)(void **);
 struct kernel_entry {
   const char *name;
   tramp_fn fn;
+  int sync; /* uses barriers or shuffles: needs one thread per CUDA thread */
 };
 extern "C" kernel_entry sweep_emu_kernel_table[]; /* generated, NULL-terminated */
 
-thread_local dim3 threadIdx;
-dim3 blockIdx, blockDim, gridDim;
+dim3 threadIdx, blockIdx, blockDim, gridDim;
 
-/* ---- thread pool: kMaxBlock workers, barriers for blocks and warps ---- */
-enum { kMaxBlock = 256 };
-static pthread_barrier_t start_bar, end_bar, block_bar, warp_bar[kMaxBlock / 32];
-static pthread_mutex_t atomic_mu = PTHREAD_MUTEX_INITIALIZER;
+/* ---- cooperative threads: one ucontext per CUDA thread of a block ----
+ * Kernels with barriers run their block's threads as coroutines on the
+ * launching OS thread: a thread runs until it reaches a barrier, and a
+ * barrier releases when every thread of its group (the block, or the
+ * warp for shuffles) has arrived. Everything else runs threads in order. */
+enum { kMaxBlock = 256, kStack = 64 << 10 };
+static ucontext_t sched_ctx, thread_ctx[kMaxBlock];
+static char *stacks[kMaxBlock];
+static int cur, nthreads, done[kMaxBlock], waiting[kMaxBlock];
+static int block_arrived, warp_arrived[kMaxBlock / 32];
 static double warp_slots[kMaxBlock / 32][32];
 static tramp_fn cur_fn;
 static void **cur_params;
-static int pool_started;
 
-static void *worker(void *arg) {
-  int id = (int)(intptr_t)arg;
-  for (;;) {
-    pthread_barrier_wait(&start_bar);
-    threadIdx.x = id, threadIdx.y = 0, threadIdx.z = 0;
-    cur_fn(cur_params);
-    pthread_barrier_wait(&end_bar);
-  }
-  return NULL;
+static void run_thread(void) {
+  cur_fn(cur_params);
+  done[cur] = 1;
+  swapcontext(&thread_ctx[cur], &sched_ctx);
 }
 
-static void start_pool(void) {
-  pthread_barrier_init(&start_bar, NULL, kMaxBlock + 1);
-  pthread_barrier_init(&end_bar, NULL, kMaxBlock + 1);
-  pthread_barrier_init(&block_bar, NULL, kMaxBlock);
-  for (int w = 0; w < kMaxBlock / 32; w++) pthread_barrier_init(&warp_bar[w], NULL, 32);
-  for (int i = 0; i < kMaxBlock; i++) {
-    pthread_t t;
-    pthread_attr_t a;
-    pthread_attr_init(&a);
-    pthread_attr_setstacksize(&a, 1 << 20);
-    pthread_create(&t, &a, worker, (void *)(intptr_t)i);
-    pthread_detach(t);
+/* arrive blocks the current thread at a barrier of the group [lo, hi). */
+static void arrive(int *arrived, int lo, int hi) {
+  if (++*arrived == hi - lo) {
+    *arrived = 0;
+    for (int i = lo; i < hi; i++) waiting[i] = 0;
+    return; /* the last to arrive continues at once */
   }
-  pool_started = 1;
+  waiting[cur] = 1;
+  swapcontext(&thread_ctx[cur], &sched_ctx);
 }
 
-void sweep_emu_syncthreads(void) { pthread_barrier_wait(&block_bar); }
+static void run_block_cooperatively(int n) {
+  nthreads = n;
+  for (int i = 0; i < n; i++) {
+    if (!stacks[i]) stacks[i] = (char *)malloc(kStack);
+    getcontext(&thread_ctx[i]);
+    thread_ctx[i].uc_stack.ss_sp = stacks[i];
+    thread_ctx[i].uc_stack.ss_size = kStack;
+    thread_ctx[i].uc_link = &sched_ctx;
+    makecontext(&thread_ctx[i], run_thread, 0);
+    done[i] = waiting[i] = 0;
+  }
+  for (int left = n; left > 0;) {
+    int progressed = 0;
+    for (int i = 0; i < n; i++) {
+      if (done[i] || waiting[i]) continue;
+      cur = i;
+      threadIdx.x = i, threadIdx.y = 0, threadIdx.z = 0;
+      swapcontext(&sched_ctx, &thread_ctx[i]);
+      progressed = 1;
+      if (done[i]) left--;
+    }
+    if (!progressed) {
+      fprintf(stderr, "fakegpu: deadlock: threads wait at barriers that cannot release\n");
+      abort();
+    }
+  }
+}
+
+void sweep_emu_syncthreads(void) { arrive(&block_arrived, 0, nthreads); }
 
 void sweep_emu_warp_exchange(double v, double *out, int delta) {
-  int lane = threadIdx.x & 31, w = threadIdx.x >> 5;
+  int lane = cur & 31, w = cur >> 5;
   warp_slots[w][lane] = v;
-  pthread_barrier_wait(&warp_bar[w]);
+  arrive(&warp_arrived[w], w * 32, w * 32 + 32);
   *out = lane + delta < 32 ? warp_slots[w][lane + delta] : v;
-  pthread_barrier_wait(&warp_bar[w]);
+  arrive(&warp_arrived[w], w * 32, w * 32 + 32);
 }
 
 float sweep_emu_atomic_add_f(float *p, float v) {
-  pthread_mutex_lock(&atomic_mu);
   float old = *p;
   *p = old + v;
-  pthread_mutex_unlock(&atomic_mu);
   return old;
 }
 double sweep_emu_atomic_add_d(double *p, double v) {
-  pthread_mutex_lock(&atomic_mu);
   double old = *p;
   *p = old + v;
-  pthread_mutex_unlock(&atomic_mu);
   return old;
 }
-int sweep_emu_atomic_add_i(int *p, int v) { return __atomic_fetch_add(p, v, __ATOMIC_SEQ_CST); }
+int sweep_emu_atomic_add_i(int *p, int v) {
+  int old = *p;
+  *p = old + v;
+  return old;
+}
 
 extern "C" {
 /* ---- driver ---- */
@@ -139,22 +162,31 @@ CUresult cuModuleLoadData(void **m, const void *img) {
 CUresult cuModuleUnload(void *) { return 0; }
 CUresult cuModuleGetFunction(void **f, void *, const char *name) {
   for (kernel_entry *k = sweep_emu_kernel_table; k->name; k++)
-    if (strcmp(k->name, name) == 0) { *f = (void *)k->fn; return 0; }
+    if (strcmp(k->name, name) == 0) { *f = (void *)k; return 0; }
   return 500;
 }
 CUresult cuLaunchKernel(void *f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz,
                         unsigned shared, void *, void **params, void **extra) {
   if (gx == 0 || gy != 1 || gz != 1 || bx != kMaxBlock || by != 1 || bz != 1 || shared != 0 || extra) return 1;
-  if (!pool_started) start_pool();
+  kernel_entry *k = (kernel_entry *)f;
   launches++;
-  cur_fn = (tramp_fn)f;
-  cur_params = params;
   blockDim.x = bx, blockDim.y = 1, blockDim.z = 1;
   gridDim.x = gx, gridDim.y = 1, gridDim.z = 1;
+  if (!k->sync) { /* no barriers: run the threads in order, here */
+    for (unsigned b = 0; b < gx; b++) {
+      blockIdx.x = b, blockIdx.y = 0, blockIdx.z = 0;
+      for (unsigned t = 0; t < bx; t++) {
+        threadIdx.x = t, threadIdx.y = 0, threadIdx.z = 0;
+        k->fn(params);
+      }
+    }
+    return 0;
+  }
+  cur_fn = k->fn;
+  cur_params = params;
   for (unsigned b = 0; b < gx; b++) {
     blockIdx.x = b, blockIdx.y = 0, blockIdx.z = 0;
-    pthread_barrier_wait(&start_bar);
-    pthread_barrier_wait(&end_bar);
+    run_block_cooperatively((int)bx);
   }
   return 0;
 }
