@@ -41,7 +41,7 @@ func TestNewDoctorCmd(t *testing.T) {
 	}
 }
 
-func testEnv() (*env, *bytes.Buffer, *bytes.Buffer) {
+func doctorEnv() (*env, *bytes.Buffer, *bytes.Buffer) {
 	out, errb := &bytes.Buffer{}, &bytes.Buffer{}
 	return &env{Out: out, Err: errb, Now: func() time.Time { return time.Unix(0, 0) },
 		Getenv: func(k string) string {
@@ -54,7 +54,7 @@ func testEnv() (*env, *bytes.Buffer, *bytes.Buffer) {
 
 func TestRunDoctor(t *testing.T) {
 	t.Run("WithGPU", func(t *testing.T) {
-		e, out, _ := testEnv()
+		e, out, _ := doctorEnv()
 		opts := &doctorOptions{env: e, probe: func(func(string) string) cuda.Report {
 			return cuda.Report{
 				Libraries: []cuda.LibStatus{
@@ -84,7 +84,7 @@ func TestRunDoctor(t *testing.T) {
 		}
 	})
 	t.Run("NoDriver", func(t *testing.T) {
-		e, out, errb := testEnv()
+		e, out, errb := doctorEnv()
 		opts := &doctorOptions{env: e, probe: func(func(string) string) cuda.Report {
 			err := errors.New("dynlib: CUDA driver not found (libcuda.so.1, libcuda.so); searched:\n  dynamic loader   libcuda.so.1: no such file")
 			return cuda.Report{Err: err, Libraries: []cuda.LibStatus{{Name: "CUDA driver", Err: err}}}
