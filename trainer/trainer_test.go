@@ -188,3 +188,40 @@ func TestConfig_Validate(t *testing.T) {
 		t.Fatalf("Defaults invalid: %v", err)
 	}
 }
+
+func TestEnsemble(t *testing.T) {
+	c := smallConfig(t)
+	c.Epochs = 2
+	c.MonitorEvery = 0
+	c.CheckpointDir = t.TempDir()
+	c.Study = "ens"
+	var paths []string
+	var accs []float64
+	for seed := uint64(1); seed <= 3; seed++ {
+		c.Seed, c.Trial = seed, string(rune('a'+seed))
+		res, err := Train(context.Background(), c, Hooks{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, res.FinalCheckpoint)
+		accs = append(accs, res.TestAcc)
+	}
+	e, err := Ensemble(context.Background(), c, paths, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range accs {
+		if math.Abs(e.TestAcc[i]-accs[i]) > 1e-9 {
+			t.Errorf("member %d reloaded: test acc %g, trained run measured %g", i, e.TestAcc[i], accs[i])
+		}
+	}
+	t.Logf("members %v, vote %.3f, prob %.3f", e.TestAcc, e.TestVote, e.TestProb)
+	for _, acc := range []float64{e.TestVote, e.TestProb, e.ValVote, e.ValProb} {
+		if acc <= 0.1 || acc > 1 {
+			t.Errorf("ensemble accuracy %g is not better than chance", acc)
+		}
+	}
+	if _, err := Ensemble(context.Background(), c, []string{filepath.Join(t.TempDir(), "missing.ckpt")}, nil); err == nil {
+		t.Error("missing checkpoint accepted")
+	}
+}

@@ -13,16 +13,18 @@ import (
 
 	"sweep/objective"
 	"sweep/search"
+	"sweep/trainer"
 	"sweep/trainer/data"
 )
 
 // trainOptions are the flags and argument of `sweep train`.
 type trainOptions struct {
-	env     *env
-	File    string
-	DataDir string   // CIFAR-10 directory; overrides the file's data_dir
-	Set     []string // key=value overrides, applied after the file
-	JSON    bool
+	env      *env
+	File     string
+	DataDir  string   // CIFAR-10 directory; overrides the file's data_dir
+	Set      []string // key=value overrides, applied after the file
+	Ensemble []string // checkpoints to evaluate together instead of training
+	JSON     bool
 }
 
 func newTrainCmd(e *env, runF func(context.Context, *trainOptions) error) *cobra.Command {
@@ -40,7 +42,8 @@ The CIFAR-10 directory is --data-dir, else the file's data_dir, else
 $SWEEP_DATA, else data/cifar10.`,
 		Example: `  sweep train examples/tiny-5min.yaml
   sweep report mystudy | sed -n '/^# Best trial/,$p' > best.yaml && sweep train best.yaml
-  sweep train best.yaml --set epochs=30 --set device=cuda --json`,
+  sweep train best.yaml --set epochs=30 --set device=cuda --json
+  sweep train best.yaml --ensemble runs/s/1/final.ckpt --ensemble runs/s/2/final.ckpt`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.File = args[0]
@@ -58,6 +61,7 @@ $SWEEP_DATA, else data/cifar10.`,
 	f := cmd.Flags()
 	f.StringVar(&opts.DataDir, "data-dir", "", "CIFAR-10 binary directory (default: data_dir, $SWEEP_DATA, data/cifar10)")
 	f.StringArrayVar(&opts.Set, "set", nil, "override one option, `key=value` (repeatable)")
+	f.StringArrayVar(&opts.Ensemble, "ensemble", nil, "evaluate these checkpoints (`FILE`, repeatable) of the config's model alone, by majority vote and by averaged probabilities, instead of training")
 	f.BoolVar(&opts.JSON, "json", false, "print the result as JSON")
 	return cmd
 }
@@ -94,11 +98,7 @@ func runTrain(ctx context.Context, opts *trainOptions) error {
 		o.DataDir = data.ResolveDir("", e.Getenv)
 	}
 	o.Log = true
-	obj, err := objective.NewCIFAR10(o, tf.Study, objective.WithLog(e.Err), objective.WithTrialName(tf.Trial))
-	if err != nil {
-		return fmt.Errorf("%s: %w", opts.File, err)
-	}
-	res, err := obj.Run(ctx, nil, nopReporter{})
+	res, err := trainOrEnsemble(ctx, opts, tf, o)
 	if err != nil {
 		return err
 	}
@@ -117,6 +117,27 @@ func runTrain(ctx context.Context, opts *trainOptions) error {
 		fmt.Fprintf(e.Out, "%s\t%s\n", k, res.Attrs[k])
 	}
 	return nil
+}
+
+// trainOrEnsemble trains the configuration, or with --ensemble evaluates
+// the given checkpoints of its model.
+func trainOrEnsemble(ctx context.Context, opts *trainOptions, tf *objective.TrainFile, o objective.CIFAR10Options) (objective.Result, error) {
+	if len(opts.Ensemble) > 0 {
+		cfg, err := o.Config()
+		if err != nil {
+			return objective.Result{}, fmt.Errorf("%s: %w", opts.File, err)
+		}
+		er, err := trainer.Ensemble(ctx, cfg, opts.Ensemble, opts.env.Err)
+		if err != nil {
+			return objective.Result{}, err
+		}
+		return objective.Result{Value: er.ValProb, Attrs: er.Attrs()}, nil
+	}
+	obj, err := objective.NewCIFAR10(o, tf.Study, objective.WithLog(opts.env.Err), objective.WithTrialName(tf.Trial))
+	if err != nil {
+		return objective.Result{}, fmt.Errorf("%s: %w", opts.File, err)
+	}
+	return obj.Run(ctx, nil, nopReporter{})
 }
 
 // nopReporter never prunes and stores nothing: `sweep train` has no study.
