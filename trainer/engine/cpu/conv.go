@@ -12,7 +12,7 @@ import (
 // turns into NCHW. Batching nb images into one GEMM keeps its n dimension
 // large (≥ colsPerGEMM) for the small feature maps of late layers, where one
 // image's P·Q is only 64.
-const colsPerGEMM = 4096
+const colsPerGEMM = 1024
 
 // convGeom is a convolution's sizes, checked against the tensors.
 type convGeom struct {
@@ -110,14 +110,15 @@ func (b *Backend) im2col(g convGeom, xs []float32, n0, nb, gi int) []float32 {
 	col := b.gemmScratch(&b.col, g.cg*g.r*g.s*nb*g.p*g.q)
 	t := &b.k.im2col
 	*t = im2colTask{g: g, img: xs, col: col, n0: n0, nb: nb, gi: gi}
-	b.pool.For(g.cg*nb, 1, t)
+	b.pool.For(g.cg*nb*g.r, 1, t)
 	return col
 }
 
 // im2colTask copies (forward) or scatter-adds (backward, col2im) between
-// an image tensor and col. Items are (channel-in-group, image) pairs; each
-// owns its rows of col and its plane of the image, so no two ranges write
-// the same memory and col2im's sums run in a fixed order.
+// an image tensor and col. Forward items are (channel-in-group, image,
+// filter row) triples, each writing its own rows of col. Backward items are
+// (channel-in-group, image) pairs, each owning one plane of the image, so no
+// two ranges write the same memory and col2im's sums run in a fixed order.
 type im2colTask struct {
 	g          convGeom
 	img, col   []float32
@@ -130,12 +131,18 @@ func (t *im2colTask) run(lo, hi int) {
 	pq := g.p * g.q
 	ld := t.nb * pq
 	for it := lo; it < hi; it++ {
-		c, n := it/t.nb, it%t.nb
+		rs := it % g.r // forward: one filter row per item
+		r0, r1 := rs, rs+1
+		cn := it / g.r
+		if t.back {
+			r0, r1, cn = 0, g.r, it
+		}
+		c, n := cn/t.nb, cn%t.nb
 		plane := t.img[((t.n0+n)*g.c+t.gi*g.cg+c)*g.h*g.w:][:g.h*g.w]
 		if t.back {
 			clear(plane)
 		}
-		for r := 0; r < g.r; r++ {
+		for r := r0; r < r1; r++ {
 			for s := 0; s < g.s; s++ {
 				row := t.col[((c*g.r+r)*g.s+s)*ld+n*pq:][:pq]
 				if t.back {
@@ -150,30 +157,88 @@ func (t *im2colTask) run(lo, hi int) {
 
 // im2colRow writes row[p·Q+q] = plane[p·sh−ph+r, q·sw−pw+s], 0 outside.
 func im2colRow(g convGeom, plane, row []float32, r, s int) {
+	if g.sh == 1 && g.sw == 1 && g.q == g.w {
+		im2colSame(g, plane, row, r, s)
+		return
+	}
+	qlo, qhi := validRange(g.q, g.w, g.sw, g.pw, s)
+	off := s - g.pw
 	for p := 0; p < g.p; p++ {
 		out := row[p*g.q : (p+1)*g.q]
 		h := p*g.sh - g.ph + r
 		if h < 0 || h >= g.h {
-			clear(out)
+			zero(out)
 			continue
 		}
 		in := plane[h*g.w : (h+1)*g.w]
-		qlo, qhi := validRange(g.q, g.w, g.sw, g.pw, s)
-		clear(out[:qlo])
-		clear(out[qhi:])
+		zero(out[:qlo])
+		zero(out[qhi:])
 		if g.sw == 1 {
-			copy(out[qlo:qhi], in[qlo-g.pw+s:])
+			dst, src := out[qlo:qhi], in[qlo+off:qhi+off]
+			src = src[:len(dst)]
+			for i := range dst {
+				dst[i] = src[i]
+			}
 			continue
 		}
 		for q := qlo; q < qhi; q++ {
-			out[q] = in[q*g.sw-g.pw+s]
+			out[q] = in[q*g.sw+off]
 		}
+	}
+}
+
+// im2colSame is im2colRow for stride 1 and Q = W ("same" width), where
+// the valid rows of the output are one contiguous shifted copy of the
+// input; only the columns that wrapped around a row edge need zeroing.
+func im2colSame(g convGeom, plane, row []float32, r, s int) {
+	plo, phi := validRange(g.p, g.h, 1, g.ph, r)
+	off := s - g.pw
+	zero(row[:plo*g.q])
+	zero(row[phi*g.q:])
+	if plo >= phi {
+		return
+	}
+	dlo, dhi := plo*g.q, phi*g.q
+	slo := (plo-g.ph+r)*g.w + off
+	// The first and last elements may fall outside the plane; they are
+	// border columns, zeroed below.
+	if slo < 0 {
+		dlo -= slo
+		slo = 0
+	}
+	shi := slo + dhi - dlo
+	if shi > len(plane) {
+		dhi -= shi - len(plane)
+		shi = len(plane)
+	}
+	copy(row[dlo:dhi], plane[slo:shi])
+	qlo, qhi := validRange(g.q, g.w, 1, g.pw, s)
+	for p := plo; p < phi; p++ {
+		out := row[p*g.q : (p+1)*g.q]
+		for q := 0; q < qlo; q++ {
+			out[q] = 0
+		}
+		for q := qhi; q < g.q; q++ {
+			out[q] = 0
+		}
+	}
+}
+
+// zero clears a short slice without a function call per element run.
+func zero(s []float32) {
+	if len(s) > 16 {
+		clear(s)
+		return
+	}
+	for i := range s {
+		s[i] = 0
 	}
 }
 
 // col2imRow is im2colRow's adjoint: plane[...] += row[...].
 func col2imRow(g convGeom, plane, row []float32, r, s int) {
 	qlo, qhi := validRange(g.q, g.w, g.sw, g.pw, s)
+	off := s - g.pw
 	for p := 0; p < g.p; p++ {
 		h := p*g.sh - g.ph + r
 		if h < 0 || h >= g.h {
@@ -182,14 +247,15 @@ func col2imRow(g convGeom, plane, row []float32, r, s int) {
 		in := plane[h*g.w : (h+1)*g.w]
 		src := row[p*g.q : (p+1)*g.q]
 		if g.sw == 1 {
-			dst := in[qlo-g.pw+s : qhi-g.pw+s]
-			for i, v := range src[qlo:qhi] {
-				dst[i] += v
+			dst, sr := in[qlo+off:qhi+off], src[qlo:qhi]
+			sr = sr[:len(dst)]
+			for i := range dst {
+				dst[i] += sr[i]
 			}
 			continue
 		}
 		for q := qlo; q < qhi; q++ {
-			in[q*g.sw-g.pw+s] += src[q]
+			in[q*g.sw+off] += src[q]
 		}
 	}
 }

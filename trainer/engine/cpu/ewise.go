@@ -207,10 +207,7 @@ func actBackward(act engine.Act, x, y, dy, dx []float32) {
 	case engine.ReLU:
 		y = y[:len(dy)]
 		for i, g := range dy {
-			if y[i] <= 0 {
-				g = 0
-			}
-			dx[i] = g
+			dx[i] = reluMask(g, max(y[i], 0))
 		}
 	case engine.SiLU:
 		x = x[:len(dy)]

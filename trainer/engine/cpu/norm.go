@@ -84,10 +84,9 @@ func (t *bnTask) run(lo, hi int) {
 		if t.train {
 			var s, ss float64
 			for i := 0; i < t.n; i++ {
-				for _, v := range t.x[(i*t.c+ch)*t.hw:][:t.hw] {
-					s += float64(v)
-					ss += float64(v) * float64(v)
-				}
+				ps, pss := planeSums(t.x[(i*t.c+ch)*t.hw:][:t.hw])
+				s += float64(ps)
+				ss += float64(pss)
 			}
 			m := float64(t.n * t.hw)
 			mean := s / m
@@ -149,11 +148,7 @@ func (t *bnBackTask) run(lo, hi int) {
 			if ys := t.plane(t.y, off); ys != nil {
 				ys = ys[:len(xs)]
 				for j, x := range xs {
-					g := dys[j]
-					if ys[j] <= 0 {
-						g = 0
-					}
-					dxs[j] = km*g - a - (x-mu)*bb
+					dxs[j] = km*reluMask(dys[j], ys[j]) - a - (x-mu)*bb
 				}
 				continue
 			}
@@ -171,24 +166,78 @@ func (t *bnBackTask) plane(s []float32, off int) []float32 {
 	return s[off : off+t.hw]
 }
 
+// planeSums returns Σx and Σx² over one plane in float32 with four
+// independent accumulators (a plane has at most a few thousand elements;
+// planes add up in float64).
+func planeSums(x []float32) (s, ss float32) {
+	var s0, s1, s2, s3, q0, q1, q2, q3 float32
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		v := x[i : i+4 : i+4]
+		s0 += v[0]
+		s1 += v[1]
+		s2 += v[2]
+		s3 += v[3]
+		q0 += v[0] * v[0]
+		q1 += v[1] * v[1]
+		q2 += v[2] * v[2]
+		q3 += v[3] * v[3]
+	}
+	for ; i < len(x); i++ {
+		s0 += x[i]
+		q0 += x[i] * x[i]
+	}
+	return (s0 + s1) + (s2 + s3), (q0 + q1) + (q2 + q3)
+}
+
 // bnBackSums returns Σ dy and Σ dy·(x−mu) over one plane, dy masked by
-// y > 0 when y is not nil. Sums of one plane (≤ a few thousand terms)
-// are float32; planes add up in float64.
-func bnBackSums(xs, dys, ys []float32, mu float32) (s1, s2 float32) {
+// y > 0 when y is not nil, with four independent accumulators.
+func bnBackSums(xs, dys, ys []float32, mu float32) (float32, float32) {
+	var a [4]float32
+	var b [4]float32
 	dys = dys[:len(xs)]
+	n4 := len(xs) &^ 3
 	if ys != nil {
 		ys = ys[:len(xs)]
-		for j, x := range xs {
-			if ys[j] > 0 {
-				s1 += dys[j]
-				s2 += dys[j] * (x - mu)
+		for i := 0; i < n4; i += 4 {
+			for k := 0; k < 4; k++ {
+				d := reluMask(dys[i+k], ys[i+k])
+				a[k] += d
+				b[k] += d * (xs[i+k] - mu)
 			}
 		}
-		return s1, s2
+		for i := n4; i < len(xs); i++ {
+			if ys[i] > 0 {
+				a[0] += dys[i]
+				b[0] += dys[i] * (xs[i] - mu)
+			}
+		}
+	} else {
+		for i := 0; i < n4; i += 4 {
+			x, d := xs[i:i+4:i+4], dys[i:i+4:i+4]
+			a[0] += d[0]
+			a[1] += d[1]
+			a[2] += d[2]
+			a[3] += d[3]
+			b[0] += d[0] * (x[0] - mu)
+			b[1] += d[1] * (x[1] - mu)
+			b[2] += d[2] * (x[2] - mu)
+			b[3] += d[3] * (x[3] - mu)
+		}
+		for i := n4; i < len(xs); i++ {
+			a[0] += dys[i]
+			b[0] += dys[i] * (xs[i] - mu)
+		}
 	}
-	for j, x := range xs {
-		s1 += dys[j]
-		s2 += dys[j] * (x - mu)
-	}
-	return s1, s2
+	return (a[0] + a[1]) + (a[2] + a[3]), (b[0] + b[1]) + (b[2] + b[3])
+}
+
+// reluMask returns d where y > 0 and 0 where y == 0, for y a ReLU output
+// (y ≥ 0, never −0), without a branch: half of all ReLU outputs are zero in
+// no predictable pattern, and mispredicted branches cost more than the
+// arithmetic.
+func reluMask(d, y float32) float32 {
+	b := math.Float32bits(y)
+	m := uint32(int32(b|-b) >> 31) // all ones iff b != 0
+	return math.Float32frombits(math.Float32bits(d) & m)
 }

@@ -223,18 +223,22 @@ func maxBack2x2(g poolGeom, x, y, dy, dx []float32) {
 		n := 2 * len(ys)
 		r0, r1, d0, d1, dys = r0[:n], r1[:n], d0[:n], d1[:n], dys[:len(ys)]
 		for q, m := range ys {
-			a, b, c, d := float32(0), float32(0), float32(0), float32(0)
-			switch v := dys[q]; m {
-			case r0[2*q]:
-				a = v
-			case r0[2*q+1]:
-				b = v
-			case r1[2*q]:
-				c = v
-			default:
-				d = v
-			}
+			mb := math.Float32bits(m)
+			ea := eqMask(math.Float32bits(r0[2*q]), mb)
+			eb := eqMask(math.Float32bits(r0[2*q+1]), mb) &^ ea
+			ec := eqMask(math.Float32bits(r1[2*q]), mb) &^ (ea | eb)
+			ed := ^(ea | eb | ec)
+			v := math.Float32bits(dys[q])
+			a, b := math.Float32frombits(v&ea), math.Float32frombits(v&eb)
+			c, d := math.Float32frombits(v&ec), math.Float32frombits(v&ed)
 			d0[2*q], d0[2*q+1], d1[2*q], d1[2*q+1] = a, b, c, d
 		}
 	}
+}
+
+// eqMask returns all ones when a == b and 0 otherwise, without a branch
+// (which input holds a window's maximum is unpredictable).
+func eqMask(a, b uint32) uint32 {
+	d := a ^ b
+	return ^uint32(int32(d|-d) >> 31)
 }
