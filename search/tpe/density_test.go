@@ -194,3 +194,87 @@ func TestDefaultWeightsAndGamma(t *testing.T) {
 		t.Fatalf("weights(30) ramp not increasing: %v", w[:5])
 	}
 }
+
+func TestEstimator_SampleMatchesDensity(t *testing.T) {
+	// Draws from the mixture must follow its own density: compare bin
+	// frequencies of 100 000 draws with the integrated density per bin.
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, b := range []sampler.Bounds{
+		{Low: -1, High: 2},
+		{Low: 1e-4, High: 1, Log: true},
+		{Low: 0, High: 6, Step: 1},
+		{N: 4},
+	} {
+		d := newDim(b)
+		e := newEstimator([]dim{d}, [][]float64{observe(rng, b, 7)}, nil, testParams(false))
+		const n, bins = 100_000, 12
+		var edges []float64
+		var pts [][]float64 // per bin: evaluation points (grid points, or Simpson nodes)
+		if b.Categorical() || d.step > 0 {
+			for i := range b.Points() {
+				v := float64(i)
+				if !b.Categorical() {
+					v = d.low + float64(i)*d.step
+				}
+				pts = append(pts, []float64{v})
+			}
+		} else {
+			for i := 0; i <= bins; i++ {
+				edges = append(edges, d.low+(d.high-d.low)*float64(i)/bins)
+			}
+		}
+		draws := e.sample(rng, n)[0]
+		counts := make([]float64, max(len(pts), bins))
+		for _, x := range draws {
+			if pts != nil {
+				for i, p := range pts {
+					if x == p[0] {
+						counts[i]++
+					}
+				}
+				continue
+			}
+			i := min(int((x-d.low)/(d.high-d.low)*bins), bins-1)
+			counts[i]++
+		}
+		worst := 0.0
+		for i := range counts {
+			var want float64
+			if pts != nil {
+				if i >= len(pts) {
+					continue
+				}
+				lp, _ := e.logPDF([][]float64{pts[i]}, nil)
+				want = math.Exp(lp[0])
+			} else {
+				want = binMass(e, edges[i], edges[i+1])
+			}
+			worst = math.Max(worst, math.Abs(counts[i]/n-want))
+		}
+		if worst > 0.006 {
+			t.Errorf("%+v: bin frequency differs from density mass by %.4f", b, worst)
+		}
+	}
+}
+
+// binMass integrates a one-dimensional continuous estimator over [a, b].
+func binMass(e *estimator, a, b float64) float64 {
+	const m = 400
+	h := (b - a) / m
+	var xs []float64
+	for i := 0; i <= m; i++ {
+		xs = append(xs, a+float64(i)*h)
+	}
+	lp, _ := e.logPDF([][]float64{xs}, nil)
+	s := 0.0
+	for i, v := range lp {
+		w := 2.0
+		if i == 0 || i == m {
+			w = 1
+		} else if i%2 == 1 {
+			w = 4
+		}
+		s += w * math.Exp(v)
+	}
+	return s * h / 3
+}
