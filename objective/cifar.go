@@ -67,6 +67,7 @@ type CIFAR10Options struct {
 	FinalDiv    float64  `yaml:"final_div_factor"`
 	Epochs      int      `yaml:"epochs"`
 	Steps       int      `yaml:"steps"`
+	TimeBudget  float64  `yaml:"time_budget_s"` // wall seconds; fits epochs after the first
 	BatchSize   int      `yaml:"batch_size"`
 	Smoothing   float64  `yaml:"smoothing"`
 	AugPreset   string   `yaml:"aug_preset"`   // classic, cheap
@@ -142,6 +143,7 @@ func (o CIFAR10Options) Config() (trainer.Config, error) {
 	c.Schedule, c.WarmupEpochs, c.StepEpochs, c.Gamma = o.Scheduler, o.Warmup, o.StepSize, o.Gamma
 	c.Milestones, c.MinLR, c.PctStart, c.DivFactor, c.FinalDivFactor = o.Milestones, o.MinLR, o.PctStart, o.DivFactor, o.FinalDiv
 	c.Epochs, c.Steps, c.BatchSize, c.Smoothing = o.Epochs, o.Steps, o.BatchSize, o.Smoothing
+	c.TimeBudget = o.TimeBudget
 	c.SWAStart, c.SWALR, c.EMADecay, c.EMAEvery = o.SWAStart, o.SWALR, o.EMADecay, o.EMAEvery
 	c.TTA = calib.TTA{Flip: o.TTAFlip, Translations: o.TTATranslations}
 	c.Calibrate, c.MonitorEvery = o.Calibrate, o.MonitorEvery

@@ -75,11 +75,15 @@ type Config struct {
 	FinalDivFactor float64 // onecycle
 
 	// Budget: Epochs, or Steps when > 0 (validation still runs at every
-	// epoch boundary and at the end).
-	Epochs    int
-	Steps     int
-	BatchSize int
-	Smoothing float64 // label smoothing of the cross-entropy
+	// epoch boundary and at the end). TimeBudget > 0 (seconds of wall time,
+	// epoch budgets only) lowers Epochs after the first epoch to what fits,
+	// final evaluation included: for time-to-accuracy baselines, not for
+	// studies, since the result then depends on the machine's speed.
+	Epochs     int
+	Steps      int
+	TimeBudget float64
+	BatchSize  int
+	Smoothing  float64 // label smoothing of the cross-entropy
 
 	// Weight averages. SWAStart > 0 averages the weights at the end of each
 	// epoch from SWAStart on (at SWALR when set) and evaluates the average
@@ -168,6 +172,8 @@ func (c *Config) Validate() error {
 		return bad("beta1/beta2", "%g, %g are not in [0, 1)", c.Beta1, c.Beta2)
 	case c.Epochs <= 0 && c.Steps <= 0:
 		return bad("epochs", "need epochs > 0 or steps > 0")
+	case c.TimeBudget < 0:
+		return bad("time_budget_s", "%g must not be negative", c.TimeBudget)
 	case c.Epochs < 0 || c.Steps < 0:
 		return bad("epochs", "epochs %d and steps %d must not be negative", c.Epochs, c.Steps)
 	case c.BatchSize <= 0 || c.BatchSize > 8192:

@@ -101,7 +101,9 @@ func Train(ctx context.Context, c Config, h Hooks) (res Result, err error) {
 		}
 
 		// Validation after every epoch: the study's intermediate value.
+		tv := time.Now()
 		val := r.evaluate(ctx, d.val, calib.View{})
+		valDur := time.Since(tv)
 		valAcc := calib.Accuracy(calib.Argmax(val, numClasses), d.valLabels)
 		valLoss := calib.NLL(val, numClasses, d.valLabels, 1)
 		res.Epochs, res.Steps, res.RawValAcc = epoch, step, valAcc
@@ -140,6 +142,17 @@ func Train(ctx context.Context, c Config, h Hooks) (res Result, err error) {
 				return res, ErrPruned
 			}
 		}
+		if epoch == 1 && c.TimeBudget > 0 && c.Steps == 0 {
+			// Fit the run to the wall-clock budget now that an epoch's
+			// cost is known; the schedule is rebuilt for the new length.
+			n := c.fitBudget(time.Since(start), time.Since(t0), valDur, d.val.Len(), d.test.Len())
+			if n != epochs {
+				r.logf("time budget %.0fs: %d epochs fit (was %d)\n", c.TimeBudget, n, epochs)
+				fit := c
+				fit.Epochs = n
+				epochs, total, sched = n, fit.totalSteps(stepsPerEpoch), fit.schedule(stepsPerEpoch)
+			}
+		}
 	}
 	res.ImgPerSec = float64(images) / trainTime.Seconds()
 
@@ -151,6 +164,19 @@ func Train(ctx context.Context, c Config, h Hooks) (res Result, err error) {
 	r.logf("done: val_acc %.4f  test_acc %.4f  best val %.4f (epoch %d)  %.0f img/s  %.1fs\n",
 		res.ValAcc, res.TestAcc, res.BestValAcc, res.BestEpoch, res.ImgPerSec, res.Wall.Seconds())
 	return res, nil
+}
+
+// fitBudget returns how many epochs (1..c.Epochs) fit c.TimeBudget seconds
+// of wall time, given the time elapsed so far, one epoch's duration
+// (training and validation), one validation pass's duration, and the split
+// sizes, which set the cost of the final evaluation (TTA views on
+// validation and test).
+func (c *Config) fitBudget(elapsed, epoch, val time.Duration, valImages, testImages int) int {
+	views := float64(len(c.TTA.Views()))
+	final := val.Seconds() * views * (1 + float64(testImages)/float64(max(valImages, 1)))
+	left := c.TimeBudget - elapsed.Seconds() - final
+	n := 1 + int(left/epoch.Seconds())
+	return min(max(n, 1), c.Epochs)
 }
 
 // numClasses is CIFAR-10's.

@@ -225,3 +225,22 @@ func TestEnsemble(t *testing.T) {
 		t.Error("missing checkpoint accepted")
 	}
 }
+
+func TestConfig_FitBudget(t *testing.T) {
+	c := Defaults()
+	c.Epochs, c.TimeBudget, c.TTA = 20, 100, calib.TTA{Flip: true}
+	s := time.Second
+	// Final evaluation: 1 s per validation pass × 2 views × (1 + 10000/5000)
+	// = 6 s; (100 − 10 − 6)/10 = 8.4 more epochs after the first.
+	if got := c.fitBudget(10*s, 10*s, s, 5000, 10000); got != 9 {
+		t.Errorf("fitBudget = %d, want 9", got)
+	}
+	c.Epochs = 5
+	if got := c.fitBudget(10*s, 10*s, s, 5000, 10000); got != 5 {
+		t.Errorf("fitBudget = %d, want the configured 5", got)
+	}
+	c.TimeBudget = 5
+	if got := c.fitBudget(10*s, 10*s, s, 5000, 10000); got != 1 {
+		t.Errorf("fitBudget over budget = %d, want 1", got)
+	}
+}

@@ -44,6 +44,9 @@ func (e *EMA) Update(weights [][]float32) {
 	e.shadow = lerpHost(e.shadow, weights, e.Next(), "EMA")
 }
 
+// N returns how many updates the average holds.
+func (e *EMA) N() int { return e.n }
+
 // Weights returns the averaged weights (owned by e; nil before the first
 // Update).
 func (e *EMA) Weights() [][]float32 { return e.shadow }

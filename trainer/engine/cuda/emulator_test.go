@@ -102,12 +102,12 @@ func buildEmulator() {
 	lib := filepath.Join(dir, "libcuda.so.1")
 	cmd := exec.Command(cxx, "-std=c++17", "-O1", "-shared", "-fPIC", "-w", "-I", emuDir,
 		"-include", filepath.Join(emuDir, "emu.h"), filepath.Join(dir, "kernels.cpp"),
-		filepath.Join(emuDir, "fakegpu.cpp"), "-o", lib)
+		filepath.Join(emuDir, "fakegpu.cpp"), filepath.Join(emuDir, "fakecudnn.cpp"), "-o", lib)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		emu.err = fmt.Errorf("build emulator: %v\n%s", err, out)
 		return
 	}
-	for _, alias := range []string{"libcublas.so.12", "libnvrtc.so.12"} {
+	for _, alias := range []string{"libcublas.so.12", "libnvrtc.so.12", "libcudnn.so.9"} {
 		if err := os.Symlink(lib, filepath.Join(dir, alias)); err != nil {
 			emu.err = err
 			return
@@ -115,8 +115,16 @@ func buildEmulator() {
 	}
 }
 
-// emulated returns a backend running on the CPU emulation.
+// emulated returns a backend running on the CPU emulation, with the fake
+// cuDNN (see emulatedWith).
 func emulated(t *testing.T) *Backend {
+	t.Helper()
+	return emulatedWith(t, Options{})
+}
+
+// emulatedWith returns an emulated backend with options o (NoCuDNN selects
+// the im2col convolutions).
+func emulatedWith(t *testing.T, o Options) *Backend {
 	t.Helper()
 	emu.once.Do(buildEmulator)
 	if emu.skip != "" {
@@ -133,7 +141,8 @@ func emulated(t *testing.T) *Backend {
 		}
 		return ""
 	}
-	b, err := New(Options{Finder: f, CacheDir: t.TempDir()})
+	o.Finder, o.CacheDir = f, t.TempDir()
+	b, err := New(o)
 	if err != nil {
 		t.Fatalf("New on the emulator: %v", err)
 	}
@@ -154,15 +163,27 @@ func TestMain(m *testing.M) {
 }
 
 // TestEmulated_Conformance runs the engine conformance suite against the
-// real backend code on the CPU emulation (im2col convolutions: no cuDNN).
+// real backend code on the CPU emulation, with the (fake) cuDNN
+// convolutions and with the im2col ones.
 func TestEmulated_Conformance(t *testing.T) {
-	b := emulated(t)
-	if !strings.Contains(b.Name(), "CPU emulation") || !strings.Contains(b.Name(), "im2col") {
-		t.Fatalf("Name = %q", b.Name())
-	}
-	enginetest.TestBackend(t, b)
-	if err := b.Sync(); err != nil {
-		t.Fatal(err)
+	for _, c := range []struct {
+		name string
+		o    Options
+		want string
+	}{
+		{"cuDNN", Options{}, "cuDNN 90100"},
+		{"im2col", Options{NoCuDNN: true}, "im2col convolutions"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			b := emulatedWith(t, c.o)
+			if !strings.Contains(b.Name(), "CPU emulation") || !strings.Contains(b.Name(), c.want) {
+				t.Fatalf("Name = %q, want it to mention %q", b.Name(), c.want)
+			}
+			enginetest.TestBackend(t, b)
+			if err := b.Sync(); err != nil {
+				t.Fatal(err)
+			}
+		})
 	}
 }
 

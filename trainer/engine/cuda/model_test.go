@@ -37,28 +37,37 @@ func trainStep(t *testing.T, b engine.Backend, name string, o models.Options) (l
 
 // TestEmulated_Models runs whole networks (their layers' real call
 // sequences: views, reshapes, fused paths) on the CPU backend and on the
-// emulated GPU backend and compares logits, loss and all gradients.
+// emulated GPU backend and compares logits, loss and all gradients: tiny
+// with cuDNN convolutions in float32 and with bfloat16 autocast, a narrow
+// resnet18 with squeeze-excitation on the im2col path.
 func TestEmulated_Models(t *testing.T) {
-	g := emulated(t)
 	host, err := cpu.New(cpu.Options{BLAS: "go"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer host.Close()
+	bf16 := emulated(t)
+	if err := bf16.SetPrecision(engine.BFloat16); err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct {
-		name string
-		o    models.Options
+		name, model string
+		o           models.Options
+		g           *Backend
+		tol         float64
 	}{
-		{"tiny", models.Options{Seed: 1}},
-		{"resnet18", models.Options{Seed: 2, Width: 0.125, SE: true, SEReduction: 4}},
+		{"tiny", "tiny", models.Options{Seed: 1}, emulated(t), 1e-4},
+		{"tiny-bf16", "tiny", models.Options{Seed: 1}, bf16, 3e-2},
+		{"resnet18-se-im2col", "resnet18", models.Options{Seed: 2, Width: 0.125, SE: true, SEReduction: 4},
+			emulatedWith(t, Options{NoCuDNN: true}), 1e-4},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			wl, wloss, wg := trainStep(t, host, c.name, c.o)
-			gl, gloss, gg := trainStep(t, g, c.name, c.o)
-			if math.Abs(wloss-gloss) > 1e-4*(1+math.Abs(wloss)) {
+			wl, wloss, wg := trainStep(t, host, c.model, c.o)
+			gl, gloss, gg := trainStep(t, c.g, c.model, c.o)
+			if math.Abs(wloss-gloss) > c.tol*(1+math.Abs(wloss)) {
 				t.Errorf("loss: cpu %v, emulated gpu %v", wloss, gloss)
 			}
-			enginetest.Compare(t, c.name+" logits", gl, f64(wl), 1e-4)
+			enginetest.Compare(t, c.name+" logits", gl, f64(wl), c.tol)
 			worst, worstName := 0.0, ""
 			for name, w := range wg {
 				var maxDiff, maxRef float64
@@ -71,7 +80,7 @@ func TestEmulated_Models(t *testing.T) {
 				}
 			}
 			t.Logf("%s: %d gradients, worst relative difference %.3g (%s)", c.name, len(wg), worst, worstName)
-			if worst > 1e-3 || len(gg) != len(wg) {
+			if worst > 10*c.tol || len(gg) != len(wg) {
 				t.Errorf("gradients differ: worst %.3g at %s", worst, worstName)
 			}
 		})
