@@ -99,6 +99,12 @@ func work(ctx context.Context, e *env, store *postgres.Storage, info sweep.Study
 		return fmt.Errorf("load trials: %w", err)
 	}
 	fmt.Fprintf(e.Err, "study %s: %s; %d of %d trials exist; running %d slot(s)\n", info.Name, verb, len(existing), info.Trials, slots)
+	if info.Status == "finished" && len(existing) < info.Trials {
+		// --force-update raised the budget of a finished study.
+		if err := store.SetStudyStatus(ctx, info.ID, "running"); err != nil {
+			return fmt.Errorf("reopen study: %w", err)
+		}
+	}
 	host, _ := os.Hostname()
 	sigs, stopSignals := e.Signals()
 	defer stopSignals()
