@@ -28,7 +28,7 @@ workers: 2
 sampler: {type: tpe, seed: 11, startup_trials: 10}
 pruner: {type: median, startup_trials: 5, warmup_steps: 1}
 heartbeat: {interval: 1}
-objective: {type: synthetic, epochs: 5, epoch_seconds: 0.005}
+objective: {type: synthetic, epochs: 5, epoch_seconds: 0.02}
 params:
   lr: {type: float, low: 1.0e-4, high: 1.0, log: true}
   momentum: {type: float, low: 0.8, high: 0.99}

@@ -63,7 +63,7 @@ direction: maximize
 metric: val_acc
 trials: 6
 workers: 1
-sampler: {type: tpe, seed: 5, startup_trials: 3}
+sampler: {type: random, seed: 5}
 pruner: {type: median, startup_trials: 2, warmup_steps: 1}
 objective: {type: synthetic, epochs: 4}
 params:
