@@ -213,3 +213,16 @@ params:
 		})
 	}
 }
+
+func TestCheckCIFAR10Param(t *testing.T) {
+	for _, ok := range []string{"lr", "batch_size", "recipe", "aug_strength", "lr_stage4"} {
+		if err := CheckCIFAR10Param(ok); err != nil {
+			t.Errorf("%s: %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"learning_rate", "data_dir", ""} {
+		if err := CheckCIFAR10Param(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"reflect"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -150,7 +151,7 @@ func decodeLocated(o *CIFAR10Options, m *yaml.Node, what string, located func(*y
 				err = fmt.Errorf("sweep train runs objective cifar10, not %q", v.Value)
 			}
 		case !ok:
-			err = fmt.Errorf("unknown option (see objective cifar10's options in README)")
+			err = fmt.Errorf("unknown option (want one of %s)", strings.Join(optionKeys(), ", "))
 		case v.Kind == yaml.MappingNode && what == "params":
 			err = errors.New("needs a fixed value here, not a search range (use sweep start for a study)")
 		case !wholeNumbers(v, rv.Field(f).Kind()):
@@ -202,6 +203,27 @@ func decodeOptions(o *CIFAR10Options, m *yaml.Node, wrap func(key string, err er
 		}
 		return wrap(key, err)
 	})
+}
+
+// optionKeys lists the cifar10 option keys in sorted order.
+func optionKeys() []string {
+	index := optionIndex(reflect.TypeOf(CIFAR10Options{}))
+	keys := make([]string, 0, len(index))
+	for k := range index {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// CheckCIFAR10Param reports whether a study may search a param of this
+// name: every param of a cifar10 study must be an option key, so that a
+// misspelt name fails when the study starts rather than in every trial.
+func CheckCIFAR10Param(name string) error {
+	if _, ok := optionIndex(reflect.TypeOf(CIFAR10Options{}))[name]; !ok || name == "data_dir" || name == "checkpoint_dir" {
+		return fmt.Errorf("objective cifar10 has no option %q to search (want one of %s)", name, strings.Join(optionKeys(), ", "))
+	}
+	return nil
 }
 
 // optionIndex maps each yaml tag of the options struct to its field index.
