@@ -140,6 +140,19 @@ type Param struct {
 // found, each with file, line and field, and a nil Spec: callers can rely on
 // a non-nil Spec being complete and valid, with defaults filled in.
 func ParseSpec(filename string, data []byte) (*Spec, error) {
+	s, err := ParsePartial(filename, data)
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// ParsePartial is ParseSpec for callers that go on checking after a
+// problem: with SpecErrors it also returns the spec as far as it could be
+// decoded (nil when the file is not YAML at all), so that, for example, an
+// objective's options are validated in the same run and every problem is
+// reported at once. Fields with problems hold zero or default values.
+func ParsePartial(filename string, data []byte) (*Spec, error) {
 	if len(data) > MaxSpecBytes {
 		return nil, SpecErrors{{File: filename, Err: fmt.Errorf("%w: %d bytes (limit %d)", ErrSpecTooLarge, len(data), MaxSpecBytes)}}
 	}
@@ -177,7 +190,7 @@ func ParseSpec(filename string, data []byte) (*Spec, error) {
 		d.checkGrid(seen["sampler"], s.Params)
 	}
 	if len(d.errs) > 0 {
-		return nil, d.errs.sorted()
+		return s, d.errs.sorted()
 	}
 	return s, nil
 }

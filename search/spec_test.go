@@ -269,3 +269,27 @@ func TestEquivalent(t *testing.T) {
 		}
 	}
 }
+
+func TestParsePartial(t *testing.T) {
+	data := strings.Replace(base, "trials: 10", "trials: zero", 1)
+	s, err := search.ParsePartial("s.yaml", []byte(data))
+	if err == nil || s == nil || s.Study != "s" || s.Objective.Type != "synthetic" || len(s.Params) != 1 {
+		t.Fatalf("partial spec %+v, err %v", s, err)
+	}
+	if s, err := search.ParseSpec("s.yaml", []byte(data)); s != nil || err == nil {
+		t.Errorf("ParseSpec returned a spec with problems")
+	}
+	if s, _ := search.ParsePartial("s.yaml", []byte("a: [")); s != nil {
+		t.Errorf("spec returned for a file that is not YAML")
+	}
+	c := s.Objective.Checker()
+	c.Check("epochs", false, "must be ≥ 1")
+	merged := search.Merge(err, c.Err())
+	want := "s.yaml:3: trials: must be an integer (got \"zero\")\ns.yaml:4: objective.epochs: must be ≥ 1"
+	if merged == nil || merged.Error() != want {
+		t.Errorf("Merge =\n%v\nwant\n%s", merged, want)
+	}
+	if search.Merge(nil, nil) != nil {
+		t.Error("Merge(nil, nil) != nil")
+	}
+}

@@ -59,6 +59,22 @@ func (l SpecErrors) Unwrap() []error {
 	return errs
 }
 
+// Merge returns the problems of a and b (SpecErrors or nil) as one list in
+// line order; a non-SpecErrors error is returned as is.
+func Merge(a, b error) error {
+	var la, lb SpecErrors
+	if a != nil && !errors.As(a, &la) {
+		return a
+	}
+	if b != nil && !errors.As(b, &lb) {
+		return b
+	}
+	if len(la)+len(lb) == 0 {
+		return nil
+	}
+	return append(append(SpecErrors{}, la...), lb...).sorted()
+}
+
 // sorted orders problems by line, keeping discovery order within a line.
 func (l SpecErrors) sorted() SpecErrors {
 	sort.SliceStable(l, func(i, j int) bool { return l[i].Line < l[j].Line })

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
+	"sweep/objective"
 	"sweep/search"
 	"sweep/sweep"
 )
@@ -73,11 +75,7 @@ func runStart(ctx context.Context, opts *startOptions) error {
 	if err != nil {
 		return err
 	}
-	spec, err := search.ParseSpec(opts.File, raw)
-	if err != nil {
-		return specProblems(e.Err, opts.File, err)
-	}
-	obj, err := newObjective(spec)
+	spec, obj, err := parseStudy(opts.File, raw)
 	if err != nil {
 		return specProblems(e.Err, opts.File, err)
 	}
@@ -103,6 +101,36 @@ func runStart(ctx context.Context, opts *startOptions) error {
 		verb = "created"
 	}
 	return work(ctx, e, store, info, spec, obj, opts.Workers, verb)
+}
+
+// parseStudy parses a spec and builds its objective, reporting the spec's
+// problems and the objective options' problems together.
+func parseStudy(file string, raw []byte) (*search.Spec, objective.Objective, error) {
+	spec, err := search.ParsePartial(file, raw)
+	if spec == nil {
+		return nil, nil, err
+	}
+	if err != nil && (spec.Objective.Type == "" || objectives()[spec.Objective.Type] == nil || hasObjectiveProblem(err)) {
+		return nil, nil, err
+	}
+	obj, oerr := newObjective(spec)
+	if err = search.Merge(err, oerr); err != nil {
+		return nil, nil, err
+	}
+	return spec, obj, nil
+}
+
+// hasObjectiveProblem reports whether the spec's own problems already
+// concern the objective mapping, in which case its options are not checked.
+func hasObjectiveProblem(err error) bool {
+	var list search.SpecErrors
+	errors.As(err, &list)
+	for _, p := range list {
+		if p.Field == "objective" || strings.HasPrefix(p.Field, "objective.") {
+			return true
+		}
+	}
+	return false
 }
 
 // readSpec reads a spec file, refusing oversized files before reading them.
