@@ -252,3 +252,54 @@ func countStates(t *testing.T, dsn string) map[string]int {
 	}
 	return m
 }
+
+func TestRunStart_HostileNames(t *testing.T) {
+	// Quotes, SQL metacharacters and unicode in study, param and choice
+	// names are data: they must come back from the database unchanged.
+	const study = `ro'bert"); DROP TABLE trials;-- ✓ 学习`
+	const param = `it's "lr" ; --`
+	spec := `study: 'ro''bert"); DROP TABLE trials;-- ✓ 学习'
+direction: minimize
+trials: 3
+objective: {type: synthetic, epochs: 2}
+params:
+  'it''s "lr" ; --': {type: float, low: 1.0e-3, high: 1.0, log: true}
+  opt: {type: categorical, choices: ["a'b", "ü;--"]}
+`
+	dsn := startStudy(t, spec)
+	db, err := sql.Open("postgres", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var name string
+	if err := db.QueryRow(`SELECT name FROM studies`).Scan(&name); err != nil || name != study {
+		t.Fatalf("stored study name %q (%v), want %q", name, err, study)
+	}
+	rows, err := db.Query(`SELECT params ->> $2, params ->> 'opt' FROM trial_summary WHERE study = $1`, study, param)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var lr, opt sql.NullString
+		if err := rows.Scan(&lr, &opt); err != nil {
+			t.Fatal(err)
+		}
+		if !lr.Valid || (opt.String != "a'b" && opt.String != "ü;--") {
+			t.Errorf("trial params: %q=%v opt=%q", param, lr, opt.String)
+		}
+		n++
+	}
+	if n != 3 {
+		t.Errorf("%d trials under the hostile name, want 3", n)
+	}
+	e, out, errOut, _ := newTestEnv(false)
+	if code := run(context.Background(), e, []string{"trials", study, "--db", dsn}); code != 0 {
+		t.Fatalf("trials: exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(out.String(), param+"=") {
+		t.Errorf("sweep trials output lacks the param name:\n%s", out)
+	}
+}
