@@ -1,0 +1,418 @@
+// Package chaos runs a study on many real `sweep` worker processes while
+// it breaks things on purpose: it kills workers with SIGKILL at random
+// moments and restarts PostgreSQL under them. Afterwards it checks what
+// the database holds against sweep's promises and returns a Report.
+//
+// It does not start PostgreSQL (the caller passes a DSN and a restart
+// function) or build the binary; its test (chaos_test.go) does both. The
+// moments of the faults are drawn from a seeded source and keyed to study
+// progress (the number of finished trials), not to wall time, so a slow
+// or loaded machine sees the same faults at the same stage of the study.
+package chaos
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	_ "github.com/lib/pq" // database/sql driver "postgres"
+)
+
+// Config describes one chaos run.
+type Config struct {
+	Bin          string  // the sweep binary
+	Dir          string  // spec and worker logs go here
+	DSN          string  // the database the workers share
+	Workers      int     // worker processes, one trial slot each
+	Trials       int     // the study's budget
+	KillFraction float64 // share of the processes killed with SIGKILL (rounded up)
+	Restarts     int     // PostgreSQL restarts during the run
+	Seed         int64   // draws the faults' moments and victims
+	Interval     float64 // heartbeat interval, seconds
+	Grace        float64 // heartbeat grace, seconds
+	Epochs       int     // synthetic epochs per trial
+	EpochSeconds float64 // synthetic sleep per epoch
+	FailRate     float64 // synthetic objective failures
+	RetryMax     int
+	// Restart restarts PostgreSQL; it must return once the server accepts
+	// connections again.
+	Restart func(ctx context.Context) error
+	// Logf narrates the run; nil means silent.
+	Logf func(format string, args ...any)
+}
+
+// Report is what a run left in the database, and what happened on the way.
+type Report struct {
+	Workers, Killed, Restarts     int
+	Budget, Trials                int
+	Complete, Pruned, Failed      int
+	Stale, Interrupted, ObjFailed int // reasons among Failed
+	Retried                       int // trials that are retries (retry_of set)
+	DuplicateNumbers              int // numbers held by more than one trial: must be 0
+	NumberGaps                    int // numbers missing from 0..Trials-1: must be 0
+	LostValues                    int // missing intermediate values of COMPLETE/PRUNED trials: must be 0
+	LeftRunning                   int // RUNNING or WAITING after the grace period and a reap: must be 0
+	ExitFailures                  []string
+	BufferedOutages               int // worker log lines saying reports were buffered
+	RejectedLate                  int // late results rejected after stale-marking
+	MaxConnections                int // most server connections seen at once
+	Wall                          time.Duration
+}
+
+// OK reports whether every promise held.
+func (r Report) OK() bool {
+	return r.DuplicateNumbers == 0 && r.NumberGaps == 0 && r.LostValues == 0 && r.LeftRunning == 0 &&
+		len(r.ExitFailures) == 0 && r.Trials == r.Budget
+}
+
+// String renders the report as the table docs/reliability.md shows.
+func (r Report) String() string {
+	var b strings.Builder
+	row := func(k string, v any) { fmt.Fprintf(&b, "%-44s %v\n", k, v) }
+	row("worker processes", r.Workers)
+	row("killed with SIGKILL", r.Killed)
+	row("PostgreSQL restarts", r.Restarts)
+	row("trials (budget)", fmt.Sprintf("%d (%d)", r.Trials, r.Budget))
+	row("trials completed", r.Complete)
+	row("trials pruned", r.Pruned)
+	row("trials failed", fmt.Sprintf("%d (stale %d, interrupted %d, objective %d)", r.Failed, r.Stale, r.Interrupted, r.ObjFailed))
+	row("trials retried", r.Retried)
+	row("duplicate numbers", r.DuplicateNumbers)
+	row("gaps in numbers", r.NumberGaps)
+	row("lost reported values", r.LostValues)
+	row("left RUNNING/WAITING after grace", r.LeftRunning)
+	row("late results rejected (stale)", r.RejectedLate)
+	row("worker lines: reports buffered", r.BufferedOutages)
+	row("most server connections at once", r.MaxConnections)
+	row("surviving workers exiting non-zero", len(r.ExitFailures))
+	row("wall time", r.Wall.Round(100*time.Millisecond))
+	return b.String()
+}
+
+// Spec is the study spec of a run.
+func (c Config) Spec() string {
+	return fmt.Sprintf(`study: chaos
+direction: maximize
+metric: val_acc
+trials: %d
+workers: 1
+sampler: {type: random, seed: %d}
+pruner: {type: median, startup_trials: 10, warmup_steps: 2}
+heartbeat: {interval: %g, grace: %g}
+retry: {max: %d, inherit_intermediate: true}
+objective: {type: synthetic, epochs: %d, epoch_seconds: %g, fail_rate: %g}
+params:
+  lr: {type: float, low: 1.0e-4, high: 1.0, log: true}
+  momentum: {type: float, low: 0.8, high: 0.99}
+  batch_size: {type: categorical, choices: [64, 128, 256]}
+`, c.Trials, c.Seed, c.Interval, c.Grace, c.RetryMax, c.Epochs, c.EpochSeconds, c.FailRate)
+}
+
+// proc is one worker process.
+type proc struct {
+	name   string
+	cmd    *exec.Cmd
+	log    string
+	done   chan struct{}
+	err    error
+	killed bool
+}
+
+// Run runs the study to its end under faults and checks the database.
+func Run(ctx context.Context, c Config) (Report, error) {
+	rep := Report{Workers: c.Workers, Budget: c.Trials}
+	if c.Restarts > 0 && c.Restart == nil {
+		return rep, errors.New("chaos: Restarts set but Restart is nil")
+	}
+	db, err := sql.Open("postgres", c.DSN)
+	if err != nil {
+		return rep, fmt.Errorf("open database: %w", err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	spec := filepath.Join(c.Dir, "chaos.yaml")
+	if err := os.WriteFile(spec, []byte(c.Spec()), 0o644); err != nil {
+		return rep, fmt.Errorf("write spec: %w", err)
+	}
+	start := time.Now()
+	var procs []*proc
+	defer func() {
+		for _, p := range procs {
+			p.cmd.Process.Kill()
+			<-p.done
+		}
+	}()
+	p, err := c.spawn(0, "start", spec, "--workers", "1")
+	if err != nil {
+		return rep, err
+	}
+	procs = append(procs, p)
+	if err := waitStudy(ctx, db, p); err != nil {
+		return rep, err
+	}
+	for i := 1; i < c.Workers; i++ {
+		p, err := c.spawn(i, "worker", "chaos", "--workers", "1")
+		if err != nil {
+			return rep, err
+		}
+		procs = append(procs, p)
+	}
+	if err := c.inflict(ctx, db, procs, &rep); err != nil {
+		return rep, err
+	}
+	for _, p := range procs {
+		select {
+		case <-p.done:
+		case <-ctx.Done():
+			return rep, fmt.Errorf("wait for %s: %w", p.name, ctx.Err())
+		}
+		if !p.killed && p.err != nil {
+			rep.ExitFailures = append(rep.ExitFailures, fmt.Sprintf("%s: %v: %s", p.name, p.err, tail(p.log)))
+		}
+	}
+	rep.Wall = time.Since(start)
+	procs = nil
+	c.logf("all workers gone after %s; waiting out the grace period, then reaping", rep.Wall.Round(time.Millisecond))
+	if err := sleep(ctx, time.Duration(c.Grace*float64(time.Second))+time.Second); err != nil {
+		return rep, err
+	}
+	if out, err := exec.CommandContext(ctx, c.Bin, "status", "chaos", "--db", c.DSN).CombinedOutput(); err != nil {
+		return rep, fmt.Errorf("sweep status: %v\n%s", err, out)
+	}
+	if err := check(ctx, db, c, &rep); err != nil {
+		return rep, err
+	}
+	return rep, countLogLines(c.Dir, &rep)
+}
+
+// spawn starts `sweep args...` with its output in a log file.
+func (c Config) spawn(i int, args ...string) (*proc, error) {
+	p := &proc{name: fmt.Sprintf("worker %d (%s)", i, args[0]), log: filepath.Join(c.Dir, fmt.Sprintf("worker-%02d.log", i)), done: make(chan struct{})}
+	f, err := os.Create(p.log)
+	if err != nil {
+		return nil, fmt.Errorf("create log: %w", err)
+	}
+	p.cmd = exec.Command(c.Bin, args...)
+	p.cmd.Env = append(os.Environ(), "SWEEP_DB="+c.DSN)
+	p.cmd.Stdout, p.cmd.Stderr = f, f
+	if err := p.cmd.Start(); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("start %s: %w", p.name, err)
+	}
+	go func() {
+		p.err = p.cmd.Wait()
+		f.Close()
+		close(p.done)
+	}()
+	return p, nil
+}
+
+// fault is a kill or a restart, due when finished trials reach at.
+type fault struct {
+	at      int
+	restart bool
+}
+
+// plan draws the faults: kills spread over 5-80% of the budget, restarts
+// around the middle.
+func (c Config) plan() []fault {
+	rng := rand.New(rand.NewSource(c.Seed))
+	kills := int(math.Ceil(c.KillFraction * float64(c.Workers)))
+	var fs []fault
+	for range kills {
+		fs = append(fs, fault{at: c.Trials/20 + rng.Intn(c.Trials*3/4)})
+	}
+	for i := range c.Restarts {
+		fs = append(fs, fault{at: c.Trials*(2*i+3)/(4*c.Restarts+4) + rng.Intn(c.Trials/10+1), restart: true})
+	}
+	sort.Slice(fs, func(i, j int) bool { return fs[i].at < fs[j].at })
+	return fs
+}
+
+// inflict waits for each fault's moment and causes it, until the plan is
+// done or every process has exited.
+func (c Config) inflict(ctx context.Context, db *sql.DB, procs []*proc, rep *Report) error {
+	rng := rand.New(rand.NewSource(c.Seed + 1))
+	faults := c.plan()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for len(faults) > 0 {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("inflict faults: %w", ctx.Err())
+		case <-tick.C:
+		}
+		var finished, conns int
+		err := db.QueryRowContext(ctx, `SELECT
+			(SELECT count(*) FROM trials t JOIN studies s ON s.id = t.study_id
+			 WHERE s.name = 'chaos' AND t.state IN ('COMPLETE', 'PRUNED', 'FAIL')),
+			(SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend')`).Scan(&finished, &conns)
+		if err != nil {
+			continue // the server may be restarting
+		}
+		rep.MaxConnections = max(rep.MaxConnections, conns)
+		alive := aliveProcs(procs)
+		if len(alive) == 0 {
+			return nil
+		}
+		for len(faults) > 0 && finished >= faults[0].at {
+			f := faults[0]
+			faults = faults[1:]
+			if f.restart {
+				c.logf("%d trials finished: restarting PostgreSQL", finished)
+				t0 := time.Now()
+				if err := c.Restart(ctx); err != nil {
+					return fmt.Errorf("restart postgres: %w", err)
+				}
+				rep.Restarts++
+				c.logf("PostgreSQL back after %s", time.Since(t0).Round(time.Millisecond))
+				continue
+			}
+			alive = aliveProcs(procs)
+			if len(alive) <= 1 {
+				continue // keep one worker, or nobody finishes the study
+			}
+			v := alive[rng.Intn(len(alive))]
+			c.logf("%d trials finished: SIGKILL %s", finished, v.name)
+			v.killed = true
+			if err := v.cmd.Process.Kill(); err != nil {
+				return fmt.Errorf("kill %s: %w", v.name, err)
+			}
+			rep.Killed++
+		}
+	}
+	return nil
+}
+
+func aliveProcs(procs []*proc) []*proc {
+	var out []*proc
+	for _, p := range procs {
+		select {
+		case <-p.done:
+		default:
+			if !p.killed {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+// waitStudy waits until `sweep start` has created the study.
+func waitStudy(ctx context.Context, db *sql.DB, p *proc) error {
+	for {
+		var n int
+		if db.QueryRowContext(ctx, `SELECT count(*) FROM studies WHERE name = 'chaos'`).Scan(&n) == nil && n == 1 {
+			return nil
+		}
+		select {
+		case <-p.done:
+			return fmt.Errorf("sweep start exited before creating the study: %v: %s", p.err, tail(p.log))
+		case <-ctx.Done():
+			return fmt.Errorf("wait for the study: %w", ctx.Err())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// check fills the report from the database.
+func check(ctx context.Context, db *sql.DB, c Config, rep *Report) error {
+	q := func(dst any, query string) error {
+		if err := db.QueryRowContext(ctx, query).Scan(dst); err != nil {
+			return fmt.Errorf("check %q: %w", query, err)
+		}
+		return nil
+	}
+	const study = `(SELECT id FROM studies WHERE name = 'chaos')`
+	const trials = `trials WHERE study_id = ` + study
+	var maxNumber sql.NullInt64
+	for _, x := range []struct {
+		dst   any
+		query string
+	}{
+		{&rep.Trials, `SELECT count(*) FROM ` + trials},
+		{&rep.Complete, `SELECT count(*) FROM ` + trials + ` AND state = 'COMPLETE'`},
+		{&rep.Pruned, `SELECT count(*) FROM ` + trials + ` AND state = 'PRUNED'`},
+		{&rep.Failed, `SELECT count(*) FROM ` + trials + ` AND state = 'FAIL'`},
+		{&rep.Stale, `SELECT count(*) FROM ` + trials + ` AND state = 'FAIL' AND reason = 'stale'`},
+		{&rep.Interrupted, `SELECT count(*) FROM ` + trials + ` AND state = 'FAIL' AND reason = 'interrupted'`},
+		{&rep.Retried, `SELECT count(*) FROM ` + trials + ` AND retry_of IS NOT NULL`},
+		{&rep.LeftRunning, `SELECT count(*) FROM ` + trials + ` AND state IN ('RUNNING', 'WAITING')`},
+		{&rep.DuplicateNumbers, `SELECT count(*) FROM (SELECT number FROM ` + trials + ` GROUP BY number HAVING count(*) > 1) d`},
+		{&maxNumber, `SELECT max(number) FROM ` + trials},
+		// A COMPLETE trial reported every epoch; a PRUNED one every epoch
+		// up to the one it was pruned at. Missing steps are lost values.
+		{&rep.LostValues, `SELECT COALESCE(sum(CASE WHEN t.state = 'COMPLETE' THEN ` + fmt.Sprint(c.Epochs) + ` ELSE v.last END - v.n), 0)
+			FROM trials t JOIN (SELECT trial_id, count(*) AS n, max(step) AS last FROM trial_values GROUP BY trial_id) v ON v.trial_id = t.id
+			WHERE t.study_id = ` + study + ` AND t.state IN ('COMPLETE', 'PRUNED')`},
+	} {
+		if err := q(x.dst, x.query); err != nil {
+			return err
+		}
+	}
+	var noValues int
+	if err := q(&noValues, `SELECT count(*) FROM `+trials+` AND state IN ('COMPLETE', 'PRUNED')
+		AND NOT EXISTS (SELECT 1 FROM trial_values v WHERE v.trial_id = trials.id)`); err != nil {
+		return err
+	}
+	rep.LostValues += noValues * c.Epochs
+	rep.ObjFailed = rep.Failed - rep.Stale - rep.Interrupted
+	// Numbers are unique (the duplicate count says so), so gaps are what
+	// the count falls short of max+1.
+	if maxNumber.Valid {
+		rep.NumberGaps = int(maxNumber.Int64) + 1 - rep.Trials
+	}
+	return nil
+}
+
+// countLogLines counts what the workers said about outages and late
+// results.
+func countLogLines(dir string, rep *Report) error {
+	logs, err := filepath.Glob(filepath.Join(dir, "worker-*.log"))
+	if err != nil {
+		return err
+	}
+	for _, name := range logs {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			return fmt.Errorf("read worker log: %w", err)
+		}
+		s := string(b)
+		rep.BufferedOutages += strings.Count(s, "buffering reports")
+		rep.RejectedLate += strings.Count(s, "marked stale by another worker") + strings.Count(s, "result rejected")
+	}
+	return nil
+}
+
+// tail is the end of a log file, for error messages.
+func tail(name string) string {
+	b, _ := os.ReadFile(name)
+	if len(b) > 2000 {
+		b = b[len(b)-2000:]
+	}
+	return string(b)
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(d):
+		return nil
+	}
+}
+
+func (c Config) logf(format string, args ...any) {
+	if c.Logf != nil {
+		c.Logf(format, args...)
+	}
+}
