@@ -49,8 +49,12 @@ func Ensemble(ctx context.Context, c Config, checkpoints []string, log io.Writer
 		if err := loadCheckpoint(r.b, state, path); err != nil {
 			return res, err
 		}
-		v, t := r.evaluateTTA(ctx, d.val), r.evaluateTTA(ctx, d.test)
-		if err := ctx.Err(); err != nil {
+		v, err := r.evaluateTTA(ctx, d.val)
+		if err != nil {
+			return res, err
+		}
+		t, err := r.evaluateTTA(ctx, d.test)
+		if err != nil {
 			return res, err
 		}
 		vals, tests = append(vals, v), append(tests, t)

@@ -20,14 +20,21 @@ const recalBatches = 50
 // when both ran), TTA on validation and test, temperature scaling fitted on
 // validation, test accuracy, and the final checkpoint.
 func (r *run) finish(ctx context.Context, d *splits, res *Result) error {
-	valAcc := func() float64 {
-		return calib.Accuracy(calib.Argmax(r.evaluate(ctx, d.val, calib.View{}), numClasses), d.valLabels)
+	valAcc := func() (float64, error) {
+		v, err := r.evaluate(ctx, d.val, calib.View{})
+		if err != nil {
+			return 0, err
+		}
+		return calib.Accuracy(calib.Argmax(v, numClasses), d.valLabels), nil
 	}
+	var err error
 	if r.ema != nil && r.ema.N() > 0 {
 		if err := r.loadAverage(ctx, d, r.emaW); err != nil {
 			return err
 		}
-		res.EMAValAcc = valAcc()
+		if res.EMAValAcc, err = valAcc(); err != nil {
+			return err
+		}
 		res.ValAcc = res.EMAValAcc
 		r.logf("ema: val_acc %.4f (raw %.4f)\n", res.EMAValAcc, res.RawValAcc)
 	}
@@ -35,19 +42,24 @@ func (r *run) finish(ctx context.Context, d *splits, res *Result) error {
 		if err := r.loadAverage(ctx, d, r.swaW); err != nil {
 			return err
 		}
-		res.SWAValAcc = valAcc()
+		if res.SWAValAcc, err = valAcc(); err != nil {
+			return err
+		}
 		res.ValAcc = res.SWAValAcc
 		r.logf("swa: %d snapshots, val_acc %.4f (raw %.4f)\n", r.swa.N(), res.SWAValAcc, res.RawValAcc)
 	}
-	val := r.evaluateTTA(ctx, d.val)
+	val, err := r.evaluateTTA(ctx, d.val)
+	if err != nil {
+		return err
+	}
 	if len(r.c.TTA.Views()) > 1 {
 		res.TTAValAcc = calib.Accuracy(calib.Argmax(val, numClasses), d.valLabels)
 		res.ValAcc = res.TTAValAcc
 		r.logf("tta: %d views, val_acc %.4f\n", len(r.c.TTA.Views()), res.TTAValAcc)
 	}
 	res.ValLoss = calib.NLL(val, numClasses, d.valLabels, 1)
-	test := r.evaluateTTA(ctx, d.test)
-	if err := ctx.Err(); err != nil {
+	test, err := r.evaluateTTA(ctx, d.test)
+	if err != nil {
 		return err
 	}
 	res.TestAcc = calib.Accuracy(calib.Argmax(test, numClasses), d.testLabels)
@@ -61,7 +73,6 @@ func (r *run) finish(ctx context.Context, d *splits, res *Result) error {
 		r.logf("calibration: T %.3f  val NLL %.4f → %.4f  val ECE %.4f → %.4f  test ECE %.4f\n",
 			cal.Temperature, cal.NLLBefore, cal.NLLAfter, cal.ECEBefore, cal.ECEAfter, res.TestECE)
 	}
-	var err error
 	res.FinalCheckpoint, err = r.save("final")
 	return err
 }

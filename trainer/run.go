@@ -165,8 +165,9 @@ func (r *run) swaAdd() {
 }
 
 // evaluate returns the logits (N×10, loader order) of every image the
-// loader serves, seen through view, in inference mode.
-func (r *run) evaluate(ctx context.Context, l *data.Loader, v calib.View) []float32 {
+// loader serves, seen through view, in inference mode. It fails only when
+// ctx ends first.
+func (r *run) evaluate(ctx context.Context, l *data.Loader, v calib.View) ([]float32, error) {
 	out := make([]float32, 0, l.Len()*numClasses)
 	it := l.Eval(ctx)
 	defer it.Close()
@@ -184,17 +185,26 @@ func (r *run) evaluate(ctx context.Context, l *data.Loader, v calib.View) []floa
 		r.b.CopyOut(r.hostOut, logits)
 		out = append(out, r.hostOut...)
 	}
-	return out
+	if err := it.Err(); err != nil {
+		return nil, fmt.Errorf("evaluate: %w", err)
+	}
+	if len(out) != l.Len()*numClasses {
+		return nil, fmt.Errorf("evaluate: %d logits for %d images", len(out)/numClasses, l.Len())
+	}
+	return out, nil
 }
 
 // evaluateTTA averages the logits of every configured view.
-func (r *run) evaluateTTA(ctx context.Context, l *data.Loader) []float32 {
+func (r *run) evaluateTTA(ctx context.Context, l *data.Loader) ([]float32, error) {
 	views := r.c.TTA.Views()
 	all := make([][]float32, len(views))
 	for i, v := range views {
-		all[i] = r.evaluate(ctx, l, v)
+		var err error
+		if all[i], err = r.evaluate(ctx, l, v); err != nil {
+			return nil, err
+		}
 	}
-	return calib.MeanLogits(all)
+	return calib.MeanLogits(all), nil
 }
 
 // save writes the model's weights to CheckpointDir/Study/Trial/name.ckpt

@@ -102,7 +102,10 @@ func Train(ctx context.Context, c Config, h Hooks) (res Result, err error) {
 
 		// Validation after every epoch: the study's intermediate value.
 		tv := time.Now()
-		val := r.evaluate(ctx, d.val, calib.View{})
+		val, err := r.evaluate(ctx, d.val, calib.View{})
+		if err != nil {
+			return res, err
+		}
 		valDur := time.Since(tv)
 		valAcc := calib.Accuracy(calib.Argmax(val, numClasses), d.valLabels)
 		valLoss := calib.NLL(val, numClasses, d.valLabels, 1)
