@@ -6,6 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"sweep/objective"
+	"sweep/search"
 )
 
 func TestNewTrainCmd(t *testing.T) {
@@ -87,5 +90,46 @@ func TestRunTrain_Smoke(t *testing.T) {
 	}
 	if !strings.Contains(errOut.String(), "epoch   1/1") {
 		t.Errorf("no epoch line on stderr:\n%s", errOut)
+	}
+}
+
+// TestExamples_CIFAR10 parses every cifar10 example study with the real
+// spec parser and objective constructor, and checks that each searched
+// param is an option of the objective.
+func TestExamples_CIFAR10(t *testing.T) {
+	for _, name := range []string{"cifar10-cpu.yaml", "cifar10-gpu.yaml", "article-optimizers.yaml"} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join("..", "..", "examples", name)
+			src, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			spec, err := search.ParseSpec(path, src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := newObjective(spec); err != nil {
+				t.Fatal(err)
+			}
+			var walk func([]search.Param)
+			walk = func(ps []search.Param) {
+				for _, p := range ps {
+					if err := objective.CheckCIFAR10Param(p.Name); err != nil {
+						t.Errorf("%s:%d: %v", path, p.Line, err)
+					}
+					for _, c := range p.Choices {
+						walk(p.Conditional[search.ChoiceString(c)])
+					}
+				}
+			}
+			walk(spec.Params)
+		})
+	}
+	src, err := os.ReadFile(filepath.Join("..", "..", "examples", "tiny-5min.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := objective.ParseTrainFile("tiny-5min.yaml", src); err != nil {
+		t.Fatal(err)
 	}
 }
