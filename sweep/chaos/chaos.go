@@ -20,7 +20,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -64,6 +66,7 @@ type Report struct {
 	ExitFailures                  []string
 	BufferedOutages               int // worker log lines saying reports were buffered
 	RejectedLate                  int // late results rejected after stale-marking
+	ReapedByWorkers               int // stale trials reaped by running workers (the rest by `sweep status`)
 	MaxConnections                int // most server connections seen at once
 	Wall                          time.Duration
 }
@@ -90,6 +93,7 @@ func (r Report) String() string {
 	row("gaps in numbers", r.NumberGaps)
 	row("lost reported values", r.LostValues)
 	row("left RUNNING/WAITING after grace", r.LeftRunning)
+	row("stale trials reaped by running workers", r.ReapedByWorkers)
 	row("late results rejected (stale)", r.RejectedLate)
 	row("worker lines: reports buffered", r.BufferedOutages)
 	row("most server connections at once", r.MaxConnections)
@@ -374,6 +378,9 @@ func check(ctx context.Context, db *sql.DB, c Config, rep *Report) error {
 	return nil
 }
 
+// reapedLine is a worker's log line after reaping stale trials.
+var reapedLine = regexp.MustCompile(`marked (\d+) trial\(s\) FAIL \(stale\)`)
+
 // countLogLines counts what the workers said about outages and late
 // results.
 func countLogLines(dir string, rep *Report) error {
@@ -389,6 +396,10 @@ func countLogLines(dir string, rep *Report) error {
 		s := string(b)
 		rep.BufferedOutages += strings.Count(s, "buffering reports")
 		rep.RejectedLate += strings.Count(s, "marked stale by another worker") + strings.Count(s, "result rejected")
+		for _, m := range reapedLine.FindAllStringSubmatch(s, -1) {
+			n, _ := strconv.Atoi(m[1])
+			rep.ReapedByWorkers += n
+		}
 	}
 	return nil
 }
