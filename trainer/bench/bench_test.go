@@ -3,6 +3,7 @@ package bench_test
 import (
 	"bytes"
 	"context"
+	"os"
 	"strings"
 	"testing"
 
@@ -12,7 +13,7 @@ import (
 
 func newCPU(tb testing.TB) *cpu.Backend {
 	tb.Helper()
-	b, err := cpu.New(cpu.Options{})
+	b, err := cpu.New(cpu.OptionsFromEnv(os.Getenv)) // SWEEP_BLAS=go measures the pure-Go path
 	if err != nil {
 		tb.Fatal(err)
 	}

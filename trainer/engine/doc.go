@@ -10,26 +10,45 @@
 // into memory owned by a backend; it may live on a GPU, so host code reads
 // it only with [Backend.CopyOut] or [ToHost].
 //
-// Building and training a model:
+// Building and training a model (package models builds the networks;
+// package trainer owns the real loop):
 //
-//	b := cpu.New()                       // or cuda.New(...)
-//	net := models.Tiny(b, models.Options{Seed: 1})
+//	b, err := cpu.New(cpu.Options{})            // or cuda.New(...)
+//	net, err := models.New("tiny", b, models.Options{Seed: 1})
 //	x := engine.New(b, engine.Float32, engine.Shape{128, 3, 32, 32})
 //	labels := engine.New(b, engine.Int32, engine.Shape{128})
-//	loss := engine.NewLoss(b, 128, 10, 0.1) // label smoothing 0.1
+//	loss := engine.NewSoftmaxCE(b, 0.1)          // label smoothing 0.1
+//	params := net.Params()                      // trainable, in a fixed order
+//	velocity := ...                             // one engine.New per param
 //	for step := range steps {
-//		b.CopyIn(x, images); b.CopyInInt32(labels, ys)
+//		b.CopyIn(x, images)
+//		b.CopyInInt32(labels, ys)
 //		logits := net.Forward(x, engine.Train)
-//		dlogits := loss.Forward(logits, labels)  // per-sample losses in loss.Losses
-//		net.ZeroGrad()
+//		dlogits := loss.Forward(logits, labels, engine.Train)
+//		engine.ZeroGrad(b, params)              // Backward accumulates
 //		net.Backward(dlogits)
-//		for i, p := range net.Params() {        // p.Group: "stem", "stage1".."stage4", "head"
-//			b.SGDStep(engine.SGD{LR: lr * mult[p.Group], Momentum: 0.9}, p.Value, p.Grad, velocity[i])
+//		for i, p := range params {              // p.Group: stem, stage1..stage4, head
+//			h := engine.SGD{LR: lr * mult[p.Group], Momentum: 0.9, WeightDecay: wd}
+//			if p.NoDecay { h.WeightDecay = 0 }  // biases and BN scales/shifts
+//			b.SGDStep(h, p.Value, p.Grad, velocity[i])
 //		}
+//		mean := loss.Mean()                     // per-sample losses: loss.Losses
 //	}
 //
-// Layers allocate their activations and saved tensors on the first Forward
-// of a given batch size and reuse them afterwards, so steady-state steps do
-// not allocate. The tensor a layer returns from Forward or Backward stays
-// valid until that layer's next call.
+// Evaluation is net.Forward(x, engine.Eval): batch norm uses its running
+// statistics and dropout is off; mode is always an argument, never state.
+// engine.ByGroup splits parameters by group tag for layer-wise learning
+// rates; [Buffers] returns the non-trained state (batch-norm running
+// statistics) that [Save] and [Load] store alongside the parameters.
+// [Output] exposes a layer's last output for activation monitoring, and
+// [ForwardFLOPs] counts a network's multiply-adds.
+//
+// Layers allocate their activations, saved tensors and input gradients on
+// the first Forward and Backward of a given batch size and reuse them
+// afterwards (a smaller last batch reuses a larger one's buffers), so
+// steady-state steps do not allocate. The tensor a layer returns from
+// Forward or Backward stays valid until that layer's next call.
+//
+// Custom layers implement [Layer]; a backend implements [Backend] and passes
+// enginetest.TestBackend.
 package engine

@@ -66,8 +66,8 @@ type Backend struct {
 	k       kernels // preallocated parallel tasks, one per kind
 
 	// Reused scratch memory, grown on demand and never shrunk.
-	col, colT, packBBuf []float32
-	parts               []float64
+	parts []*part
+	sums  []float64
 }
 
 // New returns a CPU backend. The error is non-nil only when Options.BLAS
@@ -81,7 +81,7 @@ func New(o Options) (*Backend, error) {
 	switch o.BLAS {
 	case "go":
 	case "", "auto":
-		lib, err := loadOpenBLAS("", th)
+		lib, err := loadOpenBLAS("")
 		if err != nil {
 			w := o.Log
 			if w == nil {
@@ -91,7 +91,7 @@ func New(o Options) (*Backend, error) {
 		}
 		b.blas = lib
 	default:
-		lib, err := loadOpenBLAS(o.BLAS, th)
+		lib, err := loadOpenBLAS(o.BLAS)
 		if err != nil {
 			return nil, fmt.Errorf("cpu: %w", err)
 		}
@@ -248,17 +248,4 @@ func (b *Backend) Gemm(transA, transB bool, alpha float32, a, bm engine.Tensor, 
 		panic(fmt.Sprintf("cpu: Gemm: A %v (T=%v) B %v (T=%v) C %v", a.Shape, transA, bm.Shape, transB, c.Shape))
 	}
 	b.gemm(transA, transB, m, n, k, alpha, f32(a), a.Dim(1), f32(bm), bm.Dim(1), beta, f32(c), n)
-}
-
-// gemm dispatches a row-major SGEMM with leading dimensions.
-func (b *Backend) gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
-	bm []float32, ldb int, beta float32, c []float32, ldc int) {
-	if m == 0 || n == 0 {
-		return
-	}
-	if b.blas != nil && k > 0 {
-		b.blas.gemm(transA, transB, m, n, k, alpha, a, lda, bm, ldb, beta, c, ldc)
-		return
-	}
-	b.gemmGo(transA, transB, m, n, k, alpha, a, lda, bm, ldb, beta, c, ldc)
 }

@@ -42,75 +42,143 @@ func (g convGeom) chunk() int {
 	return max(1, min(g.n, colsPerGEMM/(g.p*g.q)))
 }
 
+const (
+	convFwd = iota
+	convBwdData
+	convBwdFilter
+)
+
 func (b *Backend) ConvForward(d engine.ConvDesc, x, w, y engine.Tensor) {
 	g := geometry("ConvForward", d, x, w, y)
-	xs, ws, ys := f32(x), f32(w), f32(y)
-	pq, crs := g.p*g.q, g.cg*g.r*g.s
-	for n0 := 0; n0 < g.n; n0 += g.chunk() {
-		nb := min(g.chunk(), g.n-n0)
-		yT := ys[n0*g.k*pq : (n0+nb)*g.k*pq]
-		if nb > 1 {
-			yT = b.gemmScratch(&b.colT, g.k*nb*pq)
-		}
-		for gi := 0; gi < g.g; gi++ {
-			col := b.im2col(g, xs, n0, nb, gi)
-			b.gemm(false, false, g.kg, nb*pq, crs, 1, ws[gi*g.kg*crs:], crs, col, nb*pq, 0, yT[gi*g.kg*nb*pq:], nb*pq)
-		}
-		if nb > 1 {
-			b.permute(yT, ys[n0*g.k*pq:], g.k, nb, pq, false)
-		}
-	}
+	b.conv(convFwd, g, f32(x), f32(w), f32(y))
 }
 
 func (b *Backend) ConvBackwardData(d engine.ConvDesc, dy, w, dx engine.Tensor) {
 	g := geometry("ConvBackwardData", d, dx, w, dy)
-	dys, ws, dxs := f32(dy), f32(w), f32(dx)
-	pq, crs := g.p*g.q, g.cg*g.r*g.s
-	for n0 := 0; n0 < g.n; n0 += g.chunk() {
-		nb := min(g.chunk(), g.n-n0)
-		dyT := b.transposedGrad(g, dys, n0, nb)
-		for gi := 0; gi < g.g; gi++ {
-			col := b.gemmScratch(&b.col, crs*nb*pq)
-			b.gemm(true, false, crs, nb*pq, g.kg, 1, ws[gi*g.kg*crs:], crs, dyT[gi*g.kg*nb*pq:], nb*pq, 0, col, nb*pq)
-			t := &b.k.col2im
-			*t = im2colTask{g: g, img: dxs, col: col, n0: n0, nb: nb, gi: gi, back: true}
-			b.pool.For(g.cg*nb, 1, t)
-		}
-	}
+	b.conv(convBwdData, g, f32(dy), f32(w), f32(dx))
 }
 
 func (b *Backend) ConvBackwardFilter(d engine.ConvDesc, x, dy, dw engine.Tensor) {
 	g := geometry("ConvBackwardFilter", d, x, dw, dy)
-	xs, dys, dws := f32(x), f32(dy), f32(dw)
-	pq, crs := g.p*g.q, g.cg*g.r*g.s
-	for n0 := 0; n0 < g.n; n0 += g.chunk() {
-		nb := min(g.chunk(), g.n-n0)
-		dyT := b.transposedGrad(g, dys, n0, nb)
-		for gi := 0; gi < g.g; gi++ {
-			col := b.im2col(g, xs, n0, nb, gi)
-			b.gemm(false, true, g.kg, crs, nb*pq, 1, dyT[gi*g.kg*nb*pq:], nb*pq, col, nb*pq, 1, dws[gi*g.kg*crs:], crs)
+	t := b.conv(convBwdFilter, g, f32(x), f32(dy), f32(dw))
+	dws := f32(dw)
+	for i := 1; i < t.parts; i++ { // fixed order: deterministic
+		for j, v := range b.parts[i].dw[:len(dws)] {
+			dws[j] += v
 		}
 	}
 }
 
+// conv splits the batch into chunks of g.chunk() images and the chunks
+// into at most convParts contiguous parts, run in parallel.
+func (b *Backend) conv(op int, g convGeom, in0, in1, out []float32) *convTask {
+	nb := g.chunk()
+	chunks := (g.n + nb - 1) / nb
+	t := &b.k.conv
+	*t = convTask{b: b, g: g, op: op, in0: in0, in1: in1, out: out, nb: nb, chunks: chunks, parts: min(chunks, convParts)}
+	for i := 0; i < t.parts; i++ {
+		b.part(i)
+	}
+	b.pool.For(t.parts, 1, t)
+	return t
+}
+
+// convTask runs whole parts: part i owns chunks [i·chunks/parts,
+// (i+1)·chunks/parts) and b.parts[i]'s scratch memory. Forward: in0 = x,
+// in1 = w, out = y. Backward data: in0 = dy, in1 = w, out = dx. Backward
+// filter: in0 = x, in1 = dy, out = dw (part 0 accumulates into out, the
+// others into their own partial sums, added afterwards).
+type convTask struct {
+	b                 *Backend
+	g                 convGeom
+	op                int
+	in0, in1, out     []float32
+	nb, chunks, parts int
+}
+
+func (t *convTask) run(lo, hi int) {
+	for i := lo; i < hi; i++ {
+		p := t.b.parts[i]
+		first := true
+		for c := i * t.chunks / t.parts; c < (i+1)*t.chunks/t.parts; c++ {
+			n0 := c * t.nb
+			nb := min(t.nb, t.g.n-n0)
+			switch t.op {
+			case convFwd:
+				t.forward(p, n0, nb)
+			case convBwdData:
+				t.backwardData(p, n0, nb)
+			case convBwdFilter:
+				t.backwardFilter(p, i, first, n0, nb)
+			}
+			first = false
+		}
+	}
+}
+
+func (t *convTask) forward(p *part, n0, nb int) {
+	g := t.g
+	pq, crs := g.p*g.q, g.cg*g.r*g.s
+	y := t.out[n0*g.k*pq : (n0+nb)*g.k*pq]
+	yT := y
+	if nb > 1 {
+		yT = grow(&p.colT, g.k*nb*pq)
+	}
+	for gi := 0; gi < g.g; gi++ {
+		col := im2col(p, g, t.in0, n0, nb, gi)
+		t.b.gemmSerial(p, false, false, g.kg, nb*pq, crs, 1, t.in1[gi*g.kg*crs:], crs, col, nb*pq, 0, yT[gi*g.kg*nb*pq:], nb*pq)
+	}
+	if nb > 1 {
+		permute(yT, y, g.k, nb, pq, false)
+	}
+}
+
+func (t *convTask) backwardData(p *part, n0, nb int) {
+	g := t.g
+	pq, crs := g.p*g.q, g.cg*g.r*g.s
+	dyT := transposedGrad(p, g, t.in0, n0, nb)
+	for gi := 0; gi < g.g; gi++ {
+		col := grow(&p.col, crs*nb*pq)
+		t.b.gemmSerial(p, true, false, crs, nb*pq, g.kg, 1, t.in1[gi*g.kg*crs:], crs, dyT[gi*g.kg*nb*pq:], nb*pq, 0, col, nb*pq)
+		c2i := im2colTask{g: g, img: t.out, col: col, n0: n0, nb: nb, gi: gi, back: true}
+		c2i.run(0, g.cg*nb)
+	}
+}
+
+func (t *convTask) backwardFilter(p *part, i int, first bool, n0, nb int) {
+	g := t.g
+	pq, crs := g.p*g.q, g.cg*g.r*g.s
+	dw, beta := t.out, float32(1)
+	if i > 0 {
+		dw = grow(&p.dw, len(t.out))
+		if first {
+			beta = 0
+		}
+	}
+	dyT := transposedGrad(p, g, t.in1, n0, nb)
+	for gi := 0; gi < g.g; gi++ {
+		col := im2col(p, g, t.in0, n0, nb, gi)
+		t.b.gemmSerial(p, false, true, g.kg, crs, nb*pq, 1, dyT[gi*g.kg*nb*pq:], nb*pq, col, nb*pq, beta, dw[gi*g.kg*crs:], crs)
+	}
+}
+
 // transposedGrad returns dy for images [n0, n0+nb) in (K, nb, P·Q) order.
-func (b *Backend) transposedGrad(g convGeom, dys []float32, n0, nb int) []float32 {
+func transposedGrad(p *part, g convGeom, dys []float32, n0, nb int) []float32 {
 	pq := g.p * g.q
 	src := dys[n0*g.k*pq : (n0+nb)*g.k*pq]
 	if nb == 1 {
 		return src
 	}
-	dyT := b.gemmScratch(&b.colT, g.k*nb*pq)
-	b.permute(dyT, src, g.k, nb, pq, true)
+	dyT := grow(&p.colT, g.k*nb*pq)
+	permute(dyT, src, g.k, nb, pq, true)
 	return dyT
 }
 
-// im2col fills b.col for group gi of images [n0, n0+nb).
-func (b *Backend) im2col(g convGeom, xs []float32, n0, nb, gi int) []float32 {
-	col := b.gemmScratch(&b.col, g.cg*g.r*g.s*nb*g.p*g.q)
-	t := &b.k.im2col
-	*t = im2colTask{g: g, img: xs, col: col, n0: n0, nb: nb, gi: gi}
-	b.pool.For(g.cg*nb*g.r, 1, t)
+// im2col fills p.col for group gi of images [n0, n0+nb).
+func im2col(p *part, g convGeom, xs []float32, n0, nb, gi int) []float32 {
+	col := grow(&p.col, g.cg*g.r*g.s*nb*g.p*g.q)
+	t := im2colTask{g: g, img: xs, col: col, n0: n0, nb: nb, gi: gi}
+	t.run(0, g.cg*nb*g.r)
 	return col
 }
 
@@ -276,27 +344,16 @@ func validRange(outW, w, stride, pad, s int) (lo, hi int) {
 
 // permute moves runs of pq floats between (k, nb, pq) order (a) and
 // (nb, k, pq) order (b): toT copies b into a, otherwise a into b.
-func (b *Backend) permute(a, bb []float32, k, nb, pq int, toT bool) {
-	t := &b.k.permute
-	*t = permuteTask{a: a, b: bb, k: k, nb: nb, pq: pq, toT: toT}
-	b.pool.For(k*nb, 16, t)
-}
-
-type permuteTask struct {
-	a, b      []float32
-	k, nb, pq int
-	toT       bool
-}
-
-func (t *permuteTask) run(lo, hi int) {
-	for it := lo; it < hi; it++ {
-		k, n := it/t.nb, it%t.nb
-		ta := t.a[(k*t.nb+n)*t.pq:][:t.pq]
-		tb := t.b[(n*t.k+k)*t.pq:][:t.pq]
-		if t.toT {
-			copy(ta, tb)
-		} else {
-			copy(tb, ta)
+func permute(a, b []float32, k, nb, pq int, toT bool) {
+	for kk := 0; kk < k; kk++ {
+		for n := 0; n < nb; n++ {
+			ta := a[(kk*nb+n)*pq:][:pq]
+			tb := b[(n*k+kk)*pq:][:pq]
+			if toT {
+				copy(ta, tb)
+			} else {
+				copy(tb, ta)
+			}
 		}
 	}
 }

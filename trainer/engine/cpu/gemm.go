@@ -15,23 +15,28 @@ const (
 	gemmNC = 512 // columns of a packed B block: 512 KiB, fits L2
 )
 
-// gemmGo computes row-major C = alpha·op(A)·op(B) + beta·C.
-func (b *Backend) gemmGo(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
+// gemmGo computes row-major C = alpha·op(A)·op(B) + beta·C with part p's
+// buffers, over the worker pool when parallel is true.
+func (b *Backend) gemmGo(p *part, parallel bool, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
 	bm []float32, ldb int, beta float32, c []float32, ldc int) {
 	scaleRows(c, m, n, ldc, beta)
 	if k == 0 || alpha == 0 {
 		return
 	}
-	t := &b.k.gemm
+	t := &p.gemm
 	*t = gemmTask{transA: transA, m: m, alpha: alpha, a: a, lda: lda, c: c, ldc: ldc}
 	for j0 := 0; j0 < n; j0 += gemmNC {
 		nc := min(gemmNC, n-j0)
 		for p0 := 0; p0 < k; p0 += gemmKC {
 			kc := min(gemmKC, k-p0)
-			t.bp = b.packB(transB, bm, ldb, p0, kc, j0, nc)
+			t.bp = packB(&p.packB, transB, bm, ldb, p0, kc, j0, nc)
 			t.j0, t.nc, t.p0, t.kc = j0, nc, p0, kc
 			panels := (m + gemmMR - 1) / gemmMR
-			b.pool.For(panels, 4, t)
+			if parallel {
+				b.pool.For(panels, 4, t)
+			} else {
+				t.run(0, panels)
+			}
 		}
 	}
 }
@@ -55,9 +60,9 @@ func scaleRows(c []float32, m, n, ldc int, beta float32) {
 
 // packB copies op(B)[p0:p0+kc, j0:j0+nc] into 4-column panels, zero padded:
 // panel q holds, for each depth p, columns 4q..4q+3.
-func (b *Backend) packB(transB bool, bm []float32, ldb, p0, kc, j0, nc int) []float32 {
+func packB(buf *[]float32, transB bool, bm []float32, ldb, p0, kc, j0, nc int) []float32 {
 	panels := (nc + gemmNR - 1) / gemmNR
-	bp := b.gemmScratch(&b.packBBuf, panels*gemmNR*kc)
+	bp := grow(buf, panels*gemmNR*kc)
 	for q := 0; q < panels; q++ {
 		dst := bp[q*gemmNR*kc : (q+1)*gemmNR*kc]
 		for jj := 0; jj < gemmNR; jj++ {
@@ -80,13 +85,6 @@ func (b *Backend) packB(transB bool, bm []float32, ldb, p0, kc, j0, nc int) []fl
 		}
 	}
 	return bp
-}
-
-func (b *Backend) gemmScratch(buf *[]float32, n int) []float32 {
-	if cap(*buf) < n {
-		*buf = make([]float32, n)
-	}
-	return (*buf)[:n]
 }
 
 // gemmTask multiplies row panels [lo, hi) of the current block.

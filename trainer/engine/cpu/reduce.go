@@ -210,11 +210,11 @@ func (t *redTask) run(lo, hi int) {
 func (b *Backend) reduce(op int, x engine.Tensor) float64 {
 	xs := f32(x)
 	blocks := (len(xs) + redBlock - 1) / redBlock
-	if cap(b.parts) < blocks {
-		b.parts = make([]float64, blocks)
+	if cap(b.sums) < blocks {
+		b.sums = make([]float64, blocks)
 	}
 	t := &b.k.red
-	*t = redTask{op: op, x: xs, parts: b.parts[:blocks]}
+	*t = redTask{op: op, x: xs, parts: b.sums[:blocks]}
 	b.pool.For(blocks, 1, t)
 	var s float64
 	for _, v := range t.parts {
