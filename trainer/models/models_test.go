@@ -87,9 +87,9 @@ func TestTiny_OverfitsOneBatch(t *testing.T) {
 	t.Fatalf("loss %.4f after 300 steps, want < 0.05", loss)
 }
 
-// TestTiny_Deterministic: the same seed gives bit-identical losses. The
-// pure-Go path is identical at any thread count (work is split without
-// changing any summation order); OpenBLAS is compared single-threaded.
+// TestTiny_Deterministic: the same seed gives bit-identical losses, run to
+// run and across thread counts, on both SGEMM paths (work is split without
+// changing any summation order; see package cpu).
 func TestTiny_Deterministic(t *testing.T) {
 	run := func(blas string, threads int) []float64 {
 		b := newCPU(t, blas, threads)
@@ -108,7 +108,10 @@ func TestTiny_Deterministic(t *testing.T) {
 	g1 := run("go", 1)
 	same("pure Go, 1 thread twice", g1, run("go", 1))
 	same("pure Go, 1 vs 2 threads", g1, run("go", 2))
-	same("OpenBLAS, 1 thread twice", run("", 1), run("", 1))
+	o1 := run("", 1)
+	same("OpenBLAS, 1 thread twice", o1, run("", 1))
+	same("OpenBLAS, 2 threads twice", run("", 2), run("", 2))
+	same("OpenBLAS, 1 vs 2 threads", o1, run("", 2))
 }
 
 // TestTiny_PureGoMatchesOpenBLAS trains both paths from the same seed and

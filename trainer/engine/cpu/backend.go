@@ -9,14 +9,21 @@
 // move contiguous H·W runs (≥ 64 floats here), costing a few percent of a
 // step; NCHW keeps the CPU and CUDA backends on one layout.
 //
-// Determinism: every non-GEMM kernel splits work into ranges fixed by the
-// tensor sizes and reduces within a range in a fixed order, and the pure-Go
-// SGEMM never splits k, so with the pure-Go path results are bit-identical
-// run to run at any thread count. OpenBLAS splits M and N across its
-// threads, which is deterministic for a fixed thread count on one machine,
-// but different thread counts or CPUs select different kernels and round
-// differently; Options.Threads = 1 gives bit-identical runs everywhere the
-// same library runs.
+// Threads: OpenBLAS runs single-threaded and the backend splits work over
+// its own worker goroutines (convolutions by parts of the batch, large
+// GEMMs by blocks of C, other kernels by channels or planes). OpenBLAS's
+// own threads spin between calls and, on two cores, take the core the next
+// Go kernel needs; splitting in Go keeps one scheduler in charge.
+//
+// Determinism: every kernel splits work into ranges fixed by the tensor
+// sizes and reduces within a range in a fixed order; each element of a
+// GEMM's output is computed by one call; the partial weight gradients of a
+// convolution's batch parts (at most convParts, a number fixed by sizes,
+// not threads) are added in part order. Results are therefore bit-identical
+// run to run and across thread counts, on one machine with one OpenBLAS
+// build (TestTiny_Deterministic checks 1 vs 2 threads). A different CPU or
+// OpenBLAS version selects different SGEMM kernels and rounds differently;
+// the pure-Go SGEMM differs from OpenBLAS by float32 rounding only.
 package cpu
 
 import (
