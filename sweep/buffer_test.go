@@ -133,6 +133,12 @@ func (s *syncBuffer) Logf(format string, args ...any) {
 	fmt.Fprintf(&s.b, format+"\n", args...)
 }
 
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
 func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
