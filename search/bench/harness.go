@@ -31,7 +31,7 @@ type Config struct {
 // DefaultConfig is what `make bench-search` runs.
 func DefaultConfig() Config {
 	return Config{Seeds: 30, Checkpoints: []int{25, 50, 100, 200}, PruneTrials: 100,
-		LatencyAt: []int{100, 1000, 5000}, LatencyReps: 20}
+		LatencyAt: []int{100, 1000, 5000}, LatencyReps: 30}
 }
 
 // Stat is a median with its interquartile range.
@@ -286,23 +286,27 @@ func pruneStudy(p Problem, m Method, pr goptuna.Pruner, seed uint64, n int) (pru
 	return o, nil
 }
 
+// runLatency times full 8-param suggestions. All cells' studies are built
+// first and the timed suggestions are interleaved across cells, so a burst of
+// load from other processes hits every cell alike.
 func runLatency(cfg Config) ([]LatencyResult, error) {
-	type cand struct {
+	cands := []struct {
 		name string
-		max  int
 		new  func() goptuna.Sampler
+	}{
+		{"ours univariate", func() goptuna.Sampler { return tpe.New(tpe.Options{Seed: 1}) }},
+		{"ours multivariate", func() goptuna.Sampler { return tpe.New(tpe.Options{Seed: 1, Multivariate: true}) }},
+		{"goptuna TPE", func() goptuna.Sampler { return gtpe.NewSampler(gtpe.SamplerOptionSeed(1)) }},
 	}
-	cands := []cand{
-		{"ours univariate", math.MaxInt, func() goptuna.Sampler { return tpe.New(tpe.Options{Seed: 1}) }},
-		{"ours multivariate", math.MaxInt, func() goptuna.Sampler { return tpe.New(tpe.Options{Seed: 1, Multivariate: true}) }},
-		{"goptuna TPE", 5000, func() goptuna.Sampler { return gtpe.NewSampler(gtpe.SamplerOptionSeed(1)) }},
+	type cell struct {
+		res   LatencyResult
+		s     goptuna.Sampler
+		study *goptuna.Study
+		times []float64
 	}
-	var out []LatencyResult
+	var cells []*cell
 	for _, n := range cfg.LatencyAt {
 		for _, c := range cands {
-			if n > c.max {
-				continue
-			}
 			s := c.new()
 			study, err := searchtest.NewStudyErr(goptuna.NewInMemoryStorage(), goptuna.StudyDirectionMinimize, s, nil, nil)
 			if err != nil {
@@ -311,19 +315,26 @@ func runLatency(cfg Config) ([]LatencyResult, error) {
 			if err := searchtest.FillHistory(study, n, 1); err != nil {
 				return nil, err
 			}
-			times := make([]float64, cfg.LatencyReps)
-			for r := range times {
-				tr := goptuna.FrozenTrial{ID: n + 1 + r, Number: n + 1 + r}
-				t0 := time.Now()
-				for _, name := range searchtest.EightNames {
-					if _, err := s.Sample(study, tr, name, searchtest.EightSpace[name]); err != nil {
-						return nil, err
-					}
-				}
-				times[r] = float64(time.Since(t0))
-			}
-			out = append(out, LatencyResult{c.name, n, time.Duration(stat(times).Median)})
+			cells = append(cells, &cell{res: LatencyResult{Method: c.name, Trials: n}, s: s, study: study})
 		}
+	}
+	for r := range cfg.LatencyReps {
+		for _, c := range cells {
+			n := c.res.Trials
+			tr := goptuna.FrozenTrial{ID: n + 1 + r, Number: n + 1 + r}
+			t0 := time.Now()
+			for _, name := range searchtest.EightNames {
+				if _, err := c.s.Sample(c.study, tr, name, searchtest.EightSpace[name]); err != nil {
+					return nil, err
+				}
+			}
+			c.times = append(c.times, float64(time.Since(t0)))
+		}
+	}
+	var out []LatencyResult
+	for _, c := range cells {
+		c.res.Median = time.Duration(stat(c.times).Median)
+		out = append(out, c.res)
 	}
 	return out, nil
 }

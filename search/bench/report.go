@@ -141,7 +141,7 @@ func (r *Results) writeLatency(b *strings.Builder) {
 	c := r.Config
 	b.WriteString("\n## Suggest latency\n\n")
 	fmt.Fprintf(b, "Median wall time of one full suggestion (all 8 params of a typical training space: 2 log floats, "+
-		"2 floats, a stepped int, an int, 2 categoricals) for a new trial, over %d suggestions.\n\n| method |", c.LatencyReps)
+		"2 floats, a stepped int, an int, 2 categoricals) for a new trial, over %d suggestions per cell, interleaved across cells.\n\n| method |", c.LatencyReps)
 	for _, n := range c.LatencyAt {
 		fmt.Fprintf(b, " %d trials |", n)
 	}
