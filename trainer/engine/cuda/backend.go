@@ -103,10 +103,15 @@ func New(o Options) (*Backend, error) {
 		}
 		api, err = driver.Shared()
 	} else {
+		fc := *f // New records the driver version in its own copy
+		f = &fc
 		api, err = driver.Load(f)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("cuda: load driver: %w", err)
+	}
+	if v, err := api.Version(); err == nil {
+		f.DriverVersion = v
 	}
 	b := &Backend{opts: o, fns: map[string]*driver.Function{}, plans: map[convKey]*cudnn.ConvPlan{},
 		halfRefused: map[convKey]bool{}}

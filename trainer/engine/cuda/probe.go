@@ -62,6 +62,7 @@ func Probe(getenv func(string) string) Report {
 		drv.Path, drv.Where = api.Lib().Path, api.Lib().Where
 		if v, err := api.Version(); err == nil {
 			drv.Version = fmt.Sprintf("CUDA %d.%d", v/1000, v%1000/10)
+			f.DriverVersion = v
 		}
 	}
 	r.Libraries = append(r.Libraries, drv)

@@ -110,6 +110,9 @@ type Finder struct {
 	Open func(path string, global bool) (uintptr, error)
 	// Loader controls whether bare sonames are handed to the dynamic loader.
 	Loader bool
+	// DriverVersion, once the driver is loaded, orders each library's
+	// sonames for it (see Spec.ForDriver); 0 keeps the given order.
+	DriverVersion int
 }
 
 // NewFinder returns a Finder over the real file system and dynamic loader.
@@ -128,6 +131,9 @@ func dlopen(path string, global bool) (uintptr, error) {
 // Load finds and opens s, trying each search step in order. Companions found
 // in the same directory are opened first. The error is a *NotFoundError.
 func (f *Finder) Load(s Spec) (*Lib, error) {
+	if f.DriverVersion != 0 {
+		s = s.ForDriver(f.DriverVersion)
+	}
 	nf := &NotFoundError{Spec: s}
 	for _, step := range f.steps() {
 		if len(step.dirs) == 0 {
@@ -325,4 +331,39 @@ func mappedPath(soname string) string {
 		}
 	}
 	return soname
+}
+
+// ForDriver returns s with its sonames reordered for a driver supporting
+// CUDA driverVersion (major·1000 + minor·10): majors the driver can run
+// first, newest first, then newer majors. A CUDA 13 NVRTC or cuBLAS on a
+// CUDA 12 driver fails at load or launch time, so a CUDA 12 library beside
+// it must win. Sonames without a numeric major keep their place at the end.
+func (s Spec) ForDriver(driverVersion int) Spec {
+	major := driverVersion / 1000
+	fits := func(list []string) (ok, newer, plain []string) {
+		for _, so := range list {
+			i := strings.LastIndex(so, ".so.")
+			if i < 0 {
+				plain = append(plain, so)
+				continue
+			}
+			v := so[i+len(".so."):]
+			if j := strings.IndexByte(v, '.'); j >= 0 {
+				v = v[:j]
+			}
+			m := 0
+			if _, err := fmt.Sscanf(v, "%d", &m); err != nil {
+				plain = append(plain, so)
+			} else if m <= major || major == 0 {
+				ok = append(ok, so)
+			} else {
+				newer = append(newer, so)
+			}
+		}
+		return ok, newer, plain
+	}
+	ok, newer, plain := fits(s.Sonames)
+	out := s
+	out.Sonames = append(append(append([]string{}, ok...), newer...), plain...)
+	return out
 }

@@ -180,3 +180,24 @@ func TestFinder_LoadRealDlopen(t *testing.T) {
 		t.Fatalf("error does not explain the bad file:\n%s", msg)
 	}
 }
+
+func TestSpec_ForDriver(t *testing.T) {
+	for _, c := range []struct {
+		driver int
+		spec   Spec
+		want   string
+	}{
+		{12040, NVRTC, "libnvrtc.so.12,libnvrtc.so.13,libnvrtc.so"},
+		{13000, NVRTC, "libnvrtc.so.13,libnvrtc.so.12,libnvrtc.so"},
+		{12080, CUBLAS, "libcublas.so.12,libcublas.so.13,libcublas.so"},
+		{12040, CUDNN, "libcudnn.so.9,libcudnn.so"}, // cuDNN's major is its own
+		{0, NVRTC, "libnvrtc.so.13,libnvrtc.so.12,libnvrtc.so"},
+	} {
+		if got := strings.Join(c.spec.ForDriver(c.driver).Sonames, ","); got != c.want {
+			t.Errorf("%s.ForDriver(%d) = %s, want %s", c.spec.Name, c.driver, got, c.want)
+		}
+	}
+	if NVRTC.Sonames[0] != "libnvrtc.so.13" {
+		t.Fatal("ForDriver modified the shared Spec")
+	}
+}
