@@ -71,13 +71,16 @@ func TestEstimator_Density(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, c := range cases {
 		for _, n := range []int{0, 1, 3, 30, 200} {
-			for _, mv := range []bool{false, true} {
+			for _, mode := range []int{0, 1, 2} { // univariate, multivariate, univariate without prior
+				mv := mode == 1
+				p := testParams(mv)
+				p.considerPrior = mode != 2
 				obs := observe(rng, c.b, n)
 				d := newDim(c.b)
-				e := newEstimator([]dim{d}, [][]float64{obs}, nil, testParams(mv))
+				e := newEstimator([]dim{d}, [][]float64{obs}, nil, p)
 				mass := integrate(e, d)
 				if math.Abs(mass-1) > 1e-3 {
-					t.Errorf("%s n=%d multivariate=%v: density integrates to %.6f, want 1 ± 1e-3", c.name, n, mv, mass)
+					t.Errorf("%s n=%d mode=%d: density integrates to %.6f, want 1 ± 1e-3", c.name, n, mode, mass)
 				}
 				worst := 0.0
 				for range 50 {
@@ -86,7 +89,7 @@ func TestEstimator_Density(t *testing.T) {
 					worst = math.Max(worst, math.Abs(got[0]-refLogPDF(e, []float64{x})))
 				}
 				if worst > 1e-9 {
-					t.Errorf("%s n=%d multivariate=%v: log density differs from reference by %g", c.name, n, mv, worst)
+					t.Errorf("%s n=%d mode=%d: log density differs from reference by %g", c.name, n, mode, worst)
 				}
 			}
 		}
@@ -165,17 +168,23 @@ func TestGapSigmas(t *testing.T) {
 	// Sorted with endpoints: 0, 0.1, 0.5, 0.9, 1. Without endpoints the
 	// outermost kernels use their inner gap (0.4); the prior's own sigma is
 	// dropped.
-	got := gapSigmas([]float64{0.9, 0.1}, nil, 0, 1, 0, false)
+	got := gapSigmas([]float64{0.9, 0.1}, nil, 0, 1, 0, false, true)
 	want := []float64{0.4, 0.4}
 	for i := range want {
 		if math.Abs(got[i]-want[i]) > 1e-12 {
 			t.Fatalf("sigmas = %v, want %v", got, want)
 		}
 	}
-	got = gapSigmas([]float64{0.05, 0.5}, nil, 0, 1, 0, true)
+	got = gapSigmas([]float64{0.05, 0.5}, nil, 0, 1, 0, true, true)
 	// Sorted: 0, 0.05, 0.5(obs), 0.5(prior), 1: kernel 0.05 → max(0.05, 0.45).
 	if math.Abs(got[0]-0.45) > 1e-12 {
 		t.Fatalf("with endpoints: sigma[0] = %g, want 0.45", got[0])
+	}
+	// Without a prior kernel the centre is no neighbour: 0.1 and 0.9 are
+	// each other's only neighbours (gap 0.8).
+	got = gapSigmas([]float64{0.9, 0.1}, nil, 0, 1, 0, false, false)
+	if math.Abs(got[0]-0.8) > 1e-12 || math.Abs(got[1]-0.8) > 1e-12 {
+		t.Fatalf("without prior: sigmas = %v, want [0.8 0.8]", got)
 	}
 }
 

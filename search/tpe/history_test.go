@@ -184,8 +184,8 @@ func TestHistory_ObserveOrder(t *testing.T) {
 				if !slices.Equal(order, want) {
 					t.Fatalf("after %d trials: order %v, want %v", n+1, order, want)
 				}
-				a := gapSigmas(obs[0], order, 0, 1, 0, false)
-				b := gapSigmas(obs[0], nil, 0, 1, 0, false)
+				a := gapSigmas(obs[0], order, 0, 1, 0, false, true)
+				b := gapSigmas(obs[0], nil, 0, 1, 0, false, true)
 				if !slices.Equal(a, b) {
 					t.Fatalf("sigmas from ranking %v differ from sorted %v", a, b)
 				}

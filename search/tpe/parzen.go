@@ -201,7 +201,7 @@ func numericKernels(d dim, obs []float64, order []int, prior bool, nDims int, p 
 			sig[i] = s
 		}
 	} else {
-		sig = gapSigmas(obs, order, d.low, d.high, d.step, p.endpoints)
+		sig = gapSigmas(obs, order, d.low, d.high, d.step, p.endpoints, prior)
 	}
 	minSig, maxSig := 1e-12, span
 	if p.magicClip {
@@ -264,28 +264,39 @@ func (kn *kernels) classify() {
 }
 
 // gapSigmas sets each kernel's bandwidth to the larger distance to its
-// neighbours among the observations, the prior centre and the (half-step
-// widened) bounds. Without consider_endpoints the outermost kernels use the
-// inner gap only, as Optuna does.
-func gapSigmas(obs []float64, sorted []int, low, high, step float64, endpoints bool) []float64 {
+// neighbours among the observations, the prior centre (when the estimator
+// has a prior kernel) and the (half-step widened) bounds. Without
+// consider_endpoints the outermost kernels use the inner gap only, as Optuna
+// does. sorted is the observations' order by value, or nil.
+func gapSigmas(obs []float64, sorted []int, low, high, step float64, endpoints, prior bool) []float64 {
 	n := len(obs)
-	order := withPrior(obs, sorted, 0.5*(low+high))
-	e := make([]float64, n+3)
-	e[0], e[n+2] = low-step/2, high+step/2
+	centre := 0.5 * (low + high)
+	var order []int
+	switch {
+	case prior:
+		order = withPrior(obs, sorted, centre)
+	case sorted != nil:
+		order = sorted
+	default:
+		order = sortedOrder(obs, math.Inf(1))[:n]
+	}
+	m := len(order)
+	e := make([]float64, m+2)
+	e[0], e[m+1] = low-step/2, high+step/2
 	for i, k := range order {
 		if k == n {
-			e[i+1] = 0.5 * (low + high)
+			e[i+1] = centre
 		} else {
 			e[i+1] = obs[k]
 		}
 	}
-	sig := make([]float64, n+1)
+	sig := make([]float64, m)
 	for i := range sig {
 		sig[i] = math.Max(e[i+1]-e[i], e[i+2]-e[i+1])
 	}
-	if !endpoints && n >= 1 {
+	if !endpoints && m >= 2 {
 		sig[0] = e[2] - e[1]
-		sig[n] = e[n+1] - e[n]
+		sig[m-1] = e[m] - e[m-1]
 	}
 	out := make([]float64, n+1)
 	for i, k := range order {
