@@ -288,3 +288,24 @@ func TestEmulated_UnscaleCheck(t *testing.T) {
 		t.Fatal("+Inf not detected")
 	}
 }
+
+// TestEmulated_Probe runs `sweep doctor`'s probe against the emulation's
+// libraries, found through SWEEP_CUDA_LIB_PATH.
+func TestEmulated_Probe(t *testing.T) {
+	emulated(t) // builds the libraries
+	r := Probe(func(k string) string {
+		if k == dynlib.EnvLibPath {
+			return emu.dir
+		}
+		return ""
+	})
+	if !r.Usable() || len(r.Devices) != 1 || r.Devices[0].Name != "CPU emulation" || r.Devices[0].FreeBytes != 1<<29 {
+		t.Fatalf("Probe = %+v", r)
+	}
+	want := map[string]string{"CUDA driver": "CUDA 12.4", "cuBLAS": "12.4.5", "cuDNN": "9.1.0", "NVRTC": "12.4"}
+	for _, l := range r.Libraries {
+		if l.Err != nil || l.Version != want[l.Name] || l.Where != dynlib.EnvLibPath {
+			t.Errorf("%s: version %q via %q, err %v; want %s via %s", l.Name, l.Version, l.Where, l.Err, want[l.Name], dynlib.EnvLibPath)
+		}
+	}
+}
