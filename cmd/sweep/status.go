@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
@@ -165,7 +166,7 @@ func printStudy(ctx context.Context, e *env, store *postgres.Storage, r overview
 	fmt.Fprintf(w, "status\t%s\n", r.Status)
 	fmt.Fprintf(w, "trials\t%d of %d: %d complete, %d pruned, %d failed, %d running, %d waiting (%d retries)\n",
 		r.Trials, r.Budget, r.Complete, r.Pruned, r.Failed, r.Running, r.Waiting, r.Retries)
-	fmt.Fprintf(w, "best\t%s\n", formatBest(r.Best))
+	fmt.Fprintf(w, "best\t%s%s\n", formatBest(r.Best), bestTrial(ctx, store, r.Study))
 	fmt.Fprintf(w, "created\t%s\n", r.Created.UTC().Format(time.RFC3339))
 	if r.LastActivity.Valid {
 		fmt.Fprintf(w, "last activity\t%s ago\n", e.Now().Sub(r.LastActivity.Time).Round(time.Second))
@@ -198,6 +199,26 @@ FROM trial_summary WHERE study = $1 AND state = 'RUNNING' ORDER BY number`, r.St
 	}
 	fmt.Fprintln(w)
 	return printTable(w, e.IsTTY, []string{"RUNNING", "WORKER", "STEP", "HEARTBEAT AGE"}, table)
+}
+
+// bestTrial describes the study's best trial (" (trial 4: lr=0.03 ...)"),
+// or "" when there is none or it cannot be read.
+func bestTrial(ctx context.Context, store *postgres.Storage, study string) string {
+	var number int
+	var params []byte
+	if err := store.DB().QueryRowContext(ctx, `SELECT number, params FROM study_leaderboard
+WHERE study = $1 AND rank = 1 ORDER BY number LIMIT 1`, study).Scan(&number, &params); err != nil {
+		return ""
+	}
+	var p map[string]any
+	if json.Unmarshal(params, &p) != nil {
+		return ""
+	}
+	_, spec, err := loadStudy(ctx, store, study)
+	if err != nil {
+		return fmt.Sprintf(" (trial %d)", number)
+	}
+	return fmt.Sprintf(" (trial %d: %s)", number, formatStored(spec.Params, p))
 }
 
 // printTable writes a bordered table on a terminal and tab-separated
