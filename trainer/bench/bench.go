@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"sweep/trainer/engine"
@@ -48,6 +49,7 @@ type Result struct {
 	Batch         int         `json:"batch"`
 	Steps         int         `json:"steps"`
 	StepMS        float64     `json:"step_ms"`
+	CPUMSPerStep  float64     `json:"cpu_ms_per_step"` // process CPU time (all threads) per step
 	ImgPerS       float64     `json:"img_per_s"`
 	FwdFLOPsImg   int64       `json:"forward_flops_per_image"`
 	TrainFLOPsImg int64       `json:"train_flops_per_image"`
@@ -86,6 +88,7 @@ func Run(ctx context.Context, b engine.Backend, cfg Config) (*Result, error) {
 	times := make([]LayerTime, len(m.Layers))
 	var ms0, ms1 runtime.MemStats
 	runtime.ReadMemStats(&ms0)
+	c0 := processCPU()
 	t0 := time.Now()
 	for i := 0; i < cfg.Steps; i++ {
 		if err := ctx.Err(); err != nil {
@@ -97,9 +100,11 @@ func Run(ctx context.Context, b engine.Backend, cfg Config) (*Result, error) {
 		return nil, fmt.Errorf("bench: step: %w", err)
 	}
 	el := time.Since(t0)
+	cpu := processCPU() - c0
 	runtime.ReadMemStats(&ms1)
 	r := &Result{Model: cfg.Model, Backend: b.Name(), Threads: runtime.GOMAXPROCS(0), Batch: cfg.Batch, Steps: cfg.Steps}
 	r.StepMS = el.Seconds() * 1000 / float64(cfg.Steps)
+	r.CPUMSPerStep = cpu.Seconds() * 1000 / float64(cfg.Steps)
 	r.ImgPerS = float64(cfg.Batch*cfg.Steps) / el.Seconds()
 	r.FwdFLOPsImg = int64(engine.ForwardFLOPs(m))
 	r.TrainFLOPsImg = 3 * r.FwdFLOPsImg
@@ -223,6 +228,17 @@ func SGEMM(b engine.Backend, n, reps int) float64 {
 		best = max(best, 2*float64(n)*float64(n)*float64(n)/time.Since(t).Seconds()/1e9)
 	}
 	return best
+}
+
+// processCPU returns the user and system CPU time of the process so far.
+// On a shared machine it shows the work a step costs even when the wall
+// clock is inflated by other processes.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // PeakRSSMB returns the process's peak resident set size (VmHWM) in MiB, or

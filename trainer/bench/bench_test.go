@@ -26,7 +26,7 @@ func TestRun_Tiny(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.ImgPerS <= 0 || r.SGEMMGFLOPs <= 0 || r.Ratio <= 0 || len(r.Layers) != 11 {
+	if r.ImgPerS <= 0 || r.SGEMMGFLOPs <= 0 || r.Ratio <= 0 || len(r.Layers) != 8 {
 		t.Fatalf("result %+v", r)
 	}
 	// conv 3→32 at 32², 32→64 at 16², 64→128 at 8², linear 128→10.

@@ -22,6 +22,8 @@ func (r *Result) WriteText(w io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(w, "\nstep             %.1f ms (incl. loss, zero-grad, SGD)\n", r.StepMS)
+	fmt.Fprintf(w, "CPU time         %.1f ms per step, all threads (%.0f%% of %d threads' wall time)\n",
+		r.CPUMSPerStep, 100*r.CPUMSPerStep/(r.StepMS*float64(r.Threads)), r.Threads)
 	fmt.Fprintf(w, "training         %.0f img/s\n", r.ImgPerS)
 	fmt.Fprintf(w, "FLOPs per image  %.1f M forward, %.1f M training\n", float64(r.FwdFLOPsImg)/1e6, float64(r.TrainFLOPsImg)/1e6)
 	fmt.Fprintf(w, "achieved         %.1f GFLOP/s\n", r.TrainGFLOPs)

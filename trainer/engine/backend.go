@@ -333,6 +333,22 @@ type BatchNormReLUBackwarder interface {
 	BatchNormReLUBackward(x, y, dy, gamma, mean, invStd, dx, dgamma, dbeta Tensor)
 }
 
+// BatchNormReLUMaxPoolTrainer fuses BatchNormReLUTrain with a following
+// max pool: y (N,C,H,W) = max(BN(x), 0) as BatchNormReLUTrain writes it,
+// and py (N,C,P,Q) = MaxPoolForward(pool, y), in one pass over memory.
+type BatchNormReLUMaxPoolTrainer interface {
+	BatchNormReLUMaxPoolTrain(pool PoolDesc, x, gamma, beta Tensor, bn BatchNormDesc, runMean, runVar, mean, invStd, y, py Tensor)
+}
+
+// BatchNormReLUMaxPoolBackwarder is the backward pass of
+// BatchNormReLUMaxPoolTrain: from the pooled gradient pdy (N,C,P,Q) it writes
+// dx (N,C,H,W) and accumulates dgamma and dbeta, as MaxPoolBackward followed
+// by BatchNormReLUBackward would, without materialising the unpooled
+// gradient.
+type BatchNormReLUMaxPoolBackwarder interface {
+	BatchNormReLUMaxPoolBackward(pool PoolDesc, x, y, py, pdy, gamma, mean, invStd, dx, dgamma, dbeta Tensor)
+}
+
 // AddReLUForwarder fuses a residual sum with ReLU: y = max(a + b, 0).
 // y may alias a or b.
 type AddReLUForwarder interface {

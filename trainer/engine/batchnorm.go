@@ -88,3 +88,69 @@ func (n *BatchNorm2d) Buffers() []*Param { return []*Param{n.RunMean, n.RunV} }
 
 // Output returns the last Forward's output (after the ReLU, if any).
 func (n *BatchNorm2d) Output() Tensor { return n.y }
+
+// BatchNormPool is batch norm, ReLU and a max pool as one layer, the tail
+// of a conv-bn-relu-pool stage. With a backend implementing
+// BatchNormReLUMaxPoolTrainer and BatchNormReLUMaxPoolBackwarder it runs
+// fused (one pass over the full-size activation instead of three);
+// otherwise it is exactly BatchNorm2d followed by MaxPool2d. Its tensors
+// are named like BatchNorm2d's, so checkpoints do not depend on the fusion.
+type BatchNormPool struct {
+	*BatchNorm2d
+	Pool   *MaxPool2d
+	py, dx Tensor
+	mode   Mode
+	ran    bool
+}
+
+// NewBatchNormReLUMaxPool returns batch norm over c channels, ReLU, and a
+// k×k max pool with stride k.
+func NewBatchNormReLUMaxPool(b Backend, c, k int) *BatchNormPool {
+	return &BatchNormPool{BatchNorm2d: NewBatchNorm2d(b, c, true), Pool: NewMaxPool2d(b, k, k, 0)}
+}
+
+func (l *BatchNormPool) fusedPool() (BatchNormReLUMaxPoolTrainer, BatchNormReLUMaxPoolBackwarder, bool) {
+	f, ok1 := l.b.(BatchNormReLUMaxPoolTrainer)
+	g, ok2 := l.b.(BatchNormReLUMaxPoolBackwarder)
+	return f, g, ok1 && ok2
+}
+
+// Forward: x (N,C,H,W) → y (N,C,H/k,W/k).
+func (l *BatchNormPool) Forward(x Tensor, mode Mode) Tensor {
+	l.mode, l.ran = mode, true
+	f, _, ok := l.fusedPool()
+	if !ok || mode == Eval {
+		return l.Pool.Forward(l.BatchNorm2d.Forward(x, mode), mode)
+	}
+	n := l.BatchNorm2d
+	n.x, n.mode = x, mode
+	y := ensure(n.b, &n.y, Float32, x.Shape)
+	p, q := l.Pool.desc.OutSize(x.Dim(2), x.Dim(3))
+	py := ensure(n.b, &l.py, Float32, Shape{x.Dim(0), x.Dim(1), p, q})
+	f.BatchNormReLUMaxPoolTrain(l.Pool.desc, x, n.Gamma.Value, n.Beta.Value, n.desc, n.RunMean.Value, n.RunV.Value, n.mean, n.invStd, y, py)
+	return py
+}
+
+// Backward: dy (N,C,H/k,W/k) → dx (N,C,H,W); dGamma and dBeta accumulate.
+func (l *BatchNormPool) Backward(dy Tensor) Tensor {
+	if !l.ran {
+		panic("engine: BatchNormPool: Backward before Forward")
+	}
+	_, g, ok := l.fusedPool()
+	if !ok {
+		return l.BatchNorm2d.Backward(l.Pool.Backward(dy))
+	}
+	n := l.BatchNorm2d
+	needForward("BatchNormPool", n.x, l.mode)
+	dx := ensure(n.b, &l.dx, Float32, n.x.Shape)
+	g.BatchNormReLUMaxPoolBackward(l.Pool.desc, n.x, n.y, l.py, dy, n.Gamma.Value, n.mean, n.invStd, dx, n.Gamma.Grad, n.Beta.Grad)
+	return dx
+}
+
+// Output returns the last Forward's pooled output.
+func (l *BatchNormPool) Output() Tensor {
+	if _, _, ok := l.fusedPool(); ok && l.mode == Train {
+		return l.py
+	}
+	return l.Pool.Output()
+}

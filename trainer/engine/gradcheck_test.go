@@ -116,6 +116,21 @@ func TestBatchNorm2d_Gradients(t *testing.T) {
 	}
 }
 
+func TestBatchNormPool_Gradients(t *testing.T) {
+	for _, fused := range []bool{true, false} {
+		var b engine.Backend = newCPU(t, "", 2)
+		if !fused {
+			b = unfused{b}
+		}
+		t.Run(map[bool]string{true: "fused", false: "unfused"}[fused], func(t *testing.T) {
+			l := engine.NewBatchNormReLUMaxPool(b, 3, 2)
+			b.CopyIn(l.Gamma.Value, []float32{0.5, 1.5, -1})
+			b.CopyIn(l.Beta.Value, []float32{0.1, -0.2, 0.3})
+			gradCheck(t, b, l, engine.Shape{4, 3, 4, 6}, false)
+		})
+	}
+}
+
 func TestLinear_Gradients(t *testing.T) {
 	b := newCPU(t, "", 2)
 	gradCheck(t, b, engine.NewLinear(b, engine.NewRand(4), 7, 5, true), engine.Shape{3, 7}, false)

@@ -3,7 +3,7 @@ package models
 import "sweep/trainer/engine"
 
 // tiny is conv 3→32→64→128 (3x3, "same" padding), each followed by batch
-// norm, ReLU and a 2x2 max pool, then global average pooling and a linear
+// norm, ReLU and a 2x2 max pool (one fused layer), then global average pooling and a linear
 // classifier: about 94 k parameters and 21 MFLOPs (forward) per 32x32 image.
 func tiny(b engine.Backend, o Options) *Model {
 	r := engine.NewRand(o.Seed)
@@ -16,8 +16,8 @@ func tiny(b engine.Backend, o Options) *Model {
 		prefix := []string{"conv1", "conv2", "conv3"}[i]
 		conv := named(engine.NewConv2d(b, r, cin, c, 3, same, false), prefix, group)
 		conv.SkipInputGrad = i == 0
-		bn := named(engine.NewBatchNorm2d(b, c, true), prefix+".bn", group)
-		layers = append(layers, conv, bn, engine.NewMaxPool2d(b, 2, 2, 0))
+		bn := named(engine.NewBatchNormReLUMaxPool(b, c, 2), prefix+".bn", group)
+		layers = append(layers, conv, bn)
 		cin = c
 	}
 	layers = append(layers, engine.NewGlobalAvgPool(b), named(engine.NewLinear(b, r, cin, o.Classes, true), "fc", "head"))

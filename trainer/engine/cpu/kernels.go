@@ -6,6 +6,7 @@ type kernels struct {
 	split  gemmSplit
 	conv   convTask
 	bn     bnTask
+	bnPool bnPoolTask
 	bnBack bnBackTask
 	pool   poolTask
 	ew     ewTask

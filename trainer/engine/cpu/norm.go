@@ -80,43 +80,54 @@ type bnTask struct {
 
 func (t *bnTask) run(lo, hi int) {
 	for ch := lo; ch < hi; ch++ {
-		var mu, inv float32
-		if t.train {
-			var s, ss float64
-			for i := 0; i < t.n; i++ {
-				ps, pss := planeSums(t.x[(i*t.c+ch)*t.hw:][:t.hw])
-				s += float64(ps)
-				ss += float64(pss)
-			}
-			m := float64(t.n * t.hw)
-			mean := s / m
-			vr := max(ss/m-mean*mean, 0)
-			mu, inv = float32(mean), float32(1/math.Sqrt(vr+float64(t.eps)))
-			t.mean[ch], t.invStd[ch] = mu, inv
-			unbiased := vr
-			if m > 1 {
-				unbiased = vr * m / (m - 1)
-			}
-			t.runMean[ch] = (1-t.mom)*t.runMean[ch] + t.mom*mu
-			t.runVar[ch] = (1-t.mom)*t.runVar[ch] + t.mom*float32(unbiased)
-		} else {
-			mu, inv = t.runMean[ch], float32(1/math.Sqrt(float64(t.runVar[ch])+float64(t.eps)))
-		}
-		scale := t.gamma[ch] * inv
-		shift := t.beta[ch] - mu*scale
+		mu, inv := t.stats(ch)
 		for i := 0; i < t.n; i++ {
 			off := (i*t.c + ch) * t.hw
-			xs, ys := t.x[off:off+t.hw], t.y[off:off+t.hw]
-			if t.relu {
-				for j, v := range xs {
-					ys[j] = max(v*scale+shift, 0)
-				}
-			} else {
-				for j, v := range xs {
-					ys[j] = v*scale + shift
-				}
-			}
+			t.apply(ch, mu, inv, t.x[off:off+t.hw], t.y[off:off+t.hw])
 		}
+	}
+}
+
+// stats returns channel ch's mean and 1/sqrt(var + eps): the batch's in
+// training, after updating the running statistics, else the running ones.
+func (t *bnTask) stats(ch int) (mu, inv float32) {
+	if !t.train {
+		return t.runMean[ch], float32(1 / math.Sqrt(float64(t.runVar[ch])+float64(t.eps)))
+	}
+	var s, ss float64
+	for i := 0; i < t.n; i++ {
+		ps, pss := planeSums(t.x[(i*t.c+ch)*t.hw:][:t.hw])
+		s += float64(ps)
+		ss += float64(pss)
+	}
+	m := float64(t.n * t.hw)
+	mean := s / m
+	vr := max(ss/m-mean*mean, 0)
+	mu, inv = float32(mean), float32(1/math.Sqrt(vr+float64(t.eps)))
+	t.mean[ch], t.invStd[ch] = mu, inv
+	unbiased := vr
+	if m > 1 {
+		unbiased = vr * m / (m - 1)
+	}
+	t.runMean[ch] = (1-t.mom)*t.runMean[ch] + t.mom*mu
+	t.runVar[ch] = (1-t.mom)*t.runVar[ch] + t.mom*float32(unbiased)
+	return mu, inv
+}
+
+// apply writes one plane of channel ch: ys = gamma·(xs − mu)·inv + beta,
+// then the ReLU if fused.
+func (t *bnTask) apply(ch int, mu, inv float32, xs, ys []float32) {
+	scale := t.gamma[ch] * inv
+	shift := t.beta[ch] - mu*scale
+	ys = ys[:len(xs)]
+	if t.relu {
+		for j, v := range xs {
+			ys[j] = max(v*scale+shift, 0)
+		}
+		return
+	}
+	for j, v := range xs {
+		ys[j] = v*scale + shift
 	}
 }
 
@@ -127,35 +138,46 @@ type bnBackTask struct {
 
 func (t *bnBackTask) run(lo, hi int) {
 	for ch := lo; ch < hi; ch++ {
-		mu, inv := t.mean[ch], t.invStd[ch]
+		mu := t.mean[ch]
 		var sdy, sdyx float64
 		for i := 0; i < t.n; i++ {
 			off := (i*t.c + ch) * t.hw
 			s1, s2 := bnBackSums(t.x[off:off+t.hw], t.dy[off:off+t.hw], t.plane(t.y, off), mu)
 			sdy += float64(s1)
-			sdyx += float64(s2) * float64(inv)
+			sdyx += float64(s2)
 		}
-		m := float32(t.n * t.hw)
-		t.dbeta[ch] += float32(sdy)
-		t.dgamma[ch] += float32(sdyx)
-		k := t.gamma[ch] * inv / m
-		a, bb := k*float32(sdy), k*float32(sdyx)*inv
-		km := k * m
+		km, a, bb := t.coefficients(ch, sdy, sdyx)
 		for i := 0; i < t.n; i++ {
 			off := (i*t.c + ch) * t.hw
-			xs, dys, dxs := t.x[off:off+t.hw], t.dy[off:off+t.hw], t.dx[off:off+t.hw]
-			dys, dxs = dys[:len(xs)], dxs[:len(xs)]
-			if ys := t.plane(t.y, off); ys != nil {
-				ys = ys[:len(xs)]
-				for j, x := range xs {
-					dxs[j] = km*reluMask(dys[j], ys[j]) - a - (x-mu)*bb
-				}
-				continue
-			}
-			for j, x := range xs {
-				dxs[j] = km*dys[j] - a - (x-mu)*bb
-			}
+			bnBackDX(t.x[off:off+t.hw], t.dy[off:off+t.hw], t.plane(t.y, off), t.dx[off:off+t.hw], mu, km, a, bb)
 		}
+	}
+}
+
+// coefficients accumulates channel ch's dgamma and dbeta from Σdy and
+// Σdy·(x−mu), and returns the factors of dx = km·dy − a − (x−mu)·bb.
+func (t *bnBackTask) coefficients(ch int, sdy, sdyx float64) (km, a, bb float32) {
+	inv := t.invStd[ch]
+	sdyx *= float64(inv) // Σ dy·x̂
+	m := float32(t.n * t.hw)
+	t.dbeta[ch] += float32(sdy)
+	t.dgamma[ch] += float32(sdyx)
+	k := t.gamma[ch] * inv / m
+	return k * m, k * float32(sdy), k * float32(sdyx) * inv
+}
+
+// bnBackDX writes one plane of dx, dy masked by y > 0 when ys is not nil.
+func bnBackDX(xs, dys, ys, dxs []float32, mu, km, a, bb float32) {
+	dys, dxs = dys[:len(xs)], dxs[:len(xs)]
+	if ys != nil {
+		ys = ys[:len(xs)]
+		for j, x := range xs {
+			dxs[j] = km*reluMask(dys[j], ys[j]) - a - (x-mu)*bb
+		}
+		return
+	}
+	for j, x := range xs {
+		dxs[j] = km*dys[j] - a - (x-mu)*bb
 	}
 }
 

@@ -260,6 +260,7 @@ func testFused(t *testing.T, b engine.Backend) {
 			Compare(t, "bn+relu dbeta", Host(b, db), wdb, Tol)
 		}
 	}
+	testBatchNormPool(t, b)
 	if f, ok := b.(engine.AddReLUForwarder); ok {
 		a, ah := Tensor(b, 115, s)
 		y := engine.New(b, engine.Float32, s)
@@ -269,5 +270,51 @@ func testFused(t *testing.T, b engine.Backend) {
 			w[i] = max(float64(ah[i])+float64(xh[i]), 0)
 		}
 		Compare(t, "add+relu", Host(b, y), w, Tol)
+	}
+}
+
+// testBatchNormPool checks the fused batch norm + ReLU + max pool against
+// the float64 references of its parts.
+func testBatchNormPool(t *testing.T, b engine.Backend) {
+	f, ok1 := b.(engine.BatchNormReLUMaxPoolTrainer)
+	fb, ok2 := b.(engine.BatchNormReLUMaxPoolBackwarder)
+	if !ok1 || !ok2 {
+		return
+	}
+	for _, c := range []struct {
+		d    engine.PoolDesc
+		h, w int
+	}{{engine.PoolDesc{KH: 2, KW: 2}, 6, 8}, {engine.PoolDesc{KH: 3, KW: 3, StrideH: 2, StrideW: 2, PadH: 1, PadW: 1}, 7, 6}} {
+		s := engine.Shape{3, 4, c.h, c.w}
+		d := c.d.Norm()
+		p, q := d.OutSize(c.h, c.w)
+		ps := engine.Shape{3, 4, p, q}
+		bn := engine.BatchNormDesc{Eps: 1e-5, Momentum: 0.1}
+		x, xh := Tensor(b, 121, s)
+		gamma, gh := Tensor(b, 122, engine.Shape{4})
+		beta, bh := Tensor(b, 123, engine.Shape{4})
+		rm, rv := engine.New(b, engine.Float32, engine.Shape{4}), engine.New(b, engine.Float32, engine.Shape{4})
+		mean, inv := engine.New(b, engine.Float32, engine.Shape{4}), engine.New(b, engine.Float32, engine.Shape{4})
+		y, py := engine.New(b, engine.Float32, s), engine.New(b, engine.Float32, ps)
+		f.BatchNormReLUMaxPoolTrain(d, x, gamma, beta, bn, rm, rv, mean, inv, y, py)
+		wy, _, _ := bnRef(xh, s, gh, bh, 1e-5, true)
+		yh := Host(b, y)
+		wpy, _ := poolRef(d, yh, s, make([]float32, ps.Numel()), true)
+		Compare(t, name("bn+relu+pool y ", d), yh, wy, Tol)
+		Compare(t, name("bn+relu+pool py ", d), Host(b, py), wpy, Tol)
+
+		pdy, pdyh := Tensor(b, 124, ps)
+		dx := engine.New(b, engine.Float32, s)
+		dg, db := engine.New(b, engine.Float32, engine.Shape{4}), engine.New(b, engine.Float32, engine.Shape{4})
+		fb.BatchNormReLUMaxPoolBackward(d, x, y, py, pdy, gamma, mean, inv, dx, dg, db)
+		_, dyFull := poolRef(d, yh, s, pdyh, true)
+		dyf := make([]float32, len(dyFull))
+		for i, v := range dyFull {
+			dyf[i] = float32(v)
+		}
+		wdx, wdg, wdb := bnBackRef(xh, s, gh, dyf, 1e-5, wy)
+		Compare(t, name("bn+relu+pool dx ", d), Host(b, dx), wdx, Tol)
+		Compare(t, name("bn+relu+pool dgamma ", d), Host(b, dg), wdg, Tol)
+		Compare(t, name("bn+relu+pool dbeta ", d), Host(b, db), wdb, Tol)
 	}
 }
