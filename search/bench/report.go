@@ -203,8 +203,9 @@ func (r *Results) writeLatency(b *strings.Builder) {
 		}
 		b.WriteString("\n")
 	}
-	b.WriteString("\nTimes are wall-clock on a CPU shared with other jobs, so absolute numbers vary by ±30 % between runs; " +
-		"the ratios, measured in the same run, are steadier.\n")
+	b.WriteString("\nTimes are wall-clock on a CPU shared with other jobs; under load both the times and the ratios " +
+		"(measured in the same run, interleaved) vary by up to 2× between runs, goptuna's allocation-heavy code " +
+		"suffering most.\n")
 	b.WriteString("\nThe same measurement as a Go benchmark: `go test ./search/tpe -run '^$' -bench Suggest`.\n")
 }
 
