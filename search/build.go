@@ -51,6 +51,11 @@ func WorkerSeed(spec SamplerSpec, studyName string, workerIndex int) uint64 {
 // params. Both are safe for concurrent use, so one pair may serve all trial
 // slots of a process.
 func NewSampler(spec SamplerSpec, params []Param, studyName string, workerIndex int) (goptuna.Sampler, goptuna.RelativeSampler, error) {
+	if spec.StartupTrials < 0 || spec.EICandidates < 0 {
+		// ParseSpec rejects these with file and line; this guards direct callers.
+		return nil, nil, fmt.Errorf("search: sampler startup_trials %d and ei_candidates %d must not be negative",
+			spec.StartupTrials, spec.EICandidates)
+	}
 	seed := WorkerSeed(spec, studyName, workerIndex)
 	switch spec.Type {
 	case "", "tpe":

@@ -30,6 +30,11 @@ func TestNewSampler(t *testing.T) {
 			t.Fatal("cmaes: no relative sampler")
 		}
 	})
+	t.Run("Negative", func(t *testing.T) {
+		if _, _, err := search.NewSampler(search.SamplerSpec{EICandidates: -1}, params, "s", 0); err == nil {
+			t.Fatal("ei_candidates -1 accepted")
+		}
+	})
 	t.Run("CMAESRejectsCategorical", func(t *testing.T) {
 		ps := append(params, search.Param{Name: "opt", Type: search.Categorical, Choices: []any{"sgd", "adam"}, Line: 7})
 		_, _, err := search.NewSampler(search.SamplerSpec{Type: "cmaes"}, ps, "s", 0)
