@@ -34,7 +34,9 @@ const MaxBuffered = 1 << 20
 //     outcome, retrying connection errors until its ctx ends, so a finished
 //     trial always carries every value its objective reported.
 //   - ClaimTrial retries connection errors with backoff for up to
-//     ClaimPatience before giving up.
+//     ClaimPatience before giving up, and the sampler's reads and param
+//     writes for up to ReadPatience (buffer_reads.go), so a trial that
+//     starts during an outage waits for the database.
 //
 // Logic errors are never retried or buffered: a write to a finished trial
 // (ErrTrialFinished, e.g. after it was marked stale) returns at once.
@@ -54,6 +56,9 @@ type BufferedStore struct {
 	MinBackoff, MaxBackoff time.Duration
 	// ClaimPatience is how long ClaimTrial retries; zero means 2 minutes.
 	ClaimPatience time.Duration
+	// ReadPatience is how long the sampler's reads and param writes retry
+	// (buffer_reads.go); zero means 15 s.
+	ReadPatience time.Duration
 
 	mu       sync.Mutex
 	down     bool // a write failed; new reports are buffered until a flush succeeds

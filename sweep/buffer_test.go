@@ -102,6 +102,20 @@ func (f *flakyStore) GetTrial(id int) (goptuna.FrozenTrial, error) {
 	return f.Store.GetTrial(id)
 }
 
+func (f *flakyStore) GetAllTrials(studyID int) ([]goptuna.FrozenTrial, error) {
+	if err := f.fail(); err != nil {
+		return nil, err
+	}
+	return f.Store.GetAllTrials(studyID)
+}
+
+func (f *flakyStore) SetTrialParam(id int, name string, v float64, dist interface{}) error {
+	if err := f.fail(); err != nil {
+		return err
+	}
+	return f.Store.SetTrialParam(id, name, v, dist)
+}
+
 // waitFailures waits until n more writes have failed.
 func (f *flakyStore) waitFailures(t *testing.T, n int) {
 	t.Helper()
@@ -332,7 +346,9 @@ func (s sqlState) SQLState() string { return string(s) }
 
 // TestWorker_DatabaseOutage runs a worker through a database outage in
 // the middle of its trials: every trial completes with all its values,
-// none fails. The outage lasts until several reports were buffered.
+// none fails, whether the outage met it training (reports buffered),
+// pruning (skipped), sampling (retried) or finishing (retried). The
+// outage lasts 20 failed calls.
 func TestWorker_DatabaseOutage(t *testing.T) {
 	raw := `study: outage
 direction: maximize
@@ -403,5 +419,42 @@ params:
 	}
 	if flaky.failed.Load() < 20 || !strings.Contains(log.String(), "database unreachable") {
 		t.Errorf("the outage did not happen (%d failed writes); log:\n%s", flaky.failed.Load(), log.String())
+	}
+}
+
+// TestBufferedStore_Reads: the sampler's reads wait for the database;
+// the pruner's read of a trial whose reports are buffered fails at once.
+func TestBufferedStore_Reads(t *testing.T) {
+	mem, _, info := setup(t, 5, 1, 0)
+	flaky := newFlaky(mem)
+	b := newBuffered(flaky, &syncBuffer{})
+	cl, err := b.ClaimTrial(context.Background(), info.ID, "w", "h")
+	if err != nil {
+		t.Fatal(err)
+	}
+	flaky.down.Store(true)
+	got := make(chan error, 1)
+	go func() {
+		ts, err := b.GetAllTrials(info.ID)
+		if err == nil && len(ts) != 1 {
+			err = fmt.Errorf("%d trials, want 1", len(ts))
+		}
+		got <- err
+	}()
+	flaky.waitFailures(t, 3)
+	select {
+	case err := <-got:
+		t.Fatalf("GetAllTrials returned %v while the database was down", err)
+	default:
+	}
+	if err := b.SetTrialIntermediateValue(cl.TrialID, 1, 0.5); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.GetTrial(cl.TrialID); !errors.Is(err, syscall.ECONNREFUSED) {
+		t.Errorf("GetTrial of a buffering trial: %v, want the connection error at once", err)
+	}
+	flaky.down.Store(false)
+	if err := <-got; err != nil {
+		t.Errorf("GetAllTrials after the outage: %v", err)
 	}
 }

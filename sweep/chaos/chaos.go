@@ -57,12 +57,13 @@ type Report struct {
 	Workers, Killed, Restarts     int
 	Budget, Trials                int
 	Complete, Pruned, Failed      int
-	Stale, Interrupted, ObjFailed int // reasons among Failed
-	Retried                       int // trials that are retries (retry_of set)
-	DuplicateNumbers              int // numbers held by more than one trial: must be 0
-	NumberGaps                    int // numbers missing from 0..Trials-1: must be 0
-	LostValues                    int // missing intermediate values of COMPLETE/PRUNED trials: must be 0
-	LeftRunning                   int // RUNNING or WAITING after the grace period and a reap: must be 0
+	Stale, Interrupted, Simulated int            // reasons among Failed
+	OtherFailures                 map[string]int // any other FAIL reason: the database fault reached the trial
+	Retried                       int            // trials that are retries (retry_of set)
+	DuplicateNumbers              int            // numbers held by more than one trial: must be 0
+	NumberGaps                    int            // numbers missing from 0..Trials-1: must be 0
+	LostValues                    int            // missing intermediate values of COMPLETE/PRUNED trials: must be 0
+	LeftRunning                   int            // RUNNING or WAITING after the grace period and a reap: must be 0
 	ExitFailures                  []string
 	BufferedOutages               int // worker log lines saying reports were buffered
 	RejectedLate                  int // late results rejected after stale-marking
@@ -87,7 +88,11 @@ func (r Report) String() string {
 	row("trials (budget)", fmt.Sprintf("%d (%d)", r.Trials, r.Budget))
 	row("trials completed", r.Complete)
 	row("trials pruned", r.Pruned)
-	row("trials failed", fmt.Sprintf("%d (stale %d, interrupted %d, objective %d)", r.Failed, r.Stale, r.Interrupted, r.ObjFailed))
+	row("trials failed", fmt.Sprintf("%d (stale %d, interrupted %d, simulated by the objective %d, other %d)",
+		r.Failed, r.Stale, r.Interrupted, r.Simulated, r.Failed-r.Stale-r.Interrupted-r.Simulated))
+	for reason, n := range r.OtherFailures {
+		row("  other failure", fmt.Sprintf("%d × %s", n, reason))
+	}
 	row("trials retried", r.Retried)
 	row("duplicate numbers", r.DuplicateNumbers)
 	row("gaps in numbers", r.NumberGaps)
@@ -349,6 +354,7 @@ func check(ctx context.Context, db *sql.DB, c Config, rep *Report) error {
 		{&rep.Failed, `SELECT count(*) FROM ` + trials + ` AND state = 'FAIL'`},
 		{&rep.Stale, `SELECT count(*) FROM ` + trials + ` AND state = 'FAIL' AND reason = 'stale'`},
 		{&rep.Interrupted, `SELECT count(*) FROM ` + trials + ` AND state = 'FAIL' AND reason = 'interrupted'`},
+		{&rep.Simulated, `SELECT count(*) FROM ` + trials + ` AND state = 'FAIL' AND reason LIKE 'synthetic: simulated failure%'`},
 		{&rep.Retried, `SELECT count(*) FROM ` + trials + ` AND retry_of IS NOT NULL`},
 		{&rep.LeftRunning, `SELECT count(*) FROM ` + trials + ` AND state IN ('RUNNING', 'WAITING')`},
 		{&rep.DuplicateNumbers, `SELECT count(*) FROM (SELECT number FROM ` + trials + ` GROUP BY number HAVING count(*) > 1) d`},
@@ -369,7 +375,26 @@ func check(ctx context.Context, db *sql.DB, c Config, rep *Report) error {
 		return err
 	}
 	rep.LostValues += noValues * c.Epochs
-	rep.ObjFailed = rep.Failed - rep.Stale - rep.Interrupted
+	rows, err := db.QueryContext(ctx, `SELECT reason, count(*) FROM `+trials+` AND state = 'FAIL'
+		AND reason NOT IN ('stale', 'interrupted') AND reason NOT LIKE 'synthetic: simulated failure%' GROUP BY reason`)
+	if err != nil {
+		return fmt.Errorf("check failure reasons: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var reason string
+		var n int
+		if err := rows.Scan(&reason, &n); err != nil {
+			return fmt.Errorf("check failure reasons: %w", err)
+		}
+		if rep.OtherFailures == nil {
+			rep.OtherFailures = map[string]int{}
+		}
+		rep.OtherFailures[reason] = n
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("check failure reasons: %w", err)
+	}
 	// Numbers are unique (the duplicate count says so), so gaps are what
 	// the count falls short of max+1.
 	if maxNumber.Valid {
