@@ -31,7 +31,7 @@ type Options struct {
 	Seed          uint64
 	StartupTrials int  // random trials before TPE starts; default 10
 	EICandidates  int  // candidates drawn from l(x) per suggestion; default 24
-	Multivariate  bool // model parameters jointly (SampleRelative)
+	Multivariate  bool // model parameters jointly, drawn at a trial's first Sample call
 	Group         bool // multivariate per group of params that co-occur (conditional spaces); implies Multivariate
 	// ConstantLiar treats trials RUNNING elsewhere as observations in g(x)
 	// (the worst values), so parallel workers spread out.
