@@ -168,6 +168,50 @@ func suggestOne(t *goptuna.Trial, p Param) (float64, error) {
 	return 0, fmt.Errorf("unsupported distribution %T", p.Distribution())
 }
 
+// Fixed converts the stored internal values of a re-queued trial into
+// objective-facing values without asking the sampler, walking conditional
+// params as Suggest does. ok is false when the values do not fit the space
+// (a param is missing or out of range, e.g. after --force-update changed
+// the space); the caller then falls back to Suggest with FixedParams, which
+// samples what is missing.
+func Fixed(params []Param, internal map[string]float64) (values map[string]any, ok bool) {
+	values = map[string]any{}
+	if !fixed(params, internal, values) {
+		return nil, false
+	}
+	return values, true
+}
+
+func fixed(params []Param, internal map[string]float64, out map[string]any) bool {
+	for _, p := range params {
+		x, ok := internal[p.Name]
+		if !ok || !contains(p, x) {
+			return false
+		}
+		v, err := p.Value(x)
+		if err != nil {
+			return false
+		}
+		out[p.Name] = v
+		if p.Type == Categorical && !fixed(p.Conditional[ChoiceString(v)], internal, out) {
+			return false
+		}
+	}
+	return true
+}
+
+// contains reports whether internal value x lies in p's range (allowing
+// for the half-unit margin of log ints).
+func contains(p Param, x float64) bool {
+	switch p.Type {
+	case Categorical:
+		return x >= 0 && int(x) < len(p.Choices) && float64(int(x)) == x
+	case Int:
+		return x >= p.Low-0.5 && x <= p.High+0.5
+	}
+	return x >= p.Low && x <= p.High
+}
+
 // FixedParams encodes internal values as goptuna's "fixed_params" trial
 // system attr, which makes goptuna's suggest path reuse them.
 func FixedParams(internal map[string]float64) (string, error) {

@@ -166,3 +166,33 @@ func TestParam_Distribution(t *testing.T) {
 		t.Errorf("choice strings = %q", got)
 	}
 }
+
+func TestFixed(t *testing.T) {
+	spec, err := search.ParseSpec("s.yaml", []byte(spaceSpec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	internal := map[string]float64{"lr": 0.01, "drop": 0.2, "width": 128, "depth": 7.4, "bs": 1, "flag": 0, "sched": 1, "gamma": 0.25}
+	got, ok := search.Fixed(spec.Params, internal)
+	if !ok {
+		t.Fatal("valid values refused")
+	}
+	want := map[string]any{"lr": 0.01, "drop": 0.2, "width": 128, "depth": 7, "bs": 128, "flag": true, "sched": "step", "gamma": 0.25}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %#v, want %#v", k, got[k], v)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("got %v", got)
+	}
+	for name, bad := range map[string]map[string]float64{
+		"MissingConditional": {"lr": 0.01, "drop": 0.2, "width": 128, "depth": 7, "bs": 1, "flag": 0, "sched": 1},
+		"OutOfRange":         {"lr": 2, "drop": 0.2, "width": 128, "depth": 7, "bs": 1, "flag": 0, "sched": 0},
+		"BadChoice":          {"lr": 0.01, "drop": 0.2, "width": 128, "depth": 7, "bs": 2, "flag": 0, "sched": 0},
+	} {
+		if _, ok := search.Fixed(spec.Params, bad); ok {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}

@@ -141,22 +141,17 @@ func (s *slot) execute(ctx context.Context, claim Claim, rep *reporter) (objecti
 	fail := func(format string, args ...any) outcome {
 		return outcome{state: goptuna.TrialStateFail, value: math.NaN(), reason: fmt.Sprintf(format, args...)}
 	}
+	params, ok := objective.Params(nil), false
 	if claim.Params != nil {
-		fixed, err := search.FixedParams(claim.Params)
-		if err == nil {
-			err = s.w.Store.SetTrialSystemAttr(claim.TrialID, "fixed_params", fixed)
-		}
-		if err != nil {
-			return nil, fail("reuse params of waiting trial: %v", err)
-		}
+		// A re-queued trial: its params are already stored; reuse them as
+		// they are when they fit the space.
+		params, ok = search.Fixed(s.w.Spec.Params, claim.Params)
 	}
-	trial := goptuna.Trial{Study: s.study, ID: claim.TrialID}
-	if err := trial.CallRelativeSampler(); err != nil {
-		return nil, fail("sample params: %v", err)
-	}
-	params, err := search.Suggest(&trial, s.w.Spec.Params)
-	if err != nil {
-		return nil, fail("sample params: %v", err)
+	if !ok {
+		var err error
+		if params, err = s.sample(claim); err != nil {
+			return nil, fail("%v", err)
+		}
 	}
 	rep.params = params
 	s.w.Display.Slot(s.index, s.live(claim.Number, rep))
@@ -172,6 +167,30 @@ func (s *slot) execute(ctx context.Context, claim Claim, rep *reporter) (objecti
 		return params, outcome{state: goptuna.TrialStatePruned, value: rep.last}
 	}
 	return params, fail("%s", clipReason(err.Error()))
+}
+
+// sample asks the sampler for the trial's params. A re-queued trial whose
+// stored values no longer fit the space keeps those that do (goptuna's
+// "fixed_params") and samples the rest.
+func (s *slot) sample(claim Claim) (objective.Params, error) {
+	if claim.Params != nil {
+		fixed, err := search.FixedParams(claim.Params)
+		if err == nil {
+			err = s.w.Store.SetTrialSystemAttr(claim.TrialID, "fixed_params", fixed)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reuse params of waiting trial: %w", err)
+		}
+	}
+	trial := goptuna.Trial{Study: s.study, ID: claim.TrialID}
+	if err := trial.CallRelativeSampler(); err != nil {
+		return nil, fmt.Errorf("sample params: %w", err)
+	}
+	params, err := search.Suggest(&trial, s.w.Spec.Params)
+	if err != nil {
+		return nil, fmt.Errorf("sample params: %w", err)
+	}
+	return params, nil
 }
 
 // call runs the objective, turning a panic into an error so one bad trial

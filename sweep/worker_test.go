@@ -310,3 +310,36 @@ func TestWorker_ClaimErrors(t *testing.T) {
 	}
 	trials(t, store, info, 0)
 }
+
+func TestWorker_WaitingTrials(t *testing.T) {
+	store, spec, info := setup(t, 2, 1, 0)
+	lr := spec.Params[0].Distribution()
+	// A complete re-queued trial runs with its params as stored; one whose
+	// params no longer cover the space keeps what fits and samples the rest.
+	if err := store.Enqueue(info.ID, map[string]float64{"lr": 0.25, "opt": 1}, map[string]any{"lr": lr, "opt": spec.Params[1].Distribution()}); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.Enqueue(info.ID, map[string]float64{"lr": 0.5}, map[string]any{"lr": lr}); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var seen []objective.Params
+	obj := objectiveFunc(func(ctx context.Context, p objective.Params, r objective.Reporter) (objective.Result, error) {
+		mu.Lock()
+		seen = append(seen, p)
+		mu.Unlock()
+		r.Report(1, 0.5)
+		return objective.Result{Value: 0.5}, nil
+	})
+	w := &sweep.Worker{Store: store, Study: info, Spec: spec, Objective: obj}
+	if _, err := w.Run(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	trials(t, store, info, 2)
+	if len(seen) != 2 || seen[0]["lr"] != 0.25 || seen[0]["opt"] != "adam" || len(seen[0]) != 2 {
+		t.Fatalf("first waiting trial ran with %v, want lr=0.25 opt=adam", seen)
+	}
+	if seen[1]["lr"] != 0.5 || seen[1]["opt"] == nil {
+		t.Errorf("second waiting trial ran with %v, want lr=0.5 and a sampled opt", seen[1])
+	}
+}
