@@ -23,6 +23,7 @@ type startOptions struct {
 	DataDir     string
 	Workers     int // trial slots; 0 = the spec's workers
 	ForceUpdate bool
+	DryRun      bool // validate and describe the study; touch no database
 }
 
 func newStartCmd(e *env, runF func(context.Context, *startOptions) error) *cobra.Command {
@@ -46,7 +47,8 @@ The database is --db, else $SWEEP_DB, else a private PostgreSQL cluster that
 sweep starts itself in --data-dir.`,
 		Example: `  sweep start examples/synthetic.yaml
   sweep start study.yaml --workers 4 --db postgres://me@db/sweep
-  sweep start study.yaml --force-update`,
+  sweep start study.yaml --force-update
+  sweep start study.yaml --dry-run`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.File = args[0]
@@ -64,6 +66,7 @@ sweep starts itself in --data-dir.`,
 	f.StringVar(&opts.DataDir, "data-dir", "", "private cluster directory (default: the user's data dir)")
 	f.IntVarP(&opts.Workers, "workers", "w", 0, "parallel trial slots in this process (default: the spec's workers)")
 	f.BoolVar(&opts.ForceUpdate, "force-update", false, "replace the stored spec of an existing study with this one")
+	f.BoolVarP(&opts.DryRun, "dry-run", "n", false, "validate the spec and describe the study; touch no database")
 	return cmd
 }
 
@@ -81,6 +84,10 @@ func runStart(ctx context.Context, opts *startOptions) error {
 	}
 	if err := checkAlgorithms(spec); err != nil {
 		return err
+	}
+	if opts.DryRun {
+		describeStudy(e.Out, opts.File, spec, opts.Workers)
+		return nil
 	}
 	store, err := openStore(ctx, e, opts.DB, opts.DataDir)
 	if err != nil {
@@ -131,6 +138,52 @@ func hasObjectiveProblem(err error) bool {
 		}
 	}
 	return false
+}
+
+// describeStudy prints what a valid spec asks for, for --dry-run.
+func describeStudy(w io.Writer, file string, spec *search.Spec, slots int) {
+	if slots == 0 {
+		slots = spec.Workers
+	}
+	fmt.Fprintf(w, "%s: valid\n", file)
+	fmt.Fprintf(w, "study\t%s (%s %s, %d trials, %d slot(s) here)\n", spec.Study, spec.Direction, spec.Metric, spec.Trials, slots)
+	seed := "from the study name"
+	if spec.Sampler.Seed != nil {
+		seed = fmt.Sprint(*spec.Sampler.Seed)
+	}
+	fmt.Fprintf(w, "sampler\t%s (seed %s)\n", spec.Sampler.Type, seed)
+	fmt.Fprintf(w, "pruner\t%s\n", spec.Pruner.Type)
+	fmt.Fprintf(w, "objective\t%s\n", spec.Objective.Type)
+	var walk func(ps []search.Param, depth int, when string)
+	walk = func(ps []search.Param, depth int, when string) {
+		for _, p := range ps {
+			fmt.Fprintf(w, "param\t%s%s %s%s\n", strings.Repeat("  ", depth), p.Name, describeParam(p), when)
+			for _, c := range p.Choices {
+				cs := search.ChoiceString(c)
+				walk(p.Conditional[cs], depth+1, fmt.Sprintf(" (when %s=%s)", p.Name, cs))
+			}
+		}
+	}
+	walk(spec.Params, 0, "")
+}
+
+// describeParam renders a param's distribution: "float [0.0001, 1] log".
+func describeParam(p search.Param) string {
+	if p.Type == search.Categorical {
+		cs := make([]string, len(p.Choices))
+		for i, c := range p.Choices {
+			cs[i] = search.ChoiceString(c)
+		}
+		return "categorical {" + strings.Join(cs, ", ") + "}"
+	}
+	d := fmt.Sprintf("%s [%g, %g]", p.Type, p.Low, p.High)
+	if p.Log {
+		d += " log"
+	}
+	if p.Step > 0 && !(p.Type == search.Int && p.Step == 1) {
+		d += fmt.Sprintf(" step %g", p.Step)
+	}
+	return d
 }
 
 // readSpec reads a spec file, refusing oversized files before reading them.

@@ -24,6 +24,7 @@ func TestNewStartCmd(t *testing.T) {
 		{argv: "s.yaml", want: startOptions{File: "s.yaml"}},
 		{argv: "s.yaml --db postgres://x/y --workers 3 --force-update --data-dir /d", want: startOptions{File: "s.yaml", DB: "postgres://x/y", Workers: 3, ForceUpdate: true, DataDir: "/d"}},
 		{argv: "s.yaml -w 2", want: startOptions{File: "s.yaml", Workers: 2}},
+		{argv: "s.yaml --dry-run", want: startOptions{File: "s.yaml", DryRun: true}},
 		{argv: "", wantErr: "accepts 1 arg(s), received 0"},
 		{argv: "a.yaml b.yaml", wantErr: "accepts 1 arg(s), received 2"},
 		{argv: "s.yaml --workers -1", wantErr: "--workers -1: want between 1 and 256"},
@@ -302,4 +303,14 @@ params:
 	if !strings.Contains(out.String(), param+"=") {
 		t.Errorf("sweep trials output lacks the param name:\n%s", out)
 	}
+}
+
+func TestRunStart_DryRun(t *testing.T) {
+	e, out, errOut, _ := newTestEnv(false)
+	// No --db and no private cluster: a dry run must not need a database.
+	e.Getenv = func(string) string { return "" }
+	if code := run(context.Background(), e, []string{"start", "../../examples/synthetic.yaml", "--dry-run", "--data-dir", "/nonexistent/never"}); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	golden(t, "start", "dry-run.out", out.String())
 }
