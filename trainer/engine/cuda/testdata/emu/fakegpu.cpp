@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <setjmp.h>
 #include <ucontext.h>
 
 #include "emu.h"
@@ -30,18 +31,26 @@ dim3 threadIdx, blockIdx, blockDim, gridDim;
  * barrier releases when every thread of its group (the block, or the
  * warp for shuffles) has arrived. Everything else runs threads in order. */
 enum { kMaxBlock = 256, kStack = 64 << 10 };
-static ucontext_t sched_ctx, thread_ctx[kMaxBlock];
+static ucontext_t boot_ctx, thread_ctx[kMaxBlock];
+static jmp_buf sched_jb, thread_jb[kMaxBlock];
 static char *stacks[kMaxBlock];
-static int cur, nthreads, done[kMaxBlock], waiting[kMaxBlock];
+static int cur, nthreads, started[kMaxBlock], done[kMaxBlock], waiting[kMaxBlock];
 static int block_arrived, warp_arrived[kMaxBlock / 32];
 static double warp_slots[kMaxBlock / 32][32];
 static tramp_fn cur_fn;
 static void **cur_params;
 
+/* Switching: a thread's first entry goes through makecontext/swapcontext
+ * (its own stack); every later switch is _setjmp/_longjmp, which does not
+ * save the signal mask and so costs no system call. */
+static void yield_to_scheduler(void) {
+  if (!_setjmp(thread_jb[cur])) _longjmp(sched_jb, 1);
+}
+
 static void run_thread(void) {
   cur_fn(cur_params);
   done[cur] = 1;
-  swapcontext(&thread_ctx[cur], &sched_ctx);
+  _longjmp(sched_jb, 1);
 }
 
 /* arrive blocks the current thread at a barrier of the group [lo, hi). */
@@ -52,7 +61,18 @@ static void arrive(int *arrived, int lo, int hi) {
     return; /* the last to arrive continues at once */
   }
   waiting[cur] = 1;
-  swapcontext(&thread_ctx[cur], &sched_ctx);
+  yield_to_scheduler();
+}
+
+static void resume(int i) {
+  cur = i;
+  threadIdx.x = i, threadIdx.y = 0, threadIdx.z = 0;
+  if (_setjmp(sched_jb)) return; /* the thread yielded or finished */
+  if (!started[i]) {
+    started[i] = 1;
+    swapcontext(&boot_ctx, &thread_ctx[i]);
+  }
+  _longjmp(thread_jb[i], 1);
 }
 
 static void run_block_cooperatively(int n) {
@@ -62,17 +82,15 @@ static void run_block_cooperatively(int n) {
     getcontext(&thread_ctx[i]);
     thread_ctx[i].uc_stack.ss_sp = stacks[i];
     thread_ctx[i].uc_stack.ss_size = kStack;
-    thread_ctx[i].uc_link = &sched_ctx;
+    thread_ctx[i].uc_link = NULL;
     makecontext(&thread_ctx[i], run_thread, 0);
-    done[i] = waiting[i] = 0;
+    started[i] = done[i] = waiting[i] = 0;
   }
   for (int left = n; left > 0;) {
     int progressed = 0;
     for (int i = 0; i < n; i++) {
       if (done[i] || waiting[i]) continue;
-      cur = i;
-      threadIdx.x = i, threadIdx.y = 0, threadIdx.z = 0;
-      swapcontext(&sched_ctx, &thread_ctx[i]);
+      resume(i);
       progressed = 1;
       if (done[i]) left--;
     }
