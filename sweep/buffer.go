@@ -68,6 +68,7 @@ type BufferedStore struct {
 	pending  map[int]*trialReports
 	locks    map[int]*sync.Mutex // per trial: held while its reports are written
 	lastErr  error
+	faultAt  time.Time // last connection-level error seen by any call
 }
 
 // trialReports are one trial's unwritten reports.
@@ -153,7 +154,7 @@ func (b *BufferedStore) write(trialID int, add func(*trialReports), direct func(
 func (b *BufferedStore) markDown(err error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.lastErr = err
+	b.lastErr, b.faultAt = err, time.Now()
 	if !b.down {
 		b.down = true
 		b.logf("database unreachable (%v): buffering reports, retrying with backoff", err)
@@ -186,7 +187,7 @@ func (b *BufferedStore) flushLoop() {
 			return
 		}
 		if err != nil {
-			b.lastErr = err
+			b.lastErr, b.faultAt = err, time.Now()
 		}
 		b.mu.Unlock()
 		wait = min(2*wait, b.maxBackoff())
@@ -345,6 +346,7 @@ func (b *BufferedStore) retry(ctx context.Context, fn func() error) error {
 			}
 			return err
 		}
+		b.fault()
 		if !logged {
 			b.logf("database unreachable (%v): retrying with backoff", err)
 			logged = true
@@ -358,6 +360,40 @@ func (b *BufferedStore) retry(ctx context.Context, fn func() error) error {
 		}
 		wait = min(2*wait, b.maxBackoff())
 	}
+}
+
+// Heartbeat passes through, noting connection errors (see LastFault).
+func (b *BufferedStore) Heartbeat(ctx context.Context, trialID int) error {
+	err := b.Store.Heartbeat(ctx, trialID)
+	if err != nil && Transient(err) {
+		b.fault()
+	}
+	return err
+}
+
+// ReapStale passes through, noting connection errors (see LastFault).
+func (b *BufferedStore) ReapStale(ctx context.Context, studyID int, grace time.Duration) ([]int, error) {
+	ids, err := b.Store.ReapStale(ctx, studyID, grace)
+	if err != nil && Transient(err) {
+		b.fault()
+	}
+	return ids, err
+}
+
+// LastFault is when a call last failed with a connection-level error;
+// zero if none did. Reap uses it: a worker that could not reach the
+// database within the grace period cannot tell a dead worker from one
+// that was cut off like itself, so it does not reap.
+func (b *BufferedStore) LastFault() time.Time {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.faultAt
+}
+
+func (b *BufferedStore) fault() {
+	b.mu.Lock()
+	b.faultAt = time.Now()
+	b.mu.Unlock()
 }
 
 func (b *BufferedStore) minBackoff() time.Duration {

@@ -33,7 +33,16 @@ type Reaped struct {
 //
 // A store that does not implement TrialAttempter (directly or through
 // Unwrap) gets no retries for stale trials.
+//
+// When store saw a connection error less than grace ago (a
+// BufferedStore's LastFault), Reap reaps nothing: after an outage longer
+// than grace every heartbeat looks old, yet the workers behind them are
+// alive and cut off just like this one; they refresh their heartbeats
+// within an interval of the database coming back.
 func Reap(ctx context.Context, store Store, studyID int, grace time.Duration, policy search.RetrySpec) (Reaped, error) {
+	if f, ok := store.(interface{ LastFault() time.Time }); ok && time.Since(f.LastFault()) < grace {
+		return Reaped{}, nil
+	}
 	ids, err := store.ReapStale(ctx, studyID, grace)
 	if err != nil {
 		return Reaped{}, fmt.Errorf("reap stale trials: %w", err)

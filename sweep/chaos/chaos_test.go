@@ -44,7 +44,7 @@ func TestChaos(t *testing.T) {
 	dir := t.TempDir()
 	cfg.Dir = dir
 	cfg.Bin = buildBinary(t, dir)
-	srv, restart := startPostgres(t, ctx)
+	srv, restart := startPostgres(t, ctx, 0)
 	cfg.DSN = srv
 	cfg.Restart = restart
 	cfg.Logf = t.Logf
@@ -68,10 +68,46 @@ func TestChaos(t *testing.T) {
 	if rep.MaxConnections > 100 {
 		t.Errorf("%d connections at once: more than PostgreSQL's default max_connections", rep.MaxConnections)
 	}
+	if len(rep.OtherFailures) > 0 {
+		t.Errorf("database faults failed trials: %v", rep.OtherFailures)
+	}
 	if out := os.Getenv("SWEEP_CHAOS_REPORT"); out != "" {
 		if err := os.WriteFile(out, []byte(rep.String()), 0o644); err != nil {
 			t.Error(err)
 		}
+	}
+}
+
+// TestChaos_LongOutage keeps PostgreSQL down for longer than the
+// heartbeat grace period while every worker is mid-trial. No trial may be
+// reaped as stale because of it (the workers were cut off, not dead), none
+// may fail, and no reported value may be lost: the workers buffer their
+// reports, wait, reconnect and flush.
+func TestChaos_LongOutage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs many worker processes and stops PostgreSQL")
+	}
+	cfg := chaos.Config{
+		Workers: 8, Trials: 120, Restarts: 1, Seed: 3,
+		Interval: 0.5, Grace: 2, Epochs: 5, EpochSeconds: 0.2, RetryMax: 1,
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cfg.Dir = t.TempDir()
+	cfg.Bin = buildBinary(t, cfg.Dir)
+	outage := 5 * time.Second
+	cfg.DSN, cfg.Restart = startPostgres(t, ctx, outage)
+	cfg.Logf = t.Logf
+	rep, err := chaos.Run(ctx, cfg)
+	t.Logf("report (%s outage, grace %gs):\n%s", outage, cfg.Grace, rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.OK() || rep.Restarts != 1 {
+		t.Errorf("broken promise or no outage; worker logs in %s", cfg.Dir)
+	}
+	if rep.Stale != 0 || rep.Failed != 0 || rep.BufferedOutages == 0 {
+		t.Errorf("%d stale, %d failed, %d buffering workers: want none reaped or failed, reports buffered", rep.Stale, rep.Failed, rep.BufferedOutages)
 	}
 }
 
@@ -90,8 +126,8 @@ func buildBinary(t *testing.T, dir string) string {
 // startPostgres runs a private server with PostgreSQL's default
 // max_connections (100), so that the pools are shown to fit, and returns
 // its DSN and a function restarting it (fast shutdown, then start on the
-// same port, as `pg_ctl restart -m fast` does).
-func startPostgres(t *testing.T, ctx context.Context) (string, func(context.Context) error) {
+// same port, as `pg_ctl restart -m fast` does) after outage.
+func startPostgres(t *testing.T, ctx context.Context, outage time.Duration) (string, func(context.Context) error) {
 	t.Helper()
 	dir := t.TempDir()
 	// The server may run as an unprivileged user who must reach dir.
@@ -114,6 +150,7 @@ func startPostgres(t *testing.T, ctx context.Context) (string, func(context.Cont
 		if err := srv.Stop(ctx); err != nil {
 			return err
 		}
+		time.Sleep(outage)
 		s, err := c.Start(ctx)
 		if err != nil {
 			return err
