@@ -69,13 +69,14 @@ type Report struct {
 	RejectedLate                  int // late results rejected after stale-marking
 	ReapedByWorkers               int // stale trials reaped by running workers (the rest by `sweep status`)
 	MaxConnections                int // most server connections seen at once
+	TooManyClients                int // worker log lines where PostgreSQL refused a connection for max_connections: must be 0
 	Wall                          time.Duration
 }
 
 // OK reports whether every promise held.
 func (r Report) OK() bool {
 	return r.DuplicateNumbers == 0 && r.NumberGaps == 0 && r.LostValues == 0 && r.LeftRunning == 0 &&
-		len(r.ExitFailures) == 0 && r.Trials == r.Budget
+		len(r.ExitFailures) == 0 && r.Trials == r.Budget && r.TooManyClients == 0
 }
 
 // String renders the report as the table docs/reliability.md shows.
@@ -102,6 +103,7 @@ func (r Report) String() string {
 	row("late results rejected (stale)", r.RejectedLate)
 	row("worker lines: reports buffered", r.BufferedOutages)
 	row("most server connections at once", r.MaxConnections)
+	row("refused: too many clients", r.TooManyClients)
 	row("surviving workers exiting non-zero", len(r.ExitFailures))
 	row("wall time", r.Wall.Round(100*time.Millisecond))
 	return b.String()
@@ -420,6 +422,7 @@ func countLogLines(dir string, rep *Report) error {
 		}
 		s := string(b)
 		rep.BufferedOutages += strings.Count(s, "buffering reports")
+		rep.TooManyClients += strings.Count(s, "too many clients") + strings.Count(s, "53300")
 		rep.RejectedLate += strings.Count(s, "marked stale by another worker") + strings.Count(s, "result rejected")
 		for _, m := range reapedLine.FindAllStringSubmatch(s, -1) {
 			n, _ := strconv.Atoi(m[1])
