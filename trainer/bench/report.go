@@ -29,7 +29,7 @@ func (r *Result) WriteText(w io.Writer) error {
 	fmt.Fprintf(w, "achieved         %.1f GFLOP/s\n", r.TrainGFLOPs)
 	if r.SGEMMGFLOPs > 0 {
 		fmt.Fprintf(w, "SGEMM 1024³      %.1f GFLOP/s (same backend, same run)\n", r.SGEMMGFLOPs)
-		fmt.Fprintf(w, "ratio            %.3f\n", r.Ratio)
+		fmt.Fprintf(w, "ratio            %.3f (per CPU-second: %.3f)\n", r.Ratio, r.CPURatio)
 	}
 	fmt.Fprintf(w, "allocs per step  %.1f\n", r.AllocsPerStep)
 	_, err := fmt.Fprintf(w, "peak RSS         %.0f MiB\n", r.PeakRSSMB)
