@@ -17,8 +17,10 @@
 #      im2col paths), memory checks, and every op CPU vs GPU on fresh random
 #      inputs with relative-error bounds per dtype (fp32 1e-4, tf32 2e-3,
 #      bf16 1e-2; NaN never passes), printed as a table.
-#   3. sweep bench trainer --device cuda for tiny, resnet18 and fastnet at
-#      fp32 and bf16, if the bench command has those flags.
+#   3. training throughput: the engine-level benchmark in gpu/cuda.test
+#      (tiny, resnet18, fastnet × fp32, bf16; batch 256, fixed batch, no data
+#      loading), and `sweep bench trainer --device cuda` for the same models
+#      if the bench command has those flags.
 #   4. a 2-epoch resnet18 training run (synthetic data if the trainer has
 #      it, else a CIFAR-10 slice if the data is present).
 #   5. a summary table.
@@ -56,11 +58,21 @@ rc=${PIPESTATUS[0]}
 pass=$(grep -c -- '--- PASS: TestGPU' "$OUT/gpu-tests.txt")
 fail=$(grep -c -- '--- FAIL: TestGPU' "$OUT/gpu-tests.txt")
 skip=$(grep -c -- '--- SKIP: TestGPU' "$OUT/gpu-tests.txt")
-row "gpu tests (rc $rc)" "$([ "$rc" = 0 ] && echo ok || echo FAIL)" "$pass passed, $fail failed, $skip skipped"
+# doctor saw a usable GPU, so a skipped GPU test is a failure too.
+verdict=FAIL
+[ "$rc" = 0 ] && [ "$skip" = 0 ] && [ "$pass" -gt 0 ] && verdict=ok
+row "gpu tests (rc $rc)" "$verdict" "$pass passed, $fail failed, $skip skipped"
 # The CPU-vs-GPU table rows: "op dtype maxrel bound PASS|FAIL".
 grep -E '^ +(gemm|conv|batchnorm|maxpool|silu|softmax|sgd)' "$OUT/gpu-tests.txt" | sed 's/^ *//' > "$OUT/versus.txt" || true
 
-echo "== 3. sweep bench trainer --device cuda"
+echo "== 3a. engine training benchmark (gpu/cuda.test -test.bench GPU_Train)"
+timeout 150 "$TEST" -test.run '^$' -test.bench 'GPU_Train' -test.benchtime 20x -test.timeout 140s 2>&1 | tee "$OUT/engine-bench.txt"
+while read -r name ips; do
+  row "engine ${name#BenchmarkGPU_Train/}" "ok" "$ips img/s (batch 256)"
+done < <(grep -E '^BenchmarkGPU_Train/.* img/s' "$OUT/engine-bench.txt" | awk '{for(i=1;i<NF;i++) if($(i+1)=="img/s") print $1, $i}')
+grep -qE '^BenchmarkGPU_Train/.* img/s' "$OUT/engine-bench.txt" || row "engine bench" "FAIL" "no img/s lines (see $OUT/engine-bench.txt)"
+
+echo "== 3b. sweep bench trainer --device cuda"
 bench_help=$("$SWEEP" bench trainer --help 2>&1 || true)
 if ! grep -q -- '--device' <<<"$bench_help"; then
   row "bench" "skipped" "sweep bench trainer has no --device flag (yet)"
