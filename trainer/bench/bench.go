@@ -123,22 +123,27 @@ func Run(ctx context.Context, b engine.Backend, cfg Config) (*Result, error) {
 	}
 	r.Layers = times
 	if cfg.SGEMMSize >= 0 {
-		n := cfg.SGEMMSize
-		if n == 0 {
-			n = 1024
-		}
-		var perCPU float64
-		r.SGEMMGFLOPs, perCPU = sgemm(b, n, 0)
-		if r.SGEMMGFLOPs > 0 {
-			r.Ratio = r.TrainGFLOPs / r.SGEMMGFLOPs
-		}
-		if perCPU > 0 && cpu > 0 {
-			trainPerCPU := float64(r.TrainFLOPsImg) * float64(cfg.Batch*cfg.Steps) / cpu.Seconds() / 1e9
-			r.CPURatio = trainPerCPU / perCPU
-		}
+		r.compareSGEMM(b, cfg, cpu)
 	}
 	r.PeakRSSMB = PeakRSSMB()
 	return r, nil
+}
+
+// compareSGEMM measures the backend's SGEMM and sets the ratios.
+func (r *Result) compareSGEMM(b engine.Backend, cfg Config, cpu time.Duration) {
+	n := cfg.SGEMMSize
+	if n == 0 {
+		n = 1024
+	}
+	var perCPU float64
+	r.SGEMMGFLOPs, perCPU = sgemm(b, n, 0)
+	if r.SGEMMGFLOPs > 0 {
+		r.Ratio = r.TrainGFLOPs / r.SGEMMGFLOPs
+	}
+	if perCPU > 0 && cpu > 0 {
+		trainPerCPU := float64(r.TrainFLOPsImg) * float64(cfg.Batch*cfg.Steps) / cpu.Seconds() / 1e9
+		r.CPURatio = trainPerCPU / perCPU
+	}
 }
 
 // stepper holds one model's training state on random data.

@@ -50,5 +50,8 @@
 // Forward or Backward stays valid until that layer's next call.
 //
 // Custom layers implement [Layer]; a backend implements [Backend] and passes
-// enginetest.TestBackend.
+// enginetest.TestBackend. It may also implement the optional fused kernels
+// [BatchNormReLUTrainer], [BatchNormReLUBackwarder], [AddReLUForwarder],
+// [BatchNormReLUMaxPoolTrainer] and [BatchNormReLUMaxPoolBackwarder]; layers
+// find them by type assertion and fall back to the plain ops otherwise.
 package engine
