@@ -57,6 +57,10 @@ type Options struct {
 	// WorkspaceLimit caps a convolution's cuDNN workspace in bytes; 0
 	// means 256 MiB.
 	WorkspaceLimit int
+	// Search measures every convolution shape's algorithms once with
+	// cudnnFind*AlgorithmEx (slower first step, often faster steps after)
+	// instead of trusting cuDNN's heuristics.
+	Search bool
 	// Finder, when set, is where every library (the driver included) is
 	// loaded from, instead of the default search and the process-wide
 	// driver: tests point it at the CPU emulation.

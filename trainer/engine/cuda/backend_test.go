@@ -171,9 +171,9 @@ func TestBackend_SetPrecision(t *testing.T) {
 }
 
 func TestOptionsFromEnv(t *testing.T) {
-	env := map[string]string{"SWEEP_TF32": "1", "SWEEP_CUDNN": "0", "SWEEP_CUDA_CACHE": "/tmp/k"}
+	env := map[string]string{"SWEEP_TF32": "1", "SWEEP_CUDNN": "0", "SWEEP_CUDA_CACHE": "/tmp/k", "SWEEP_CUDNN_SEARCH": "1"}
 	o := OptionsFromEnv(func(k string) string { return env[k] })
-	if !o.TF32 || !o.NoCuDNN || o.CacheDir != "/tmp/k" {
+	if !o.TF32 || !o.NoCuDNN || o.CacheDir != "/tmp/k" || !o.Search {
 		t.Fatalf("OptionsFromEnv = %+v", o)
 	}
 	o = OptionsFromEnv(func(string) string { return "" })

@@ -172,6 +172,7 @@ func TestEmulated_Conformance(t *testing.T) {
 		want string
 	}{
 		{"cuDNN", Options{}, "cuDNN 90100"},
+		{"cuDNN-search", Options{Search: true, WorkspaceLimit: 1 << 20}, "cuDNN 90100"},
 		{"im2col", Options{NoCuDNN: true}, "im2col convolutions"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -184,6 +185,32 @@ func TestEmulated_Conformance(t *testing.T) {
 				t.Fatal(err)
 			}
 		})
+	}
+}
+
+// TestEmulated_Search checks that Options.Search replaces the heuristic
+// algorithm choice with the measured one (the fake cuDNN's heuristics pick
+// algorithm 1, its search algorithm 2) and that results stay right.
+func TestEmulated_Search(t *testing.T) {
+	for _, search := range []bool{false, true} {
+		b := emulatedWith(t, Options{Search: search, WorkspaceLimit: 1 << 20})
+		x, _ := enginetest.Tensor(b, 1, engine.Shape{2, 3, 5, 5})
+		w, _ := enginetest.Tensor(b, 2, engine.Shape{4, 3, 3, 3})
+		y := engine.New(b, engine.Float32, engine.Shape{2, 4, 5, 5})
+		b.ConvForward(engine.ConvDesc{PadH: 1, PadW: 1}, x, w, y)
+		if err := b.Sync(); err != nil {
+			t.Fatal(err)
+		}
+		if len(b.plans) != 1 {
+			t.Fatalf("%d plans, want 1", len(b.plans))
+		}
+		want := map[bool][2]int{false: {1, 4096}, true: {2, 2048}}[search]
+		for _, p := range b.plans {
+			got := [2]int{int(p.FwdAlgo), p.FwdWorkspace}
+			if got != want || int(p.BwdDataAlgo) != want[0] || int(p.BwdFilterAlgo) != want[0] {
+				t.Errorf("search=%v: forward algorithm/workspace %v, bwd %d/%d; want %v", search, got, p.BwdDataAlgo, p.BwdFilterAlgo, want)
+			}
+		}
 	}
 }
 

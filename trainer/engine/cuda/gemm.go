@@ -104,8 +104,36 @@ func (b *Backend) plan(g convGeom, dt engine.DType) (*cudnn.ConvPlan, error) {
 	if err != nil {
 		return nil, err
 	}
+	if b.opts.Search {
+		b.search(p, g, dt, limit)
+	}
 	b.plans[key] = p
 	return p, nil
+}
+
+// search runs the plan's algorithm search on scratch tensors. A failed
+// search is not an error of the computation: the heuristic choices stay.
+func (b *Backend) search(p *cudnn.ConvPlan, g convGeom, dt engine.DType, limit int) {
+	size := int64(dt.Size())
+	var bufs [4]scratch
+	var ptrs [4]driver.Ptr
+	for i, n := range []int64{int64(g.n * g.c * g.h * g.w), int64(g.k * g.cg * g.r * g.s), int64(g.n * g.k * g.p * g.q), 0} {
+		bytes := n * size
+		if i == 3 {
+			bytes = int64(limit)
+		}
+		bufs[i].b = b
+		ptr, err := bufs[i].get(max(bytes, 1))
+		if err != nil {
+			return // no memory to search with: keep the heuristics
+		}
+		ptrs[i] = ptr
+	}
+	_ = p.Search(cudnn.Buffers{X: uintptr(ptrs[0]), W: uintptr(ptrs[1]), Y: uintptr(ptrs[2]),
+		Workspace: uintptr(ptrs[3]), Limit: limit})
+	for i := range bufs {
+		bufs[i].free()
+	}
 }
 
 // convPass runs one cuDNN pass with the plan's workspace. Planning fails

@@ -9,14 +9,16 @@ import (
 )
 
 // OptionsFromEnv reads SWEEP_TF32=1 (allow TF32 in float32 GEMM and
-// convolution), SWEEP_CUDNN=0 (force the im2col convolution) and
+// convolution), SWEEP_CUDNN=0 (force the im2col convolution),
+// SWEEP_CUDNN_SEARCH=1 (measure convolution algorithms) and
 // SWEEP_CUDA_CACHE (kernel cache directory).
 func OptionsFromEnv(getenv func(string) string) Options {
 	if getenv == nil {
 		getenv = os.Getenv
 	}
 	tf32, _ := strconv.ParseBool(getenv("SWEEP_TF32"))
-	o := Options{TF32: tf32, CacheDir: getenv("SWEEP_CUDA_CACHE"), Getenv: getenv}
+	search, _ := strconv.ParseBool(getenv("SWEEP_CUDNN_SEARCH"))
+	o := Options{TF32: tf32, Search: search, CacheDir: getenv("SWEEP_CUDA_CACHE"), Getenv: getenv}
 	if v := getenv("SWEEP_CUDNN"); v != "" {
 		on, err := strconv.ParseBool(v)
 		o.NoCuDNN = err == nil && !on

@@ -199,3 +199,64 @@ func (p *ConvPlan) Close() {
 		}
 	}
 }
+
+// Buffers are scratch device memory for algorithm search: x, w and y sized
+// for the plan's shape, and a workspace of Limit bytes. Search writes into
+// all of them, so they must not hold live tensors.
+type Buffers struct {
+	X, W, Y, Workspace uintptr
+	Limit              int
+}
+
+// Search replaces the heuristic choices of p with the fastest algorithms
+// measured by cudnnFind*AlgorithmEx (which runs each candidate on the GPU),
+// among those that succeed within buf.Limit workspace bytes. On any error
+// p keeps its heuristic algorithms and the error is returned.
+func (p *ConvPlan) Search(buf Buffers) error {
+	l := p.h.l
+	var perf [16]AlgoPerf
+	var n int32
+	type result struct {
+		algo *int32
+		ws   *int
+	}
+	searches := []struct {
+		op   string
+		call func() uintptr
+		out  result
+	}{
+		{"cudnnFindConvolutionForwardAlgorithmEx", func() uintptr {
+			return l.fn.FindFwdAlgo.Call(p.h.h, p.x, buf.X, p.w, buf.W, p.conv, p.y, buf.Y, 16,
+				uintptr(unsafe.Pointer(&n)), uintptr(unsafe.Pointer(&perf[0])), buf.Workspace, uintptr(buf.Limit))
+		}, result{&p.FwdAlgo, &p.FwdWorkspace}},
+		{"cudnnFindConvolutionBackwardDataAlgorithmEx", func() uintptr {
+			return l.fn.FindBwdDataAlgo.Call(p.h.h, p.w, buf.W, p.y, buf.Y, p.conv, p.x, buf.X, 16,
+				uintptr(unsafe.Pointer(&n)), uintptr(unsafe.Pointer(&perf[0])), buf.Workspace, uintptr(buf.Limit))
+		}, result{&p.BwdDataAlgo, &p.BwdDataWorkspace}},
+		{"cudnnFindConvolutionBackwardFilterAlgorithmEx", func() uintptr {
+			return l.fn.FindBwdFiltAlgo.Call(p.h.h, p.x, buf.X, p.y, buf.Y, p.conv, p.w, buf.W, 16,
+				uintptr(unsafe.Pointer(&n)), uintptr(unsafe.Pointer(&perf[0])), buf.Workspace, uintptr(buf.Limit))
+		}, result{&p.BwdFilterAlgo, &p.BwdFilterWorkspace}},
+	}
+	found := make([]AlgoPerf, len(searches))
+	for i, s := range searches {
+		if err := l.check(s.op, s.call()); err != nil {
+			return err
+		}
+		best := -1
+		for j, a := range perf[:n] { // Find sorts by time: the first usable is fastest
+			if a.Status == 0 && int(a.Memory) <= buf.Limit {
+				best = j
+				break
+			}
+		}
+		if best < 0 {
+			return fmt.Errorf("%s: no algorithm among %d fits a %d-byte workspace", s.op, n, buf.Limit)
+		}
+		found[i] = perf[best]
+	}
+	for i, s := range searches {
+		*s.out.algo, *s.out.ws = found[i].Algo, int(found[i].Memory)
+	}
+	return nil
+}

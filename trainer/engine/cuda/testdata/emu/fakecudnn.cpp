@@ -97,17 +97,39 @@ int cudnnDestroyConvolutionDescriptor(conv_desc *d) { free(d); return 0; }
 int cudnnGetConvolutionForwardAlgorithm_v7(void *, tensor_desc *, tensor_desc *, conv_desc *, tensor_desc *, int req, int *ret, perf *res) { return heuristics(ret, res, req); }
 int cudnnGetConvolutionBackwardDataAlgorithm_v7(void *, tensor_desc *, tensor_desc *, conv_desc *, tensor_desc *, int req, int *ret, perf *res) { return heuristics(ret, res, req); }
 int cudnnGetConvolutionBackwardFilterAlgorithm_v7(void *, tensor_desc *, tensor_desc *, conv_desc *, tensor_desc *, int req, int *ret, perf *res) { return heuristics(ret, res, req); }
-int cudnnFindConvolutionForwardAlgorithmEx(void) { return 3000; }
-int cudnnFindConvolutionBackwardDataAlgorithmEx(void) { return 3000; }
-int cudnnFindConvolutionBackwardFilterAlgorithmEx(void) { return 3000; }
-static int ws(int algo, size_t *size) { if (algo != 1) return 2000; *size = 4096; return 0; }
+/* Find*Ex "measure" and return the usable algorithm after an oversized one;
+ * they also check the scratch buffers they were handed. */
+static int searches;
+int sweep_emu_cudnn_searches(void) { return searches; }
+static int find(const void *a, const void *b, const void *c, void *ws, size_t wss, int req, int *ret, perf *res) {
+  if (!a || !b || !c || !ws || wss < 4096 || req < 2) return 2000;
+  perf list[2] = {{7, 0, 0.5f, 0, wss + 1, 0, 0, {0}}, {2, 0, 1.0f, 0, 2048, 0, 0, {0}}};
+  memcpy(res, list, sizeof list);
+  *ret = 2;
+  searches++;
+  return 0;
+}
+int cudnnFindConvolutionForwardAlgorithmEx(void *, void *, const void *x, void *, const void *w, void *, void *, void *y,
+                                           int req, int *ret, perf *res, void *ws, size_t wss) { return find(x, w, y, ws, wss, req, ret, res); }
+int cudnnFindConvolutionBackwardDataAlgorithmEx(void *, void *, const void *w, void *, const void *dy, void *, void *, void *dx,
+                                                int req, int *ret, perf *res, void *ws, size_t wss) { return find(w, dy, dx, ws, wss, req, ret, res); }
+int cudnnFindConvolutionBackwardFilterAlgorithmEx(void *, void *, const void *x, void *, const void *dy, void *, void *, void *dw,
+                                                  int req, int *ret, perf *res, void *ws, size_t wss) { return find(x, dy, dw, ws, wss, req, ret, res); }
+/* Algorithms 1 (the heuristics' pick, 4096-byte workspace) and 2 (the
+ * search's pick, 2048 bytes) compute the same thing. */
+static int ws(int algo, size_t *size) {
+  if (algo != 1 && algo != 2) return 2000;
+  *size = algo == 1 ? 4096 : 2048;
+  return 0;
+}
+static int bad_algo(int algo, size_t wss, void *wsp) { return (algo != 1 && algo != 2) || wss < (algo == 1 ? 4096u : 2048u) || !wsp; }
 int cudnnGetConvolutionForwardWorkspaceSize(void *, void *, void *, void *, void *, int algo, size_t *s) { return ws(algo, s); }
 int cudnnGetConvolutionBackwardDataWorkspaceSize(void *, void *, void *, void *, void *, int algo, size_t *s) { return ws(algo, s); }
 int cudnnGetConvolutionBackwardFilterWorkspaceSize(void *, void *, void *, void *, void *, int algo, size_t *s) { return ws(algo, s); }
 
 int cudnnConvolutionForward(void *, const float *alpha, tensor_desc *xd, const void *x, tensor_desc *wd, const void *w,
                             conv_desc *cd, int algo, void *wsp, size_t wss, const float *beta, tensor_desc *yd, void *y) {
-  if (algo != 1 || wss < 4096 || !wsp || xd->dt != wd->dt || xd->dt != yd->dt) return 2000;
+  if (bad_algo(algo, wss, wsp) || xd->dt != wd->dt || xd->dt != yd->dt) return 2000;
   double *acc = (double *)calloc(count(yd), sizeof(double));
   visit(xd, wd, yd, cd, [&](long xi, long wi, long yi) { acc[yi] += (double)get(x, xd->dt, xi) * get(w, wd->dt, wi); });
   blend(y, yd->dt, acc, count(yd), *alpha, *beta);
@@ -117,7 +139,7 @@ int cudnnConvolutionForward(void *, const float *alpha, tensor_desc *xd, const v
 
 int cudnnConvolutionBackwardData(void *, const float *alpha, tensor_desc *wd, const void *w, tensor_desc *dyd, const void *dy,
                                  conv_desc *cd, int algo, void *wsp, size_t wss, const float *beta, tensor_desc *dxd, void *dx) {
-  if (algo != 1 || wss < 4096 || !wsp) return 2000;
+  if (bad_algo(algo, wss, wsp)) return 2000;
   double *acc = (double *)calloc(count(dxd), sizeof(double));
   visit(dxd, wd, dyd, cd, [&](long xi, long wi, long yi) { acc[xi] += (double)get(dy, dyd->dt, yi) * get(w, wd->dt, wi); });
   blend(dx, dxd->dt, acc, count(dxd), *alpha, *beta);
@@ -127,7 +149,7 @@ int cudnnConvolutionBackwardData(void *, const float *alpha, tensor_desc *wd, co
 
 int cudnnConvolutionBackwardFilter(void *, const float *alpha, tensor_desc *xd, const void *x, tensor_desc *dyd, const void *dy,
                                    conv_desc *cd, int algo, void *wsp, size_t wss, const float *beta, tensor_desc *dwd, void *dw) {
-  if (algo != 1 || wss < 4096 || !wsp) return 2000;
+  if (bad_algo(algo, wss, wsp)) return 2000;
   double *acc = (double *)calloc(count(dwd), sizeof(double));
   visit(xd, dwd, dyd, cd, [&](long xi, long wi, long yi) { acc[wi] += (double)get(x, xd->dt, xi) * get(dy, dyd->dt, yi); });
   blend(dw, dwd->dt, acc, count(dwd), *alpha, *beta);
