@@ -94,15 +94,20 @@ func (t *bnTask) stats(ch int) (mu, inv float32) {
 	if !t.train {
 		return t.runMean[ch], float32(1 / math.Sqrt(float64(t.runVar[ch])+float64(t.eps)))
 	}
+	// Sums of x − shift, shift = the channel's first value: the variance
+	// E[(x−k)²] − E[x−k]² then does not cancel catastrophically when the
+	// mean is large against the spread.
+	shift := t.x[ch*t.hw]
 	var s, ss float64
 	for i := 0; i < t.n; i++ {
-		ps, pss := planeSums(t.x[(i*t.c+ch)*t.hw:][:t.hw])
+		ps, pss := planeSums(t.x[(i*t.c+ch)*t.hw:][:t.hw], shift)
 		s += float64(ps)
 		ss += float64(pss)
 	}
 	m := float64(t.n * t.hw)
 	mean := s / m
 	vr := max(ss/m-mean*mean, 0)
+	mean += float64(shift)
 	mu, inv = float32(mean), float32(1/math.Sqrt(vr+float64(t.eps)))
 	t.mean[ch], t.invStd[ch] = mu, inv
 	unbiased := vr
@@ -188,26 +193,28 @@ func (t *bnBackTask) plane(s []float32, off int) []float32 {
 	return s[off : off+t.hw]
 }
 
-// planeSums returns Σx and Σx² over one plane in float32 with four
+// planeSums returns Σ(x−k) and Σ(x−k)² over one plane in float32 with four
 // independent accumulators (a plane has at most a few thousand elements;
 // planes add up in float64).
-func planeSums(x []float32) (s, ss float32) {
+func planeSums(x []float32, k float32) (s, ss float32) {
 	var s0, s1, s2, s3, q0, q1, q2, q3 float32
 	i := 0
 	for ; i+4 <= len(x); i += 4 {
 		v := x[i : i+4 : i+4]
-		s0 += v[0]
-		s1 += v[1]
-		s2 += v[2]
-		s3 += v[3]
-		q0 += v[0] * v[0]
-		q1 += v[1] * v[1]
-		q2 += v[2] * v[2]
-		q3 += v[3] * v[3]
+		v0, v1, v2, v3 := v[0]-k, v[1]-k, v[2]-k, v[3]-k
+		s0 += v0
+		s1 += v1
+		s2 += v2
+		s3 += v3
+		q0 += v0 * v0
+		q1 += v1 * v1
+		q2 += v2 * v2
+		q3 += v3 * v3
 	}
 	for ; i < len(x); i++ {
-		s0 += x[i]
-		q0 += x[i] * x[i]
+		v := x[i] - k
+		s0 += v
+		q0 += v * v
 	}
 	return (s0 + s1) + (s2 + s3), (q0 + q1) + (q2 + q3)
 }

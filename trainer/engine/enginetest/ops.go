@@ -96,6 +96,21 @@ func testBatchNorm(t *testing.T, b engine.Backend) {
 	Compare(t, "bn running mean", Host(b, rm), wrm, Tol)
 	Compare(t, "bn running var", Host(b, rv), wrv, Tol)
 
+	// A large mean against a small spread must not cancel the variance.
+	off := engine.New(b, engine.Float32, s)
+	b.Scale(0.1, x, off)
+	shifted := engine.New(b, engine.Float32, s)
+	b.Fill(shifted, 50)
+	b.Add(off, shifted, off)
+	offh := Host(b, off)
+	b.BatchNormTrain(off, gamma, beta, bn, engine.New(b, engine.Float32, engine.Shape{3}), engine.New(b, engine.Float32, engine.Shape{3}), mean, inv, y)
+	wy2, _, wv2 := bnRef(offh, s, gh, bh, 1e-5, false)
+	for c := range 3 {
+		winv[c] = 1 / math.Sqrt(wv2[c]+1e-5)
+	}
+	Compare(t, "bn invStd, mean 50 std 0.1", Host(b, inv), winv, Tol)
+	Compare(t, "bn y, mean 50 std 0.1", Host(b, y), wy2, Tol)
+
 	b.BatchNormInfer(x, gamma, beta, bn, rm, rv, y)
 	rmH, rvH := Host(b, rm), Host(b, rv)
 	want := make([]float64, s.Numel())
