@@ -1,6 +1,7 @@
 package cuda
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -211,6 +212,19 @@ func TestEmulated_Search(t *testing.T) {
 				t.Errorf("search=%v: forward algorithm/workspace %v, bwd %d/%d; want %v", search, got, p.BwdDataAlgo, p.BwdFilterAlgo, want)
 			}
 		}
+	}
+}
+
+// TestEmulated_OutOfMemory checks that a device allocation failure reaches
+// the engine as ErrOutOfMemory, naming the driver's error.
+func TestEmulated_OutOfMemory(t *testing.T) {
+	b := emulated(t)
+	_, err := b.Alloc(engine.Float32, 1<<29) // 2 GiB on a 1 GiB device
+	if !errors.Is(err, engine.ErrOutOfMemory) || !strings.Contains(err.Error(), "CUDA_ERROR_OUT_OF_MEMORY") {
+		t.Fatalf("err = %v, want ErrOutOfMemory from CUDA_ERROR_OUT_OF_MEMORY", err)
+	}
+	if _, err := b.Alloc(engine.Float32, 1000); err != nil {
+		t.Fatalf("small Alloc after the failure: %v", err)
 	}
 }
 

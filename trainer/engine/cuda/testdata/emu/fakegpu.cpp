@@ -150,7 +150,11 @@ CUresult cuDevicePrimaryCtxRelease_v2(int) { return 0; }
 CUresult cuCtxSetCurrent(void *c) { return c == &ctx_storage ? 0 : 201; }
 CUresult cuCtxSynchronize(void) { return 0; }
 CUresult cuMemGetInfo_v2(size_t *f, size_t *t) { *f = (size_t)1 << 29; *t = (size_t)1 << 30; return 0; }
-CUresult cuMemAlloc_v2(uintptr_t *p, size_t n) { *p = (uintptr_t)malloc(n ? n : 1); return *p ? 0 : 2; }
+CUresult cuMemAlloc_v2(uintptr_t *p, size_t n) {
+  if (n > ((size_t)1 << 30)) return 2; /* the emulated device has 1 GiB */
+  *p = (uintptr_t)malloc(n ? n : 1);
+  return *p ? 0 : 2;
+}
 CUresult cuMemFree_v2(uintptr_t p) { free((void *)p); return 0; }
 CUresult cuMemHostAlloc(void **p, size_t n, unsigned) { *p = malloc(n); return 0; }
 CUresult cuMemFreeHost(void *p) { free(p); return 0; }
