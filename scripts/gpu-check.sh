@@ -83,7 +83,10 @@ else
   for model in tiny resnet18 fastnet; do
     for prec in fp32 bf16; do
       if [ "$prec" = bf16 ] && [ -z "$prec_flag" ]; then
-        row "bench $model $prec" "skipped" "no --precision flag"; continue
+        row "bench $model $prec" "skipped" "sweep bench trainer has no --precision flag"; continue
+      fi
+      if ! grep -- '--model' <<<"$bench_help" | grep -q "$model"; then
+        row "bench $model $prec" "skipped" "sweep bench trainer does not list model $model"; continue
       fi
       args=(bench trainer --device cuda --model "$model" --batch 256 --steps 30 --json)
       [ -n "$prec_flag" ] && args+=("$prec_flag" "$prec")
