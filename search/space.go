@@ -41,8 +41,9 @@ func ChoiceString(v any) string {
 // goptuna has no log-integer distribution. A log int is therefore drawn
 // log-uniformly from [low-0.5, high+0.5] and rounded (see [Param.Value]),
 // which gives integer k a mass proportional to log((k+0.5)/(k-0.5)) ≈ 1/k,
-// the discrete analogue of log-uniform. Its stored internal value is the
-// unrounded draw; the objective always sees the rounded integer.
+// the discrete analogue of log-uniform. Suggest stores the rounded integer
+// as the internal value, so the database, the sampler's history and the
+// objective all see the same number.
 func (p Param) Distribution() any {
 	switch p.Type {
 	case Float:
@@ -120,6 +121,14 @@ func suggest(trial *goptuna.Trial, params []Param, out map[string]any) error {
 		internal, err := suggestOne(trial, p)
 		if err != nil {
 			return fmt.Errorf("suggest %s: %w", p.Name, err)
+		}
+		if p.Type == Int && p.Log && internal != math.Round(internal) {
+			// Store the integer the objective gets, not the raw draw, so
+			// the database and the sampler's history agree with the run.
+			internal = math.Min(math.Max(math.Round(internal), p.Low), p.High)
+			if err := trial.Study.Storage.SetTrialParam(trial.ID, p.Name, internal, p.Distribution()); err != nil {
+				return fmt.Errorf("store rounded %s: %w", p.Name, err)
+			}
 		}
 		v, err := p.Value(internal)
 		if err != nil {

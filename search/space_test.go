@@ -68,6 +68,9 @@ func TestSuggest(t *testing.T) {
 		if d := p["depth"].(int); d < 1 || d > 1000 {
 			t.Errorf("depth = %v", d)
 		}
+		if stored, _ := study.Storage.GetTrialParam(id, "depth"); stored != float64(p["depth"].(int)) {
+			t.Errorf("log int depth stored as %v, objective got %v", stored, p["depth"])
+		}
 		if bs := p["bs"].(int); bs != 64 && bs != 128 {
 			t.Errorf("bs = %v", bs)
 		}
