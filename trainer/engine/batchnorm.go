@@ -14,6 +14,7 @@ type BatchNorm2d struct {
 
 	x, z, y, dz, dx Tensor // z: BN output before an unfused ReLU
 	mode            Mode
+	recycle         bool // see recycler; only without ReLU, whose backward reads y
 }
 
 // NewBatchNorm2d returns batch norm over c channels with PyTorch's defaults
@@ -66,7 +67,7 @@ func (n *BatchNorm2d) Forward(x Tensor, mode Mode) Tensor {
 // Backward: dy (N,C,H,W) → dx (N,C,H,W); dGamma and dBeta accumulate.
 func (n *BatchNorm2d) Backward(dy Tensor) Tensor {
 	needForward("BatchNorm2d", n.x, n.mode)
-	dx := ensure(n.b, &n.dx, Float32, n.x.Shape)
+	dx := inputGrad(n.b, n.recycle && !n.ReLU, n.y, &n.dx, n.x.Shape)
 	if _, f, ok := n.fused(); ok {
 		f.BatchNormReLUBackward(n.x, n.y, dy, n.Gamma.Value, n.mean, n.invStd, dx, n.Gamma.Grad, n.Beta.Grad)
 		return dx
@@ -87,7 +88,11 @@ func (n *BatchNorm2d) Params() []*Param { return []*Param{n.Gamma, n.Beta} }
 func (n *BatchNorm2d) Buffers() []*Param { return []*Param{n.RunMean, n.RunV} }
 
 // Output returns the last Forward's output (after the ReLU, if any).
+// Inside a residual block it is valid only until Backward, which may reuse
+// its memory.
 func (n *BatchNorm2d) Output() Tensor { return n.y }
+
+func (n *BatchNorm2d) recycleOutput() { n.recycle = true }
 
 // BatchNormPool is batch norm, ReLU and a max pool as one layer, the tail
 // of a conv-bn-relu-pool stage. With a backend implementing

@@ -18,6 +18,7 @@ type Conv2d struct {
 
 	x, y, dx Tensor
 	mode     Mode
+	recycle  bool // see recycler
 }
 
 // NewConv2d returns a cin→cout convolution with a k×k kernel, Kaiming
@@ -60,7 +61,7 @@ func (c *Conv2d) Backward(dy Tensor) Tensor {
 	if c.SkipInputGrad {
 		return Tensor{}
 	}
-	dx := ensure(c.b, &c.dx, Float32, c.x.Shape)
+	dx := inputGrad(c.b, c.recycle, c.y, &c.dx, c.x.Shape)
 	c.b.ConvBackwardData(c.desc, dy, c.W.Value, dx)
 	return dx
 }
@@ -81,5 +82,8 @@ func (c *Conv2d) FLOPs(h, w int) int {
 	return 2 * k * cg * r * s * p * q
 }
 
-// Output returns the last Forward's output.
+// Output returns the last Forward's output. Inside a residual block it is
+// valid only until Backward, which may reuse its memory.
 func (c *Conv2d) Output() Tensor { return c.y }
+
+func (c *Conv2d) recycleOutput() { c.recycle = true }

@@ -47,7 +47,11 @@
 // the first Forward and Backward of a given batch size and reuse them
 // afterwards (a smaller last batch reuses a larger one's buffers), so
 // steady-state steps do not allocate. The tensor a layer returns from
-// Forward or Backward stays valid until that layer's next call.
+// Forward or Backward stays valid until that layer's next call, with one
+// exception that halves a residual block's backward memory: layers inside a
+// [Residual] block may reuse their forward output for their input gradient,
+// so their outputs are valid only until Backward (the block's own output,
+// what monitors read, is not affected).
 //
 // Custom layers implement [Layer]; a backend implements [Backend] and passes
 // enginetest.TestBackend. It may also implement the optional fused kernels

@@ -26,7 +26,8 @@ func (m Mode) String() string {
 // Layer is one differentiable step of a network.
 //
 // Forward returns the layer's output for x. The output tensor belongs to the
-// layer and stays valid until its next Forward; the layer keeps references
+// layer and stays valid until its next Forward (inside a Residual block:
+// until its Backward, see recycler); the layer keeps references
 // to what its Backward needs (usually x itself, so the caller must not
 // overwrite x before Backward). Backward takes the gradient of the loss with
 // respect to the last Forward's output, accumulates parameter gradients into
@@ -170,4 +171,39 @@ func (s *Sequential) Output() Tensor {
 		return Tensor{}
 	}
 	return Output(s.Layers[len(s.Layers)-1])
+}
+
+// recycler is implemented by layers that can write their input gradient
+// into their own output buffer, which is dead by the time their Backward
+// runs (every reader of it has run its own Backward first) — unless someone
+// outside the chain reads it after Backward. Containers whose inner outputs
+// nobody else sees (the residual block's body and shortcut) tell their
+// layers so with markInternal, which cuts a block's backward memory by
+// about half. Top-level outputs, read by monitors after Backward, are never
+// recycled.
+type recycler interface {
+	recycleOutput()
+}
+
+// markInternal lets the layers of l (recursively through Sequential) reuse
+// their outputs for their input gradients.
+func markInternal(l Layer) {
+	switch v := l.(type) {
+	case *Sequential:
+		for _, c := range v.Layers {
+			markInternal(c)
+		}
+	case recycler:
+		v.recycleOutput()
+	}
+}
+
+// inputGrad returns the tensor for a layer's input gradient of shape s: a
+// view of its own output buffer out when recycling is on and it is large
+// enough, else its own gradient buffer.
+func inputGrad(b Backend, recycle bool, out Tensor, dx *Tensor, s Shape) Tensor {
+	if recycle && out.Buf != nil && out.DType == Float32 && out.Buf.Len() >= s.Numel() {
+		return Tensor{Buf: out.Buf, Shape: s, DType: Float32}
+	}
+	return ensure(b, dx, Float32, s)
 }

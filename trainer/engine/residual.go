@@ -14,8 +14,14 @@ type Residual struct {
 	ran         bool
 }
 
-// NewResidual returns the block body + shortcut.
+// NewResidual returns the block body + shortcut. The layers inside may
+// reuse their output buffers for gradients (see recycler); the block's own
+// output stays valid after Backward.
 func NewResidual(b Backend, body, shortcut Layer, relu bool) *Residual {
+	markInternal(body)
+	if shortcut != nil {
+		markInternal(shortcut)
+	}
 	return &Residual{b: b, Body: body, Shortcut: shortcut, ReLU: relu}
 }
 
