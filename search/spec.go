@@ -46,7 +46,7 @@ type Spec struct {
 	Study     string        `yaml:"study"`
 	Direction string        `yaml:"direction"` // "maximize" or "minimize"
 	Metric    string        `yaml:"metric"`    // e.g. "val_acc"
-	Trials    int           `yaml:"trials"`    // study total across all workers
+	Trials    int           `yaml:"trials"`    // study total across all workers; failed and retried trials count (docs/reliability.md)
 	Workers   int           `yaml:"workers"`   // trial slots in this process
 	Sampler   SamplerSpec   `yaml:"sampler"`
 	Pruner    PrunerSpec    `yaml:"pruner"`

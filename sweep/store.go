@@ -36,7 +36,7 @@ type StudyInfo struct {
 	Metric    string
 	Spec      []byte // the spec file as given (YAML)
 	Status    string // "running", "finished"
-	Trials    int    // the study's total trial budget
+	Trials    int    // the study's total trial budget: every trial row counts, failed and retried ones too
 	Created   time.Time
 }
 
