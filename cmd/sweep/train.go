@@ -160,5 +160,9 @@ func newCIFAR10Objective(spec search.ObjectiveSpec, study string) (objective.Obj
 		c.Check(key, false, "%s", msg)
 		return nil, c.Err()
 	}
+	if o.DataDir == data.DefaultDir {
+		// No data_dir in the spec: $SWEEP_DATA, as for every command.
+		o.DataDir = data.ResolveDir("", os.Getenv)
+	}
 	return objective.NewCIFAR10(o, study)
 }
