@@ -90,7 +90,8 @@ func TestRunStart(t *testing.T) {
 			if code := run(context.Background(), e2, []string{"start", file, "--db", dsn}); code != 0 {
 				t.Fatalf("resume: exit %d: %s", code, errOut2)
 			}
-			if !strings.Contains(errOut2.String(), "resuming; 6 of 6 trials exist") || !strings.HasPrefix(out2.String(), "0 trial(s) run here") {
+			if !strings.Contains(errOut2.String(), "resuming; 6 of 6 trials exist") || !strings.Contains(errOut2.String(), "has all its 6 trials; nothing to run") ||
+				!strings.HasPrefix(out2.String(), "0 trial(s) run here") {
 				t.Errorf("resume output:\n%s%s", errOut2, out2)
 			}
 		})

@@ -99,6 +99,9 @@ func work(ctx context.Context, e *env, store *postgres.Storage, info sweep.Study
 		return fmt.Errorf("load trials: %w", err)
 	}
 	fmt.Fprintf(e.Err, "study %s: %s; %d of %d trials exist; running %d slot(s)\n", info.Name, verb, len(existing), info.Trials, slots)
+	if budgetSpent(existing, info.Trials) {
+		fmt.Fprintf(e.Err, "study %s has all its %d trials; nothing to run (raise trials and use --force-update to run more)\n", info.Name, info.Trials)
+	}
 	if info.Status == "finished" && len(existing) < info.Trials {
 		// --force-update raised the budget of a finished study.
 		if err := store.SetStudyStatus(ctx, info.ID, "running"); err != nil {
@@ -129,4 +132,18 @@ func work(ctx context.Context, e *env, store *postgres.Storage, info sweep.Study
 	default:
 	}
 	return nil
+}
+
+// budgetSpent reports whether a study has all its trials and none waiting
+// to be run.
+func budgetSpent(trials []goptuna.FrozenTrial, budget int) bool {
+	if len(trials) < budget {
+		return false
+	}
+	for _, t := range trials {
+		if t.State == goptuna.TrialStateWaiting {
+			return false
+		}
+	}
+	return true
 }
