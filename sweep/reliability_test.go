@@ -278,3 +278,42 @@ func TestReliability_IdleConnectionsDropped(t *testing.T) {
 	}
 	t.Logf("%d idle connections terminated during the trial; worker log:\n%s", killed, log.String())
 }
+
+// TestReliability_HeartbeatOwnConnection holds every connection of the
+// storage's main pool in open transactions: heartbeats and reaping still
+// get through on their own connection.
+func TestReliability_HeartbeatOwnConnection(t *testing.T) {
+	store, _, _, info := pgStudy(t, reliabilitySpec("3"))
+	ctx := context.Background()
+	cl, err := store.ClaimTrial(ctx, info.ID, "w", "h")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var held []*sql.Tx
+	defer func() {
+		for _, tx := range held {
+			tx.Rollback()
+		}
+	}()
+	for range postgres.DefaultMaxOpenConns - 1 {
+		tx, err := store.DB().BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, tx)
+	}
+	// The main pool is exhausted: a query on it waits.
+	busy, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	defer cancel()
+	if _, err := store.DB().ExecContext(busy, `SELECT 1`); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("query on the exhausted pool: %v, want it to wait", err)
+	}
+	beat, cancel2 := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel2()
+	if err := store.Heartbeat(beat, cl.TrialID); err != nil {
+		t.Errorf("heartbeat with the main pool exhausted: %v", err)
+	}
+	if _, err := store.ReapStale(beat, info.ID, time.Hour); err != nil {
+		t.Errorf("reap with the main pool exhausted: %v", err)
+	}
+}

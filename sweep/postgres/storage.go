@@ -56,10 +56,11 @@ var (
 	_ sweep.Store     = (*Storage)(nil)
 )
 
-// DefaultMaxOpenConns bounds each Storage's connection pool. PostgreSQL's
-// default max_connections is 100 with 3 reserved for superusers: 32 worker
-// processes × 3 = 96 fit; 4 each would not. A worker with many slots
-// shares the pool; queries are short, so slots rarely wait.
+// DefaultMaxOpenConns bounds each Storage's connections, the heartbeat's
+// own connection included. PostgreSQL's default max_connections is 100
+// with 3 reserved for superusers: 32 worker processes × 3 = 96 fit; 4 each
+// would not. A worker with many slots shares the pool; queries are short,
+// so slots rarely wait.
 const DefaultMaxOpenConns = 3
 
 // DefaultCallTimeout bounds each goptuna.Storage call.
@@ -67,7 +68,8 @@ const DefaultCallTimeout = 30 * time.Second
 
 // Options tunes a Storage. Zero values mean the defaults.
 type Options struct {
-	// MaxOpenConns bounds the connection pool (DefaultMaxOpenConns).
+	// MaxOpenConns bounds the connections (DefaultMaxOpenConns): one is
+	// kept for heartbeats, the rest pool for everything else (at least 1).
 	MaxOpenConns int
 	// CallTimeout bounds each goptuna.Storage method (DefaultCallTimeout).
 	CallTimeout time.Duration
@@ -77,7 +79,10 @@ type Options struct {
 // concurrent use by many goroutines, and many processes may each open one
 // on the same database. Returned trials and maps are copies.
 type Storage struct {
-	db      *sqlx.DB
+	db *sqlx.DB
+	// beat is a one-connection pool of its own for Heartbeat and
+	// ReapStale, so that liveness never queues behind the slots' queries.
+	beat    *sqlx.DB
 	timeout time.Duration
 	cache   *trialCache
 }
@@ -99,12 +104,7 @@ func OpenOptions(ctx context.Context, dsn string, opts Options) (*Storage, error
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
-	db.SetMaxOpenConns(opts.MaxOpenConns)
-	db.SetMaxIdleConns(opts.MaxOpenConns)
-	// Recycle connections before NATs and firewalls drop idle ones, so a
-	// trial that reports once an hour does not meet a dead socket.
-	db.SetConnMaxIdleTime(5 * time.Minute)
-	db.SetConnMaxLifetime(time.Hour)
+	setPool(db, max(1, opts.MaxOpenConns-1))
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("connect to database: %w", err)
@@ -113,11 +113,27 @@ func OpenOptions(ctx context.Context, dsn string, opts Options) (*Storage, error
 		db.Close()
 		return nil, err
 	}
-	return &Storage{db: db, timeout: opts.CallTimeout, cache: newTrialCache()}, nil
+	beat, err := sqlx.Open("postgres", dsn)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	setPool(beat, 1)
+	return &Storage{db: db, beat: beat, timeout: opts.CallTimeout, cache: newTrialCache()}, nil
 }
 
-// Close closes the connection pool.
-func (s *Storage) Close() error { return s.db.Close() }
+// setPool bounds a pool to n connections.
+func setPool(db *sqlx.DB, n int) {
+	db.SetMaxOpenConns(n)
+	db.SetMaxIdleConns(n)
+	// Recycle connections before NATs and firewalls drop idle ones, so a
+	// trial that reports once an hour does not meet a dead socket.
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	db.SetConnMaxLifetime(time.Hour)
+}
+
+// Close closes the connection pools.
+func (s *Storage) Close() error { return errors.Join(s.db.Close(), s.beat.Close()) }
 
 // DB returns the underlying pool, for read-only queries such as reports.
 func (s *Storage) DB() *sqlx.DB { return s.db }

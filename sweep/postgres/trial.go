@@ -231,7 +231,7 @@ func (s *Storage) FinishTrial(ctx context.Context, trialID int, state goptuna.Tr
 
 // Heartbeat refreshes a RUNNING trial's heartbeat (database clock).
 func (s *Storage) Heartbeat(ctx context.Context, trialID int) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE trials SET heartbeat_at = now() WHERE id = $1 AND state = 'RUNNING'`, trialID)
+	res, err := s.beat.ExecContext(ctx, `UPDATE trials SET heartbeat_at = now() WHERE id = $1 AND state = 'RUNNING'`, trialID)
 	if err != nil {
 		return fmt.Errorf("heartbeat trial %d: %w", trialID, err)
 	}
@@ -250,7 +250,7 @@ func (s *Storage) ReapStale(ctx context.Context, studyID int, grace time.Duratio
 		return nil, fmt.Errorf("reap stale trials: grace %v must be positive", grace)
 	}
 	var ids []int
-	err := s.db.SelectContext(ctx, &ids, `
+	err := s.beat.SelectContext(ctx, &ids, `
 		UPDATE trials SET state = 'FAIL', reason = 'stale', finished_at = now()
 		WHERE study_id = $1 AND state = 'RUNNING'
 		  AND COALESCE(heartbeat_at, started_at, created_at) < now() - make_interval(secs => $2)
