@@ -99,8 +99,7 @@ func (b *Backend) plan(g convGeom, dt engine.DType) (*cudnn.ConvPlan, error) {
 	}
 	p, err := b.dnn.Plan(cudnn.ConvShape{N: g.n, C: g.c, H: g.h, W: g.w, K: g.k, R: g.r, S: g.s, P: g.p, Q: g.q,
 		StrideH: g.d.StrideH, StrideW: g.d.StrideW, PadH: g.d.PadH, PadW: g.d.PadW, Groups: g.d.Groups,
-		DataType: map[engine.DType]int{engine.Float32: cudnn.Float, engine.BFloat16: cudnn.BFloat16,
-			engine.Float16: cudnn.Half}[dt], MathType: math, WorkspaceSize: limit})
+		DataType: cudnnType(dt), MathType: math, WorkspaceSize: limit})
 	if err != nil {
 		return nil, err
 	}
@@ -134,6 +133,16 @@ func (b *Backend) search(p *cudnn.ConvPlan, g convGeom, dt engine.DType, limit i
 	for i := range bufs {
 		bufs[i].free()
 	}
+}
+
+func cudnnType(dt engine.DType) int {
+	switch dt {
+	case engine.BFloat16:
+		return cudnn.BFloat16
+	case engine.Float16:
+		return cudnn.Half
+	}
+	return cudnn.Float
 }
 
 // convPass runs one cuDNN pass with the plan's workspace. Planning fails

@@ -224,15 +224,28 @@ func (b *Backend) Copy(dst, src engine.Tensor) {
 		b.record(b.ctx.CopyDtoD(ptr(dst), ptr(src), int64(n*src.DType.Size()), b.stream))
 		return
 	}
-	kernel := map[[2]engine.DType]string{
-		{engine.Float32, engine.BFloat16}: "f32_to_bf16", {engine.BFloat16, engine.Float32}: "bf16_to_f32",
-		{engine.Float32, engine.Float16}: "f32_to_f16", {engine.Float16, engine.Float32}: "f16_to_f32",
-		{engine.Int32, engine.Float32}: "i32_to_f32",
-	}[[2]engine.DType{src.DType, dst.DType}]
+	kernel := castKernel(src.DType, dst.DType)
 	if kernel == "" {
 		panic(fmt.Errorf("cuda: Copy %v to %v: %w", src.DType, dst.DType, engine.ErrUnsupported))
 	}
 	b.launch(kernel, n, b.a().Ptr(ptr(src)).Ptr(ptr(dst)).Int(n))
+}
+
+// castKernel names the kernel converting from to to, or "".
+func castKernel(from, to engine.DType) string {
+	switch {
+	case from == engine.Float32 && to == engine.BFloat16:
+		return "f32_to_bf16"
+	case from == engine.BFloat16 && to == engine.Float32:
+		return "bf16_to_f32"
+	case from == engine.Float32 && to == engine.Float16:
+		return "f32_to_f16"
+	case from == engine.Float16 && to == engine.Float32:
+		return "f16_to_f32"
+	case from == engine.Int32 && to == engine.Float32:
+		return "i32_to_f32"
+	}
+	return ""
 }
 
 // Fill writes v into every element of t.

@@ -59,10 +59,11 @@ func TestEmulated_Models(t *testing.T) {
 		hw          int // image height and width
 	}{
 		{"tiny", "tiny", models.Options{Seed: 1}, host, emulated(t), 1e-4, 32},
-		// The reference rounds exactly where the 16-bit path does, so
-		// the tolerance only covers summation order and the rare
-		// bfloat16 rounding flip it causes.
-		{"tiny-bf16", "tiny", models.Options{Seed: 1}, bf16Sim{host}, bf16, 1e-3, 32},
+		// The reference rounds where the 16-bit path does; what differs is
+		// summation order, which flips some bfloat16 roundings, and batch
+		// norm's cancellations amplify those flips (measured ≈1e-2). A
+		// broken 16-bit path differs by O(1); float32 vs bfloat16 by ≈0.2.
+		{"tiny-bf16", "tiny", models.Options{Seed: 1}, bf16Sim{host}, bf16, 3e-2, 32},
 		{"resnet18-se-im2col", "resnet18", models.Options{Seed: 2, Width: 0.125, SE: true, SEReduction: 4},
 			host, emulatedWith(t, Options{NoCuDNN: true}), 1e-4, 16},
 	} {

@@ -36,10 +36,7 @@ type halves struct{ a, b, out scratch }
 // half casts the float32 tensor t to b.prec in s and returns the copy.
 func (b *Backend) half(s *scratch, t engine.Tensor) engine.Tensor {
 	h := b.halfBuf(s, t.Shape)
-	kernel := "f32_to_bf16"
-	if b.prec == engine.Float16 {
-		kernel = "f32_to_f16"
-	}
+	kernel := castKernel(engine.Float32, b.prec)
 	n := t.Numel()
 	b.launch(kernel, n, b.a().Ptr(ptr(t)).Ptr(ptr(h)).Int(n))
 	return h
@@ -60,8 +57,13 @@ func (b *Backend) halfBuf(s *scratch, sh engine.Shape) engine.Tensor {
 
 // widen writes the float32 y from the 16-bit h; with acc it adds instead.
 func (b *Backend) widen(h, y engine.Tensor, acc bool) {
-	kernel := map[[2]bool]string{{false, false}: "bf16_to_f32", {false, true}: "bf16_acc_f32",
-		{true, false}: "f16_to_f32", {true, true}: "f16_acc_f32"}[[2]bool{b.prec == engine.Float16, acc}]
+	kernel := castKernel(b.prec, engine.Float32)
+	if acc {
+		kernel = "bf16_acc_f32"
+		if b.prec == engine.Float16 {
+			kernel = "f16_acc_f32"
+		}
+	}
 	n := y.Numel()
 	b.launch(kernel, n, b.a().Ptr(ptr(h)).Ptr(ptr(y)).Int(n))
 }
