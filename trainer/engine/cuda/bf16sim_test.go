@@ -10,7 +10,8 @@ import (
 // float32 accumulation, convolution outputs rounded to bfloat16 (the
 // cuDNN output dtype) and weight gradients accumulated in float32. It is
 // the reference for the 16-bit path, so a model test can tell the
-// rounding bfloat16 implies from a bug.
+// rounding bfloat16 implies from a bug. Wrapping the float32 emulated
+// backend, it must agree with SetPrecision(BFloat16) exactly.
 type bf16Sim struct {
 	engine.Backend
 }
