@@ -94,20 +94,20 @@ func (t *bnTask) stats(ch int) (mu, inv float32) {
 	if !t.train {
 		return t.runMean[ch], float32(1 / math.Sqrt(float64(t.runVar[ch])+float64(t.eps)))
 	}
-	// Sums of x − shift, shift = the channel's first value: the variance
-	// E[(x−k)²] − E[x−k]² then does not cancel catastrophically when the
-	// mean is large against the spread.
-	shift := t.x[ch*t.hw]
-	var s, ss float64
+	// Two passes in float64, mean then Σ(x−mean)², as the CUDA kernel
+	// does: no cancellation when the mean is large against the spread,
+	// and both backends agree to float32 rounding.
+	var s float64
 	for i := 0; i < t.n; i++ {
-		ps, pss := planeSums(t.x[(i*t.c+ch)*t.hw:][:t.hw], shift)
-		s += float64(ps)
-		ss += float64(pss)
+		s += planeSum(t.x[(i*t.c+ch)*t.hw:][:t.hw])
 	}
 	m := float64(t.n * t.hw)
 	mean := s / m
-	vr := max(ss/m-mean*mean, 0)
-	mean += float64(shift)
+	var q float64
+	for i := 0; i < t.n; i++ {
+		q += planeSqDev(t.x[(i*t.c+ch)*t.hw:][:t.hw], mean)
+	}
+	vr := q / m
 	mu, inv = float32(mean), float32(1/math.Sqrt(vr+float64(t.eps)))
 	t.mean[ch], t.invStd[ch] = mu, inv
 	unbiased := vr
@@ -193,30 +193,41 @@ func (t *bnBackTask) plane(s []float32, off int) []float32 {
 	return s[off : off+t.hw]
 }
 
-// planeSums returns Σ(x−k) and Σ(x−k)² over one plane in float32 with four
-// independent accumulators (a plane has at most a few thousand elements;
-// planes add up in float64).
-func planeSums(x []float32, k float32) (s, ss float32) {
-	var s0, s1, s2, s3, q0, q1, q2, q3 float32
+// planeSum returns Σx over one plane in float64, with four independent
+// accumulators so that the additions pipeline.
+func planeSum(x []float32) float64 {
+	var s0, s1, s2, s3 float64
 	i := 0
 	for ; i+4 <= len(x); i += 4 {
 		v := x[i : i+4 : i+4]
-		v0, v1, v2, v3 := v[0]-k, v[1]-k, v[2]-k, v[3]-k
-		s0 += v0
-		s1 += v1
-		s2 += v2
-		s3 += v3
-		q0 += v0 * v0
-		q1 += v1 * v1
-		q2 += v2 * v2
-		q3 += v3 * v3
+		s0 += float64(v[0])
+		s1 += float64(v[1])
+		s2 += float64(v[2])
+		s3 += float64(v[3])
 	}
 	for ; i < len(x); i++ {
-		v := x[i] - k
-		s0 += v
-		q0 += v * v
+		s0 += float64(x[i])
 	}
-	return (s0 + s1) + (s2 + s3), (q0 + q1) + (q2 + q3)
+	return (s0 + s1) + (s2 + s3)
+}
+
+// planeSqDev returns Σ(x−mu)² over one plane in float64.
+func planeSqDev(x []float32, mu float64) float64 {
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		v := x[i : i+4 : i+4]
+		d0, d1, d2, d3 := float64(v[0])-mu, float64(v[1])-mu, float64(v[2])-mu, float64(v[3])-mu
+		s0 += d0 * d0
+		s1 += d1 * d1
+		s2 += d2 * d2
+		s3 += d3 * d3
+	}
+	for ; i < len(x); i++ {
+		d := float64(x[i]) - mu
+		s0 += d * d
+	}
+	return (s0 + s1) + (s2 + s3)
 }
 
 // bnBackSums returns Σ dy and Σ dy·(x−mu) over one plane, dy masked by
