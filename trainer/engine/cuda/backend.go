@@ -177,7 +177,8 @@ func (b *Backend) init(f *dynlib.Finder) error {
 	if err := b.dnn.SetStream(uintptr(b.stream)); err != nil {
 		return err
 	}
-	b.libs += fmt.Sprintf(", cuDNN %d", dl.Version())
+	v = cudnnVersion(dl.Version())
+	b.libs += ", cuDNN " + v
 	return nil
 }
 
@@ -209,6 +210,10 @@ func (b *Backend) compile(f *dynlib.Finder) error {
 	}
 	return nil
 }
+
+// cudnnVersion formats CUDNN_VERSION (major·10000 + minor·100 + patch
+// since cuDNN 9) as "major.minor.patch".
+func cudnnVersion(v int) string { return fmt.Sprintf("%d.%d.%d", v/10000, v%10000/100, v%100) }
 
 // Close frees the backend's device memory, handles and stream. The backend
 // must not be used after.

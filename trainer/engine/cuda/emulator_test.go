@@ -172,8 +172,8 @@ func TestEmulated_Conformance(t *testing.T) {
 		o    Options
 		want string
 	}{
-		{"cuDNN", Options{}, "cuDNN 90100"},
-		{"cuDNN-search", Options{Search: true, WorkspaceLimit: 1 << 20}, "cuDNN 90100"},
+		{"cuDNN", Options{}, "cuDNN 9.1.0"},
+		{"cuDNN-search", Options{Search: true, WorkspaceLimit: 1 << 20}, "cuDNN 9.1.0"},
 		{"im2col", Options{NoCuDNN: true}, "im2col convolutions"},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -129,8 +129,7 @@ func probeCUDNN(f *dynlib.Finder) LibStatus {
 		return status(nil, dynlib.CUDNN.Name, err)
 	}
 	s := status(l.Lib(), dynlib.CUDNN.Name, nil)
-	v := l.Version()
-	s.Version = fmt.Sprintf("%d.%d.%d", v/10000, v%10000/100, v%100)
+	s.Version = cudnnVersion(l.Version())
 	return s
 }
 
