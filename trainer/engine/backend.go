@@ -28,13 +28,16 @@ package engine
 
 import "errors"
 
-// Errors returned (or wrapped in panics, see New) by backends.
+// Errors of the engine: backends return (or wrap in panics, see New) the
+// first two; Load wraps ErrCheckpoint.
 var (
 	// ErrOutOfMemory means an allocation did not fit on the device.
 	ErrOutOfMemory = errors.New("engine: out of memory")
 	// ErrUnsupported means the backend lacks a dtype or option, for
 	// example BFloat16 on the CPU backend.
 	ErrUnsupported = errors.New("engine: unsupported by backend")
+	// ErrCheckpoint marks a checkpoint that does not fit the model.
+	ErrCheckpoint = errors.New("engine: checkpoint does not match model")
 )
 
 // Backend executes tensor operations on one device.

@@ -23,9 +23,6 @@ import (
 // every shape, so a checkpoint only loads into the architecture that wrote it.
 const checkpointMagic = "SWEEPWT1"
 
-// ErrCheckpoint marks a checkpoint that does not fit the model.
-var ErrCheckpoint = errors.New("engine: checkpoint does not match model")
-
 // Save writes ps in the checkpoint format.
 func Save(w io.Writer, b Backend, ps []*Param) error {
 	if err := CheckNames(ps); err != nil {
