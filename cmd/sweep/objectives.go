@@ -20,7 +20,7 @@ func objectives() map[string]objectiveFactory {
 	return map[string]objectiveFactory{
 		"synthetic": newSyntheticObjective,
 		"cifar10": func(s *search.Spec) (objective.Objective, error) {
-			return newCIFAR10Objective(s.Objective, s.Study)
+			return newCIFAR10Objective(s.Objective, s.Study, s.Params)
 		},
 	}
 }

@@ -148,7 +148,7 @@ func (nopReporter) Report(int, float64) (bool, error) { return false, nil }
 // newCIFAR10Objective builds objective cifar10 from a study spec's
 // objective mapping, reporting every problem at its spec line. It is the
 // constructor the objective-type map in this package uses for "cifar10".
-func newCIFAR10Objective(spec search.ObjectiveSpec, study string) (objective.Objective, error) {
+func newCIFAR10Objective(spec search.ObjectiveSpec, study string, params []search.Param) (objective.Objective, error) {
 	c := spec.Checker()
 	o := objective.DefaultCIFAR10Options()
 	c.Decode(&o)
@@ -159,6 +159,9 @@ func newCIFAR10Objective(spec search.ObjectiveSpec, study string) (objective.Obj
 		key, msg := objective.FieldOf(err)
 		c.Check(key, false, "%s", msg)
 		return nil, c.Err()
+	}
+	if err := checkCIFAR10Space(spec.File, params, o); err != nil {
+		return nil, err
 	}
 	if o.DataDir == data.DefaultDir {
 		// No data_dir in the spec: $SWEEP_DATA, as for every command.
