@@ -121,6 +121,9 @@ func (s *slot) run(ctx context.Context, claim Claim) {
 		w.mu.Unlock()
 		w.Display.Logf("trial %d: marked stale by another worker (no heartbeat); its result is dropped", claim.Number)
 		w.Display.Slot(s.index, "")
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		s.retryStale(ctx, claim)
 		return
 	default:
 	}
@@ -221,20 +224,43 @@ func (s *slot) finish(claim Claim, out outcome) {
 	switch {
 	case errors.Is(err, ErrTrialFinished):
 		s.w.Display.Logf("trial %d: already finished elsewhere (marked stale?); %s result rejected", claim.Number, stateName(out.state))
+		s.retryStale(ctx, claim)
 		return
 	case err != nil:
 		s.w.Display.Logf("trial %d: record %s: %v", claim.Number, stateName(out.state), err)
 		return
 	}
-	if out.state == goptuna.TrialStateFail && claim.Attempt < s.w.Spec.Retry.Max {
-		id, created, err := s.w.Store.RetryTrial(ctx, claim.TrialID, s.w.Spec.Retry.InheritIntermediate)
-		switch {
-		case err != nil && !errors.Is(err, ErrBudgetExhausted):
-			s.w.Display.Logf("trial %d: enqueue retry: %v", claim.Number, err)
-		case created:
-			s.w.Display.Logf("trial %d: retry %d of %d queued (trial id %d)", claim.Number, claim.Attempt+1, s.w.Spec.Retry.Max, id)
-		}
+	if out.state == goptuna.TrialStateFail {
+		s.retry(ctx, claim)
 	}
+}
+
+// retry queues a WAITING copy of a failed trial while its attempts are
+// below retry.max (RetryTrial is idempotent: at most one copy per trial).
+func (s *slot) retry(ctx context.Context, claim Claim) {
+	if claim.Attempt >= s.w.Spec.Retry.Max {
+		return
+	}
+	id, created, err := s.w.Store.RetryTrial(ctx, claim.TrialID, s.w.Spec.Retry.InheritIntermediate)
+	switch {
+	case err != nil && !errors.Is(err, ErrBudgetExhausted):
+		s.w.Display.Logf("trial %d: enqueue retry: %v", claim.Number, err)
+	case created:
+		s.w.Display.Logf("trial %d: retry %d of %d queued (trial id %d)", claim.Number, claim.Attempt+1, s.w.Spec.Retry.Max, id)
+	}
+}
+
+// retryStale queues the retry of this slot's trial after another worker
+// (or this worker's reaper) marked it FAIL "stale". The reaper queues it
+// too, but only after marking it; doing it here as well, before this slot
+// claims again, keeps the slot from taking the last unit of budget with a
+// new trial in between, which would leave the stale trial unretried.
+func (s *slot) retryStale(ctx context.Context, claim Claim) {
+	t, err := s.w.Store.GetTrial(claim.TrialID)
+	if err != nil || t.State != goptuna.TrialStateFail {
+		return
+	}
+	s.retry(ctx, claim)
 }
 
 // clipReason bounds a failure reason stored in the database.
