@@ -34,6 +34,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -54,6 +55,7 @@ type harness struct {
 	err    error
 	server *pgcluster.Server
 	dir    string
+	lock   *os.File // flock on dir + ".lock", held while the cluster is in use
 }
 
 var h harness
@@ -120,6 +122,16 @@ func (h *harness) startCluster() (string, error) {
 		return "", fmt.Errorf("create cluster dir: %w", err)
 	}
 	h.dir = dir
+	// The lock says "in use" for as long as this binary lives: the kernel
+	// drops it when the process dies, however it dies.
+	lock, err := lockDir(dir, true)
+	if err != nil {
+		return "", err
+	}
+	h.lock = lock
+	if _, err := os.Stat(dir); err != nil {
+		return "", fmt.Errorf("cluster dir vanished before it was locked: %w", err)
+	}
 	c, err := pgcluster.New(dir)
 	if err != nil {
 		return "", err
@@ -154,27 +166,58 @@ func (h *harness) stop() {
 	if h.dir != "" {
 		_ = os.RemoveAll(h.dir)
 	}
+	if h.lock != nil {
+		_ = os.Remove(h.lock.Name())
+		h.lock.Close()
+	}
 }
 
 // removeAbandoned deletes cluster directories of earlier test binaries that
-// exited without Main; their servers died with them, so no live postmaster
-// owns them. Directories younger than a minute may still be starting up.
+// exited without Main. A directory is abandoned when nobody holds the flock
+// on its ".lock" file: a live binary holds it from before initdb until it
+// exits, so neither a slow initdb on a loaded machine nor a long test run can
+// make another binary delete a cluster that is in use.
 func removeAbandoned(parent string) {
 	entries, _ := os.ReadDir(parent)
 	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
 		dir := filepath.Join(parent, e.Name())
-		fi, err := e.Info()
-		if err != nil || !e.IsDir() || time.Since(fi.ModTime()) < time.Minute {
-			continue
-		}
-		c, err := pgcluster.New(dir)
+		lock, err := lockDir(dir, false)
 		if err != nil {
-			continue
+			continue // held by a live test binary, or unreadable
 		}
-		if st, err := c.Status(context.Background()); err == nil && !st.Running {
-			_ = os.RemoveAll(dir)
-		}
+		_ = os.RemoveAll(dir)
+		_ = os.Remove(lock.Name())
+		lock.Close()
 	}
+}
+
+// lockDir takes an exclusive flock on dir + ".lock". With create false a
+// missing lock file counts as abandoned only for directories older than a
+// minute (a binary between MkdirTemp and lockDir).
+func lockDir(dir string, create bool) (*os.File, error) {
+	name := dir + ".lock"
+	flag := os.O_RDWR
+	if create {
+		flag |= os.O_CREATE
+	} else if _, err := os.Stat(name); os.IsNotExist(err) {
+		fi, err := os.Stat(dir)
+		if err != nil || time.Since(fi.ModTime()) < time.Minute {
+			return nil, fmt.Errorf("lock %s: too young to judge", dir)
+		}
+		flag |= os.O_CREATE
+	}
+	f, err := os.OpenFile(name, flag, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("open lock: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lock %s: %w", dir, err)
+	}
+	return f, nil
 }
 
 func execSQL(ctx context.Context, dsn, query string) error {
