@@ -48,6 +48,9 @@ type Config struct {
 	// Restart restarts PostgreSQL; it must return once the server accepts
 	// connections again.
 	Restart func(ctx context.Context) error
+	// StatusAfterRestart runs `sweep status` (which reaps) as soon as the
+	// server is back, before the workers had time to beat again.
+	StatusAfterRestart bool
 	// Logf narrates the run; nil means silent.
 	Logf func(format string, args ...any)
 }
@@ -286,6 +289,13 @@ func (c Config) inflict(ctx context.Context, db *sql.DB, procs []*proc, rep *Rep
 				}
 				rep.Restarts++
 				c.logf("PostgreSQL back after %s", time.Since(t0).Round(time.Millisecond))
+				if c.StatusAfterRestart {
+					out, err := exec.CommandContext(ctx, c.Bin, "status", "chaos", "--db", c.DSN).CombinedOutput()
+					if err != nil {
+						return fmt.Errorf("sweep status after the restart: %v\n%s", err, out)
+					}
+					c.logf("sweep status right after the restart:\n%s", out)
+				}
 				continue
 			}
 			alive = aliveProcs(procs)

@@ -79,10 +79,11 @@ func TestChaos(t *testing.T) {
 }
 
 // TestChaos_LongOutage keeps PostgreSQL down for longer than the
-// heartbeat grace period while every worker is mid-trial. No trial may be
-// reaped as stale because of it (the workers were cut off, not dead), none
-// may fail, and no reported value may be lost: the workers buffer their
-// reports, wait, reconnect and flush.
+// heartbeat grace period while every worker is mid-trial, and runs `sweep
+// status` the moment it is back. No trial may be reaped as stale because
+// of it (the workers were cut off, not dead), none may fail, and no
+// reported value may be lost: the workers buffer their reports, wait,
+// reconnect and flush.
 func TestChaos_LongOutage(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs many worker processes and stops PostgreSQL")
@@ -90,6 +91,7 @@ func TestChaos_LongOutage(t *testing.T) {
 	cfg := chaos.Config{
 		Workers: 8, Trials: 120, Restarts: 1, Seed: 3,
 		Interval: 0.5, Grace: 2, Epochs: 5, EpochSeconds: 0.2, RetryMax: 1,
+		StatusAfterRestart: true,
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()

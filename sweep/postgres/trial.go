@@ -244,7 +244,9 @@ func (s *Storage) Heartbeat(ctx context.Context, trialID int) error {
 // ReapStale fails RUNNING trials whose heartbeat is older than grace. Both
 // sides use the database clock, so clock skew between machines does not
 // matter. The UPDATE is the compare-and-set: a result arriving later finds
-// the trial FAIL and gets sweep.ErrTrialFinished.
+// the trial FAIL and gets sweep.ErrTrialFinished. Nothing is reaped until
+// the server has been up for grace: after a restart every heartbeat is old,
+// and the workers need that long to reconnect and beat again.
 func (s *Storage) ReapStale(ctx context.Context, studyID int, grace time.Duration) ([]int, error) {
 	if grace <= 0 {
 		return nil, fmt.Errorf("reap stale trials: grace %v must be positive", grace)
@@ -254,6 +256,7 @@ func (s *Storage) ReapStale(ctx context.Context, studyID int, grace time.Duratio
 		UPDATE trials SET state = 'FAIL', reason = 'stale', finished_at = now()
 		WHERE study_id = $1 AND state = 'RUNNING'
 		  AND COALESCE(heartbeat_at, started_at, created_at) < now() - make_interval(secs => $2)
+		  AND pg_postmaster_start_time() < now() - make_interval(secs => $2)
 		RETURNING id`, studyID, grace.Seconds())
 	if err != nil {
 		return nil, fmt.Errorf("reap stale trials: %w", err)
