@@ -336,20 +336,23 @@ type BatchNormReLUBackwarder interface {
 	BatchNormReLUBackward(x, y, dy, gamma, mean, invStd, dx, dgamma, dbeta Tensor)
 }
 
-// BatchNormReLUMaxPoolTrainer fuses BatchNormReLUTrain with a following
-// max pool: y (N,C,H,W) = max(BN(x), 0) as BatchNormReLUTrain writes it,
-// and py (N,C,P,Q) = MaxPoolForward(pool, y), in one pass over memory.
+// BatchNormReLUMaxPoolTrainer fuses BatchNormTrain, ReLU and a max pool:
+// py (N,C,P,Q) = MaxPool(pool, max(BN(x), 0)) in one pass over memory, with
+// the same statistics outputs as BatchNormTrain. The full-size normalised
+// activation is never stored: Int32 idx (N,C,P,Q) records, for each window,
+// the row-major offset within its H×W plane of the window's first maximum
+// (padding never wins), which is all the backward pass needs.
 type BatchNormReLUMaxPoolTrainer interface {
-	BatchNormReLUMaxPoolTrain(pool PoolDesc, x, gamma, beta Tensor, bn BatchNormDesc, runMean, runVar, mean, invStd, y, py Tensor)
+	BatchNormReLUMaxPoolTrain(pool PoolDesc, x, gamma, beta Tensor, bn BatchNormDesc, runMean, runVar, mean, invStd, py, idx Tensor)
 }
 
 // BatchNormReLUMaxPoolBackwarder is the backward pass of
 // BatchNormReLUMaxPoolTrain: from the pooled gradient pdy (N,C,P,Q) it writes
-// dx (N,C,H,W) and accumulates dgamma and dbeta, as MaxPoolBackward followed
-// by BatchNormReLUBackward would, without materialising the unpooled
-// gradient.
+// dx (N,C,H,W) and accumulates dgamma and dbeta, as MaxPoolBackward,
+// ReLU's and BatchNormBackward would. A window's gradient reaches x at idx
+// when py > 0 (the ReLU was open there).
 type BatchNormReLUMaxPoolBackwarder interface {
-	BatchNormReLUMaxPoolBackward(pool PoolDesc, x, y, py, pdy, gamma, mean, invStd, dx, dgamma, dbeta Tensor)
+	BatchNormReLUMaxPoolBackward(pool PoolDesc, x, py, idx, pdy, gamma, mean, invStd, dx, dgamma, dbeta Tensor)
 }
 
 // AddReLUForwarder fuses a residual sum with ReLU: y = max(a + b, 0).

@@ -97,15 +97,16 @@ func (n *BatchNorm2d) recycleOutput() { n.recycle = true }
 // BatchNormPool is batch norm, ReLU and a max pool as one layer, the tail
 // of a conv-bn-relu-pool stage. With a backend implementing
 // BatchNormReLUMaxPoolTrainer and BatchNormReLUMaxPoolBackwarder it runs
-// fused (one pass over the full-size activation instead of three);
-// otherwise it is exactly BatchNorm2d followed by MaxPool2d. Its tensors
-// are named like BatchNorm2d's, so checkpoints do not depend on the fusion.
+// fused: one pass over the full-size activation instead of three, and only
+// the pooled output and the argmax indices are stored. Otherwise it is
+// exactly BatchNorm2d followed by MaxPool2d. Its tensors are named like
+// BatchNorm2d's, so checkpoints do not depend on the fusion.
 type BatchNormPool struct {
 	*BatchNorm2d
-	Pool   *MaxPool2d
-	py, dx Tensor
-	mode   Mode
-	ran    bool
+	Pool        *MaxPool2d
+	py, idx, dx Tensor
+	mode        Mode
+	ran         bool
 }
 
 // NewBatchNormReLUMaxPool returns batch norm over c channels, ReLU, and a
@@ -129,10 +130,10 @@ func (l *BatchNormPool) Forward(x Tensor, mode Mode) Tensor {
 	}
 	n := l.BatchNorm2d
 	n.x, n.mode = x, mode
-	y := ensure(n.b, &n.y, Float32, x.Shape)
 	p, q := l.Pool.desc.OutSize(x.Dim(2), x.Dim(3))
-	py := ensure(n.b, &l.py, Float32, Shape{x.Dim(0), x.Dim(1), p, q})
-	f.BatchNormReLUMaxPoolTrain(l.Pool.desc, x, n.Gamma.Value, n.Beta.Value, n.desc, n.RunMean.Value, n.RunV.Value, n.mean, n.invStd, y, py)
+	s := Shape{x.Dim(0), x.Dim(1), p, q}
+	py, idx := ensure(n.b, &l.py, Float32, s), ensure(n.b, &l.idx, Int32, s)
+	f.BatchNormReLUMaxPoolTrain(l.Pool.desc, x, n.Gamma.Value, n.Beta.Value, n.desc, n.RunMean.Value, n.RunV.Value, n.mean, n.invStd, py, idx)
 	return py
 }
 
@@ -148,7 +149,7 @@ func (l *BatchNormPool) Backward(dy Tensor) Tensor {
 	n := l.BatchNorm2d
 	needForward("BatchNormPool", n.x, l.mode)
 	dx := ensure(n.b, &l.dx, Float32, n.x.Shape)
-	g.BatchNormReLUMaxPoolBackward(l.Pool.desc, n.x, n.y, l.py, dy, n.Gamma.Value, n.mean, n.invStd, dx, n.Gamma.Grad, n.Beta.Grad)
+	g.BatchNormReLUMaxPoolBackward(l.Pool.desc, n.x, l.py, l.idx, dy, n.Gamma.Value, n.mean, n.invStd, dx, n.Gamma.Grad, n.Beta.Grad)
 	return dx
 }
 

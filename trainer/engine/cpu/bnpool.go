@@ -11,34 +11,35 @@ var (
 	_ engine.BatchNormReLUMaxPoolBackwarder = (*Backend)(nil)
 )
 
-// The fused batch norm + ReLU + max pool works per channel like batch norm,
-// and pools each plane right after normalising it, while the plane is still
-// in cache. Backward expands each plane's pooled gradient into dx, sums
-// it, then turns it into dx in place, saving the separate pooling pass.
+// The fused batch norm + ReLU + max pool works per channel like batch norm.
+// Forward normalises each window's inputs in registers and stores only the
+// window's maximum and where it was; backward gives every element its batch
+// norm term and adds each window's gradient at its recorded maximum, with
+// no full-size intermediate in either direction.
 
 func (b *Backend) BatchNormReLUMaxPoolTrain(pool engine.PoolDesc, x, gamma, beta engine.Tensor, bn engine.BatchNormDesc,
-	runMean, runVar, mean, invStd, y, py engine.Tensor) {
+	runMean, runVar, mean, invStd, py, idx engine.Tensor) {
 	n, c, h, w := x.Shape.NCHW()
-	checkBN("BatchNormReLUMaxPoolTrain", x, y, c, gamma, beta, runMean, runVar, mean, invStd)
-	g, _ := poolGeometry("BatchNormReLUMaxPoolTrain", pool, y, py)
+	checkBN("BatchNormReLUMaxPoolTrain", x, x, c, gamma, beta, runMean, runVar, mean, invStd)
+	g, _ := poolGeometry("BatchNormReLUMaxPoolTrain", pool, x, py)
+	engine.SameShape("BatchNormReLUMaxPoolTrain", py, idx)
 	t := &b.k.bnPool
-	*t = bnPoolTask{g: g}
-	t.bnTask = bnTask{n: n, c: c, hw: h * w, x: f32(x), y: f32(y), gamma: f32(gamma), beta: f32(beta),
+	*t = bnPoolTask{g: g, py: f32(py), idx: i32(idx)}
+	t.bnTask = bnTask{n: n, c: c, hw: h * w, x: f32(x), gamma: f32(gamma), beta: f32(beta),
 		runMean: f32(runMean), runVar: f32(runVar), mean: f32(mean), invStd: f32(invStd),
 		eps: bn.Eps, mom: bn.Momentum, relu: true, train: true}
-	t.py = f32(py)
 	b.pool.For(c, 1, t)
 }
 
-func (b *Backend) BatchNormReLUMaxPoolBackward(pool engine.PoolDesc, x, y, py, pdy, gamma, mean, invStd, dx, dgamma, dbeta engine.Tensor) {
+func (b *Backend) BatchNormReLUMaxPoolBackward(pool engine.PoolDesc, x, py, idx, pdy, gamma, mean, invStd, dx, dgamma, dbeta engine.Tensor) {
 	n, c, h, w := x.Shape.NCHW()
-	checkBN("BatchNormReLUMaxPoolBackward", x, y, c, gamma, mean, invStd, dgamma, dbeta)
-	engine.SameShape("BatchNormReLUMaxPoolBackward", x, dx)
+	checkBN("BatchNormReLUMaxPoolBackward", x, dx, c, gamma, mean, invStd, dgamma, dbeta)
+	g, _ := poolGeometry("BatchNormReLUMaxPoolBackward", pool, x, py)
+	engine.SameShape("BatchNormReLUMaxPoolBackward", py, idx)
 	engine.SameShape("BatchNormReLUMaxPoolBackward", py, pdy)
-	g, _ := poolGeometry("BatchNormReLUMaxPoolBackward", pool, y, py)
 	t := &b.k.bnPool
-	*t = bnPoolTask{g: g, back: true, py: f32(py), pdy: f32(pdy)}
-	t.bnBackTask = bnBackTask{n: n, c: c, hw: h * w, x: f32(x), y: f32(y), dx: f32(dx), gamma: f32(gamma),
+	*t = bnPoolTask{g: g, back: true, py: f32(py), idx: i32(idx), pdy: f32(pdy)}
+	t.bnBackTask = bnBackTask{n: n, c: c, hw: h * w, x: f32(x), dx: f32(dx), gamma: f32(gamma),
 		mean: f32(mean), invStd: f32(invStd), dgamma: f32(dgamma), dbeta: f32(dbeta)}
 	b.pool.For(c, 1, t)
 }
@@ -48,7 +49,7 @@ type bnPoolTask struct {
 	bnBackTask
 	g       poolGeom
 	py, pdy []float32
-	scratch []float32 // one plane per channel
+	idx     []int32
 	back    bool
 }
 
@@ -61,17 +62,75 @@ func (t *bnPoolTask) run(lo, hi int) {
 	hw, pq := f.hw, t.g.p*t.g.q
 	for ch := lo; ch < hi; ch++ {
 		mu, inv := f.stats(ch)
+		scale := f.gamma[ch] * inv
+		shift := f.beta[ch] - mu*scale
 		for i := 0; i < f.n; i++ {
 			pl := i*f.c + ch
-			ys := f.y[pl*hw : (pl+1)*hw]
-			f.apply(ch, mu, inv, f.x[pl*hw:(pl+1)*hw], ys)
-			pys := t.py[pl*pq : (pl+1)*pq]
+			xs := f.x[pl*hw : (pl+1)*hw]
+			pys, idxs := t.py[pl*pq:(pl+1)*pq], t.idx[pl*pq:(pl+1)*pq]
 			if t.g.is2x2() {
-				max2x2(t.g, ys, pys)
+				bnPool2x2(t.g, xs, pys, idxs, scale, shift)
 			} else {
-				pt := poolTask{g: t.g, kind: poolMax}
-				pt.forward(ys, pys)
+				bnPoolGeneral(t.g, xs, pys, idxs, scale, shift)
 			}
+		}
+	}
+}
+
+// bnPool2x2 writes each 2x2 window's max(x·scale+shift, 0) and the plane
+// offset of its first maximum. It works on the values' bit patterns: after
+// the ReLU they are non-negative, where float order is integer order, so
+// the ReLU and the comparisons become integer selects (conditional moves,
+// not branches: which input wins is unpredictable).
+func bnPool2x2(g poolGeom, xs, py []float32, idx []int32, scale, shift float32) {
+	w := uint32(g.w)
+	for p := 0; p < g.p; p++ {
+		r0, r1 := xs[2*p*g.w:(2*p+1)*g.w], xs[(2*p+1)*g.w:(2*p+2)*g.w]
+		out, ix := py[p*g.q:(p+1)*g.q], idx[p*g.q:(p+1)*g.q]
+		n := 2 * len(out)
+		r0, r1, ix = r0[:n], r1[:n], ix[:len(out)]
+		base := uint32(2 * p * g.w)
+		for q := range out {
+			b0, b1 := reluBits(r0[2*q]*scale+shift), reluBits(r0[2*q+1]*scale+shift)
+			b2, b3 := reluBits(r1[2*q]*scale+shift), reluBits(r1[2*q+1]*scale+shift)
+			m01, i01 := b0, uint32(0)
+			if b1 > b0 {
+				m01, i01 = b1, 1
+			}
+			m23, i23 := b2, w
+			if b3 > b2 {
+				m23, i23 = b3, w+1
+			}
+			if m23 > m01 {
+				m01, i01 = m23, i23
+			}
+			out[q] = math.Float32frombits(m01)
+			ix[q] = int32(base + uint32(2*q) + i01)
+		}
+	}
+}
+
+// reluBits returns the bits of max(v, 0): negative values (sign bit set,
+// −0 included) become +0.
+func reluBits(v float32) uint32 {
+	b := math.Float32bits(v)
+	return b &^ uint32(int32(b)>>31)
+}
+
+// bnPoolGeneral is bnPool2x2 for any window, stride and padding.
+func bnPoolGeneral(g poolGeom, xs, py []float32, idx []int32, scale, shift float32) {
+	for p := 0; p < g.p; p++ {
+		for q := 0; q < g.q; q++ {
+			h0, h1, w0, w1 := g.window(p, q)
+			best, at := float32(math.Inf(-1)), h0*g.w+w0
+			for h := h0; h < h1; h++ {
+				for w := w0; w < w1; w++ {
+					if v := max(xs[h*g.w+w]*scale+shift, 0); v > best {
+						best, at = v, h*g.w+w
+					}
+				}
+			}
+			py[p*g.q+q], idx[p*g.q+q] = best, int32(at)
 		}
 	}
 }
@@ -79,103 +138,41 @@ func (t *bnPoolTask) run(lo, hi int) {
 func (t *bnPoolTask) backward(lo, hi int) {
 	k := &t.bnBackTask
 	hw, pq := k.hw, t.g.p*t.g.q
-	fast := t.g.is2x2()
 	for ch := lo; ch < hi; ch++ {
 		mu := k.mean[ch]
 		var sdy, sdyx float64
-		for i := 0; i < k.n; i++ { // general windows: dx holds the unpooled gradient first
+		for i := 0; i < k.n; i++ {
 			pl := i*k.c + ch
-			xs, ys, dxs := k.x[pl*hw:(pl+1)*hw], k.y[pl*hw:(pl+1)*hw], k.dx[pl*hw:(pl+1)*hw]
-			var s1, s2 float32
-			if fast {
-				s1, s2 = pool2x2Sums(t.g, xs, ys, t.py[pl*pq:(pl+1)*pq], t.pdy[pl*pq:(pl+1)*pq], mu)
-			} else {
-				t.unpool(pl, dxs)
-				s1, s2 = bnBackSums(xs, dxs, ys, mu)
-			}
+			s1, s2 := poolSums(k.x[pl*hw:(pl+1)*hw], t.py[pl*pq:(pl+1)*pq], t.pdy[pl*pq:(pl+1)*pq], t.idx[pl*pq:(pl+1)*pq], mu)
 			sdy += float64(s1)
 			sdyx += float64(s2)
 		}
 		km, a, bb := k.coefficients(ch, sdy, sdyx)
-		for i := 0; i < k.n; i++ { // then dx, in place over the unpooled gradient
+		for i := 0; i < k.n; i++ {
 			pl := i*k.c + ch
-			xs, ys, dxs := k.x[pl*hw:(pl+1)*hw], k.y[pl*hw:(pl+1)*hw], k.dx[pl*hw:(pl+1)*hw]
-			if fast {
-				pool2x2DX(t.g, xs, ys, t.py[pl*pq:(pl+1)*pq], t.pdy[pl*pq:(pl+1)*pq], dxs, mu, km, a, bb)
-				continue
+			xs, dxs := k.x[pl*hw:(pl+1)*hw], k.dx[pl*hw:(pl+1)*hw]
+			dxs = dxs[:len(xs)]
+			for j, x := range xs {
+				dxs[j] = -a - (x-mu)*bb
 			}
-			bnBackDX(xs, dxs, ys, dxs, mu, km, a, bb)
+			pys, pdys, idxs := t.py[pl*pq:(pl+1)*pq], t.pdy[pl*pq:(pl+1)*pq], t.idx[pl*pq:(pl+1)*pq]
+			pdys, idxs = pdys[:len(pys)], idxs[:len(pys)]
+			for q, m := range pys {
+				dxs[idxs[q]] += km * reluMask(pdys[q], m)
+			}
 		}
 	}
 }
 
-// window2x2 returns the masks (all ones or 0) selecting the first of the
-// four inputs of a 2x2 window that equals the pooled value m, and the
-// window's gradient, zero when m is 0 (the ReLU before the pool was off).
-func window2x2(x0, x1, x2, x3, m, g float32) (ea, eb, ec, ed uint32, gm float32) {
-	mb := math.Float32bits(m)
-	ea = eqMask(math.Float32bits(x0), mb)
-	eb = eqMask(math.Float32bits(x1), mb) &^ ea
-	ec = eqMask(math.Float32bits(x2), mb) &^ (ea | eb)
-	ed = ^(ea | eb | ec)
-	return ea, eb, ec, ed, reluMask(g, m)
-}
-
-func sel(v float32, m uint32) float32 { return math.Float32frombits(math.Float32bits(v) & m) }
-
-// pool2x2Sums returns Σ dy and Σ dy·(x−mu) over one plane, where dy is the
-// unpooled, ReLU-masked gradient. Only each window's maximum has a
-// gradient, so the sums run over the pooled plane: ys (the BN+ReLU output)
-// locates the maximum, xs (the BN input) supplies x there.
-func pool2x2Sums(g poolGeom, xs, ys, py, pdy []float32, mu float32) (s1, s2 float32) {
-	for p := 0; p < g.p; p++ {
-		x0, x1 := xs[2*p*g.w:(2*p+1)*g.w], xs[(2*p+1)*g.w:(2*p+2)*g.w]
-		y0, y1 := ys[2*p*g.w:(2*p+1)*g.w], ys[(2*p+1)*g.w:(2*p+2)*g.w]
-		ms, gs := py[p*g.q:(p+1)*g.q], pdy[p*g.q:(p+1)*g.q]
-		n := 2 * len(ms)
-		x0, x1, y0, y1, gs = x0[:n], x1[:n], y0[:n], y1[:n], gs[:len(ms)]
-		for q, m := range ms {
-			ea, eb, ec, ed, gm := window2x2(y0[2*q], y0[2*q+1], y1[2*q], y1[2*q+1], m, gs[q])
-			x := sel(x0[2*q], ea) + sel(x0[2*q+1], eb) + sel(x1[2*q], ec) + sel(x1[2*q+1], ed)
-			s1 += gm
-			s2 += gm * (x - mu)
-		}
+// poolSums returns Σ dy and Σ dy·(x−mu) over one plane, where dy, the
+// gradient with respect to the batch-norm output, is non-zero only at each
+// window's recorded maximum, and only where the ReLU was open (py > 0).
+func poolSums(xs, py, pdy []float32, idx []int32, mu float32) (s1, s2 float32) {
+	pdy, idx = pdy[:len(py)], idx[:len(py)]
+	for q, m := range py {
+		g := reluMask(pdy[q], m)
+		s1 += g
+		s2 += g * (xs[idx[q]] - mu)
 	}
 	return s1, s2
-}
-
-// pool2x2DX writes one plane of dx = km·dy − a − (x−mu)·bb, with dy the
-// unpooled, ReLU-masked gradient.
-func pool2x2DX(g poolGeom, xs, ys, py, pdy, dx []float32, mu, km, a, bb float32) {
-	for p := 0; p < g.p; p++ {
-		x0, x1 := xs[2*p*g.w:(2*p+1)*g.w], xs[(2*p+1)*g.w:(2*p+2)*g.w]
-		y0, y1 := ys[2*p*g.w:(2*p+1)*g.w], ys[(2*p+1)*g.w:(2*p+2)*g.w]
-		d0, d1 := dx[2*p*g.w:(2*p+1)*g.w], dx[(2*p+1)*g.w:(2*p+2)*g.w]
-		ms, gs := py[p*g.q:(p+1)*g.q], pdy[p*g.q:(p+1)*g.q]
-		n := 2 * len(ms)
-		x0, x1, y0, y1, d0, d1, gs = x0[:n], x1[:n], y0[:n], y1[:n], d0[:n], d1[:n], gs[:len(ms)]
-		for q, m := range ms {
-			ea, eb, ec, ed, gm := window2x2(y0[2*q], y0[2*q+1], y1[2*q], y1[2*q+1], m, gs[q])
-			v := km * gm
-			d0[2*q] = sel(v, ea) - a - (x0[2*q]-mu)*bb
-			d0[2*q+1] = sel(v, eb) - a - (x0[2*q+1]-mu)*bb
-			d1[2*q] = sel(v, ec) - a - (x1[2*q]-mu)*bb
-			d1[2*q+1] = sel(v, ed) - a - (x1[2*q+1]-mu)*bb
-		}
-	}
-}
-
-// unpool writes plane pl's max-pool gradient (the gradient with respect to
-// the batch-norm output) into scr.
-func (t *bnPoolTask) unpool(pl int, scr []float32) {
-	hw, pq := t.bnBackTask.hw, t.g.p*t.g.q
-	ys := t.bnBackTask.y[pl*hw : (pl+1)*hw]
-	pys, pdys := t.py[pl*pq:(pl+1)*pq], t.pdy[pl*pq:(pl+1)*pq]
-	if t.g.is2x2() {
-		maxBack2x2(t.g, ys, pys, pdys, scr)
-		return
-	}
-	clear(scr)
-	pt := poolTask{g: t.g}
-	pt.maxBack(ys, pys, pdys, scr)
 }

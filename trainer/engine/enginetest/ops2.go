@@ -295,19 +295,20 @@ func testBatchNormPool(t *testing.T, b engine.Backend) {
 		beta, bh := Tensor(b, 123, engine.Shape{4})
 		rm, rv := engine.New(b, engine.Float32, engine.Shape{4}), engine.New(b, engine.Float32, engine.Shape{4})
 		mean, inv := engine.New(b, engine.Float32, engine.Shape{4}), engine.New(b, engine.Float32, engine.Shape{4})
-		y, py := engine.New(b, engine.Float32, s), engine.New(b, engine.Float32, ps)
-		f.BatchNormReLUMaxPoolTrain(d, x, gamma, beta, bn, rm, rv, mean, inv, y, py)
+		py, idx := engine.New(b, engine.Float32, ps), engine.New(b, engine.Int32, ps)
+		f.BatchNormReLUMaxPoolTrain(d, x, gamma, beta, bn, rm, rv, mean, inv, py, idx)
 		wy, _, _ := bnRef(xh, s, gh, bh, 1e-5, true)
-		yh := Host(b, y)
-		wpy, _ := poolRef(d, yh, s, make([]float32, ps.Numel()), true)
-		Compare(t, name("bn+relu+pool y ", d), yh, wy, Tol)
-		Compare(t, name("bn+relu+pool py ", d), Host(b, py), wpy, Tol)
-
+		y32 := make([]float32, len(wy))
+		for i, v := range wy {
+			y32[i] = float32(v)
+		}
 		pdy, pdyh := Tensor(b, 124, ps)
+		wpy, dyFull := poolRef(d, y32, s, pdyh, true)
+		Compare(t, name("bn+relu+pool py ", d), Host(b, py), wpy, Tol)
+		Compare(t, name("bn+relu+pool idx ", d), Host(b, idx), argmaxRef(d, y32, s), 0)
 		dx := engine.New(b, engine.Float32, s)
 		dg, db := engine.New(b, engine.Float32, engine.Shape{4}), engine.New(b, engine.Float32, engine.Shape{4})
-		fb.BatchNormReLUMaxPoolBackward(d, x, y, py, pdy, gamma, mean, inv, dx, dg, db)
-		_, dyFull := poolRef(d, yh, s, pdyh, true)
+		fb.BatchNormReLUMaxPoolBackward(d, x, py, idx, pdy, gamma, mean, inv, dx, dg, db)
 		dyf := make([]float32, len(dyFull))
 		for i, v := range dyFull {
 			dyf[i] = float32(v)
@@ -317,4 +318,28 @@ func testBatchNormPool(t *testing.T, b engine.Backend) {
 		Compare(t, name("bn+relu+pool dgamma ", d), Host(b, dg), wdg, Tol)
 		Compare(t, name("bn+relu+pool dbeta ", d), Host(b, db), wdb, Tol)
 	}
+}
+
+// argmaxRef returns each window's first maximum as an offset in its plane.
+func argmaxRef(d engine.PoolDesc, y []float32, s engine.Shape) []float64 {
+	n, c, h, w := s.NCHW()
+	p, q := d.OutSize(h, w)
+	out := make([]float64, 0, n*c*p*q)
+	for pl := 0; pl < n*c; pl++ {
+		for pp := 0; pp < p; pp++ {
+			for qq := 0; qq < q; qq++ {
+				best, at := float32(math.Inf(-1)), -1
+				for r := 0; r < d.KH; r++ {
+					for ss := 0; ss < d.KW; ss++ {
+						hh, ww := pp*d.StrideH-d.PadH+r, qq*d.StrideW-d.PadW+ss
+						if hh >= 0 && hh < h && ww >= 0 && ww < w && y[pl*h*w+hh*w+ww] > best {
+							best, at = y[pl*h*w+hh*w+ww], hh*w+ww
+						}
+					}
+				}
+				out = append(out, float64(at))
+			}
+		}
+	}
+	return out
 }
