@@ -1,5 +1,7 @@
 package engine
 
+import "fmt"
+
 // Activation applies ReLU, SiLU or Sigmoid elementwise.
 type Activation struct {
 	b        Backend
@@ -30,10 +32,14 @@ func (a *Activation) Backward(dy Tensor) Tensor {
 // Params returns nil.
 func (a *Activation) Params() []*Param { return nil }
 
+// Output returns the last Forward's output.
+func (a *Activation) Output() Tensor { return a.y }
+
 // Dropout zeroes each element with probability P in training and scales
 // the rest by 1/(1−P); in evaluation it is the identity. Masks come from
-// the counter-based Uniform, seeded with Seed plus the number of training
-// forwards so far, so a run is reproducible.
+// the counter-based Uniform with a seed derived from Seed and the number of
+// training forwards so far: a run is reproducible, and no two steps share a
+// mask.
 type Dropout struct {
 	b           Backend
 	P           float32
@@ -44,8 +50,13 @@ type Dropout struct {
 	ran         bool
 }
 
-// NewDropout returns a dropout layer.
-func NewDropout(b Backend, p float32, seed uint64) *Dropout { return &Dropout{b: b, P: p, Seed: seed} }
+// NewDropout returns a dropout layer; p must lie in [0, 1).
+func NewDropout(b Backend, p float32, seed uint64) *Dropout {
+	if p < 0 || p >= 1 {
+		panic(fmt.Sprintf("engine: dropout probability %v outside [0,1)", p))
+	}
+	return &Dropout{b: b, P: p, Seed: seed}
+}
 
 // Forward: x → y (same shape).
 func (d *Dropout) Forward(x Tensor, mode Mode) Tensor {
@@ -63,7 +74,7 @@ func (d *Dropout) Forward(x Tensor, mode Mode) Tensor {
 // Backward: dy → dx = dy·mask.
 func (d *Dropout) Backward(dy Tensor) Tensor {
 	if !d.ran {
-		needForward("Dropout", Tensor{}, d.mode)
+		panic("engine: Dropout: Backward before Forward")
 	}
 	needForward("Dropout", dy, d.mode)
 	if d.P == 0 {
@@ -77,5 +88,3 @@ func (d *Dropout) Backward(dy Tensor) Tensor {
 // Params returns nil.
 func (d *Dropout) Params() []*Param { return nil }
 
-// Output returns the last Forward's output.
-func (a *Activation) Output() Tensor { return a.y }
