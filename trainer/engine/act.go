@@ -87,4 +87,3 @@ func (d *Dropout) Backward(dy Tensor) Tensor {
 
 // Params returns nil.
 func (d *Dropout) Params() []*Param { return nil }
-
