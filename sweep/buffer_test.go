@@ -395,7 +395,9 @@ params:
 	go func() {
 		<-outage
 		flaky.down.Store(true)
-		flaky.waitFailures(t, 20)
+		for range 20 { // the outage lasts 20 failed calls
+			<-flaky.failedc
+		}
 		flaky.down.Store(false)
 	}()
 	w := &sweep.Worker{Store: store, Study: info, Spec: spec, Objective: obj, Display: sweep.NewDisplay(&bytes.Buffer{}, false, 3, nil)}

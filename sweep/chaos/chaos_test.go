@@ -90,14 +90,14 @@ func TestChaos_LongOutage(t *testing.T) {
 	}
 	cfg := chaos.Config{
 		Workers: 8, Trials: 120, Restarts: 1, Seed: 3,
-		Interval: 0.5, Grace: 2, Epochs: 5, EpochSeconds: 0.2, RetryMax: 1,
+		Interval: 0.5, Grace: 3, Epochs: 5, EpochSeconds: 0.2, RetryMax: 1,
 		StatusAfterRestart: true,
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	cfg.Dir = t.TempDir()
 	cfg.Bin = buildBinary(t, cfg.Dir)
-	outage := 5 * time.Second
+	outage := 6 * time.Second
 	cfg.DSN, cfg.Restart = startPostgres(t, ctx, outage)
 	cfg.Logf = t.Logf
 	rep, err := chaos.Run(ctx, cfg)
