@@ -90,7 +90,7 @@ func TestChaos_LongOutage(t *testing.T) {
 	}
 	cfg := chaos.Config{
 		Workers: 8, Trials: 120, Restarts: 1, Seed: 3,
-		Interval: 0.5, Grace: 3, Epochs: 5, EpochSeconds: 0.2, RetryMax: 1,
+		Interval: 0.25, Grace: 4, Epochs: 5, EpochSeconds: 0.2, RetryMax: 1,
 		StatusAfterRestart: true,
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
