@@ -46,7 +46,7 @@ for f in "$SWEEP" "$TEST"; do
 done
 
 echo "== 1. sweep doctor"
-timeout 30 "$SWEEP" doctor --verbose | tee "$OUT/doctor.txt"
+timeout -k 5 30 "$SWEEP" doctor --verbose | tee "$OUT/doctor.txt"
 if ! grep -qE '^cuda +ok' "$OUT/doctor.txt"; then
   echo "gpu-check: the CUDA backend is unavailable here (see above); nothing on the GPU was run" >&2
   exit 2
@@ -54,7 +54,7 @@ fi
 row "doctor" "ok" "$(grep -E '^[0-9]+ ' "$OUT/doctor.txt" | head -1 | tr -s ' ')"
 
 echo "== 2. op-by-op GPU tests (conformance, CPU vs GPU)"
-timeout 150 "$TEST" -test.run 'TestGPU' -test.v -test.count=1 -test.timeout 145s 2>&1 | tee "$OUT/gpu-tests.txt"
+timeout -k 5 150 "$TEST" -test.run 'TestGPU' -test.v -test.count=1 -test.timeout 145s 2>&1 | tee "$OUT/gpu-tests.txt"
 rc=${PIPESTATUS[0]}
 pass=$(grep -c -- '--- PASS: TestGPU' "$OUT/gpu-tests.txt")
 fail=$(grep -c -- '--- FAIL: TestGPU' "$OUT/gpu-tests.txt")
@@ -67,7 +67,7 @@ row "gpu tests (rc $rc)" "$verdict" "$pass passed, $fail failed, $skip skipped"
 grep -E '^ +(gemm|conv|batchnorm|maxpool|silu|softmax|sgd)' "$OUT/gpu-tests.txt" | sed 's/^ *//' > "$OUT/versus.txt" || true
 
 echo "== 3a. engine training benchmark (gpu/cuda.test -test.bench GPU_Train)"
-timeout 100 "$TEST" -test.run '^$' -test.bench 'GPU_Train' -test.benchtime 20x -test.timeout 95s 2>&1 | tee "$OUT/engine-bench.txt"
+timeout -k 5 100 "$TEST" -test.run '^$' -test.bench 'GPU_Train' -test.benchtime 20x -test.timeout 95s 2>&1 | tee "$OUT/engine-bench.txt"
 while read -r name ips; do
   row "engine ${name#BenchmarkGPU_Train/}" "ok" "$ips img/s (batch 256)"
 done < <(grep -E '^BenchmarkGPU_Train/.* img/s' "$OUT/engine-bench.txt" | awk '{for(i=1;i<NF;i++) if($(i+1)=="img/s") print $1, $i}')
@@ -93,7 +93,7 @@ else
       if [ "$(elapsed)" -gt 380 ]; then
         row "bench $model $prec" "skipped" "time budget (8 min) nearly spent"; continue
       fi
-      if timeout 20 "$SWEEP" "${args[@]}" >"$OUT/bench-$model-$prec.json" 2>"$OUT/bench-$model-$prec.err"; then
+      if timeout -k 5 20 "$SWEEP" "${args[@]}" >"$OUT/bench-$model-$prec.json" 2>"$OUT/bench-$model-$prec.err"; then
         ips=$(grep -o '"img_per_s": *[0-9.]*' "$OUT/bench-$model-$prec.json" | grep -o '[0-9.]*$')
         row "bench $model $prec" "ok" "${ips:-?} img/s (batch 256)"
       else
@@ -118,7 +118,7 @@ if [ -z "$cfg" ]; then
   row "train resnet18 2 epochs" "skipped" "no synthetic data option and no CIFAR-10 at $data_dir"
 elif [ "$(elapsed)" -gt 400 ]; then
   row "train resnet18 2 epochs" "skipped" "time budget (8 min) nearly spent"
-elif timeout 70 "$SWEEP" train "$cfg" --json >"$OUT/train.json" 2>"$OUT/train.err"; then
+elif timeout -k 5 70 "$SWEEP" train "$cfg" --json >"$OUT/train.json" 2>"$OUT/train.err"; then
   row "train resnet18 2 epochs" "ok" "$(tr -d '\n' <"$OUT/train.json" | grep -o '"val_acc": *[0-9.]*' | tail -1)"
 else
   row "train resnet18 2 epochs" "FAIL" "$(tail -1 "$OUT/train.err")"
