@@ -243,3 +243,50 @@ func TestCheckpoint_RoundTrip(t *testing.T) {
 		t.Error("load of a truncated file succeeded")
 	}
 }
+
+// TestModel_SmallerBatchReusesBuffers: after a batch of 8, a batch of 5
+// (the last, partial batch of an epoch) runs in the larger batch's buffers
+// and gives exactly what a fresh model gives.
+func TestModel_SmallerBatchReusesBuffers(t *testing.T) {
+	for _, name := range []string{"tiny", "resnet18"} {
+		t.Run(name, func(t *testing.T) {
+			b := newCPU(t, "", 0)
+			o := models.Options{Seed: 4, Width: 0.125}
+			warm := newTrainer(t, b, name, o, 8, 16)
+			fresh := newTrainer(t, b, name, o, 5, 16)
+			x5 := warm.x.Slice(0, 5)
+			b.Copy(fresh.x, x5)
+			// Eval first, before any training forward moves the running
+			// statistics of one model and not the other.
+			for _, m := range []engine.Mode{engine.Eval, engine.Train} {
+				warm.m.Forward(warm.x, m)
+				got := engine.ToHost(b, warm.m.Forward(x5, m))
+				want := engine.ToHost(b, fresh.m.Forward(fresh.x, m))
+				for i := range want {
+					if got[i] != want[i] {
+						t.Fatalf("%v logit %d: %v after a larger batch, %v fresh", m, i, got[i], want[i])
+					}
+				}
+			}
+			y5 := warm.y.Slice(0, 5)
+			b.Copy(fresh.y, y5)
+			for _, tr := range []*trainer{warm, fresh} {
+				x, y := tr.x, tr.y
+				if tr == warm {
+					x, y = x5, y5
+				}
+				d := tr.loss.Forward(tr.m.Forward(x, engine.Train), y, engine.Train)
+				engine.ZeroGrad(b, tr.params)
+				tr.m.Backward(d)
+			}
+			for i, p := range warm.params {
+				got, want := engine.ToHost(b, p.Grad), engine.ToHost(b, fresh.params[i].Grad)
+				for j := range want {
+					if got[j] != want[j] {
+						t.Fatalf("%s grad %d: %v after a larger batch, %v fresh", p.Name, j, got[j], want[j])
+					}
+				}
+			}
+		})
+	}
+}
