@@ -294,6 +294,42 @@ func im2colSame(g convGeom, plane, row []float32, r, s int) {
 	}
 }
 
+// col2imSame is col2imRow for stride 1 and Q = W: it zeroes the columns of
+// row that wrapped around a row edge (row is scratch, dead after this), then
+// adds the valid rows as one contiguous shifted run.
+func col2imSame(g convGeom, plane, row []float32, r, s int) {
+	plo, phi := validRange(g.p, g.h, 1, g.ph, r)
+	if plo >= phi {
+		return
+	}
+	qlo, qhi := validRange(g.q, g.w, 1, g.pw, s)
+	for p := plo; p < phi; p++ {
+		out := row[p*g.q : (p+1)*g.q]
+		for q := 0; q < qlo; q++ {
+			out[q] = 0
+		}
+		for q := qhi; q < g.q; q++ {
+			out[q] = 0
+		}
+	}
+	dlo, dhi := plo*g.q, phi*g.q
+	slo := (plo-g.ph+r)*g.w + s - g.pw
+	if slo < 0 { // a zeroed border element that would fall before the plane
+		dlo -= slo
+		slo = 0
+	}
+	shi := slo + dhi - dlo
+	if shi > len(plane) {
+		dhi -= shi - len(plane)
+		shi = len(plane)
+	}
+	dst, src := plane[slo:shi], row[dlo:dhi]
+	src = src[:len(dst)]
+	for i := range dst {
+		dst[i] += src[i]
+	}
+}
+
 // zero clears a short slice without a function call per element run.
 func zero(s []float32) {
 	if len(s) > 16 {
@@ -307,6 +343,10 @@ func zero(s []float32) {
 
 // col2imRow is im2colRow's adjoint: plane[...] += row[...].
 func col2imRow(g convGeom, plane, row []float32, r, s int) {
+	if g.sh == 1 && g.sw == 1 && g.q == g.w {
+		col2imSame(g, plane, row, r, s)
+		return
+	}
 	qlo, qhi := validRange(g.q, g.w, g.sw, g.pw, s)
 	off := s - g.pw
 	for p := 0; p < g.p; p++ {
