@@ -1,6 +1,7 @@
 package cpu_test
 
 import (
+	"strings"
 	"testing"
 
 	"sweep/trainer/engine/cpu"
@@ -31,4 +32,18 @@ func TestBackend_OpenBLAS(t *testing.T) {
 		t.Skip("OpenBLAS not installed (apt-get install libopenblas0-pthread)")
 	}
 	enginetest.TestBackend(t, b)
+}
+
+func TestNew_Options(t *testing.T) {
+	if _, err := cpu.New(cpu.Options{BLAS: "/nonexistent/libopenblas.so"}); err == nil || !strings.Contains(err.Error(), "cpu: load openblas") {
+		t.Errorf("missing library: err = %v", err)
+	}
+	b := newBackend(t, "go", 3)
+	if b.Name() != "cpu/go" || b.HasOpenBLAS() || b.Threads() != 3 {
+		t.Errorf("pure Go backend: name %q, openblas %v, threads %d", b.Name(), b.HasOpenBLAS(), b.Threads())
+	}
+	env := map[string]string{"SWEEP_BLAS": "go", "SWEEP_THREADS": "5"}
+	if o := cpu.OptionsFromEnv(func(k string) string { return env[k] }); o.BLAS != "go" || o.Threads != 5 {
+		t.Errorf("OptionsFromEnv = %+v", o)
+	}
 }
