@@ -64,7 +64,7 @@ verdict=FAIL
 [ "$rc" = 0 ] && [ "$skip" = 0 ] && [ "$pass" -gt 0 ] && verdict=ok
 row "gpu tests (rc $rc)" "$verdict" "$pass passed, $fail failed, $skip skipped"
 # The CPU-vs-GPU table rows: "op dtype maxrel bound PASS|FAIL".
-grep -E '^ +(gemm|conv|batchnorm|maxpool|silu|softmax|sgd)' "$OUT/gpu-tests.txt" | sed 's/^ *//' > "$OUT/versus.txt" || true
+grep -E '^ +[^ ].* (fp32|tf32|bf16) +[0-9.e+-]+ +[0-9.e+-]+ +(PASS|FAIL)' "$OUT/gpu-tests.txt" | sed 's/^ *//' > "$OUT/versus.txt" || true
 
 echo "== 3a. engine training benchmark (gpu/cuda.test -test.bench GPU_Train)"
 timeout -k 5 100 "$TEST" -test.run '^$' -test.bench 'GPU_Train' -test.benchtime 20x -test.timeout 95s 2>&1 | tee "$OUT/engine-bench.txt"
