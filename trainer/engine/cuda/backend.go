@@ -17,9 +17,18 @@
 // engine.ErrUnsupported for them. Master weights, optimizer state and loss
 // stay float32 (see package amp for the loss scaler).
 //
+// Requirements: an NVIDIA driver, cuBLAS and NVRTC (CUDA 12 or 13), a GPU
+// of compute capability 6.0 or newer (the kernels use double-precision
+// atomicAdd); cuDNN 9 is optional. Environment: SWEEP_CUDA_LIB_PATH (where
+// to look first), SWEEP_TF32=1, SWEEP_CUDNN=0, SWEEP_CUDNN_SEARCH=1 and
+// SWEEP_CUDA_CACHE (see OptionsFromEnv).
+//
 // This package does not decide which GPU a trial uses (package devsched
-// does) and does not verify itself without a GPU: its GPU tests skip with a
-// message when no driver or device is found.
+// does). Its GPU tests skip with a message when no driver or device is
+// found; without a GPU, its tests run the same backend code on a CPU
+// emulation of the driver, cuBLAS, cuDNN and NVRTC with the kernels
+// compiled for the host (testdata/emu), which checks everything but NVRTC,
+// PTX, real cuDNN/cuBLAS and GPU concurrency.
 package cuda
 
 import (
