@@ -1,8 +1,11 @@
 package cudnn
 
 import (
+	"reflect"
 	"testing"
 	"unsafe"
+
+	"github.com/ebitengine/purego"
 )
 
 // TestAlgoPerf_Layout pins the struct to cuDNN's C layout: algo@0,
@@ -42,5 +45,33 @@ func TestStatusText(t *testing.T) {
 		if got := StatusText(s); got != want {
 			t.Errorf("StatusText(%d) = %q, want %q", s, got, want)
 		}
+	}
+}
+
+// TestFunctions_Register registers every typed (float/double-taking)
+// binding with purego, as Bind does when a real cuDNN has the symbol: a
+// signature purego cannot call panics here instead of on a GPU machine.
+// The fake address is never called.
+func TestFunctions_Register(t *testing.T) {
+	var fn functions
+	v := reflect.ValueOf(&fn).Elem()
+	typed := 0
+	for i := 0; i < v.NumField(); i++ {
+		f := v.Field(i)
+		if f.Kind() != reflect.Func {
+			continue
+		}
+		typed++
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					t.Errorf("%s: purego cannot bind this signature: %v", v.Type().Field(i).Name, r)
+				}
+			}()
+			purego.RegisterFunc(f.Addr().Interface(), 0x1000)
+		}()
+	}
+	if typed < 4 {
+		t.Fatalf("found %d typed bindings, want the batch-norm and activation ones", typed)
 	}
 }
