@@ -65,7 +65,7 @@ type Report struct {
 	Retried                       int            // trials that are retries (retry_of set)
 	DuplicateNumbers              int            // numbers held by more than one trial: must be 0
 	NumberGaps                    int            // numbers missing from 0..Trials-1: must be 0
-	LostValues                    int            // missing intermediate values of COMPLETE/PRUNED trials: must be 0
+	LostValues                    int            // missing intermediate values of COMPLETE/PRUNED trials (gaps, missing final steps): must be 0
 	LeftRunning                   int            // RUNNING or WAITING after the grace period and a reap: must be 0
 	ExitFailures                  []string
 	BufferedOutages               int // worker log lines saying reports were buffered
@@ -387,6 +387,17 @@ func check(ctx context.Context, db *sql.DB, c Config, rep *Report) error {
 		return err
 	}
 	rep.LostValues += noValues * c.Epochs
+	// The last value a trial reported is its result (the synthetic
+	// objective returns it; a pruned trial keeps it), so a lost final
+	// report shows as a result that differs from the last stored value.
+	// Retries are left out: values they inherited may lie beyond the step
+	// they stopped at.
+	var lastLost int
+	if err := q(&lastLost, `SELECT count(*) FROM `+trials+` AND state IN ('COMPLETE', 'PRUNED') AND retry_of IS NULL
+		AND value IS DISTINCT FROM (SELECT v.value FROM trial_values v WHERE v.trial_id = trials.id ORDER BY v.step DESC LIMIT 1)`); err != nil {
+		return err
+	}
+	rep.LostValues += lastLost
 	rows, err := db.QueryContext(ctx, `SELECT reason, count(*) FROM `+trials+` AND state = 'FAIL'
 		AND reason NOT IN ('stale', 'interrupted') AND reason NOT LIKE 'synthetic: simulated failure%' GROUP BY reason`)
 	if err != nil {
