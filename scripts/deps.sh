@@ -3,14 +3,15 @@
 # private cluster and the tests), OpenBLAS (fast CPU GEMM, loaded at run time)
 # and, when no Go toolchain is on PATH, Debian's Go (which fetches the
 # version go.mod asks for through the module proxy). With --test it also
-# installs clang (syntax checks of the CUDA kernels in the tests).
+# installs clang (syntax checks and CPU emulation of the CUDA kernels) and
+# Chromium with a font (the report test renders the HTML report headless).
 #
 # As root it installs what is missing. Otherwise it prints the sudo line and
 # fails when a package the command needs is missing. Safe to run repeatedly.
 set -euo pipefail
 want=(postgresql libopenblas0-pthread)
 if [ "${1:-}" = "--test" ]; then
-  want+=(clang)
+  want+=(clang chromium fonts-dejavu-core)
 fi
 if ! command -v go >/dev/null 2>&1 && [ ! -x /usr/local/go/bin/go ]; then
   want+=(golang-go)
