@@ -94,20 +94,21 @@ func (t *bnTask) stats(ch int) (mu, inv float32) {
 	if !t.train {
 		return t.runMean[ch], float32(1 / math.Sqrt(float64(t.runVar[ch])+float64(t.eps)))
 	}
-	// Two passes in float64, mean then Σ(x−mean)², as the CUDA kernel
-	// does: no cancellation when the mean is large against the spread,
-	// and both backends agree to float32 rounding.
-	var s float64
+	// One pass in float64 over x − k, k = the channel's first value: with
+	// float64 sums and a shift inside the data's range the variance does
+	// not cancel, and it agrees with the CUDA kernel's two-pass float64
+	// statistics far below float32 rounding.
+	k := float64(t.x[ch*t.hw])
+	var s, ss float64
 	for i := 0; i < t.n; i++ {
-		s += planeSum(t.x[(i*t.c+ch)*t.hw:][:t.hw])
+		ps, pss := planeMoments(t.x[(i*t.c+ch)*t.hw:][:t.hw], k)
+		s += ps
+		ss += pss
 	}
 	m := float64(t.n * t.hw)
-	mean := s / m
-	var q float64
-	for i := 0; i < t.n; i++ {
-		q += planeSqDev(t.x[(i*t.c+ch)*t.hw:][:t.hw], mean)
-	}
-	vr := q / m
+	d := s / m
+	vr := max(ss/m-d*d, 0)
+	mean := k + d
 	mu, inv = float32(mean), float32(1/math.Sqrt(vr+float64(t.eps)))
 	t.mean[ch], t.invStd[ch] = mu, inv
 	unbiased := vr
@@ -193,41 +194,25 @@ func (t *bnBackTask) plane(s []float32, off int) []float32 {
 	return s[off : off+t.hw]
 }
 
-// planeSum returns Σx over one plane in float64, with four independent
-// accumulators so that the additions pipeline.
-func planeSum(x []float32) float64 {
-	var s0, s1, s2, s3 float64
+// planeMoments returns Σ(x−k) and Σ(x−k)² over one plane in float64, with
+// independent accumulators so that the additions pipeline.
+func planeMoments(x []float32, k float64) (s, ss float64) {
+	var s0, s1, q0, q1 float64
 	i := 0
-	for ; i+4 <= len(x); i += 4 {
-		v := x[i : i+4 : i+4]
-		s0 += float64(v[0])
-		s1 += float64(v[1])
-		s2 += float64(v[2])
-		s3 += float64(v[3])
+	for ; i+2 <= len(x); i += 2 {
+		v := x[i : i+2 : i+2]
+		d0, d1 := float64(v[0])-k, float64(v[1])-k
+		s0 += d0
+		s1 += d1
+		q0 += d0 * d0
+		q1 += d1 * d1
 	}
 	for ; i < len(x); i++ {
-		s0 += float64(x[i])
+		d := float64(x[i]) - k
+		s0 += d
+		q0 += d * d
 	}
-	return (s0 + s1) + (s2 + s3)
-}
-
-// planeSqDev returns Σ(x−mu)² over one plane in float64.
-func planeSqDev(x []float32, mu float64) float64 {
-	var s0, s1, s2, s3 float64
-	i := 0
-	for ; i+4 <= len(x); i += 4 {
-		v := x[i : i+4 : i+4]
-		d0, d1, d2, d3 := float64(v[0])-mu, float64(v[1])-mu, float64(v[2])-mu, float64(v[3])-mu
-		s0 += d0 * d0
-		s1 += d1 * d1
-		s2 += d2 * d2
-		s3 += d3 * d3
-	}
-	for ; i < len(x); i++ {
-		d := float64(x[i]) - mu
-		s0 += d * d
-	}
-	return (s0 + s1) + (s2 + s3)
+	return s0 + s1, q0 + q1
 }
 
 // bnBackSums returns Σ dy and Σ dy·(x−mu) over one plane, dy masked by
