@@ -460,3 +460,30 @@ func TestBufferedStore_Reads(t *testing.T) {
 		t.Errorf("GetAllTrials after the outage: %v", err)
 	}
 }
+
+// TestReap_AfterOwnFault: a worker that just lost the database does not
+// reap, because the trials it would judge belong to workers cut off like
+// itself; one that saw no fault does.
+func TestReap_AfterOwnFault(t *testing.T) {
+	mem, spec, info := setup(t, 5, 1, 0)
+	flaky := newFlaky(mem)
+	cut := newBuffered(flaky, &syncBuffer{})
+	ctx := context.Background()
+	if _, err := cut.ClaimTrial(ctx, info.ID, "w", "h"); err != nil {
+		t.Fatal(err)
+	}
+	flaky.down.Store(true)
+	if err := cut.Heartbeat(ctx, 1); err == nil {
+		t.Fatal("heartbeat succeeded while down")
+	}
+	flaky.down.Store(false)
+	mem.Now = func() time.Time { return time.Now().Add(2 * time.Hour) } // every heartbeat is old
+	r, err := sweep.Reap(ctx, cut, info.ID, time.Hour, spec.Retry)
+	if err != nil || len(r.Stale) != 0 {
+		t.Errorf("Reap right after a fault: %+v, %v; want nothing reaped", r, err)
+	}
+	r, err = sweep.Reap(ctx, newBuffered(mem, &syncBuffer{}), info.ID, time.Hour, spec.Retry)
+	if err != nil || len(r.Stale) != 1 {
+		t.Errorf("Reap without a fault: %+v, %v; want the silent trial reaped", r, err)
+	}
+}
