@@ -19,6 +19,7 @@ func Equivalent(a, b *Spec) bool {
 func (s *Spec) comparable() any {
 	c := *s
 	c.Workers, c.Devices = 0, nil
+	c.DevicesCPU, c.TrialsPerDevice, c.TrialMemoryGB, c.CPUFallback = false, 0, 0, false
 	c.Objective = ObjectiveSpec{Type: s.Objective.Type, Options: s.Objective.Options}
 	c.Params = stripLines(s.Params)
 	b, err := json.Marshal(struct {

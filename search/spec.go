@@ -55,6 +55,16 @@ type Spec struct {
 	Heartbeat HeartbeatSpec `yaml:"heartbeat"`
 	Retry     RetrySpec     `yaml:"retry"`
 	Devices   []int         `yaml:"-"` // nil = auto
+	// Device placement companions (per machine, ignored by Equivalent).
+	// DevicesCPU is `devices: cpu`: every trial trains on the CPU.
+	// TrialsPerDevice is how many trials share one GPU (0 means 1);
+	// TrialMemoryGB, when > 0, is the device memory one trial needs, checked
+	// against each GPU's free memory. CPUFallback lets a study that finds
+	// no GPU train on the CPU instead of failing.
+	DevicesCPU      bool    `yaml:"-"`
+	TrialsPerDevice int     `yaml:"trials_per_device"`
+	TrialMemoryGB   float64 `yaml:"trial_memory_gb"`
+	CPUFallback     bool    `yaml:"cpu_fallback"`
 }
 
 // SamplerSpec selects and configures the sampler. Zero values mean the
@@ -274,9 +284,23 @@ func (d *decoder) topLevel(s *Spec, key string, k, v *yaml.Node) {
 			d.failf(lookup(v, "max"), "retry.max", "must be between 0 and 100 (got %d)", s.Retry.Max)
 		}
 	case "devices":
+		if r := resolve(v); r != nil && r.Kind == yaml.ScalarNode && r.Value == "cpu" {
+			s.DevicesCPU = true
+			return
+		}
 		s.Devices = d.devices(v)
+	case "trials_per_device":
+		s.TrialsPerDevice = d.bounded(v, key, 1, 64)
+	case "trial_memory_gb":
+		if f, ok := d.number(v, key); ok && (f <= 0 || f > 4096) {
+			d.failf(v, key, "must be in (0, 4096] GiB (got %s)", resolve(v).Value)
+		} else {
+			s.TrialMemoryGB = f
+		}
+	case "cpu_fallback":
+		s.CPUFallback, _ = d.boolean(v, key)
 	default:
-		d.failf(k, key, "unknown key (want one of study, direction, metric, trials, workers, sampler, pruner, objective, params, heartbeat, retry, devices)")
+		d.failf(k, key, "unknown key (want one of study, direction, metric, trials, workers, sampler, pruner, objective, params, heartbeat, retry, devices, trials_per_device, trial_memory_gb, cpu_fallback)")
 	}
 }
 
@@ -325,7 +349,8 @@ func (d *decoder) bounded(n *yaml.Node, field string, lo, hi int) int {
 	return i
 }
 
-// devices decodes `devices: auto` or a list of device indexes.
+// devices decodes `devices: auto` or a list of device indexes (`devices:
+// cpu` is handled by the caller).
 func (d *decoder) devices(n *yaml.Node) []int {
 	if r := resolve(n); r != nil && r.Kind == yaml.ScalarNode && r.Value == "auto" {
 		return nil
