@@ -168,3 +168,66 @@ func walkStrings(v any, fn func(string)) {
 		}
 	}
 }
+
+// TestHostileSpecs feeds `sweep start` specs that are absurd or hostile:
+// each is refused with exit status 1 and a message naming the problem, and
+// the database is left without a study.
+func TestHostileSpecs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and runs it")
+	}
+	dir := t.TempDir()
+	bin := buildBinary(t, dir)
+	dsn := pgtest.DSN(t)
+	const head = "study: h\ndirection: maximize\n"
+	const body = "objective: {type: synthetic}\nparams:\n  lr: {type: float, low: 1.0e-4, high: 1.0, log: true}\n"
+	var bomb strings.Builder
+	bomb.WriteString(head + "trials: 5\n" + body + "a: &a [x, x, x, x, x, x, x, x, x, x]\n")
+	for i := 1; i < 9; i++ {
+		prev, cur := string(rune('a'+i-1)), string(rune('a'+i))
+		bomb.WriteString(cur + ": &" + cur + " [" + strings.Repeat("*"+prev+", ", 9) + "*" + prev + "]\n")
+	}
+	cases := []struct {
+		name, spec, want string
+	}{
+		{"TrialsHuge", head + "trials: 1e12\n" + body, "trials: must be between 1 and 1000000 (got 1e12)"},
+		{"TrialsNegative", head + "trials: -5\n" + body, "trials: must be between 1 and 1000000 (got -5)"},
+		{"YAMLBomb", bomb.String(), "spec too complex"},
+		{"MultiMegabyte", head + "trials: 5\n" + body + "# " + strings.Repeat("x", 3<<20) + "\n", "spec file too large"},
+		{"NotUTF8", head + "trials: 5\n" + body + "# \xff\xfe\n", "not valid UTF-8"},
+		{"NegativeLR", head + "trials: 5\nobjective: {type: cifar10, epochs: 1}\nparams:\n  lr: {type: float, low: -0.1, high: 0.1}\n",
+			"params.lr: -0.1 is refused by the trainer"},
+		{"BatchZero", head + "trials: 5\nobjective: {type: cifar10, epochs: 1}\nparams:\n  batch_size: {type: categorical, choices: [0, 64]}\n",
+			"params.batch_size: 0 is refused by the trainer"},
+		{"NegativeFixedLR", head + "trials: 5\nobjective: {type: cifar10, epochs: 1, lr: -0.5}\nparams:\n  momentum: {type: float, low: 0.8, high: 0.9}\n",
+			"objective.lr: -0.5 must be positive"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			spec := filepath.Join(dir, c.name+".yaml")
+			if err := os.WriteFile(spec, []byte(c.spec), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			cmd := exec.Command(bin, "start", spec, "--db", dsn)
+			out, err := cmd.CombinedOutput()
+			if code := cmd.ProcessState.ExitCode(); err == nil || code != 1 {
+				t.Errorf("exit %d, want 1", code)
+			}
+			if !strings.Contains(string(out), c.want) || !strings.Contains(string(out), spec) {
+				t.Errorf("output lacks %q and the file name:\n%.2000s", c.want, out)
+			}
+		})
+	}
+	db, err := sql.Open("postgres", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	// Every spec was refused before sweep connected: not even the schema
+	// exists in the fresh database.
+	var n int
+	err = db.QueryRow(`SELECT count(*) FROM studies`).Scan(&n)
+	if err == nil || !strings.Contains(err.Error(), "does not exist") {
+		t.Errorf("studies table: %d rows, %v; want no schema at all", n, err)
+	}
+}
