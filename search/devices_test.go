@@ -48,7 +48,7 @@ func TestParseSpec_DevicesErrors(t *testing.T) {
 		{"PerDeviceFloat", "trials_per_device: 1.5\n", "s.yaml:7: trials_per_device: must be an integer (got 1.5)"},
 		{"Memory", "trial_memory_gb: -1\n", "s.yaml:7: trial_memory_gb: must be in (0, 4096] GiB (got -1)"},
 		{"Fallback", "cpu_fallback: yes please\n", `s.yaml:7: cpu_fallback: must be true or false (got "yes please")`},
-		{"DevicesWord", "devices: gpu\n", "s.yaml:7: devices"},
+		{"DevicesWord", "devices: gpu\n", `s.yaml:7: devices: must be auto, cpu or a list of GPU ordinals such as [0, 1] (got "gpu")`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := search.ParseSpec("s.yaml", []byte(base+tc.extra))

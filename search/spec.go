@@ -352,7 +352,10 @@ func (d *decoder) bounded(n *yaml.Node, field string, lo, hi int) int {
 // devices decodes `devices: auto` or a list of device indexes (`devices:
 // cpu` is handled by the caller).
 func (d *decoder) devices(n *yaml.Node) []int {
-	if r := resolve(n); r != nil && r.Kind == yaml.ScalarNode && r.Value == "auto" {
+	if r := resolve(n); r != nil && r.Kind == yaml.ScalarNode {
+		if r.Value != "auto" {
+			d.failf(n, "devices", "must be auto, cpu or a list of GPU ordinals such as [0, 1] (got %q)", clip(r.Value))
+		}
 		return nil
 	}
 	var ids []int
