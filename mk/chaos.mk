@@ -15,7 +15,7 @@ test-chaos:
 # test-reliability runs the buffering, reaping, retry, signal and hostile
 # input tests.
 test-reliability:
-	$(GO) test -count=1 -run 'Buffered|Transient|DatabaseOutage|Reliability|Hostile' ./sweep/ ./sweep/chaos/
+	$(GO) test -count=1 -run 'Buffered|Transient|DatabaseOutage|Reap|Reliability|Hostile|Signals|CIFAR10Space' ./sweep/ ./sweep/chaos/ ./cmd/sweep/
 
 # fuzz-spec fuzzes the spec parser for FUZZTIME (default 60s).
 FUZZTIME ?= 60s
