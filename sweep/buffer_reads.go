@@ -110,3 +110,17 @@ func (b *BufferedStore) SetTrialSystemAttr(trialID int, key, value string) error
 func (b *BufferedStore) SetTrialUserAttr(trialID int, key, value string) error {
 	return againErr(b, func() error { return b.Store.SetTrialUserAttr(trialID, key, value) })
 }
+
+// RetryTrial implements Store, with retries: it is idempotent (a trial is
+// retried at most once; a repeated call returns the same copy).
+func (b *BufferedStore) RetryTrial(ctx context.Context, trialID int, inheritIntermediate bool) (int, bool, error) {
+	type result struct {
+		id      int
+		created bool
+	}
+	r, err := again(b, func() (result, error) {
+		id, created, err := b.Store.RetryTrial(ctx, trialID, inheritIntermediate)
+		return result{id, created}, err
+	})
+	return r.id, r.created, err
+}
