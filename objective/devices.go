@@ -1,0 +1,148 @@
+package objective
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"strings"
+
+	"sweep/trainer/engine/cuda/devsched"
+)
+
+// Placement says where a study's trials may train: the objective's own
+// `device:` option and the study spec's `devices:` setting with its
+// companions (trials_per_device, trial_memory_gb, cpu_fallback).
+//
+// The device option decides whether GPUs are wanted at all:
+//
+//	cpu     every trial on the CPU (the default); spec devices must not list GPUs
+//	auto    GPUs when found, else the CPU in fp32 with a one-line notice
+//	cuda    GPUs; none found is an error unless cpu_fallback: true
+//	cuda:N  GPU N only (trials_per_device of them at once)
+//
+// `devices: cpu` in the spec trains every trial on the CPU whatever the
+// option says.
+type Placement struct {
+	Device    string        // the objective's device option
+	Precision string        // the objective's precision option (fp32 on a CPU fallback)
+	Devices   devsched.Spec // from the study spec
+	// Found lists the GPUs (cuda.Devices in the binary, a fake in tests).
+	// Its error means "no usable GPU" and is quoted in messages.
+	Found func() ([]devsched.Device, error)
+}
+
+// Placed wraps an objective so that each Run holds one device slot for
+// its whole length and trains there: the slot is passed to the inner
+// objective as the `device` param (cpu or cuda:N), which overrides the
+// option and any searched `device` param, and is recorded as attr
+// `device`. With more trial slots (`workers`) than device slots, the extra
+// trials wait in Run, holding their trial, until a device frees up; the
+// wait ends early when ctx is cancelled. Safe for concurrent use.
+type Placed struct {
+	inner Objective
+	pool  *devsched.Pool // nil: every trial runs on fixed
+	fixed devsched.Slot
+	prec  string // precision override; "" keeps the option
+}
+
+var _ Objective = (*Placed)(nil)
+
+// Place resolves p and returns obj wrapped accordingly, plus a one-line
+// notice for the user when the outcome deserves one (a CPU fallback, the
+// GPU slots in use). A device option naming GPUs that cannot be used is
+// an error, as is a spec listing GPUs for a CPU objective.
+func Place(obj Objective, p Placement) (*Placed, string, error) {
+	cpuOnly := &Placed{inner: obj, fixed: devsched.CPU}
+	spec := p.Devices
+	dev := strings.TrimSpace(p.Device)
+	switch {
+	case spec.CPU:
+		return cpuOnly, "", nil
+	case dev == "" || dev == "cpu":
+		if len(spec.IDs) > 0 {
+			return nil, "", fmt.Errorf("devices lists GPUs %v but device is cpu; set device: cuda or auto", spec.IDs)
+		}
+		return cpuOnly, "", nil
+	case dev == "auto" || dev == "cuda":
+	default:
+		slot, err := devsched.ParseSlot(dev)
+		if err != nil || slot == devsched.CPU {
+			return nil, "", fmt.Errorf("device %q: want cpu, auto, cuda or cuda:N", dev)
+		}
+		spec.Auto, spec.IDs = false, []int{slot.Device}
+	}
+	var found []devsched.Device
+	var why error
+	if p.Found != nil {
+		found, why = p.Found()
+	}
+	if dev == "auto" && !spec.CPUFallback {
+		spec.CPUFallback = len(found) == 0
+	}
+	slots, err := devsched.Plan(spec, found)
+	if err != nil {
+		if why != nil && errors.Is(err, devsched.ErrNoGPU) {
+			err = fmt.Errorf("%w (%v)", err, why)
+		}
+		return nil, "", fmt.Errorf("place cifar10 trials: %w", err)
+	}
+	if len(slots) == 1 && slots[0] == devsched.CPU {
+		reason := "no CUDA device found"
+		if why != nil {
+			reason = why.Error()
+		}
+		fallback := &Placed{inner: obj, fixed: devsched.CPU, prec: "fp32"}
+		return fallback, fmt.Sprintf("sweep: device %s: %s; trials train on the CPU in fp32", dev, reason), nil
+	}
+	pl := &Placed{inner: obj, pool: devsched.NewPool(slots)}
+	return pl, fmt.Sprintf("sweep: %d trial slot(s) on %s; trials beyond that wait for a free GPU", len(slots), describeSlots(slots)), nil
+}
+
+// Slots is the number of trials that train at once; 0 means no limit (CPU).
+func (p *Placed) Slots() int {
+	if p.pool == nil {
+		return 0
+	}
+	return p.pool.Size()
+}
+
+// Run waits for a device slot, then runs the inner objective on it.
+func (p *Placed) Run(ctx context.Context, params Params, r Reporter) (Result, error) {
+	slot := p.fixed
+	if p.pool != nil {
+		var err error
+		if slot, err = p.pool.Acquire(ctx); err != nil {
+			return Result{}, fmt.Errorf("wait for a device slot: %w", err)
+		}
+		defer p.pool.Release(slot)
+	}
+	q := make(Params, len(params)+2)
+	maps.Copy(q, params)
+	q["device"] = slot.String()
+	if p.prec != "" {
+		q["precision"] = p.prec
+	}
+	res, err := p.inner.Run(ctx, q, r)
+	if res.Attrs != nil || err == nil {
+		if res.Attrs == nil {
+			res.Attrs = map[string]string{}
+		}
+		res.Attrs["device"] = slot.String()
+	}
+	return res, err
+}
+
+// describeSlots says "cuda:0 ×2, cuda:1 ×2" for a GPU-major slot list.
+func describeSlots(slots []devsched.Slot) string {
+	var parts []string
+	for i := 0; i < len(slots); {
+		j := i
+		for j < len(slots) && slots[j] == slots[i] {
+			j++
+		}
+		parts = append(parts, fmt.Sprintf("%s ×%d", slots[i], j-i))
+		i = j
+	}
+	return strings.Join(parts, ", ")
+}
