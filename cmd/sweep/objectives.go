@@ -2,11 +2,13 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 
 	"sweep/objective"
 	"sweep/search"
+	"sweep/trainer/engine/cuda"
 )
 
 // objectiveFactory builds a spec's objective, validating its options with
@@ -20,7 +22,11 @@ func objectives() map[string]objectiveFactory {
 	return map[string]objectiveFactory{
 		"synthetic": newSyntheticObjective,
 		"cifar10": func(s *search.Spec) (objective.Objective, error) {
-			return newCIFAR10Objective(s.Objective, s.Study, s.Params)
+			o, err := newCIFAR10Objective(s.Objective, s.Study, s.Params)
+			if err != nil {
+				return nil, err
+			}
+			return placeCIFAR10(s, o, cuda.Devices, os.Stderr)
 		},
 	}
 }
