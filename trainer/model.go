@@ -38,7 +38,7 @@ func openBackend(c *Config, log io.Writer) (engine.Backend, func(), error) {
 	}
 	var b engine.Backend
 	closeB := func() {}
-	switch dev := c.Device; {
+	switch dev := resolveDevice(c, log, cuda.Devices); {
 	case dev == "" || dev == "cpu":
 		cb, err := cpu.New(cpu.Options{Log: log})
 		if err != nil {
@@ -53,18 +53,21 @@ func openBackend(c *Config, log io.Writer) (engine.Backend, func(), error) {
 				return nil, nil, &FieldError{Field: "device", Msg: fmt.Sprintf("%q: want cuda:N with N a GPU ordinal", dev)}
 			}
 		}
-		gb, err := cuda.New(cuda.Options{Device: ord, TF32: true})
+		o := cuda.OptionsFromEnv(nil) // SWEEP_TF32, SWEEP_CUDNN, ... (see cuda.OptionsFromEnv)
+		o.Device = ord
+		gb, err := cuda.New(o)
 		if err != nil {
 			return nil, nil, fmt.Errorf("open cuda backend: %w", err)
 		}
 		b, closeB = gb, func() { gb.Close() }
 	default:
-		return nil, nil, &FieldError{Field: "device", Msg: fmt.Sprintf("%q is not cpu, cuda or cuda:N", dev)}
+		return nil, nil, &FieldError{Field: "device", Msg: fmt.Sprintf("%q is not cpu, auto, cuda or cuda:N", dev)}
 	}
 	if dt, ok := precisionType(c.Precision); ok && dt != engine.Float32 {
 		ps, ok := b.(precisionSetter)
 		if !ok {
-			fmt.Fprintf(log, "sweep: backend %s has no mixed precision; training in fp32\n", b.Name())
+			closeB()
+			return nil, nil, &FieldError{Field: "precision", Msg: fmt.Sprintf("%s needs device: cuda; backend %s computes in fp32 only", c.Precision, b.Name())}
 		} else if err := ps.SetPrecision(dt); err != nil {
 			closeB()
 			return nil, nil, fmt.Errorf("set precision %s: %w", c.Precision, err)

@@ -28,7 +28,8 @@ type run struct {
 	x, y   engine.Tensor // input batch (N,3,32,32) and labels (N)
 	logits engine.Tensor // the last training forward's output
 	losses engine.Tensor // per-example losses (N)
-	dlogit engine.Tensor // gradient of the mean loss w.r.t. the logits (N,10)
+	dlogit engine.Tensor // gradient of the mean loss w.r.t. the logits (N,10), times the loss scale
+	scale  *lossScale    // fp16 dynamic loss scaling; nil otherwise
 	mon    *monitor.Monitor
 	log    io.Writer
 
@@ -72,6 +73,10 @@ func newRun(c *Config, d *splits, log io.Writer) (*run, error) {
 		r.opt = optim.NewSGD(b, r.params, optim.SGDConfig{
 			Momentum: c.Momentum, Nesterov: c.Nesterov, WeightDecay: c.WeightDecay, Multipliers: c.LayerLR})
 	}
+	if r.scale, err = newLossScale(c, b); err != nil {
+		closeB()
+		return nil, err
+	}
 	r.mon = &monitor.Monitor{B: b, Every: c.MonitorEvery}
 	if c.SWAStart > 0 {
 		r.swa = &optim.SWA{StartEpoch: c.SWAStart}
@@ -110,16 +115,19 @@ func (r *run) logf(format string, a ...any) {
 }
 
 // forwardBackward runs one training step up to the update: forward, loss,
-// zero grad, backward. The optimizer step is the caller's.
-func (r *run) forwardBackward(b *data.Batch) {
+// zero grad, backward (and, in fp16, unscaling). The optimizer step is the
+// caller's, and only when forwardBackward returns true: false is an fp16
+// overflow, a step to skip.
+func (r *run) forwardBackward(b *data.Batch) bool {
 	x, y := r.x.Slice(0, b.N), r.y.Slice(0, b.N)
 	r.b.CopyIn(x, b.Images[:b.N*data.PixelsPerImage])
 	r.b.CopyInInt32(y, b.Labels[:b.N])
 	r.logits = r.net.Forward(x, engine.Train)
 	losses, dlogits := r.losses.Slice(0, b.N), r.dlogit.Slice(0, b.N)
-	r.b.SoftmaxCrossEntropy(r.logits, y, float32(r.c.Smoothing), 1/float32(b.N), losses, dlogits)
+	r.b.SoftmaxCrossEntropy(r.logits, y, float32(r.c.Smoothing), r.scale.gradScale(b.N), losses, dlogits)
 	engine.ZeroGrad(r.b, r.all)
 	r.net.Backward(dlogits)
+	return r.scale.unscale(r.all)
 }
 
 // batchStats copies the step's per-example losses and logits to the host

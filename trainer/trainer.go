@@ -66,7 +66,7 @@ func Train(ctx context.Context, c Config, h Hooks) (res Result, err error) {
 			if r.swa != nil && r.swa.Active(epoch) && c.SWALR > 0 {
 				lr = c.SWALR
 			}
-			r.forwardBackward(b)            // forward, loss, zero grad, backward
+			stepOK := r.forwardBackward(b)  // forward, loss, zero grad, backward
 			losses, hits := r.batchStats(b) // per-example losses, correct predictions
 			if r.mon.Due(step) {
 				m := r.measure(losses)
@@ -76,7 +76,9 @@ func Train(ctx context.Context, c Config, h Hooks) (res Result, err error) {
 					return res, err
 				}
 			}
-			r.opt.Step(lr) // update
+			if stepOK { // false: fp16 overflow, step skipped
+				r.opt.Step(lr) // update
+			}
 			if r.ema != nil && r.ema.Due(step) {
 				r.emaUpdate()
 			}
@@ -123,6 +125,7 @@ func Train(ctx context.Context, c Config, h Hooks) (res Result, err error) {
 		if len(gradNorms) > 0 {
 			metrics["grad_norm"] = mean(gradNorms)
 		}
+		r.scale.addMetrics(metrics)
 		r.logf("epoch %3d/%d  step %6d  lr %.4f  train_loss %.4f  train_acc %.4f  val_loss %.4f  val_acc %.4f  %6.0f img/s  %5.0fs\n",
 			epoch, epochs, step, lr, metrics["train_loss"], metrics["train_acc"], valLoss, valAcc, metrics["img_per_s"], metrics["wall_s"])
 		if err := record(h, epoch, metrics); err != nil {
