@@ -53,29 +53,23 @@ var _ Objective = (*Placed)(nil)
 // GPU slots in use). A device option naming GPUs that cannot be used is
 // an error, as is a spec listing GPUs for a CPU objective.
 func Place(obj Objective, p Placement) (*Placed, string, error) {
-	cpuOnly := &Placed{inner: obj, fixed: devsched.CPU}
+	if err := p.Check(); err != nil {
+		return nil, "", err
+	}
 	spec := p.Devices
 	dev := strings.TrimSpace(p.Device)
 	switch {
-	case spec.CPU:
-		return cpuOnly, "", nil
-	case dev == "" || dev == "cpu":
-		if len(spec.IDs) > 0 {
-			return nil, "", fmt.Errorf("devices lists GPUs %v but device is cpu; set device: cuda or auto", spec.IDs)
-		}
-		return cpuOnly, "", nil
-	case dev == "auto" || dev == "cuda":
-	default:
-		slot, err := devsched.ParseSlot(dev)
-		if err != nil || slot == devsched.CPU {
-			return nil, "", fmt.Errorf("device %q: want cpu, auto, cuda or cuda:N", dev)
-		}
+	case spec.CPU || dev == "" || dev == "cpu":
+		return &Placed{inner: obj, fixed: devsched.CPU}, "", nil
+	case dev != "auto" && dev != "cuda":
+		slot, _ := devsched.ParseSlot(dev)
 		spec.Auto, spec.IDs = false, []int{slot.Device}
 	}
 	var found []devsched.Device
 	var why error
 	if p.Found != nil {
 		found, why = p.Found()
+		why = firstLine(why)
 	}
 	if dev == "auto" && !spec.CPUFallback {
 		spec.CPUFallback = len(found) == 0
@@ -97,6 +91,40 @@ func Place(obj Objective, p Placement) (*Placed, string, error) {
 	}
 	pl := &Placed{inner: obj, pool: devsched.NewPool(slots)}
 	return pl, fmt.Sprintf("sweep: %d trial slot(s) on %s; trials beyond that wait for a free GPU", len(slots), describeSlots(slots)), nil
+}
+
+// Check reports what is wrong with p without looking for GPUs: a device
+// option that is not cpu, auto, cuda or cuda:N, or a CPU objective given
+// GPU ordinals in the spec.
+func (p Placement) Check() error {
+	dev := strings.TrimSpace(p.Device)
+	switch {
+	case p.Devices.CPU:
+		return nil
+	case dev == "" || dev == "cpu":
+		if len(p.Devices.IDs) > 0 {
+			return fmt.Errorf("devices lists GPUs %v but device is cpu; set device: cuda or auto", p.Devices.IDs)
+		}
+	case dev == "auto" || dev == "cuda":
+	default:
+		if slot, err := devsched.ParseSlot(dev); err != nil || slot == devsched.CPU {
+			return fmt.Errorf("device %q: want cpu, auto, cuda or cuda:N", dev)
+		}
+	}
+	return nil
+}
+
+// firstLine keeps the first line of a multi-line error (the library
+// search report of package dynlib, which `sweep doctor -v` prints whole).
+func firstLine(err error) error {
+	if err == nil {
+		return nil
+	}
+	line, _, more := strings.Cut(err.Error(), "\n")
+	if !more {
+		return err
+	}
+	return fmt.Errorf("%s (sweep doctor -v shows where)", strings.TrimSuffix(strings.TrimSpace(line), "; searched:"))
 }
 
 // Slots is the number of trials that train at once; 0 means no limit (CPU).

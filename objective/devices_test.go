@@ -57,6 +57,10 @@ func TestPlace(t *testing.T) {
 		{name: "SpecCPUWins", p: objective.Placement{Device: "cuda", Devices: devsched.Spec{CPU: true}, Found: gpus(2, 80*gib)}, wantDevice: "cpu"},
 		{name: "AutoNoGPU", p: objective.Placement{Device: "auto", Precision: "bf16", Devices: devsched.Spec{Auto: true}, Found: noDriver},
 			wantDevice: "cpu", wantPrec: "fp32", wantNotice: "sweep: device auto: cuda: libcuda.so.1 not found; trials train on the CPU in fp32"},
+		{name: "AutoNoGPUSearchReport", p: objective.Placement{Device: "auto", Devices: devsched.Spec{Auto: true}, Found: func() ([]devsched.Device, error) {
+			return nil, errors.New("dynlib: CUDA driver not found (libcuda.so.1); searched:\n  dynamic loader  libcuda.so.1: no such file")
+		}}, wantDevice: "cpu", wantPrec: "fp32",
+			wantNotice: "sweep: device auto: dynlib: CUDA driver not found (libcuda.so.1) (sweep doctor -v shows where); trials train on the CPU in fp32"},
 		{name: "CUDANoGPU", p: objective.Placement{Device: "cuda", Devices: devsched.Spec{Auto: true}, Found: noDriver},
 			wantErr: "place cifar10 trials: devsched: no CUDA device found; set devices: cpu, or cpu_fallback: true to train on the CPU (cuda: libcuda.so.1 not found)"},
 		{name: "CUDAFallbackAsked", p: objective.Placement{Device: "cuda", Devices: devsched.Spec{Auto: true, CPUFallback: true}, Found: gpus(0, 0)},

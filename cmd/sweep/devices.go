@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
+	"sync"
 
 	"sweep/objective"
 	"sweep/search"
@@ -22,30 +24,84 @@ func deviceSpec(s *search.Spec) devsched.Spec {
 	}
 }
 
+// preparer is implemented by objectives that must look at the machine
+// before their first trial (placedCIFAR10 finds the GPUs). work calls it
+// once with the number of trial slots, so that parsing a spec (--dry-run,
+// tests, a head node without GPUs) never probes devices.
+type preparer interface {
+	Prepare(slots int, w io.Writer) error
+}
+
+// prepareObjective runs obj's Prepare when it has one.
+func prepareObjective(obj objective.Objective, slots int, w io.Writer) error {
+	if p, ok := obj.(preparer); ok {
+		return p.Prepare(slots, w)
+	}
+	return nil
+}
+
+// placedCIFAR10 is the cifar10 objective of a study, placed on devices
+// (see objective.Place) when Prepare (or, failing that, the first Run)
+// finds the GPUs. Safe for concurrent use.
+type placedCIFAR10 struct {
+	inner objective.Objective
+	place objective.Placement
+	spec  *search.Spec
+	once  sync.Once
+	pl    *objective.Placed
+	err   error
+}
+
 // placeCIFAR10 wraps the cifar10 objective obj of spec s so that each
-// trial holds a device slot (see objective.Place); found lists the GPUs
-// (cuda.Devices). A placement that cannot work is reported at the
-// objective's device line; a CPU fallback or the GPU slots in use are
-// announced on w in one line.
-func placeCIFAR10(s *search.Spec, obj objective.Objective, found func() ([]devsched.Device, error), w io.Writer) (objective.Objective, error) {
-	dev, prec := "cpu", "fp32"
+// trial holds a device slot; found lists the GPUs (cuda.Devices). What can
+// be checked without a GPU (the device option's form, a CPU objective
+// given GPU ordinals) is reported now, at the objective's device line.
+func placeCIFAR10(s *search.Spec, obj objective.Objective, found func() ([]devsched.Device, error)) (objective.Objective, error) {
+	p := objective.Placement{Device: "cpu", Precision: "fp32", Devices: deviceSpec(s), Found: found}
 	if v, ok := s.Objective.Options["device"].(string); ok {
-		dev = v
+		p.Device = v
 	}
 	if v, ok := s.Objective.Options["precision"].(string); ok {
-		prec = v
+		p.Precision = v
 	}
-	pl, notice, err := objective.Place(obj, objective.Placement{Device: dev, Precision: prec, Devices: deviceSpec(s), Found: found})
-	if err != nil {
-		c := s.Objective.Checker()
-		c.Check("device", false, "%v", err)
-		return nil, c.Err()
+	if err := p.Check(); err != nil {
+		return nil, locateDevice(s, err)
 	}
-	if n := pl.Slots(); n > 0 && s.Workers > n {
-		notice += fmt.Sprintf(" (workers: %d, so %d trials wait at a time)", s.Workers, s.Workers-n)
+	return &placedCIFAR10{inner: obj, place: p, spec: s}, nil
+}
+
+// Prepare finds the GPUs and plans the slots, reporting a placement that
+// cannot work at the objective's device line. A CPU fallback, or the GPU
+// slots in use when slots trials run here, are announced on w in one line.
+func (o *placedCIFAR10) Prepare(slots int, w io.Writer) error {
+	o.once.Do(func() {
+		var notice string
+		o.pl, notice, o.err = objective.Place(o.inner, o.place)
+		if o.err != nil {
+			o.err = locateDevice(o.spec, o.err)
+			return
+		}
+		if n := o.pl.Slots(); n > 0 && slots > n {
+			notice += fmt.Sprintf(" (%d trial slots here, so %d wait at a time)", slots, slots-n)
+		}
+		if notice != "" && w != nil {
+			fmt.Fprintln(w, notice)
+		}
+	})
+	return o.err
+}
+
+// Run places the trial (preparing first if work did not) and runs it.
+func (o *placedCIFAR10) Run(ctx context.Context, params objective.Params, r objective.Reporter) (objective.Result, error) {
+	if err := o.Prepare(0, nil); err != nil {
+		return objective.Result{}, err
 	}
-	if notice != "" {
-		fmt.Fprintln(w, notice)
-	}
-	return pl, nil
+	return o.pl.Run(ctx, params, r)
+}
+
+// locateDevice reports err at the spec's objective.device line.
+func locateDevice(s *search.Spec, err error) error {
+	c := s.Objective.Checker()
+	c.Check("device", false, "%v", err)
+	return c.Err()
 }

@@ -33,7 +33,7 @@ params:
 		wantOut, wantErr    string
 	}{
 		{name: "CUDAOneGPUTwoPer", device: "cuda", extra: "trials_per_device: 2\ntrial_memory_gb: 10\n", found: oneGPU, wantDevice: "cuda:0",
-			wantOut: "sweep: 2 trial slot(s) on cuda:0 ×2; trials beyond that wait for a free GPU (workers: 3, so 1 trials wait at a time)\n"},
+			wantOut: "sweep: 2 trial slot(s) on cuda:0 ×2; trials beyond that wait for a free GPU (3 trial slots here, so 1 wait at a time)\n"},
 		{name: "CUDAMemory", device: "cuda", extra: "trials_per_device: 2\ntrial_memory_gb: 30\n", found: oneGPU,
 			wantErr: "s.yaml:7: objective.device: place cifar10 trials: devsched: not enough free device memory: GPU 0 (FakeGPU) has 40.0 GiB free, 2 trials need 60.0 GiB"},
 		{name: "CUDANone", device: "cuda", found: none,
@@ -55,7 +55,10 @@ params:
 				return objective.Result{}, nil
 			})
 			var out bytes.Buffer
-			obj, err := placeCIFAR10(s, inner, tc.found, &out)
+			obj, err := placeCIFAR10(s, inner, tc.found)
+			if err == nil {
+				err = prepareObjective(obj, s.Workers, &out)
+			}
 			if tc.wantErr != "" {
 				if err == nil || err.Error() != tc.wantErr {
 					t.Fatalf("error = %v\nwant    %s", err, tc.wantErr)
@@ -75,6 +78,31 @@ params:
 				t.Errorf("trial device = %v, want %s", got["device"], tc.wantDevice)
 			}
 		})
+	}
+}
+
+// TestPlaceCIFAR10_NoProbeUntilPrepared parses a GPU spec on a machine
+// without GPUs: building the objective succeeds (dry runs and validation
+// work anywhere), and the placement error comes from Prepare, or from Run
+// when nothing prepared it.
+func TestPlaceCIFAR10_NoProbeUntilPrepared(t *testing.T) {
+	s, err := search.ParseSpec("s.yaml", []byte("study: s\ndirection: maximize\ntrials: 1\nobjective:\n  type: cifar10\n  device: cuda\nparams:\n  lr: {type: float, low: 0.01, high: 0.1}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	probes := 0
+	found := func() ([]devsched.Device, error) { probes++; return nil, nil }
+	obj, err := placeCIFAR10(s, objectiveFunc(nil), found)
+	if err != nil || probes != 0 {
+		t.Fatalf("construction: error %v after %d probes; want none and no probe", err, probes)
+	}
+	_, err = obj.Run(context.Background(), nil, nil)
+	const want = "s.yaml:6: objective.device: place cifar10 trials: devsched: no CUDA device found; set devices: cpu, or cpu_fallback: true to train on the CPU"
+	if err == nil || err.Error() != want || probes != 1 {
+		t.Errorf("run: error %v after %d probes\nwant %s after 1", err, probes, want)
+	}
+	if err2 := prepareObjective(obj, 1, nil); err2 == nil || err2.Error() != want || probes != 1 {
+		t.Errorf("prepare after run: error %v after %d probes; want the same error, no new probe", err2, probes)
 	}
 }
 

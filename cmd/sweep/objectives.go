@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 
@@ -26,7 +25,7 @@ func objectives() map[string]objectiveFactory {
 			if err != nil {
 				return nil, err
 			}
-			return placeCIFAR10(s, o, cuda.Devices, os.Stderr)
+			return placeCIFAR10(s, o, cuda.Devices)
 		},
 	}
 }

@@ -94,6 +94,9 @@ func work(ctx context.Context, e *env, store *postgres.Storage, info sweep.Study
 	if slots == 0 {
 		slots = spec.Workers
 	}
+	if err := prepareObjective(obj, slots, e.Err); err != nil { // find GPUs, plan device slots
+		return err
+	}
 	existing, err := store.GetAllTrials(info.ID)
 	if err != nil {
 		return fmt.Errorf("load trials: %w", err)
