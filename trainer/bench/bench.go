@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -45,6 +46,7 @@ type LayerTime struct {
 type Result struct {
 	Model         string  `json:"model"`
 	Backend       string  `json:"backend"`
+	Precision     string  `json:"precision,omitempty"` // GEMM/conv arithmetic, set by the caller`
 	Threads       int     `json:"threads"`
 	Batch         int     `json:"batch"`
 	Steps         int     `json:"steps"`
@@ -79,7 +81,7 @@ func Run(ctx context.Context, b engine.Backend, cfg Config) (*Result, error) {
 	if cfg.Warmup <= 0 {
 		cfg.Warmup = 2
 	}
-	m, err := models.New(cfg.Model, b, cfg.Options)
+	m, err := newModel(cfg, b)
 	if err != nil {
 		return nil, fmt.Errorf("bench: %w", err)
 	}
@@ -127,6 +129,20 @@ func Run(ctx context.Context, b engine.Backend, cfg Config) (*Result, error) {
 	}
 	r.PeakRSSMB = PeakRSSMB()
 	return r, nil
+}
+
+// Models lists the models Run builds: models.Names and fastnet.
+var Models = append(slices.Clone(models.Names), "fastnet")
+
+// newModel builds cfg.Model on b. fastnet gets its trainable 3×3 stem
+// (random data has no whitening statistics), so its FLOPs differ slightly
+// from the whitened network the trainer builds.
+func newModel(cfg Config, b engine.Backend) (*models.Model, error) {
+	if cfg.Model != "fastnet" {
+		return models.New(cfg.Model, b, cfg.Options)
+	}
+	f := models.NewFastNet(b, models.FastNetOptions{Seed: cfg.Options.Seed, Width: cfg.Options.Width})
+	return &models.Model{Sequential: f.Unwrap().(*engine.Sequential), Name: "fastnet"}, nil
 }
 
 // compareSGEMM measures the backend's SGEMM and sets the ratios.

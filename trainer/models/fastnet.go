@@ -123,6 +123,9 @@ func (t *tap) Forward(x engine.Tensor, mode engine.Mode) engine.Tensor {
 
 func (t *tap) Buffers() []*engine.Param { return engine.Buffers(t.Layer) }
 
+// Unwrap lets engine.ForwardFLOPs see the wrapped layers.
+func (t *tap) Unwrap() engine.Layer { return t.Layer }
+
 // Forward: x (N,3,32,32) → logits (N,10).
 func (f *FastNet) Forward(x engine.Tensor, mode engine.Mode) engine.Tensor {
 	return f.seq.Forward(x, mode)
@@ -131,6 +134,10 @@ func (f *FastNet) Forward(x engine.Tensor, mode engine.Mode) engine.Tensor {
 // Backward: dlogits (N,10) → the zero Tensor (the stem skips the input
 // gradient); parameter gradients accumulate.
 func (f *FastNet) Backward(dy engine.Tensor) engine.Tensor { return f.seq.Backward(dy) }
+
+// Unwrap exposes the layer chain, for FLOP counting (engine.ForwardFLOPs)
+// and per-block benchmarks.
+func (f *FastNet) Unwrap() engine.Layer { return f.seq }
 
 // Params lists the trainable parameters; the frozen whitening weight is
 // not one of them.
@@ -156,6 +163,9 @@ func (f *FastNet) BlockOutputs() ([]string, []engine.Tensor) {
 type frozenConv struct{ *engine.Conv2d }
 
 func (c *frozenConv) Params() []*engine.Param { return []*engine.Param{c.B} }
+
+// Unwrap lets engine.ForwardFLOPs count the convolution.
+func (c *frozenConv) Unwrap() engine.Layer { return c.Conv2d }
 
 // scale multiplies by a constant: airbench's final Mul(1/9), which keeps
 // the initial logits small without touching the linear layer's init.
