@@ -24,10 +24,13 @@ type benchOptions struct {
 	Batch  int
 	Steps  int
 	Device string
-	Stem   string
-	SE     bool
-	Width  float64
-	JSON   bool
+	// Precision is the GEMM and convolution arithmetic: fp32, or bf16 /
+	// fp16 on the CUDA backend (Backend.SetPrecision).
+	Precision string
+	Stem      string
+	SE        bool
+	Width     float64
+	JSON      bool
 }
 
 func newBenchCmd(e *env, runF func(context.Context, *benchOptions) error) *cobra.Command {
@@ -45,14 +48,22 @@ GFLOP/s, the SGEMM GFLOP/s of the same backend measured in the same run
 (1024³) and their ratio, allocations per step and peak RSS.
 
 The CPU backend uses OpenBLAS when installed (SWEEP_BLAS=go forces the
-pure-Go SGEMM, SWEEP_THREADS sets the thread count).`,
+pure-Go SGEMM, SWEEP_THREADS sets the thread count) and computes in fp32
+only. On --device cuda, --precision bf16 or fp16 runs GEMM and convolutions
+on 16-bit tensor cores with float32 accumulation; SWEEP_TF32=1 allows TF32
+for fp32 (see sweep doctor). fastnet is measured with its trainable 3x3
+stem, since random data has no whitening statistics.`,
 		Example: `  sweep bench trainer
   sweep bench trainer --model resnet18 --steps 5 --json
-  SWEEP_BLAS=go sweep bench trainer --batch 64`,
+  SWEEP_BLAS=go sweep bench trainer --batch 64
+  sweep bench trainer --device cuda --model fastnet --precision bf16 --batch 256`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if !slices.Contains(models.Names, opts.Model) {
-				return fmt.Errorf("--model %q: want one of %s", opts.Model, strings.Join(models.Names, ", "))
+			if !slices.Contains(bench.Models, opts.Model) {
+				return fmt.Errorf("--model %q: want one of %s", opts.Model, strings.Join(bench.Models, ", "))
+			}
+			if _, ok := benchPrecision(opts.Precision); !ok {
+				return fmt.Errorf("--precision %q: want fp32, bf16 or fp16", opts.Precision)
 			}
 			if opts.Batch < 1 || opts.Steps < 1 {
 				return fmt.Errorf("--batch %d --steps %d: both must be ≥ 1", opts.Batch, opts.Steps)
@@ -64,10 +75,11 @@ pure-Go SGEMM, SWEEP_THREADS sets the thread count).`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&opts.Model, "model", "tiny", "model: "+strings.Join(models.Names, ", "))
+	f.StringVar(&opts.Model, "model", "tiny", "model: "+strings.Join(bench.Models, ", "))
 	f.IntVar(&opts.Batch, "batch", 128, "images per step")
 	f.IntVar(&opts.Steps, "steps", 10, "timed steps (after 2 warm-up steps)")
 	f.StringVar(&opts.Device, "device", "cpu", "cpu, cuda or cuda:N")
+	f.StringVar(&opts.Precision, "precision", "fp32", "GEMM and convolution precision: fp32, or bf16 / fp16 (cuda only)")
 	f.StringVar(&opts.Stem, "stem", "standard", "resnet stem: standard or article")
 	f.BoolVar(&opts.SE, "se", false, "add squeeze-excitation to resnet blocks")
 	f.Float64Var(&opts.Width, "width", 1, "channel width multiplier")
@@ -91,6 +103,7 @@ func runBench(ctx context.Context, opts *benchOptions) error {
 	if err != nil {
 		return err
 	}
+	r.Precision = opts.Precision
 	if opts.JSON {
 		enc := json.NewEncoder(opts.env.Out)
 		return enc.Encode(r)
@@ -101,6 +114,9 @@ func runBench(ctx context.Context, opts *benchOptions) error {
 func openBenchBackend(opts *benchOptions) (engine.Backend, func(), error) {
 	switch dev := opts.Device; {
 	case dev == "cpu":
+		if opts.Precision != "" && opts.Precision != "fp32" {
+			return nil, nil, fmt.Errorf("--precision %s: the cpu backend computes in fp32 only; use --device cuda", opts.Precision)
+		}
 		o := cpu.OptionsFromEnv(opts.env.Getenv)
 		o.Log = opts.env.Err
 		b, err := cpu.New(o)
@@ -116,11 +132,31 @@ func openBenchBackend(opts *benchOptions) (engine.Backend, func(), error) {
 				return nil, nil, fmt.Errorf("--device %q: want cuda:N with N a GPU ordinal", dev)
 			}
 		}
-		b, err := cuda.New(cuda.Options{Device: ord, TF32: true, Getenv: opts.env.Getenv})
+		o := cuda.OptionsFromEnv(opts.env.Getenv) // SWEEP_TF32, SWEEP_CUDNN, ...
+		o.Device = ord
+		b, err := cuda.New(o)
 		if err != nil {
 			return nil, nil, fmt.Errorf("open cuda backend: %w", err)
+		}
+		dt, _ := benchPrecision(opts.Precision)
+		if err := b.SetPrecision(dt); err != nil {
+			b.Close()
+			return nil, nil, fmt.Errorf("--precision %s: %w", opts.Precision, err)
 		}
 		return b, func() { b.Close() }, nil
 	}
 	return nil, nil, fmt.Errorf("--device %q: want cpu, cuda or cuda:N", opts.Device)
+}
+
+// benchPrecision maps --precision to the engine's data type.
+func benchPrecision(p string) (engine.DType, bool) {
+	switch p {
+	case "", "fp32":
+		return engine.Float32, true
+	case "bf16":
+		return engine.BFloat16, true
+	case "fp16":
+		return engine.Float16, true
+	}
+	return 0, false
 }

@@ -14,10 +14,13 @@ func TestNewBenchCmd(t *testing.T) {
 		want    benchOptions
 		wantErr string
 	}{
-		{"Defaults", "trainer", benchOptions{Model: "tiny", Batch: 128, Steps: 10, Device: "cpu", Stem: "standard", Width: 1}, ""},
+		{"Defaults", "trainer", benchOptions{Model: "tiny", Batch: 128, Steps: 10, Device: "cpu", Precision: "fp32", Stem: "standard", Width: 1}, ""},
 		{"Flags", "trainer --model resnet18 --batch 64 --steps 3 --json --stem article --se --width 0.5",
-			benchOptions{Model: "resnet18", Batch: 64, Steps: 3, Device: "cpu", Stem: "article", SE: true, Width: 0.5, JSON: true}, ""},
-		{"UnknownModel", "trainer --model vgg", benchOptions{}, `--model "vgg": want one of tiny, resnet18, resnet34`},
+			benchOptions{Model: "resnet18", Batch: 64, Steps: 3, Device: "cpu", Precision: "fp32", Stem: "article", SE: true, Width: 0.5, JSON: true}, ""},
+		{"CUDAFastNetBF16", "trainer --device cuda:1 --model fastnet --precision bf16",
+			benchOptions{Model: "fastnet", Batch: 128, Steps: 10, Device: "cuda:1", Precision: "bf16", Stem: "standard", Width: 1}, ""},
+		{"UnknownPrecision", "trainer --precision fp8", benchOptions{}, `--precision "fp8": want fp32, bf16 or fp16`},
+		{"UnknownModel", "trainer --model vgg", benchOptions{}, `--model "vgg": want one of tiny, resnet18, resnet34, fastnet`},
 		{"ZeroBatch", "trainer --batch 0", benchOptions{}, "--batch 0 --steps 10: both must be ≥ 1"},
 	}
 	for _, tt := range tests {
