@@ -24,6 +24,7 @@ import (
 // says. The zero fields of [DefaultCIFAR10Options] mean "the trainer's
 // default".
 type CIFAR10Options struct {
+	Data       string `yaml:"data"` // cifar10 (default) or synthetic (see trainer.Config.Data)
 	DataDir    string `yaml:"data_dir"`
 	TrainLimit int    `yaml:"train_limit"` // first N training images; 0 = all
 	TestLimit  int    `yaml:"test_limit"`
@@ -87,7 +88,7 @@ type CIFAR10Options struct {
 	// [applyRecipe]); it overrides the keys it sets.
 	Recipe string `yaml:"recipe"`
 
-	Device        string `yaml:"device"`    // cpu, cuda, cuda:N
+	Device        string `yaml:"device"`    // cpu, auto, cuda, cuda:N (see Placement)
 	Precision     string `yaml:"precision"` // fp32, bf16, fp16
 	Seed          int    `yaml:"seed"`
 	CheckpointDir string `yaml:"checkpoint_dir"` // "" = no checkpoints
@@ -135,7 +136,7 @@ func (o CIFAR10Options) WithParams(p Params) (CIFAR10Options, error) {
 // A problem comes back as a *trainer.FieldError naming the option key.
 func (o CIFAR10Options) Config() (trainer.Config, error) {
 	c := trainer.Defaults()
-	c.DataDir, c.TrainLimit, c.TestLimit, c.Loaders = o.DataDir, o.TrainLimit, o.TestLimit, o.Loaders
+	c.Data, c.DataDir, c.TrainLimit, c.TestLimit, c.Loaders = o.Data, o.DataDir, o.TrainLimit, o.TestLimit, o.Loaders
 	c.Split = data.SplitConfig{ValSize: o.ValSize, Seed: uint64(o.SplitSeed)}
 	c.Model, c.Width, c.Stem, c.SE, c.SEReduction = o.Model, o.Width, o.Stem, o.SE, o.SEReduction
 	c.Optimizer, c.LR, c.Momentum, c.Nesterov = o.Optimizer, o.LR, o.Momentum, o.Nesterov

@@ -37,6 +37,10 @@ func (e *FieldError) Unwrap() error { return ErrConfig }
 type Config struct {
 	// Data. DataDir holds the CIFAR-10 binary files. TrainLimit and
 	// TestLimit (0 = all) take the first images only: tests and smoke runs.
+	// Data "synthetic" generates learnable random images instead (TrainLimit
+	// and TestLimit of them, 0 = 10000 and 2000), for machines without
+	// CIFAR-10; "" and "cifar10" read DataDir.
+	Data       string
 	DataDir    string
 	TrainLimit int
 	TestLimit  int
@@ -152,6 +156,8 @@ func (c *Config) Validate() error {
 	}
 	pos := func(v float64) bool { return v > 0 && !math.IsInf(v, 0) }
 	switch {
+	case !oneOf(c.Data, "", "cifar10", "synthetic"):
+		return bad("data", "%q is not cifar10 or synthetic", c.Data)
 	case !oneOf(c.Model, "tiny", "resnet18", "resnet34", "fastnet"):
 		return bad("model", "%q is not tiny, resnet18, resnet34 or fastnet", c.Model)
 	case !oneOf(c.Stem, "", "standard", "article"):

@@ -32,13 +32,9 @@ func (s *splits) sample(n int) ([]float32, int) {
 // images and builds the loaders: augmented and shuffled for training (short
 // last batch dropped), normalised only and in order for evaluation.
 func openData(c *Config) (*splits, error) {
-	trainSet, err := data.LoadTrain(c.DataDir, c.TrainLimit)
+	trainSet, testSet, err := loadSets(c) // CIFAR-10 files, or synthetic images
 	if err != nil {
-		return nil, fmt.Errorf("load training set: %w", err)
-	}
-	testSet, err := data.LoadTest(c.DataDir, c.TestLimit)
-	if err != nil {
-		return nil, fmt.Errorf("load test set: %w", err)
+		return nil, err
 	}
 	split, err := data.NewSplit(trainSet.Labels, c.Split)
 	if err != nil {

@@ -39,10 +39,14 @@ spec with fixed params, or the flat mapping that sweep report writes for the
 best trial. --set overrides single keys.
 
 The CIFAR-10 directory is --data-dir, else the file's data_dir, else
-$SWEEP_DATA, else data/cifar10.`,
+$SWEEP_DATA, else data/cifar10. data: synthetic trains on generated,
+learnable images instead (train_limit of them, default 10000; test_limit,
+default 2000): a smoke or throughput run on a machine without CIFAR-10.
+device: auto uses the first GPU found, else the CPU (in fp32, with a notice).`,
 		Example: `  sweep train examples/tiny-5min.yaml
   sweep report mystudy | sed -n '/^# Best trial/,$p' > best.yaml && sweep train best.yaml
   sweep train best.yaml --set epochs=30 --set device=cuda --json
+  sweep train best.yaml --set data=synthetic --set device=auto --set epochs=2
   sweep train best.yaml --ensemble runs/s/1/final.ckpt --ensemble runs/s/2/final.ckpt`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
