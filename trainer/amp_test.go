@@ -171,6 +171,15 @@ func TestResolveDevice(t *testing.T) {
 		log.String() != "sweep: device auto: cuda: no driver; training on the CPU in fp32 (precision bf16 ignored)\n" {
 		t.Errorf("auto without GPU: %q precision %s log %q", d, c.Precision, log.String())
 	}
+	log.Reset()
+	c = Config{Device: "auto"}
+	multi := func() ([]devsched.Device, error) {
+		return nil, errors.New("dynlib: CUDA driver not found (libcuda.so.1); searched:\n  dynamic loader  libcuda.so.1: no such file")
+	}
+	if d := resolveDevice(&c, &log, multi); d != "cpu" ||
+		log.String() != "sweep: device auto: dynlib: CUDA driver not found (libcuda.so.1) (sweep doctor -v shows where); training on the CPU in fp32\n" {
+		t.Errorf("auto, driver search report: %q log %q", d, log.String())
+	}
 	c = Config{Device: "cuda:3"}
 	if d := resolveDevice(&c, &log, none); d != "cuda:3" {
 		t.Errorf("explicit device: %q, want cuda:3", d)

@@ -3,6 +3,7 @@ package trainer
 import (
 	"fmt"
 	"io"
+	"strings"
 
 	"sweep/trainer/engine/cuda/devsched"
 )
@@ -22,7 +23,13 @@ func resolveDevice(c *Config, log io.Writer, gpus func() ([]devsched.Device, err
 	}
 	why := "no CUDA device found"
 	if err != nil {
-		why = err.Error()
+		// The first line of the driver search report; `sweep doctor -v`
+		// prints all of it.
+		line, _, more := strings.Cut(err.Error(), "\n")
+		why = strings.TrimSuffix(strings.TrimSpace(line), "; searched:")
+		if more {
+			why += " (sweep doctor -v shows where)"
+		}
 	}
 	note := ""
 	if c.Precision != "" && c.Precision != "fp32" {
