@@ -122,8 +122,8 @@ type Config struct {
 }
 
 // Defaults returns the CPU recipe for the tiny model: SGD with Nesterov
-// momentum 0.9, weight decay 5e-4 off BN and biases, onecycle to lr 0.2,
-// batch 256, label smoothing 0.1, pad-crop + flip, 10 epochs.
+// momentum 0.9, weight decay 5e-4 off BN and biases, onecycle to lr 0.4,
+// batch 128, label smoothing 0.1, pad-crop + flip, 10 epochs.
 func Defaults() Config {
 	aug := data.Cheap(1)
 	aug.Cutout = data.CutoutConfig{}
@@ -133,14 +133,14 @@ func Defaults() Config {
 		Model:       "tiny",
 		Stem:        "standard",
 		Optimizer:   "sgd",
-		LR:          0.2,
+		LR:          0.4,
 		Momentum:    0.9,
 		Nesterov:    true,
 		WeightDecay: 5e-4,
 		Schedule:    optim.OneCycle,
 		PctStart:    0.25,
 		Epochs:      10,
-		BatchSize:   256,
+		BatchSize:   128,
 		Smoothing:   0.1,
 		Device:      "cpu",
 		Precision:   "fp32",
