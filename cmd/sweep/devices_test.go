@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -110,4 +112,23 @@ type objectiveFunc func(context.Context, objective.Params, objective.Reporter) (
 
 func (f objectiveFunc) Run(ctx context.Context, p objective.Params, r objective.Reporter) (objective.Result, error) {
 	return f(ctx, p, r)
+}
+
+// TestRunStart_PlacementBeforeStore starts a study whose GPU cannot exist
+// (63): the placement error is reported at the device line before the
+// database is opened (the DSN is unusable), so nothing is stored.
+func TestRunStart_PlacementBeforeStore(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "s.yaml")
+	spec := "study: s\ndirection: maximize\ntrials: 1\ndevices: [63]\nobjective:\n  type: cifar10\n  device: cuda\nparams:\n  lr: {type: float, low: 0.01, high: 0.1}\n"
+	if err := os.WriteFile(file, []byte(spec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e, _, errOut, _ := newTestEnv(false)
+	err := runStart(context.Background(), &startOptions{env: e, File: file, DB: "postgres://nobody@127.0.0.1:1/none?connect_timeout=1"})
+	if err == nil || err.Error() != file+": 1 problem; nothing was stored" {
+		t.Fatalf("error = %v, want the spec-problem summary", err)
+	}
+	if want := file + ":7: objective.device: place cifar10 trials: devsched: no such device: GPU 63"; !strings.HasPrefix(errOut.String(), want) {
+		t.Errorf("stderr = %q, want it to start with %q", errOut.String(), want)
+	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -88,6 +89,11 @@ func runStart(ctx context.Context, opts *startOptions) error {
 	if opts.DryRun {
 		describeStudy(e.Out, opts.File, spec, opts.Workers)
 		return nil
+	}
+	// Plan device slots (find GPUs) before anything is stored; work's own
+	// call is then a no-op.
+	if err := prepareObjective(obj, cmp.Or(opts.Workers, spec.Workers), e.Err); err != nil {
+		return specProblems(e.Err, opts.File, err)
 	}
 	store, err := openStore(ctx, e, opts.DB, opts.DataDir)
 	if err != nil {
