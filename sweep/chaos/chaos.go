@@ -24,6 +24,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	_ "github.com/lib/pq" // database/sql driver "postgres"
@@ -37,6 +39,7 @@ type Config struct {
 	Workers      int     // worker processes, one trial slot each
 	Trials       int     // the study's budget
 	KillFraction float64 // share of the processes killed with SIGKILL (rounded up)
+	Freezes      int     // processes stopped with SIGSTOP for longer than Grace, then resumed
 	Restarts     int     // PostgreSQL restarts during the run
 	Seed         int64   // draws the faults' moments and victims
 	Interval     float64 // heartbeat interval, seconds
@@ -58,6 +61,7 @@ type Config struct {
 // Report is what a run left in the database, and what happened on the way.
 type Report struct {
 	Workers, Killed, Restarts     int
+	Frozen                        int // processes frozen past the grace period and resumed
 	Budget, Trials                int
 	Complete, Pruned, Failed      int
 	Stale, Interrupted, Simulated int            // reasons among Failed
@@ -88,6 +92,7 @@ func (r Report) String() string {
 	row := func(k string, v any) { fmt.Fprintf(&b, "%-44s %v\n", k, v) }
 	row("worker processes", r.Workers)
 	row("killed with SIGKILL", r.Killed)
+	row("frozen (SIGSTOP) past grace, resumed", r.Frozen)
 	row("PostgreSQL restarts", r.Restarts)
 	row("trials (budget)", fmt.Sprintf("%d (%d)", r.Trials, r.Budget))
 	row("trials completed", r.Complete)
@@ -139,6 +144,7 @@ type proc struct {
 	done   chan struct{}
 	err    error
 	killed bool
+	frozen atomic.Bool // stopped with SIGSTOP; set back by the SIGCONT timer
 }
 
 // Run runs the study to its end under faults and checks the database.
@@ -230,23 +236,27 @@ func (c Config) spawn(i int, args ...string) (*proc, error) {
 	return p, nil
 }
 
-// fault is a kill or a restart, due when finished trials reach at.
+// fault is a kill, a freeze or a restart, due when finished trials reach at.
 type fault struct {
-	at      int
-	restart bool
+	at   int
+	kind string // "kill", "freeze", "restart"
 }
 
-// plan draws the faults: kills spread over 5-80% of the budget, restarts
-// around the middle.
+// plan draws the faults: kills spread over 5-80% of the budget, freezes
+// over 10-50% (so that the study outlives them), restarts around the
+// middle.
 func (c Config) plan() []fault {
 	rng := rand.New(rand.NewSource(c.Seed))
 	kills := int(math.Ceil(c.KillFraction * float64(c.Workers)))
 	var fs []fault
 	for range kills {
-		fs = append(fs, fault{at: c.Trials/20 + rng.Intn(c.Trials*3/4)})
+		fs = append(fs, fault{at: c.Trials/20 + rng.Intn(c.Trials*3/4), kind: "kill"})
+	}
+	for range c.Freezes {
+		fs = append(fs, fault{at: c.Trials/10 + rng.Intn(c.Trials*2/5), kind: "freeze"})
 	}
 	for i := range c.Restarts {
-		fs = append(fs, fault{at: c.Trials*(2*i+3)/(4*c.Restarts+4) + rng.Intn(c.Trials/10+1), restart: true})
+		fs = append(fs, fault{at: c.Trials*(2*i+3)/(4*c.Restarts+4) + rng.Intn(c.Trials/10+1), kind: "restart"})
 	}
 	sort.Slice(fs, func(i, j int) bool { return fs[i].at < fs[j].at })
 	return fs
@@ -279,48 +289,70 @@ func (c Config) inflict(ctx context.Context, db *sql.DB, procs []*proc, rep *Rep
 			return nil
 		}
 		for len(faults) > 0 && finished >= faults[0].at {
-			f := faults[0]
+			if err := c.strike(ctx, faults[0], procs, rng, rep, finished); err != nil {
+				return err
+			}
 			faults = faults[1:]
-			if f.restart {
-				c.logf("%d trials finished: restarting PostgreSQL", finished)
-				t0 := time.Now()
-				if err := c.Restart(ctx); err != nil {
-					return fmt.Errorf("restart postgres: %w", err)
-				}
-				rep.Restarts++
-				c.logf("PostgreSQL back after %s", time.Since(t0).Round(time.Millisecond))
-				if c.StatusAfterRestart {
-					out, err := exec.CommandContext(ctx, c.Bin, "status", "chaos", "--db", c.DSN).CombinedOutput()
-					if err != nil {
-						return fmt.Errorf("sweep status after the restart: %v\n%s", err, out)
-					}
-					c.logf("sweep status right after the restart:\n%s", out)
-				}
-				continue
-			}
-			alive = aliveProcs(procs)
-			if len(alive) <= 1 {
-				continue // keep one worker, or nobody finishes the study
-			}
-			v := alive[rng.Intn(len(alive))]
-			c.logf("%d trials finished: SIGKILL %s", finished, v.name)
-			v.killed = true
-			if err := v.cmd.Process.Kill(); err != nil {
-				return fmt.Errorf("kill %s: %w", v.name, err)
-			}
-			rep.Killed++
 		}
 	}
 	return nil
 }
 
+// strike causes one fault.
+func (c Config) strike(ctx context.Context, f fault, procs []*proc, rng *rand.Rand, rep *Report, finished int) error {
+	if f.kind == "restart" {
+		c.logf("%d trials finished: restarting PostgreSQL", finished)
+		t0 := time.Now()
+		if err := c.Restart(ctx); err != nil {
+			return fmt.Errorf("restart postgres: %w", err)
+		}
+		rep.Restarts++
+		c.logf("PostgreSQL back after %s", time.Since(t0).Round(time.Millisecond))
+		if c.StatusAfterRestart {
+			out, err := exec.CommandContext(ctx, c.Bin, "status", "chaos", "--db", c.DSN).CombinedOutput()
+			if err != nil {
+				return fmt.Errorf("sweep status after the restart: %v\n%s", err, out)
+			}
+			c.logf("sweep status right after the restart:\n%s", out)
+		}
+		return nil
+	}
+	alive := aliveProcs(procs)
+	if len(alive) <= 1 {
+		return nil // keep one worker, or nobody finishes the study
+	}
+	v := alive[rng.Intn(len(alive))]
+	if f.kind == "freeze" {
+		d := time.Duration((c.Grace + 2) * float64(time.Second))
+		c.logf("%d trials finished: SIGSTOP %s for %s", finished, v.name, d)
+		if err := v.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+			return fmt.Errorf("stop %s: %w", v.name, err)
+		}
+		v.frozen.Store(true)
+		rep.Frozen++
+		time.AfterFunc(d, func() {
+			v.cmd.Process.Signal(syscall.SIGCONT)
+			v.frozen.Store(false)
+		})
+		return nil
+	}
+	c.logf("%d trials finished: SIGKILL %s", finished, v.name)
+	v.killed = true
+	if err := v.cmd.Process.Kill(); err != nil {
+		return fmt.Errorf("kill %s: %w", v.name, err)
+	}
+	rep.Killed++
+	return nil
+}
+
+// aliveProcs are the processes running and neither killed nor frozen.
 func aliveProcs(procs []*proc) []*proc {
 	var out []*proc
 	for _, p := range procs {
 		select {
 		case <-p.done:
 		default:
-			if !p.killed {
+			if !p.killed && !p.frozen.Load() {
 				out = append(out, p)
 			}
 		}

@@ -28,7 +28,7 @@ func TestChaos(t *testing.T) {
 		t.Skip("runs many worker processes and restarts PostgreSQL")
 	}
 	cfg := chaos.Config{
-		Workers: 32, Trials: 1000, KillFraction: 0.2, Restarts: 1, Seed: 1,
+		Workers: 32, Trials: 1000, KillFraction: 0.2, Freezes: 2, Restarts: 1, Seed: 1,
 		Interval: 0.5, Grace: 3, Epochs: 5, EpochSeconds: 0.1, FailRate: 0.05, RetryMax: 2,
 	}
 	if s := os.Getenv(EnvSeed); s != "" {
