@@ -5,7 +5,14 @@ import (
 	"math"
 
 	"sweep/trainer/engine"
+	"sweep/trainer/engine/cuda"
 	"sweep/trainer/engine/cuda/amp"
+)
+
+// The CUDA backend is the one that trains in 16 bits.
+var (
+	_ unscaleChecker  = (*cuda.Backend)(nil)
+	_ precisionSetter = (*cuda.Backend)(nil)
 )
 
 // unscaleChecker is implemented by backends that unscale a gradient in
