@@ -204,7 +204,11 @@ func (b *BufferedStore) flushAll() error {
 	}
 	b.mu.Unlock()
 	for _, id := range ids {
-		if err := b.flushTrial(context.Background(), id); err != nil {
+		// Bounded, so that a black-holed connection cannot stall the flusher.
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		err := b.flushTrial(ctx, id)
+		cancel()
+		if err != nil {
 			return err
 		}
 	}
