@@ -54,6 +54,11 @@ func Train(ctx context.Context, c Config, h Hooks) (res Result, err error) {
 	// ───────────────────────────── training loop ──────────────────────
 	step, images := 0, 0
 	var trainTime time.Duration
+	loopStart := time.Now()
+	// With a time budget, the first probeSteps steps measure the machine;
+	// then the run is cut to the epochs that fit, while the schedule is
+	// still at its first few steps, where every length's curve agrees.
+	probeSteps := min(20, stepsPerEpoch/2)
 	for epoch := 1; epoch <= epochs && step < total; epoch++ {
 		t0 := time.Now()
 		var lossSum float64
@@ -88,6 +93,15 @@ func Train(ctx context.Context, c Config, h Hooks) (res Result, err error) {
 			correct += hits
 			seen += b.N
 			step++
+			if step == probeSteps && c.TimeBudget > 0 && c.Steps == 0 {
+				perImage := time.Since(loopStart).Seconds() / float64(seen)
+				n := c.fitBudget(loopStart.Sub(start), perImage, d.train.Len(), d.val.Len(), d.test.Len())
+				r.logf("time budget %.0fs: %.0f img/s over %d steps, %d of %d epochs fit\n",
+					c.TimeBudget, 1/perImage, step, n, epochs)
+				fit := c
+				fit.Epochs = n
+				epochs, total, sched = n, fit.totalSteps(stepsPerEpoch), fit.schedule(stepsPerEpoch)
+			}
 		}
 		it.Close()
 		if err := it.Err(); err != nil {
@@ -103,12 +117,10 @@ func Train(ctx context.Context, c Config, h Hooks) (res Result, err error) {
 		}
 
 		// Validation after every epoch: the study's intermediate value.
-		tv := time.Now()
 		val, err := r.evaluate(ctx, d.val, calib.View{})
 		if err != nil {
 			return res, err
 		}
-		valDur := time.Since(tv)
 		valAcc := calib.Accuracy(calib.Argmax(val, numClasses), d.valLabels)
 		valLoss := calib.NLL(val, numClasses, d.valLabels, 1)
 		res.Epochs, res.Steps, res.RawValAcc = epoch, step, valAcc
@@ -148,17 +160,6 @@ func Train(ctx context.Context, c Config, h Hooks) (res Result, err error) {
 				return res, ErrPruned
 			}
 		}
-		if epoch == 1 && c.TimeBudget > 0 && c.Steps == 0 {
-			// Fit the run to the wall-clock budget now that an epoch's
-			// cost is known; the schedule is rebuilt for the new length.
-			n := c.fitBudget(time.Since(start), time.Since(t0), valDur, d.val.Len(), d.test.Len())
-			if n != epochs {
-				r.logf("time budget %.0fs: %d epochs fit (was %d)\n", c.TimeBudget, n, epochs)
-				fit := c
-				fit.Epochs = n
-				epochs, total, sched = n, fit.totalSteps(stepsPerEpoch), fit.schedule(stepsPerEpoch)
-			}
-		}
 	}
 	res.ImgPerSec = float64(images) / trainTime.Seconds()
 
@@ -173,15 +174,16 @@ func Train(ctx context.Context, c Config, h Hooks) (res Result, err error) {
 }
 
 // fitBudget returns how many epochs (1..c.Epochs) fit c.TimeBudget seconds
-// of wall time, given the time elapsed so far, one epoch's duration
-// (training and validation), one validation pass's duration, and the split
-// sizes, which set the cost of the final evaluation (TTA views on
-// validation and test).
-func (c *Config) fitBudget(elapsed, epoch, val time.Duration, valImages, testImages int) int {
-	views := float64(len(c.TTA.Views()))
-	final := val.Seconds() * views * (1 + float64(testImages)/float64(max(valImages, 1)))
-	left := c.TimeBudget - elapsed.Seconds() - final
-	n := 1 + int(left/epoch.Seconds())
+// of wall time, given the set-up time before the first step and the
+// training time per image measured so far. Evaluation is costed at a third
+// of training per image (a forward pass without backward): a validation
+// pass per epoch, and the final validation and test passes with every TTA
+// view.
+func (c *Config) fitBudget(setup time.Duration, perImage float64, trainImages, valImages, testImages int) int {
+	eval := perImage / 3
+	epoch := perImage*float64(trainImages) + eval*float64(valImages)
+	final := eval * float64(valImages+testImages) * float64(len(c.TTA.Views()))
+	n := int((c.TimeBudget - setup.Seconds() - final) / epoch)
 	return min(max(n, 1), c.Epochs)
 }
 

@@ -229,18 +229,34 @@ func TestEnsemble(t *testing.T) {
 func TestConfig_FitBudget(t *testing.T) {
 	c := Defaults()
 	c.Epochs, c.TimeBudget, c.TTA = 20, 100, calib.TTA{Flip: true}
-	s := time.Second
-	// Final evaluation: 1 s per validation pass × 2 views × (1 + 10000/5000)
-	// = 6 s; (100 − 10 − 6)/10 = 8.4 more epochs after the first.
-	if got := c.fitBudget(10*s, 10*s, s, 5000, 10000); got != 9 {
-		t.Errorf("fitBudget = %d, want 9", got)
+	// 1 ms per training image: an epoch of 9000 images is 9 s plus 1000
+	// validation images at 1/3 ms; the final passes cost (1000+2000)/3 ms
+	// × 2 views = 2 s. (100 − 4 − 2)/9.33 = 10.07 epochs.
+	if got := c.fitBudget(4*time.Second, 1e-3, 9000, 1000, 2000); got != 10 {
+		t.Errorf("fitBudget = %d, want 10", got)
 	}
 	c.Epochs = 5
-	if got := c.fitBudget(10*s, 10*s, s, 5000, 10000); got != 5 {
+	if got := c.fitBudget(4*time.Second, 1e-3, 9000, 1000, 2000); got != 5 {
 		t.Errorf("fitBudget = %d, want the configured 5", got)
 	}
 	c.TimeBudget = 5
-	if got := c.fitBudget(10*s, 10*s, s, 5000, 10000); got != 1 {
+	if got := c.fitBudget(4*time.Second, 1e-3, 9000, 1000, 2000); got != 1 {
 		t.Errorf("fitBudget over budget = %d, want 1", got)
+	}
+}
+
+func TestTrain_TimeBudget(t *testing.T) {
+	c := smallConfig(t)
+	c.Epochs, c.TimeBudget = 50, 1 // far too little: one epoch must still run
+	var rec recorder
+	res, err := Train(context.Background(), c, rec.hooks(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Epochs != 1 || len(rec.reports) != 1 {
+		t.Fatalf("ran %d epochs under a 1 s budget, want 1", res.Epochs)
+	}
+	if lr := rec.epochs[1]["lr"]; lr > 1e-3 {
+		t.Fatalf("last lr %g: the schedule was not refitted to one epoch", lr)
 	}
 }
