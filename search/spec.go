@@ -164,7 +164,7 @@ func ParseSpec(filename string, data []byte) (*Spec, error) {
 // reported at once. Fields with problems hold zero or default values.
 func ParsePartial(filename string, data []byte) (*Spec, error) {
 	if len(data) > MaxSpecBytes {
-		return nil, SpecErrors{{File: filename, Err: fmt.Errorf("%w: %d bytes (limit %d)", ErrSpecTooLarge, len(data), MaxSpecBytes)}}
+		return nil, SpecErrors{{File: filename, Err: fmt.Errorf("%w: more than %d bytes", ErrSpecTooLarge, MaxSpecBytes)}}
 	}
 	root, err := parseYAML(filename, data)
 	if err != nil {

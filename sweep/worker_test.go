@@ -34,7 +34,7 @@ trials: %d
 workers: %d
 sampler: {type: random, seed: 3}
 pruner: {type: median, startup_trials: 3, warmup_steps: 1}
-heartbeat: {interval: 0.02}
+heartbeat: {interval: 0.05, grace: 2}
 retry: {max: %d}
 objective: {type: synthetic, epochs: 5}
 params:
