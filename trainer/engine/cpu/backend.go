@@ -1,7 +1,8 @@
 // Package cpu is the engine's CPU backend: convolutions as im2col plus
 // SGEMM, SGEMM from OpenBLAS loaded at run time through purego (no cgo), a
 // pure-Go SGEMM when OpenBLAS is absent, and every other kernel in plain Go
-// split across cores. It does not support 16-bit floats.
+// split across cores, with AVX2 assembly for the inner loops of batch norm
+// and col2im on amd64 (simd.go). It does not support 16-bit floats.
 //
 // Layout is NCHW, as the engine.Backend contract says. NHWC would save the
 // transposes around each convolution's GEMM, but batch norm, pooling and

@@ -90,7 +90,12 @@ func bnPool2x2(g poolGeom, xs, py []float32, idx []int32, scale, shift float32) 
 		n := 2 * len(out)
 		r0, r1, ix = r0[:n], r1[:n], ix[:len(out)]
 		base := uint32(2 * p * g.w)
-		for q := range out {
+		q0 := 0
+		if hasAVX2 && len(out) >= 8 {
+			q0 = len(out) &^ 7
+			bnPoolRowAVX2(&r0[0], &r1[0], &out[0], &ix[0], q0, scale, shift, int32(w), int32(base))
+		}
+		for q := q0; q < len(out); q++ {
 			b0, b1 := reluBits(r0[2*q]*scale+shift), reluBits(r0[2*q+1]*scale+shift)
 			b2, b3 := reluBits(r1[2*q]*scale+shift), reluBits(r1[2*q+1]*scale+shift)
 			m01, i01 := b0, uint32(0)
@@ -151,10 +156,7 @@ func (t *bnPoolTask) backward(lo, hi int) {
 		for i := 0; i < k.n; i++ {
 			pl := i*k.c + ch
 			xs, dxs := k.x[pl*hw:(pl+1)*hw], k.dx[pl*hw:(pl+1)*hw]
-			dxs = dxs[:len(xs)]
-			for j, x := range xs {
-				dxs[j] = -a - (x-mu)*bb
-			}
+			bnBackAffine(xs, dxs, mu, a, bb)
 			pys, pdys, idxs := t.py[pl*pq:(pl+1)*pq], t.pdy[pl*pq:(pl+1)*pq], t.idx[pl*pq:(pl+1)*pq]
 			pdys, idxs = pdys[:len(pys)], idxs[:len(pys)]
 			for q, m := range pys {

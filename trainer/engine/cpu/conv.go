@@ -323,11 +323,7 @@ func col2imSame(g convGeom, plane, row []float32, r, s int) {
 		dhi -= shi - len(plane)
 		shi = len(plane)
 	}
-	dst, src := plane[slo:shi], row[dlo:dhi]
-	src = src[:len(dst)]
-	for i := range dst {
-		dst[i] += src[i]
-	}
+	addTo(plane[slo:shi], row[dlo:dhi])
 }
 
 // zero clears a short slice without a function call per element run.
@@ -357,11 +353,7 @@ func col2imRow(g convGeom, plane, row []float32, r, s int) {
 		in := plane[h*g.w : (h+1)*g.w]
 		src := row[p*g.q : (p+1)*g.q]
 		if g.sw == 1 {
-			dst, sr := in[qlo+off:qhi+off], src[qlo:qhi]
-			sr = sr[:len(dst)]
-			for i := range dst {
-				dst[i] += sr[i]
-			}
+			addTo(in[qlo+off:qhi+off], src[qlo:qhi])
 			continue
 		}
 		for q := qlo; q < qhi; q++ {

@@ -101,7 +101,7 @@ func (t *bnTask) stats(ch int) (mu, inv float32) {
 	k := float64(t.x[ch*t.hw])
 	var s, ss float64
 	for i := 0; i < t.n; i++ {
-		ps, pss := planeMoments(t.x[(i*t.c+ch)*t.hw:][:t.hw], k)
+		ps, pss := moments(t.x[(i*t.c+ch)*t.hw:][:t.hw], k)
 		s += ps
 		ss += pss
 	}

@@ -1,0 +1,19 @@
+package cpu
+
+import "golang.org/x/sys/cpu"
+
+// hasAVX2 selects the assembly kernels of simd_amd64.s. They need AVX2 and,
+// for the statistics, FMA; without them the scalar Go loops run.
+var hasAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+
+//go:noescape
+func momentsAVX2(x *float32, n int, k float64) (s, ss float64)
+
+//go:noescape
+func bnPoolRowAVX2(r0, r1, out *float32, idx *int32, n int, scale, shift float32, w, base int32)
+
+//go:noescape
+func bnBackDXAVX2(x, dx *float32, n int, mu, bb, negA float32)
+
+//go:noescape
+func addAVX2(dst, src *float32, n int)

@@ -1,0 +1,196 @@
+#include "textflag.h"
+
+// AVX2 kernels for the hot loops of batch norm and col2im; simd.go says
+// which scalar loop each one replaces and which are bit-identical to it.
+// Each handles a multiple of 8 elements (windows); the Go callers do the
+// rest. Operands are in Go assembler order (sources first, destination
+// last).
+
+// func momentsAVX2(x *float32, n int, k float64) (s, ss float64)
+TEXT ·momentsAVX2(SB), NOSPLIT, $0-40
+	MOVQ         x+0(FP), SI
+	MOVQ         n+8(FP), CX
+	VBROADCASTSD k+16(FP), Y15
+	VXORPD       Y0, Y0, Y0
+	VXORPD       Y1, Y1, Y1
+	VXORPD       Y2, Y2, Y2
+	VXORPD       Y3, Y3, Y3
+	SHRQ         $3, CX
+	JZ           mdone
+
+mloop:
+	VCVTPS2PD   (SI), Y4
+	VCVTPS2PD   16(SI), Y5
+	VSUBPD      Y15, Y4, Y4
+	VSUBPD      Y15, Y5, Y5
+	VADDPD      Y4, Y0, Y0
+	VADDPD      Y5, Y1, Y1
+	VFMADD231PD Y4, Y4, Y2
+	VFMADD231PD Y5, Y5, Y3
+	ADDQ        $32, SI
+	DECQ        CX
+	JNZ         mloop
+
+mdone:
+	VADDPD       Y1, Y0, Y0
+	VADDPD       Y3, Y2, Y2
+	VEXTRACTF128 $1, Y0, X1
+	VADDPD       X1, X0, X0
+	VPERMILPD    $1, X0, X1
+	VADDSD       X1, X0, X0
+	VEXTRACTF128 $1, Y2, X3
+	VADDPD       X3, X2, X2
+	VPERMILPD    $1, X2, X3
+	VADDSD       X3, X2, X2
+	VMOVSD       X0, s+24(FP)
+	VMOVSD       X2, ss+32(FP)
+	VZEROUPPER
+	RET
+
+// evens holds 0, 2, ..., 14: the first column of each of 8 windows.
+DATA evens<>+0(SB)/4, $0
+DATA evens<>+4(SB)/4, $2
+DATA evens<>+8(SB)/4, $4
+DATA evens<>+12(SB)/4, $6
+DATA evens<>+16(SB)/4, $8
+DATA evens<>+20(SB)/4, $10
+DATA evens<>+24(SB)/4, $12
+DATA evens<>+28(SB)/4, $14
+GLOBL evens<>(SB), RODATA|NOPTR, $32
+
+DATA sixteen<>+0(SB)/4, $16
+GLOBL sixteen<>(SB), RODATA|NOPTR, $4
+
+// func bnPoolRowAVX2(r0, r1, out *float32, idx *int32, n int, scale, shift float32, w, base int32)
+//
+// For n windows (a multiple of 8) of two input rows: v = reluBits(x·scale +
+// shift), out = the window's maximum, idx = base + 2q + its first position
+// (0, 1, w, w+1), exactly as bnPool2x2's scalar loop.
+TEXT ·bnPoolRowAVX2(SB), NOSPLIT, $0-56
+	MOVQ         r0+0(FP), SI
+	MOVQ         r1+8(FP), DI
+	MOVQ         out+16(FP), DX
+	MOVQ         idx+24(FP), BX
+	MOVQ         n+32(FP), CX
+	VBROADCASTSS scale+40(FP), Y15
+	VBROADCASTSS shift+44(FP), Y14
+	VBROADCASTSS w+48(FP), Y13
+	VBROADCASTSS base+52(FP), Y12
+	VPADDD       evens<>(SB), Y12, Y12
+	VPBROADCASTD sixteen<>(SB), Y11
+	SHRQ         $3, CX
+	JZ           pdone
+
+ploop:
+	VMULPS (SI), Y15, Y0
+	VMULPS 32(SI), Y15, Y1
+	VMULPS (DI), Y15, Y2
+	VMULPS 32(DI), Y15, Y3
+	VADDPS Y14, Y0, Y0
+	VADDPS Y14, Y1, Y1
+	VADDPS Y14, Y2, Y2
+	VADDPS Y14, Y3, Y3
+
+	// ReLU on the bits: clear values whose sign bit is set.
+	VPSRAD $31, Y0, Y4
+	VPANDN Y0, Y4, Y0
+	VPSRAD $31, Y1, Y4
+	VPANDN Y1, Y4, Y1
+	VPSRAD $31, Y2, Y4
+	VPANDN Y2, Y4, Y2
+	VPSRAD $31, Y3, Y4
+	VPANDN Y3, Y4, Y3
+
+	// Split even and odd columns: a, b from row 0, c, d from row 1, in
+	// window order 0 1 4 5 2 3 6 7.
+	VSHUFPS $0x88, Y1, Y0, Y4
+	VSHUFPS $0xDD, Y1, Y0, Y5
+	VSHUFPS $0x88, Y3, Y2, Y6
+	VSHUFPS $0xDD, Y3, Y2, Y7
+
+	// m01, i01 = b > a ? (b, 1) : (a, 0)
+	VPCMPGTD  Y4, Y5, Y8
+	VPBLENDVB Y8, Y5, Y4, Y4
+	VPSRLD    $31, Y8, Y8
+
+	// m23, i23 = d > c ? (d, w+1) : (c, w)
+	VPCMPGTD  Y6, Y7, Y9
+	VPBLENDVB Y9, Y7, Y6, Y6
+	VPSRLD    $31, Y9, Y9
+	VPADDD    Y13, Y9, Y9
+
+	// m, i = m23 > m01 ? (m23, i23) : (m01, i01)
+	VPCMPGTD  Y4, Y6, Y10
+	VPBLENDVB Y10, Y6, Y4, Y4
+	VPBLENDVB Y10, Y9, Y8, Y8
+
+	// Back to window order 0..7.
+	VPERMQ  $0xD8, Y4, Y4
+	VPERMQ  $0xD8, Y8, Y8
+	VPADDD  Y12, Y8, Y8
+	VMOVDQU Y4, (DX)
+	VMOVDQU Y8, (BX)
+
+	VPADDD Y11, Y12, Y12
+	ADDQ   $64, SI
+	ADDQ   $64, DI
+	ADDQ   $32, DX
+	ADDQ   $32, BX
+	DECQ   CX
+	JNZ    ploop
+
+pdone:
+	VZEROUPPER
+	RET
+
+// func bnBackDXAVX2(x, dx *float32, n int, mu, bb, negA float32)
+//
+// dx = negA − (x − mu)·bb for n elements (a multiple of 8), the same
+// operations in the same order as the scalar loop.
+TEXT ·bnBackDXAVX2(SB), NOSPLIT, $0-36
+	MOVQ         x+0(FP), SI
+	MOVQ         dx+8(FP), DI
+	MOVQ         n+16(FP), CX
+	VBROADCASTSS mu+24(FP), Y15
+	VBROADCASTSS bb+28(FP), Y14
+	VBROADCASTSS negA+32(FP), Y13
+	SHRQ         $3, CX
+	JZ           ddone
+
+dloop:
+	VMOVUPS (SI), Y0
+	VSUBPS  Y15, Y0, Y0
+	VMULPS  Y14, Y0, Y0
+	VSUBPS  Y0, Y13, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DI
+	DECQ    CX
+	JNZ     dloop
+
+ddone:
+	VZEROUPPER
+	RET
+
+// func addAVX2(dst, src *float32, n int)
+//
+// dst += src for n elements (a multiple of 8).
+TEXT ·addAVX2(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	SHRQ $3, CX
+	JZ   adone
+
+aloop:
+	VMOVUPS (DI), Y0
+	VADDPS  (SI), Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DI
+	DECQ    CX
+	JNZ     aloop
+
+adone:
+	VZEROUPPER
+	RET

@@ -1,0 +1,16 @@
+//go:build !amd64
+
+package cpu
+
+// Without assembly kernels every loop runs in Go (simd.go).
+var hasAVX2 = false
+
+func momentsAVX2(x *float32, n int, k float64) (s, ss float64) { panic("cpu: no AVX2 kernels") }
+
+func bnPoolRowAVX2(r0, r1, out *float32, idx *int32, n int, scale, shift float32, w, base int32) {
+	panic("cpu: no AVX2 kernels")
+}
+
+func bnBackDXAVX2(x, dx *float32, n int, mu, bb, negA float32) { panic("cpu: no AVX2 kernels") }
+
+func addAVX2(dst, src *float32, n int) { panic("cpu: no AVX2 kernels") }
