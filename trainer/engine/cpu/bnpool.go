@@ -23,12 +23,45 @@ func (b *Backend) BatchNormReLUMaxPoolTrain(pool engine.PoolDesc, x, gamma, beta
 	checkBN("BatchNormReLUMaxPoolTrain", x, x, c, gamma, beta, runMean, runVar, mean, invStd)
 	g, _ := poolGeometry("BatchNormReLUMaxPoolTrain", pool, x, py)
 	engine.SameShape("BatchNormReLUMaxPoolTrain", py, idx)
-	t := &b.k.bnPool
-	*t = bnPoolTask{g: g, py: f32(py), idx: i32(idx)}
+	t := b.bnPoolScratch(n, c)
+	*t = bnPoolTask{g: g, py: f32(py), idx: i32(idx), s: t.s, ss: t.ss, k: t.k, a: t.a, bb: t.bb}
 	t.bnTask = bnTask{n: n, c: c, hw: h * w, x: f32(x), gamma: f32(gamma), beta: f32(beta),
 		runMean: f32(runMean), runVar: f32(runVar), mean: f32(mean), invStd: f32(invStd),
 		eps: bn.Eps, mom: bn.Momentum, relu: true, train: true}
-	b.pool.For(c, 1, t)
+	grain := max(1, planeGrain/(h*w))
+	t.phase = bnpStats
+	b.pool.For(n*c, grain, t)
+	f := &t.bnTask
+	for ch := range c { // fixed order over the batch: deterministic
+		var sum, sumSq float64
+		for i := range n {
+			sum += t.s[i*c+ch]
+			sumSq += t.ss[i*c+ch]
+		}
+		mu, inv := f.finish(ch, float64(f.x[ch*f.hw]), sum, sumSq)
+		t.k[ch] = f.gamma[ch] * inv
+		t.a[ch] = f.beta[ch] - mu*t.k[ch]
+	}
+	t.phase = bnpApply
+	b.pool.For(n*c, grain, t)
+}
+
+// planeGrain is the number of elements below which planes are not split
+// across threads.
+const planeGrain = 1 << 13
+
+// bnPoolScratch returns the fused kernel's task with per-plane sums for n·c
+// planes and per-channel coefficients for c channels, reusing memory.
+func (b *Backend) bnPoolScratch(n, c int) *bnPoolTask {
+	t := &b.k.bnPool
+	if cap(t.s) < n*c {
+		t.s, t.ss = make([]float64, n*c), make([]float64, n*c)
+	}
+	if cap(t.k) < c {
+		t.k, t.a, t.bb = make([]float32, c), make([]float32, c), make([]float32, c)
+	}
+	t.s, t.ss, t.k, t.a, t.bb = t.s[:n*c], t.ss[:n*c], t.k[:c], t.a[:c], t.bb[:c]
+	return t
 }
 
 func (b *Backend) BatchNormReLUMaxPoolBackward(pool engine.PoolDesc, x, py, idx, pdy, gamma, mean, invStd, dx, dgamma, dbeta engine.Tensor) {
@@ -37,41 +70,75 @@ func (b *Backend) BatchNormReLUMaxPoolBackward(pool engine.PoolDesc, x, py, idx,
 	g, _ := poolGeometry("BatchNormReLUMaxPoolBackward", pool, x, py)
 	engine.SameShape("BatchNormReLUMaxPoolBackward", py, idx)
 	engine.SameShape("BatchNormReLUMaxPoolBackward", py, pdy)
-	t := &b.k.bnPool
-	*t = bnPoolTask{g: g, back: true, py: f32(py), idx: i32(idx), pdy: f32(pdy)}
+	t := b.bnPoolScratch(n, c)
+	*t = bnPoolTask{g: g, py: f32(py), idx: i32(idx), pdy: f32(pdy), s: t.s, ss: t.ss, k: t.k, a: t.a, bb: t.bb}
 	t.bnBackTask = bnBackTask{n: n, c: c, hw: h * w, x: f32(x), dx: f32(dx), gamma: f32(gamma),
 		mean: f32(mean), invStd: f32(invStd), dgamma: f32(dgamma), dbeta: f32(dbeta)}
-	b.pool.For(c, 1, t)
+	grain := max(1, planeGrain/(h*w))
+	t.phase = bnpGradSums
+	b.pool.For(n*c, grain, t)
+	k := &t.bnBackTask
+	for ch := range c { // fixed order over the batch: deterministic
+		var sdy, sdyx float64
+		for i := range n {
+			sdy += t.s[i*c+ch]
+			sdyx += t.ss[i*c+ch]
+		}
+		t.k[ch], t.a[ch], t.bb[ch] = k.coefficients(ch, sdy, sdyx)
+	}
+	t.phase = bnpGrad
+	b.pool.For(n*c, grain, t)
 }
 
+// bnPoolTask runs the fused kernel in two parallel phases over the (image,
+// channel) planes in memory order, which streams through memory where a
+// channel's planes, C·H·W floats apart, would not; between them the
+// calling goroutine reduces the per-plane sums of each channel in batch
+// order, so results do not depend on the split.
 type bnPoolTask struct {
 	bnTask
 	bnBackTask
-	g       poolGeom
-	py, pdy []float32
-	idx     []int32
-	back    bool
+	g        poolGeom
+	py, pdy  []float32
+	idx      []int32
+	phase    int
+	s, ss    []float64 // per plane: Σ(x−k), Σ(x−k)² or Σdy, Σdy·(x−mu)
+	k, a, bb []float32 // per channel: scale, shift or km, a, bb
 }
 
+const (
+	bnpStats    = iota // forward: per-plane moments
+	bnpApply           // forward: normalise, ReLU, pool
+	bnpGradSums        // backward: per-plane gradient sums
+	bnpGrad            // backward: dx
+)
+
 func (t *bnPoolTask) run(lo, hi int) {
-	if t.back {
-		t.backward(lo, hi)
-		return
-	}
-	f := &t.bnTask
-	hw, pq := f.hw, t.g.p*t.g.q
-	for ch := lo; ch < hi; ch++ {
-		mu, inv := f.stats(ch)
-		scale := f.gamma[ch] * inv
-		shift := f.beta[ch] - mu*scale
-		for i := 0; i < f.n; i++ {
-			pl := i*f.c + ch
-			xs := f.x[pl*hw : (pl+1)*hw]
-			pys, idxs := t.py[pl*pq:(pl+1)*pq], t.idx[pl*pq:(pl+1)*pq]
+	f, k := &t.bnTask, &t.bnBackTask
+	c, pq := max(f.c, k.c), t.g.p*t.g.q
+	for pl := lo; pl < hi; pl++ {
+		ch := pl % c
+		pys, idxs := t.py[pl*pq:(pl+1)*pq], t.idx[pl*pq:(pl+1)*pq]
+		switch t.phase {
+		case bnpStats:
+			t.s[pl], t.ss[pl] = moments(f.x[pl*f.hw:(pl+1)*f.hw], float64(f.x[ch*f.hw]))
+		case bnpApply:
+			xs := f.x[pl*f.hw : (pl+1)*f.hw]
 			if t.g.is2x2() {
-				bnPool2x2(t.g, xs, pys, idxs, scale, shift)
+				bnPool2x2(t.g, xs, pys, idxs, t.k[ch], t.a[ch])
 			} else {
-				bnPoolGeneral(t.g, xs, pys, idxs, scale, shift)
+				bnPoolGeneral(t.g, xs, pys, idxs, t.k[ch], t.a[ch])
+			}
+		case bnpGradSums:
+			s1, s2 := poolSums(k.x[pl*k.hw:(pl+1)*k.hw], pys, t.pdy[pl*pq:(pl+1)*pq], idxs, k.mean[ch])
+			t.s[pl], t.ss[pl] = float64(s1), float64(s2)
+		case bnpGrad:
+			xs, dxs := k.x[pl*k.hw:(pl+1)*k.hw], k.dx[pl*k.hw:(pl+1)*k.hw]
+			bnBackAffine(xs, dxs, k.mean[ch], t.a[ch], t.bb[ch])
+			km, pdys := t.k[ch], t.pdy[pl*pq:(pl+1)*pq]
+			pdys, idxs = pdys[:len(pys)], idxs[:len(pys)]
+			for q, m := range pys {
+				dxs[idxs[q]] += km * reluMask(pdys[q], m)
 			}
 		}
 	}
@@ -136,32 +203,6 @@ func bnPoolGeneral(g poolGeom, xs, py []float32, idx []int32, scale, shift float
 				}
 			}
 			py[p*g.q+q], idx[p*g.q+q] = best, int32(at)
-		}
-	}
-}
-
-func (t *bnPoolTask) backward(lo, hi int) {
-	k := &t.bnBackTask
-	hw, pq := k.hw, t.g.p*t.g.q
-	for ch := lo; ch < hi; ch++ {
-		mu := k.mean[ch]
-		var sdy, sdyx float64
-		for i := 0; i < k.n; i++ {
-			pl := i*k.c + ch
-			s1, s2 := poolSums(k.x[pl*hw:(pl+1)*hw], t.py[pl*pq:(pl+1)*pq], t.pdy[pl*pq:(pl+1)*pq], t.idx[pl*pq:(pl+1)*pq], mu)
-			sdy += float64(s1)
-			sdyx += float64(s2)
-		}
-		km, a, bb := k.coefficients(ch, sdy, sdyx)
-		for i := 0; i < k.n; i++ {
-			pl := i*k.c + ch
-			xs, dxs := k.x[pl*hw:(pl+1)*hw], k.dx[pl*hw:(pl+1)*hw]
-			bnBackAffine(xs, dxs, mu, a, bb)
-			pys, pdys, idxs := t.py[pl*pq:(pl+1)*pq], t.pdy[pl*pq:(pl+1)*pq], t.idx[pl*pq:(pl+1)*pq]
-			pdys, idxs = pdys[:len(pys)], idxs[:len(pys)]
-			for q, m := range pys {
-				dxs[idxs[q]] += km * reluMask(pdys[q], m)
-			}
 		}
 	}
 }

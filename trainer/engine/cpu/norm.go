@@ -105,6 +105,13 @@ func (t *bnTask) stats(ch int) (mu, inv float32) {
 		s += ps
 		ss += pss
 	}
+	return t.finish(ch, k, s, ss)
+}
+
+// finish turns channel ch's sums s = Σ(x−k) and ss = Σ(x−k)² into its
+// mean and 1/sqrt(var + eps), stores them and updates the running
+// statistics.
+func (t *bnTask) finish(ch int, k, s, ss float64) (mu, inv float32) {
 	m := float64(t.n * t.hw)
 	d := s / m
 	vr := max(ss/m-d*d, 0)
