@@ -212,7 +212,13 @@ func bnPoolGeneral(g poolGeom, xs, py []float32, idx []int32, scale, shift float
 // window's recorded maximum, and only where the ReLU was open (py > 0).
 func poolSums(xs, py, pdy []float32, idx []int32, mu float32) (s1, s2 float32) {
 	pdy, idx = pdy[:len(py)], idx[:len(py)]
-	for q, m := range py {
+	q0 := 0
+	if hasAVX2 && len(py) >= 8 {
+		q0 = len(py) &^ 7
+		s1, s2 = poolSumsAVX2(&xs[0], &py[0], &pdy[0], &idx[0], q0, mu, int32(len(xs)-1))
+	}
+	for q := q0; q < len(py); q++ {
+		m := py[q]
 		g := reluMask(pdy[q], m)
 		s1 += g
 		s2 += g * (xs[idx[q]] - mu)

@@ -17,3 +17,6 @@ func bnBackDXAVX2(x, dx *float32, n int, mu, bb, negA float32)
 
 //go:noescape
 func addAVX2(dst, src *float32, n int)
+
+//go:noescape
+func poolSumsAVX2(x, py, pdy *float32, idx *int32, n int, mu float32, last int32) (s1, s2 float32)

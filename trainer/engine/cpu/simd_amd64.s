@@ -194,3 +194,55 @@ aloop:
 adone:
 	VZEROUPPER
 	RET
+
+// func poolSumsAVX2(x, py, pdy *float32, idx *int32, n int, mu float32, last int32) (s1, s2 float32)
+//
+// Over n windows (a multiple of 8): g = pdy where py ≠ 0, else 0;
+// s1 = Σ g, s2 = Σ g·(x[idx] − mu), in 8 lanes added at the end. Indices
+// are clamped to last (unsigned), so a bad idx reads wrong values, never
+// outside x.
+TEXT ·poolSumsAVX2(SB), NOSPLIT, $0-56
+	MOVQ         x+0(FP), SI
+	MOVQ         py+8(FP), DI
+	MOVQ         pdy+16(FP), DX
+	MOVQ         idx+24(FP), BX
+	MOVQ         n+32(FP), CX
+	VBROADCASTSS mu+40(FP), Y15
+	VBROADCASTSS last+44(FP), Y13
+	VXORPS       Y14, Y14, Y14
+	VXORPS       Y0, Y0, Y0
+	VXORPS       Y1, Y1, Y1
+	SHRQ         $3, CX
+	JZ           sdone
+
+sloop:
+	VMOVDQU    (BX), Y2
+	VPMINUD    Y13, Y2, Y2
+	VPCMPEQD   Y3, Y3, Y3
+	VGATHERDPS Y3, (SI)(Y2*4), Y4
+	VMOVDQU    (DI), Y5
+	VPCMPEQD   Y14, Y5, Y5
+	VPANDN     (DX), Y5, Y5
+	VADDPS     Y5, Y0, Y0
+	VSUBPS     Y15, Y4, Y4
+	VMULPS     Y5, Y4, Y4
+	VADDPS     Y4, Y1, Y1
+	ADDQ       $32, DI
+	ADDQ       $32, DX
+	ADDQ       $32, BX
+	DECQ       CX
+	JNZ        sloop
+
+sdone:
+	VEXTRACTF128 $1, Y0, X2
+	VADDPS       X2, X0, X0
+	VHADDPS      X0, X0, X0
+	VHADDPS      X0, X0, X0
+	VEXTRACTF128 $1, Y1, X3
+	VADDPS       X3, X1, X1
+	VHADDPS      X1, X1, X1
+	VHADDPS      X1, X1, X1
+	VMOVSS       X0, s1+48(FP)
+	VMOVSS       X1, s2+52(FP)
+	VZEROUPPER
+	RET

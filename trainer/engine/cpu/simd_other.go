@@ -14,3 +14,7 @@ func bnPoolRowAVX2(r0, r1, out *float32, idx *int32, n int, scale, shift float32
 func bnBackDXAVX2(x, dx *float32, n int, mu, bb, negA float32) { panic("cpu: no AVX2 kernels") }
 
 func addAVX2(dst, src *float32, n int) { panic("cpu: no AVX2 kernels") }
+
+func poolSumsAVX2(x, py, pdy *float32, idx *int32, n int, mu float32, last int32) (s1, s2 float32) {
+	panic("cpu: no AVX2 kernels")
+}

@@ -75,6 +75,26 @@ func TestSIMD_Elementwise(t *testing.T) {
 	}
 }
 
+func TestSIMD_PoolSums(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, hw := range []int{4, 8, 16, 26, 32} {
+		g := poolGeom{h: hw, w: hw, p: hw / 2, q: hw / 2}
+		xs := simdData(r, hw*hw)
+		py, idx := make([]float32, g.p*g.q), make([]int32, g.p*g.q)
+		bnPool2x2(g, xs, py, idx, 1.1, -0.2)
+		pdy := simdData(r, len(py))
+		s1, s2 := poolSums(xs, py, pdy, idx, 0.3)
+		var w1, w2 float32
+		withScalar(t, func() { w1, w2 = poolSums(xs, py, pdy, idx, 0.3) })
+		if d1, d2 := math.Abs(float64(s1-w1)), math.Abs(float64(s2-w2)); d1 > 1e-4*(1+math.Abs(float64(w1))) || d2 > 1e-4*(1+math.Abs(float64(w2))) {
+			t.Errorf("%dx%d: (%v, %v), scalar (%v, %v)", hw, hw, s1, s2, w1, w2)
+		}
+		if hw >= 16 && (s1 == 0 || s2 == 0) {
+			t.Errorf("%dx%d: sums (%v, %v) should not vanish", hw, hw, s1, s2)
+		}
+	}
+}
+
 func bitsEqual(t *testing.T, op string, got, want []float32) {
 	t.Helper()
 	for i := range got {
