@@ -9,7 +9,7 @@ SWEEP_DATA ?= ../shared/data/cifar10
 # accuracy within 5 minutes of wall time on 2 cores (goal 80%). Run it on a
 # quiet machine; it prints per-epoch validation accuracy, the final test
 # accuracy and the wall time. time_budget_s in the config fits the number of
-# epochs (at most 20) to the machine after the first epoch.
+# epochs (at most 20) to the machine's speed over the first 20 steps.
 #
 # Learning rate and batch size were picked on a reduced problem (tiny, 18k
 # train / 2k val images, 5 epochs, onecycle, nesterov, smoothing 0.1,

@@ -68,7 +68,7 @@ type CIFAR10Options struct {
 	FinalDiv    float64  `yaml:"final_div_factor"`
 	Epochs      int      `yaml:"epochs"`
 	Steps       int      `yaml:"steps"`
-	TimeBudget  float64  `yaml:"time_budget_s"` // wall seconds; fits epochs after the first
+	TimeBudget  float64  `yaml:"time_budget_s"` // wall seconds; fits epochs after a 20-step probe
 	BatchSize   int      `yaml:"batch_size"`
 	Smoothing   float64  `yaml:"smoothing"`
 	AugPreset   string   `yaml:"aug_preset"`   // classic, cheap
