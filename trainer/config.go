@@ -79,10 +79,11 @@ type Config struct {
 	FinalDivFactor float64 // onecycle
 
 	// Budget: Epochs, or Steps when > 0 (validation still runs at every
-	// epoch boundary and at the end). TimeBudget > 0 (seconds of wall time,
-	// epoch budgets only) lowers Epochs to what fits, final evaluation
-	// included, from the speed of the first 20 steps: for time-to-accuracy baselines, not for
-	// studies, since the result then depends on the machine's speed.
+	// epoch boundary and at the end). TimeBudget > 0 (seconds of wall
+	// time, epoch budgets only) lowers Epochs to what fits, final
+	// evaluation included, judged from the speed of the first 20 steps:
+	// for time-to-accuracy baselines, not for studies, since the result
+	// then depends on the machine's speed.
 	Epochs     int
 	Steps      int
 	TimeBudget float64
