@@ -134,12 +134,13 @@ func (t *bnPoolTask) run(lo, hi int) {
 			t.s[pl], t.ss[pl] = float64(s1), float64(s2)
 		case bnpGrad:
 			xs, dxs := k.x[pl*k.hw:(pl+1)*k.hw], k.dx[pl*k.hw:(pl+1)*k.hw]
-			bnBackAffine(xs, dxs, k.mean[ch], t.a[ch], t.bb[ch])
-			km, pdys := t.k[ch], t.pdy[pl*pq:(pl+1)*pq]
-			pdys, idxs = pdys[:len(pys)], idxs[:len(pys)]
-			for q, m := range pys {
-				dxs[idxs[q]] += km * reluMask(pdys[q], m)
+			pdys := t.pdy[pl*pq : (pl+1)*pq]
+			if t.g.is2x2() && hasAVX2 && t.g.q >= 16 {
+				bnPoolGrad2x2(t.g, xs, dxs, pys, pdys, idxs, k.mean[ch], t.a[ch], t.bb[ch], t.k[ch])
+				continue
 			}
+			bnBackAffine(xs, dxs, k.mean[ch], t.a[ch], t.bb[ch])
+			poolScatter(dxs, pys, pdys, idxs, t.k[ch])
 		}
 	}
 }
@@ -204,6 +205,36 @@ func bnPoolGeneral(g poolGeom, xs, py []float32, idx []int32, scale, shift float
 			}
 			py[p*g.q+q], idx[p*g.q+q] = best, int32(at)
 		}
+	}
+}
+
+// poolScatter adds km·g to dx at each window's recorded maximum, g = pdy
+// where the ReLU was open (py > 0).
+func poolScatter(dxs, pys, pdys []float32, idxs []int32, km float32) {
+	pdys, idxs = pdys[:len(pys)], idxs[:len(pys)]
+	for q, m := range pys {
+		dxs[idxs[q]] += km * reluMask(pdys[q], m)
+	}
+}
+
+// bnPoolGrad2x2 writes one plane of dx for 2x2 windows: the batch-norm term
+// of every element (bnBackAffine), plus km·g at each window's maximum
+// (poolScatter), a row pair at a time. It pays for narrow planes only with
+// the AVX2 kernel and 16 windows a row or more (measured: slower than the
+// two plane-wide loops at 8).
+func bnPoolGrad2x2(g poolGeom, xs, dxs, pys, pdys []float32, idxs []int32, mu, a, bb, km float32) {
+	for p := 0; p < g.p; p++ {
+		r0, r1 := 2*p*g.w, (2*p+1)*g.w
+		x0, x1, d0, d1 := xs[r0:r0+g.w], xs[r1:r1+g.w], dxs[r0:r0+g.w], dxs[r1:r1+g.w]
+		py, pdy, ix := pys[p*g.q:(p+1)*g.q], pdys[p*g.q:(p+1)*g.q], idxs[p*g.q:(p+1)*g.q]
+		q0 := 0
+		if hasAVX2 && g.q >= 8 {
+			q0 = g.q &^ 7
+			bnPoolGradRowAVX2(&x0[0], &x1[0], &d0[0], &d1[0], &py[0], &pdy[0], &ix[0], q0, mu, bb, -a, km, int32(g.w), int32(r0))
+		}
+		bnBackAffine(x0[2*q0:], d0[2*q0:], mu, a, bb)
+		bnBackAffine(x1[2*q0:], d1[2*q0:], mu, a, bb)
+		poolScatter(dxs, py[q0:], pdy[q0:], ix[q0:], km)
 	}
 }
 

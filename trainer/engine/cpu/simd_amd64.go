@@ -20,3 +20,6 @@ func addAVX2(dst, src *float32, n int)
 
 //go:noescape
 func poolSumsAVX2(x, py, pdy *float32, idx *int32, n int, mu float32, last int32) (s1, s2 float32)
+
+//go:noescape
+func bnPoolGradRowAVX2(x0, x1, dx0, dx1, py, pdy *float32, idx *int32, n int, mu, bb, negA, km float32, w, base int32)

@@ -246,3 +246,137 @@ sdone:
 	VMOVSS       X1, s2+52(FP)
 	VZEROUPPER
 	RET
+
+// dupLo and dupHi spread windows 0-3 and 4-7 over their two columns.
+DATA dupLo<>+0(SB)/4, $0
+DATA dupLo<>+4(SB)/4, $0
+DATA dupLo<>+8(SB)/4, $1
+DATA dupLo<>+12(SB)/4, $1
+DATA dupLo<>+16(SB)/4, $2
+DATA dupLo<>+20(SB)/4, $2
+DATA dupLo<>+24(SB)/4, $3
+DATA dupLo<>+28(SB)/4, $3
+GLOBL dupLo<>(SB), RODATA|NOPTR, $32
+
+DATA dupHi<>+0(SB)/4, $4
+DATA dupHi<>+4(SB)/4, $4
+DATA dupHi<>+8(SB)/4, $5
+DATA dupHi<>+12(SB)/4, $5
+DATA dupHi<>+16(SB)/4, $6
+DATA dupHi<>+20(SB)/4, $6
+DATA dupHi<>+24(SB)/4, $7
+DATA dupHi<>+28(SB)/4, $7
+GLOBL dupHi<>(SB), RODATA|NOPTR, $32
+
+// zeroOne is each column's position in its window's first row.
+DATA zeroOne<>+0(SB)/4, $0
+DATA zeroOne<>+4(SB)/4, $1
+DATA zeroOne<>+8(SB)/4, $0
+DATA zeroOne<>+12(SB)/4, $1
+DATA zeroOne<>+16(SB)/4, $0
+DATA zeroOne<>+20(SB)/4, $1
+DATA zeroOne<>+24(SB)/4, $0
+DATA zeroOne<>+28(SB)/4, $1
+GLOBL zeroOne<>(SB), RODATA|NOPTR, $32
+
+DATA sixteen8<>+0(SB)/4, $16
+DATA sixteen8<>+4(SB)/4, $16
+DATA sixteen8<>+8(SB)/4, $16
+DATA sixteen8<>+12(SB)/4, $16
+DATA sixteen8<>+16(SB)/4, $16
+DATA sixteen8<>+20(SB)/4, $16
+DATA sixteen8<>+24(SB)/4, $16
+DATA sixteen8<>+28(SB)/4, $16
+GLOBL sixteen8<>(SB), RODATA|NOPTR, $32
+
+// func bnPoolGradRowAVX2(x0, x1, dx0, dx1, py, pdy *float32, idx *int32, n int, mu, bb, negA, km float32, w, base int32)
+//
+// For n windows (a multiple of 8) of two rows: dx = negA − (x − mu)·bb,
+// plus km·g at each window's recorded maximum, g = pdy where py ≠ 0, else
+// 0; the same operations as the scalar affine loop and scatter.
+TEXT ·bnPoolGradRowAVX2(SB), NOSPLIT, $0-88
+	MOVQ         x0+0(FP), SI
+	MOVQ         x1+8(FP), DI
+	MOVQ         dx0+16(FP), R8
+	MOVQ         dx1+24(FP), R9
+	MOVQ         py+32(FP), R10
+	MOVQ         pdy+40(FP), R11
+	MOVQ         idx+48(FP), BX
+	MOVQ         n+56(FP), CX
+	VBROADCASTSS mu+64(FP), Y15
+	VBROADCASTSS bb+68(FP), Y14
+	VBROADCASTSS negA+72(FP), Y13
+	VBROADCASTSS km+76(FP), Y12
+	VBROADCASTSS w+80(FP), Y6
+	VBROADCASTSS base+84(FP), Y11
+	VPADDD       evens<>(SB), Y11, Y11
+	VMOVDQU      dupLo<>(SB), Y9
+	VMOVDQU      dupHi<>(SB), Y8
+	VMOVDQU      zeroOne<>(SB), Y7
+	VPADDD       Y7, Y6, Y6
+	SHRQ         $3, CX
+	JZ           gdone
+
+gloop:
+	// Window order: pos = idx − (base + 2q), gk = km·g.
+	VMOVDQU  (BX), Y0
+	VPSUBD   Y11, Y0, Y0
+	VPXOR    Y1, Y1, Y1
+	VPCMPEQD (R10), Y1, Y1
+	VPANDN   (R11), Y1, Y1
+	VMULPS   Y12, Y1, Y1
+	VPERMD   Y0, Y9, Y2
+	VPERMD   Y0, Y8, Y3
+	VPERMPS  Y1, Y9, Y4
+	VPERMPS  Y1, Y8, Y5
+
+	// Row 0, windows 0-3 then 4-7.
+	VMOVUPS   (SI), Y0
+	VSUBPS    Y15, Y0, Y0
+	VMULPS    Y14, Y0, Y0
+	VSUBPS    Y0, Y13, Y0
+	VADDPS    Y4, Y0, Y1
+	VPCMPEQD  Y7, Y2, Y10
+	VBLENDVPS Y10, Y1, Y0, Y0
+	VMOVUPS   Y0, (R8)
+	VMOVUPS   32(SI), Y0
+	VSUBPS    Y15, Y0, Y0
+	VMULPS    Y14, Y0, Y0
+	VSUBPS    Y0, Y13, Y0
+	VADDPS    Y5, Y0, Y1
+	VPCMPEQD  Y7, Y3, Y10
+	VBLENDVPS Y10, Y1, Y0, Y0
+	VMOVUPS   Y0, 32(R8)
+
+	// Row 1.
+	VMOVUPS   (DI), Y0
+	VSUBPS    Y15, Y0, Y0
+	VMULPS    Y14, Y0, Y0
+	VSUBPS    Y0, Y13, Y0
+	VADDPS    Y4, Y0, Y1
+	VPCMPEQD  Y6, Y2, Y10
+	VBLENDVPS Y10, Y1, Y0, Y0
+	VMOVUPS   Y0, (R9)
+	VMOVUPS   32(DI), Y0
+	VSUBPS    Y15, Y0, Y0
+	VMULPS    Y14, Y0, Y0
+	VSUBPS    Y0, Y13, Y0
+	VADDPS    Y5, Y0, Y1
+	VPCMPEQD  Y6, Y3, Y10
+	VBLENDVPS Y10, Y1, Y0, Y0
+	VMOVUPS   Y0, 32(R9)
+
+	VPADDD sixteen8<>(SB), Y11, Y11
+	ADDQ   $64, SI
+	ADDQ   $64, DI
+	ADDQ   $64, R8
+	ADDQ   $64, R9
+	ADDQ   $32, R10
+	ADDQ   $32, R11
+	ADDQ   $32, BX
+	DECQ   CX
+	JNZ    gloop
+
+gdone:
+	VZEROUPPER
+	RET

@@ -95,6 +95,24 @@ func TestSIMD_PoolSums(t *testing.T) {
 	}
 }
 
+func TestSIMD_BatchNormPoolGrad2x2(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	for _, hw := range []int{8, 16, 26, 32, 34} {
+		g := poolGeom{h: hw, w: hw, p: hw / 2, q: hw / 2}
+		xs := simdData(r, hw*hw)
+		py, idx := make([]float32, g.p*g.q), make([]int32, g.p*g.q)
+		bnPool2x2(g, xs, py, idx, 0.9, -0.1)
+		pdy := simdData(r, len(py))
+		got, want := make([]float32, len(xs)), make([]float32, len(xs))
+		bnPoolGrad2x2(g, xs, got, py, pdy, idx, 0.2, -0.4, 1.7, -2.3)
+		withScalar(t, func() {
+			bnBackAffine(xs, want, 0.2, -0.4, 1.7)
+			poolScatter(want, py, pdy, idx, -2.3)
+		})
+		bitsEqual(t, "bnPoolGrad2x2", got, want)
+	}
+}
+
 func bitsEqual(t *testing.T, op string, got, want []float32) {
 	t.Helper()
 	for i := range got {
