@@ -283,13 +283,23 @@ func im2colSame(g convGeom, plane, row []float32, r, s int) {
 	}
 	copy(row[dlo:dhi], plane[slo:shi])
 	qlo, qhi := validRange(g.q, g.w, 1, g.pw, s)
-	for p := plo; p < phi; p++ {
-		out := row[p*g.q : (p+1)*g.q]
-		for q := 0; q < qlo; q++ {
-			out[q] = 0
+	zeroColumns(row, g.q, plo, phi, qlo, qhi)
+}
+
+// zeroColumns clears columns [0, qlo) and [qhi, q) of rows [plo, phi) of
+// row, a P×q matrix: the border columns of a shifted copy. It walks each
+// column with a stride, which for a 3x3 "same" convolution's single border
+// column costs one store per row.
+func zeroColumns(row []float32, q, plo, phi, qlo, qhi int) {
+	lo, hi := plo*q, min(phi*q, len(row))
+	for c := 0; c < qlo; c++ {
+		for i := lo + c; i < hi; i += q {
+			row[i] = 0
 		}
-		for q := qhi; q < g.q; q++ {
-			out[q] = 0
+	}
+	for c := qhi; c < q; c++ {
+		for i := lo + c; i < hi; i += q {
+			row[i] = 0
 		}
 	}
 }
@@ -303,15 +313,7 @@ func col2imSame(g convGeom, plane, row []float32, r, s int) {
 		return
 	}
 	qlo, qhi := validRange(g.q, g.w, 1, g.pw, s)
-	for p := plo; p < phi; p++ {
-		out := row[p*g.q : (p+1)*g.q]
-		for q := 0; q < qlo; q++ {
-			out[q] = 0
-		}
-		for q := qhi; q < g.q; q++ {
-			out[q] = 0
-		}
-	}
+	zeroColumns(row, g.q, plo, phi, qlo, qhi)
 	dlo, dhi := plo*g.q, phi*g.q
 	slo := (plo-g.ph+r)*g.w + s - g.pw
 	if slo < 0 { // a zeroed border element that would fall before the plane
