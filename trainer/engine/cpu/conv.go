@@ -179,9 +179,78 @@ func transposedGrad(p *part, g convGeom, dys []float32, n0, nb int) []float32 {
 // im2col fills p.col for group gi of images [n0, n0+nb).
 func im2col(p *part, g convGeom, xs []float32, n0, nb, gi int) []float32 {
 	col := grow(&p.col, g.cg*g.r*g.s*nb*g.p*g.q)
+	if g.sh == 1 && g.sw == 1 && g.q == g.w {
+		im2colSamePlanes(p, g, xs, col, n0, nb, gi)
+		return col
+	}
 	t := im2colTask{g: g, img: xs, col: col, n0: n0, nb: nb, gi: gi}
 	t.run(0, g.cg*nb*g.r)
 	return col
+}
+
+// shift is where one filter tap (r, s) of a stride-1, same-width
+// convolution reads: rows [plo, phi) of its col row are plane[slo:] copied
+// to [dlo, dhi), the rest zero, with columns [0, qlo) and [qhi, Q) of the
+// copied rows cleared afterwards (they wrapped around a row edge).
+type shift struct {
+	plo, phi, dlo, dhi, slo, qlo, qhi int
+}
+
+// shifts returns the R·S taps' shifts in p's scratch memory.
+func shifts(p *part, g convGeom) []shift {
+	if cap(p.shifts) < g.r*g.s {
+		p.shifts = make([]shift, g.r*g.s)
+	}
+	out := p.shifts[:g.r*g.s]
+	for r := 0; r < g.r; r++ {
+		for s := 0; s < g.s; s++ {
+			var sh shift
+			sh.plo, sh.phi = validRange(g.p, g.h, 1, g.ph, r)
+			sh.qlo, sh.qhi = validRange(g.q, g.w, 1, g.pw, s)
+			if sh.plo < sh.phi {
+				sh.dlo, sh.dhi = sh.plo*g.q, sh.phi*g.q
+				sh.slo = (sh.plo-g.ph+r)*g.w + s - g.pw
+				if sh.slo < 0 { // a border element before the plane
+					sh.dlo -= sh.slo
+					sh.slo = 0
+				}
+				if over := sh.slo + sh.dhi - sh.dlo - g.h*g.w; over > 0 {
+					sh.dhi -= over
+				}
+				// Planes narrower than the padding: only border columns left.
+				sh.dhi = max(sh.dhi, 0)
+				sh.dlo, sh.slo = min(sh.dlo, sh.dhi), min(sh.slo, g.h*g.w)
+
+			}
+			out[r*g.s+s] = sh
+		}
+	}
+	return out
+}
+
+// im2colSamePlanes is im2col for stride 1 and Q = W, plane by plane with the
+// taps' shifts computed once per call: each col row is one copy, two
+// clears and the border columns, with no per-row range arithmetic (which
+// cost more than the copies on 8x8 planes).
+func im2colSamePlanes(p *part, g convGeom, xs, col []float32, n0, nb, gi int) {
+	pq, hw := g.p*g.q, g.h*g.w
+	ld := nb * pq
+	sh := shifts(p, g)
+	for c := 0; c < g.cg; c++ {
+		for n := 0; n < nb; n++ {
+			plane := xs[((n0+n)*g.c+gi*g.cg+c)*hw:][:hw]
+			for k, t := range sh {
+				row := col[(c*len(sh)+k)*ld+n*pq:][:pq]
+				zero(row[:t.plo*g.q])
+				zero(row[t.phi*g.q:])
+				if t.plo >= t.phi {
+					continue
+				}
+				copy(row[t.dlo:t.dhi], plane[t.slo:])
+				zeroColumns(row, g.q, t.plo, t.phi, t.qlo, t.qhi)
+			}
+		}
+	}
 }
 
 // im2colTask copies (forward) or scatter-adds (backward, col2im) between
@@ -226,11 +295,8 @@ func (t *im2colTask) run(lo, hi int) {
 }
 
 // im2colRow writes row[p·Q+q] = plane[p·sh−ph+r, q·sw−pw+s], 0 outside.
+// Stride-1, same-width convolutions take im2colSamePlanes instead.
 func im2colRow(g convGeom, plane, row []float32, r, s int) {
-	if g.sh == 1 && g.sw == 1 && g.q == g.w {
-		im2colSame(g, plane, row, r, s)
-		return
-	}
 	qlo, qhi := validRange(g.q, g.w, g.sw, g.pw, s)
 	off := s - g.pw
 	for p := 0; p < g.p; p++ {
@@ -243,6 +309,9 @@ func im2colRow(g convGeom, plane, row []float32, r, s int) {
 		in := plane[h*g.w : (h+1)*g.w]
 		zero(out[:qlo])
 		zero(out[qhi:])
+		if qlo >= qhi { // the filter column misses the plane
+			continue
+		}
 		if g.sw == 1 {
 			dst, src := out[qlo:qhi], in[qlo+off:qhi+off]
 			src = src[:len(dst)]
@@ -255,35 +324,6 @@ func im2colRow(g convGeom, plane, row []float32, r, s int) {
 			out[q] = in[q*g.sw+off]
 		}
 	}
-}
-
-// im2colSame is im2colRow for stride 1 and Q = W ("same" width), where
-// the valid rows of the output are one contiguous shifted copy of the
-// input; only the columns that wrapped around a row edge need zeroing.
-func im2colSame(g convGeom, plane, row []float32, r, s int) {
-	plo, phi := validRange(g.p, g.h, 1, g.ph, r)
-	off := s - g.pw
-	zero(row[:plo*g.q])
-	zero(row[phi*g.q:])
-	if plo >= phi {
-		return
-	}
-	dlo, dhi := plo*g.q, phi*g.q
-	slo := (plo-g.ph+r)*g.w + off
-	// The first and last elements may fall outside the plane; they are
-	// border columns, zeroed below.
-	if slo < 0 {
-		dlo -= slo
-		slo = 0
-	}
-	shi := slo + dhi - dlo
-	if shi > len(plane) {
-		dhi -= shi - len(plane)
-		shi = len(plane)
-	}
-	copy(row[dlo:dhi], plane[slo:shi])
-	qlo, qhi := validRange(g.q, g.w, 1, g.pw, s)
-	zeroColumns(row, g.q, plo, phi, qlo, qhi)
 }
 
 // zeroColumns clears columns [0, qlo) and [qhi, q) of rows [plo, phi) of
@@ -325,6 +365,9 @@ func col2imSame(g convGeom, plane, row []float32, r, s int) {
 		dhi -= shi - len(plane)
 		shi = len(plane)
 	}
+	if slo >= shi { // only border columns: planes narrower than the padding
+		return
+	}
 	addTo(plane[slo:shi], row[dlo:dhi])
 }
 
@@ -346,6 +389,9 @@ func col2imRow(g convGeom, plane, row []float32, r, s int) {
 		return
 	}
 	qlo, qhi := validRange(g.q, g.w, g.sw, g.pw, s)
+	if qlo >= qhi { // the filter column misses the plane
+		return
+	}
 	off := s - g.pw
 	for p := 0; p < g.p; p++ {
 		h := p*g.sh - g.ph + r

@@ -9,6 +9,7 @@ import (
 
 	"sweep/trainer/engine"
 	"sweep/trainer/engine/cpu"
+	"sweep/trainer/engine/enginetest"
 )
 
 // The kernel benchmarks run one thread on tiny's shapes (batch 128), so
@@ -86,5 +87,38 @@ func BenchmarkKernel_Conv(b *testing.B) {
 				}
 			})
 		})
+	}
+}
+
+// TestBackend_ConvNarrowPlanes runs convolutions whose padding is wider than
+// the plane (a 5x5 filter on 1x1 and 2x1 maps): every filter column but the
+// centre misses the plane. Forward must match the reference; the backward
+// passes must not index outside the plane, and their adjoint identity
+// <dy, conv(x)> = <conv_dx(dy), x> must hold.
+func TestBackend_ConvNarrowPlanes(t *testing.T) {
+	b := newBackend(t, "go", 2)
+	for _, s := range []engine.Shape{{2, 2, 1, 1}, {2, 3, 2, 1}} {
+		d := engine.ConvDesc{PadH: 2, PadW: 2}
+		ws := engine.Shape{3, s[1], 5, 5}
+		x, xh := enginetest.Tensor(b, 31, s)
+		w, wh := enginetest.Tensor(b, 32, ws)
+		ys := engine.Shape{s[0], 3, s[2], s[3]}
+		y := engine.New(b, engine.Float32, ys)
+		b.ConvForward(d, x, w, y)
+		enginetest.Compare(t, "narrow conv fwd", enginetest.Host(b, y), enginetest.ConvRef(d, xh, s, wh, ws), enginetest.Tol)
+		dy, dyh := enginetest.Tensor(b, 33, ys)
+		dx := engine.New(b, engine.Float32, s)
+		b.ConvBackwardData(d, dy, w, dx)
+		b.ConvBackwardFilter(d, x, dy, engine.New(b, engine.Float32, ws))
+		var lhs, rhs float64
+		for i, v := range enginetest.Host(b, y) {
+			lhs += float64(v) * float64(dyh[i])
+		}
+		for i, v := range enginetest.Host(b, dx) {
+			rhs += float64(v) * float64(xh[i])
+		}
+		if diff := lhs - rhs; diff > 1e-4 || diff < -1e-4 {
+			t.Errorf("%v: <dy, conv(x)> = %v, <dx, x> = %v", s, lhs, rhs)
+		}
 	}
 }

@@ -12,6 +12,7 @@ type part struct {
 	packB []float32 // pure-Go SGEMM packed B block
 
 	col, colT, dw []float32
+	shifts        []shift // im2colSamePlanes' filter taps
 }
 
 const convParts = 4
