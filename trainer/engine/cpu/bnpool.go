@@ -151,6 +151,10 @@ func (t *bnPoolTask) run(lo, hi int) {
 // the ReLU and the comparisons become integer selects (conditional moves,
 // not branches: which input wins is unpredictable).
 func bnPool2x2(g poolGeom, xs, py []float32, idx []int32, scale, shift float32) {
+	if hasAVX2 && g.w == 8 && g.p%2 == 0 && len(xs) >= 64 {
+		bnPoolQ4AVX2(&xs[0], &py[0], &idx[0], len(py), scale, shift)
+		return
+	}
 	w := uint32(g.w)
 	for p := 0; p < g.p; p++ {
 		r0, r1 := xs[2*p*g.w:(2*p+1)*g.w], xs[(2*p+1)*g.w:(2*p+2)*g.w]

@@ -380,3 +380,92 @@ gloop:
 gdone:
 	VZEROUPPER
 	RET
+
+// q4off is the first column of each of 8 windows of an 8-wide plane: two
+// output rows of 4, the second two input rows further on.
+DATA q4off<>+0(SB)/4, $0
+DATA q4off<>+4(SB)/4, $2
+DATA q4off<>+8(SB)/4, $4
+DATA q4off<>+12(SB)/4, $6
+DATA q4off<>+16(SB)/4, $16
+DATA q4off<>+20(SB)/4, $18
+DATA q4off<>+24(SB)/4, $20
+DATA q4off<>+28(SB)/4, $22
+GLOBL q4off<>(SB), RODATA|NOPTR, $32
+
+DATA eight<>+0(SB)/4, $8
+GLOBL eight<>(SB), RODATA|NOPTR, $4
+
+DATA thirtytwo<>+0(SB)/4, $32
+GLOBL thirtytwo<>(SB), RODATA|NOPTR, $4
+
+// func bnPoolQ4AVX2(x, out *float32, idx *int32, n int, scale, shift float32)
+//
+// bnPoolRowAVX2 for planes 8 wide (4 windows a row): each step reads four
+// input rows (32 floats) and writes two output rows, n/8 steps.
+TEXT ·bnPoolQ4AVX2(SB), NOSPLIT, $0-40
+	MOVQ         x+0(FP), SI
+	MOVQ         out+8(FP), DX
+	MOVQ         idx+16(FP), BX
+	MOVQ         n+24(FP), CX
+	VBROADCASTSS scale+32(FP), Y15
+	VBROADCASTSS shift+36(FP), Y14
+	VPBROADCASTD eight<>(SB), Y13
+	VMOVDQU      q4off<>(SB), Y12
+	VPBROADCASTD thirtytwo<>(SB), Y11
+	SHRQ         $3, CX
+	JZ           qdone
+
+qloop:
+	VMULPS (SI), Y15, Y0
+	VMULPS 64(SI), Y15, Y1
+	VMULPS 32(SI), Y15, Y2
+	VMULPS 96(SI), Y15, Y3
+	VADDPS Y14, Y0, Y0
+	VADDPS Y14, Y1, Y1
+	VADDPS Y14, Y2, Y2
+	VADDPS Y14, Y3, Y3
+
+	VPSRAD $31, Y0, Y4
+	VPANDN Y0, Y4, Y0
+	VPSRAD $31, Y1, Y4
+	VPANDN Y1, Y4, Y1
+	VPSRAD $31, Y2, Y4
+	VPANDN Y2, Y4, Y2
+	VPSRAD $31, Y3, Y4
+	VPANDN Y3, Y4, Y3
+
+	VSHUFPS $0x88, Y1, Y0, Y4
+	VSHUFPS $0xDD, Y1, Y0, Y5
+	VSHUFPS $0x88, Y3, Y2, Y6
+	VSHUFPS $0xDD, Y3, Y2, Y7
+
+	VPCMPGTD  Y4, Y5, Y8
+	VPBLENDVB Y8, Y5, Y4, Y4
+	VPSRLD    $31, Y8, Y8
+
+	VPCMPGTD  Y6, Y7, Y9
+	VPBLENDVB Y9, Y7, Y6, Y6
+	VPSRLD    $31, Y9, Y9
+	VPADDD    Y13, Y9, Y9
+
+	VPCMPGTD  Y4, Y6, Y10
+	VPBLENDVB Y10, Y6, Y4, Y4
+	VPBLENDVB Y10, Y9, Y8, Y8
+
+	VPERMQ  $0xD8, Y4, Y4
+	VPERMQ  $0xD8, Y8, Y8
+	VPADDD  Y12, Y8, Y8
+	VMOVDQU Y4, (DX)
+	VMOVDQU Y8, (BX)
+
+	VPADDD Y11, Y12, Y12
+	ADDQ   $128, SI
+	ADDQ   $32, DX
+	ADDQ   $32, BX
+	DECQ   CX
+	JNZ    qloop
+
+qdone:
+	VZEROUPPER
+	RET

@@ -22,3 +22,5 @@ func poolSumsAVX2(x, py, pdy *float32, idx *int32, n int, mu float32, last int32
 func bnPoolGradRowAVX2(x0, x1, dx0, dx1, py, pdy *float32, idx *int32, n int, mu, bb, negA, km float32, w, base int32) {
 	panic("cpu: no AVX2 kernels")
 }
+
+func bnPoolQ4AVX2(x, out *float32, idx *int32, n int, scale, shift float32) { panic("cpu: no AVX2 kernels") }

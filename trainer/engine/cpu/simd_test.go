@@ -35,9 +35,9 @@ func simdData(r *rand.Rand, n int) []float32 {
 
 func TestSIMD_BatchNormPool2x2(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
-	for _, hw := range []int{8, 16, 26, 32, 34} {
-		g := poolGeom{h: hw, w: hw, p: hw / 2, q: hw / 2}
-		xs := simdData(r, hw*hw)
+	for _, hw := range [][2]int{{8, 8}, {4, 8}, {12, 8}, {6, 8}, {16, 16}, {26, 26}, {32, 32}, {34, 34}} {
+		g := poolGeom{h: hw[0], w: hw[1], p: hw[0] / 2, q: hw[1] / 2}
+		xs := simdData(r, hw[0]*hw[1])
 		for _, ss := range [][2]float32{{1.3, 0.1}, {-0.7, 0.2}, {0, 0.5}, {0, -1}} {
 			py, idx := make([]float32, g.p*g.q), make([]int32, g.p*g.q)
 			bnPool2x2(g, xs, py, idx, ss[0], ss[1])
@@ -46,7 +46,7 @@ func TestSIMD_BatchNormPool2x2(t *testing.T) {
 			for i := range py {
 				if math.Float32bits(py[i]) != math.Float32bits(wpy[i]) || idx[i] != widx[i] {
 					t.Fatalf("%dx%d scale %v shift %v window %d: (%v, %d), scalar (%v, %d)",
-						hw, hw, ss[0], ss[1], i, py[i], idx[i], wpy[i], widx[i])
+						hw[0], hw[1], ss[0], ss[1], i, py[i], idx[i], wpy[i], widx[i])
 				}
 			}
 		}
