@@ -23,4 +23,6 @@ func bnPoolGradRowAVX2(x0, x1, dx0, dx1, py, pdy *float32, idx *int32, n int, mu
 	panic("cpu: no AVX2 kernels")
 }
 
-func bnPoolQ4AVX2(x, out *float32, idx *int32, n int, scale, shift float32) { panic("cpu: no AVX2 kernels") }
+func bnPoolQ4AVX2(x, out *float32, idx *int32, n int, scale, shift float32) {
+	panic("cpu: no AVX2 kernels")
+}
