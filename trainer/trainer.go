@@ -55,10 +55,14 @@ func Train(ctx context.Context, c Config, h Hooks) (res Result, err error) {
 	step, images := 0, 0
 	var trainTime time.Duration
 	loopStart := time.Now()
-	// With a time budget, the first probeSteps steps measure the machine;
-	// then the run is cut to the epochs that fit, while the schedule is
-	// still at its first few steps, where every length's curve agrees.
-	probeSteps := min(20, stepsPerEpoch/2)
+	// With a time budget, steps warmup..probeEnd measure the machine (the
+	// first steps allocate and are slower); then the run is cut to the
+	// epochs that fit, while the schedule is still at its first steps,
+	// where every length's curve agrees.
+	probeEnd := min(25, stepsPerEpoch/2)
+	warmup := probeEnd / 5
+	var probeStart time.Time
+	probeImages := 0
 	for epoch := 1; epoch <= epochs && step < total; epoch++ {
 		t0 := time.Now()
 		var lossSum float64
@@ -93,11 +97,15 @@ func Train(ctx context.Context, c Config, h Hooks) (res Result, err error) {
 			correct += hits
 			seen += b.N
 			step++
-			if step == probeSteps && c.TimeBudget > 0 && c.Steps == 0 {
-				perImage := time.Since(loopStart).Seconds() / float64(seen)
+			switch {
+			case c.TimeBudget == 0 || c.Steps > 0 || epoch > 1:
+			case step == warmup:
+				probeStart, probeImages = time.Now(), seen
+			case step == probeEnd:
+				perImage := time.Since(probeStart).Seconds() / float64(seen-probeImages)
 				n := c.fitBudget(loopStart.Sub(start), perImage, d.train.Len(), d.val.Len(), d.test.Len())
-				r.logf("time budget %.0fs: %.0f img/s over %d steps, %d of %d epochs fit\n",
-					c.TimeBudget, 1/perImage, step, n, epochs)
+				r.logf("time budget %.0fs: %.0f img/s over steps %d-%d, %d of %d epochs fit\n",
+					c.TimeBudget, 1/perImage, warmup, step, n, epochs)
 				fit := c
 				fit.Epochs = n
 				epochs, total, sched = n, fit.totalSteps(stepsPerEpoch), fit.schedule(stepsPerEpoch)
