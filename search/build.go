@@ -206,7 +206,12 @@ func NewPruner(spec PrunerSpec) (goptuna.Pruner, error) {
 		}
 		return pruner(prune.NewPercentile(pct, startup, spec.WarmupSteps, interval))
 	case "asha":
-		return pruner(prune.NewASHA(spec.MinResource, rf(4), spec.MinEarlyStoppingRate))
+		a, err := prune.NewASHA(spec.MinResource, rf(4), spec.MinEarlyStoppingRate)
+		if err != nil {
+			return nil, err
+		}
+		a.MaxResource = spec.MaxResource
+		return a, nil
 	case "hyperband":
 		minRes := spec.MinResource
 		if minRes == 0 {

@@ -28,6 +28,10 @@ type ASHA struct {
 	ReductionFactor      int // ≥ 2
 	MinEarlyStoppingRate int // ≥ 0; shifts all rungs up by that many powers
 	BootstrapCount       int // prune while a rung has at most this many values
+	// MaxResource is the step count of a full trial (0 = unknown). A trial
+	// at or past it is never pruned: its work is done, and stopping it would
+	// only throw its final value away (Optuna's pruner would).
+	MaxResource int
 
 	// trials lists the trials competing with a given trial; nil means all
 	// trials of the study (Hyperband restricts it to one bracket).
@@ -57,6 +61,9 @@ func (a *ASHA) RungStep(minResource, k int) int {
 func (a *ASHA) Prune(study *goptuna.Study, trial goptuna.FrozenTrial) (bool, error) {
 	step, ok := trial.GetLatestStep()
 	if !ok {
+		return false, nil
+	}
+	if a.MaxResource > 0 && step >= a.MaxResource {
 		return false, nil
 	}
 	value := trial.IntermediateValues[step]

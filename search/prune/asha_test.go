@@ -238,3 +238,31 @@ func TestPrune_NaN(t *testing.T) {
 		}
 	}
 }
+
+func TestASHA_NeverPrunesAtMaxResource(t *testing.T) {
+	a, err := prune.NewASHA(1, 2, 0) // rungs at steps 1, 2, 4
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newStudy(t, goptuna.StudyDirectionMaximize, a)
+	best := addTrial(t, s, nil, goptuna.TrialStateRunning)
+	for step := 1; step <= 2; step++ {
+		if report(t, s, a, best, step, 0.9) {
+			t.Fatalf("best trial pruned at step %d", step)
+		}
+	}
+	worse := addTrial(t, s, nil, goptuna.TrialStateRunning)
+	if report(t, s, a, worse, 1, 0.95) {
+		t.Fatal("trial better at rung 0 pruned")
+	}
+	// At step 2 = MaxResource the trial has done all its work: worse than the
+	// best at rung 1, it would be pruned there without MaxResource.
+	a.MaxResource = 2
+	if report(t, s, a, worse, 2, 0.1) {
+		t.Fatal("trial pruned at its final step (MaxResource)")
+	}
+	a.MaxResource = 0
+	if !prunes(t, s, a, worse) {
+		t.Fatal("without MaxResource the same trial is not pruned: the test no longer exercises the rule")
+	}
+}

@@ -82,7 +82,7 @@ func (h *Hyperband) Prune(study *goptuna.Study, trial goptuna.FrozenTrial) (bool
 	budgets := h.Brackets(maxRes)
 	bracket := Bracket(budgets, name, trial.Number)
 	a := &ASHA{MinResource: h.MinResource, ReductionFactor: h.ReductionFactor, MinEarlyStoppingRate: bracket,
-		BootstrapCount: h.BootstrapCount}
+		BootstrapCount: h.BootstrapCount, MaxResource: maxRes}
 	a.trials = func(study *goptuna.Study, _ goptuna.FrozenTrial) ([]goptuna.FrozenTrial, error) {
 		all, err := study.GetTrials()
 		if err != nil {
