@@ -17,14 +17,11 @@ deps:
 	@scripts/deps.sh
 
 # demo is the one command for a fresh Debian machine: system packages, build,
-# the private PostgreSQL cluster, a 30-trial synthetic study (resumed, not
-# rerun, the second time) and its report.
-DEMO_SPEC  ?= examples/synthetic.yaml
-DEMO_STUDY ?= demo-synthetic
+# the private PostgreSQL cluster, a 30-trial synthetic study, a short real
+# CIFAR-10 sweep (downloading the data when it is not found) and their
+# reports. Finished studies are resumed, not rerun, the second time.
 demo: deps build
-	$(BIN) db up
-	$(BIN) start $(DEMO_SPEC)
-	$(BIN) report $(DEMO_STUDY)
+	BIN=$(BIN) scripts/demo.sh
 
 # test runs every package's tests, the end-to-end test included; it needs
 # PostgreSQL's server binaries (scripts/deps.sh). Keep it under ~15 minutes
