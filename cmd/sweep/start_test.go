@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"syscall"
@@ -314,4 +316,29 @@ func TestRunStart_DryRun(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
 	golden(t, "start", "dry-run.out", out.String())
+}
+
+// TestRunStart_Examples checks that every study spec under examples/ passes
+// validation, objective options included, so the README's examples never rot.
+func TestRunStart_Examples(t *testing.T) {
+	paths, err := filepath.Glob("../../examples/*.yaml")
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("no examples found: %v", err)
+	}
+	for _, p := range paths {
+		src, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(src), "\nparams:") {
+			continue // a `sweep train` config, not a study spec
+		}
+		t.Run(filepath.Base(p), func(t *testing.T) {
+			e, _, errOut, _ := newTestEnv(false)
+			e.Getenv = func(string) string { return "" }
+			if code := run(context.Background(), e, []string{"start", p, "--dry-run", "--data-dir", "/nonexistent/never"}); code != 0 {
+				t.Fatalf("exit %d: %s", code, errOut)
+			}
+		})
+	}
 }
