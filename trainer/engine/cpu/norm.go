@@ -133,6 +133,15 @@ func (t *bnTask) apply(ch int, mu, inv float32, xs, ys []float32) {
 	scale := t.gamma[ch] * inv
 	shift := t.beta[ch] - mu*scale
 	ys = ys[:len(xs)]
+	if hasAVX2 && len(xs) >= 8 {
+		n := len(xs) &^ 7
+		relu := 0
+		if t.relu {
+			relu = 1
+		}
+		bnApplyAVX2(&xs[0], &ys[0], n, scale, shift, relu)
+		xs, ys = xs[n:], ys[n:]
+	}
 	if t.relu {
 		for j, v := range xs {
 			ys[j] = max(v*scale+shift, 0)
@@ -182,6 +191,18 @@ func (t *bnBackTask) coefficients(ch int, sdy, sdyx float64) (km, a, bb float32)
 // bnBackDX writes one plane of dx, dy masked by y > 0 when ys is not nil.
 func bnBackDX(xs, dys, ys, dxs []float32, mu, km, a, bb float32) {
 	dys, dxs = dys[:len(xs)], dxs[:len(xs)]
+	if hasAVX2 && len(xs) >= 8 {
+		n, yp, masked := len(xs)&^7, (*float32)(nil), 0
+		if ys != nil {
+			ys = ys[:len(xs)]
+			yp, masked = &ys[0], 1
+		}
+		bnBackDXMaskAVX2(&xs[0], &dys[0], yp, &dxs[0], n, mu, km, a, bb, masked)
+		xs, dys, dxs = xs[n:], dys[n:], dxs[n:]
+		if ys != nil {
+			ys = ys[n:]
+		}
+	}
 	if ys != nil {
 		ys = ys[:len(xs)]
 		for j, x := range xs {
@@ -225,9 +246,26 @@ func planeMoments(x []float32, k float64) (s, ss float64) {
 // bnBackSums returns Σ dy and Σ dy·(x−mu) over one plane, dy masked by
 // y > 0 when y is not nil, with four independent accumulators.
 func bnBackSums(xs, dys, ys []float32, mu float32) (float32, float32) {
+	dys = dys[:len(xs)]
+	if hasAVX2 && len(xs) >= 8 {
+		n, yp, masked := len(xs)&^7, (*float32)(nil), 0
+		if ys != nil {
+			ys = ys[:len(xs)]
+			yp, masked = &ys[0], 1
+		}
+		s1, s2 := bnBackSumsAVX2(&xs[0], &dys[0], yp, n, mu, masked)
+		for i := n; i < len(xs); i++ {
+			d := dys[i]
+			if ys != nil {
+				d = reluMask(d, ys[i])
+			}
+			s1 += d
+			s2 += d * (xs[i] - mu)
+		}
+		return s1, s2
+	}
 	var a [4]float32
 	var b [4]float32
-	dys = dys[:len(xs)]
 	n4 := len(xs) &^ 3
 	if ys != nil {
 		ys = ys[:len(xs)]

@@ -469,3 +469,141 @@ qloop:
 qdone:
 	VZEROUPPER
 	RET
+
+// func bnApplyAVX2(x, y *float32, n int, scale, shift float32, relu int)
+//
+// y = x·scale + shift, then max(y, 0) when relu ≠ 0, for n elements (a
+// multiple of 8). max(0, v) + 0 is Go's max(v, 0) bit for bit: NaN stays,
+// −0 becomes +0.
+TEXT ·bnApplyAVX2(SB), NOSPLIT, $0-40
+	MOVQ         x+0(FP), SI
+	MOVQ         y+8(FP), DI
+	MOVQ         n+16(FP), CX
+	VBROADCASTSS scale+24(FP), Y15
+	VBROADCASTSS shift+28(FP), Y14
+	MOVQ         relu+32(FP), AX
+	VXORPS       Y13, Y13, Y13
+	SHRQ         $3, CX
+	JZ           bdone
+	TESTQ        AX, AX
+	JZ           bplain
+
+brelu:
+	VMULPS  (SI), Y15, Y0
+	VADDPS  Y14, Y0, Y0
+	VMAXPS  Y0, Y13, Y0
+	VADDPS  Y13, Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DI
+	DECQ    CX
+	JNZ     brelu
+	JMP     bdone
+
+bplain:
+	VMULPS  (SI), Y15, Y0
+	VADDPS  Y14, Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DI
+	DECQ    CX
+	JNZ     bplain
+
+bdone:
+	VZEROUPPER
+	RET
+
+// func bnBackSumsAVX2(x, dy, y *float32, n int, mu float32, masked int) (s1, s2 float32)
+//
+// s1 = Σ d, s2 = Σ d·(x − mu) over n elements (a multiple of 8), d = dy,
+// or dy where y ≠ 0 when masked ≠ 0; 8 lanes added at the end.
+TEXT ·bnBackSumsAVX2(SB), NOSPLIT, $0-56
+	MOVQ         x+0(FP), SI
+	MOVQ         dy+8(FP), DX
+	MOVQ         y+16(FP), DI
+	MOVQ         n+24(FP), CX
+	VBROADCASTSS mu+32(FP), Y15
+	MOVQ         masked+40(FP), AX
+	VXORPS       Y14, Y14, Y14
+	VXORPS       Y0, Y0, Y0
+	VXORPS       Y1, Y1, Y1
+	SHRQ         $3, CX
+	JZ           edone
+
+eloop:
+	VMOVUPS (DX), Y2
+	TESTQ   AX, AX
+	JZ      enomask
+	VPCMPEQD (DI), Y14, Y3
+	VPANDN   Y2, Y3, Y2
+	ADDQ     $32, DI
+
+enomask:
+	VADDPS  Y2, Y0, Y0
+	VMOVUPS (SI), Y4
+	VSUBPS  Y15, Y4, Y4
+	VMULPS  Y2, Y4, Y4
+	VADDPS  Y4, Y1, Y1
+	ADDQ    $32, SI
+	ADDQ    $32, DX
+	DECQ    CX
+	JNZ     eloop
+
+edone:
+	VEXTRACTF128 $1, Y0, X2
+	VADDPS       X2, X0, X0
+	VHADDPS      X0, X0, X0
+	VHADDPS      X0, X0, X0
+	VEXTRACTF128 $1, Y1, X3
+	VADDPS       X3, X1, X1
+	VHADDPS      X1, X1, X1
+	VHADDPS      X1, X1, X1
+	VMOVSS       X0, s1+48(FP)
+	VMOVSS       X1, s2+52(FP)
+	VZEROUPPER
+	RET
+
+// func bnBackDXMaskAVX2(x, dy, y, dx *float32, n int, mu, km, a, bb float32, masked int)
+//
+// dx = km·d − a − (x − mu)·bb for n elements (a multiple of 8), d as in
+// bnBackSumsAVX2; the scalar loop's operations in its order.
+TEXT ·bnBackDXMaskAVX2(SB), NOSPLIT, $0-64
+	MOVQ         x+0(FP), SI
+	MOVQ         dy+8(FP), DX
+	MOVQ         y+16(FP), DI
+	MOVQ         dx+24(FP), R8
+	MOVQ         n+32(FP), CX
+	VBROADCASTSS mu+40(FP), Y15
+	VBROADCASTSS km+44(FP), Y13
+	VBROADCASTSS a+48(FP), Y12
+	VBROADCASTSS bb+52(FP), Y11
+	MOVQ         masked+56(FP), AX
+	VXORPS       Y14, Y14, Y14
+	SHRQ         $3, CX
+	JZ           fdone
+
+floop:
+	VMOVUPS (DX), Y2
+	TESTQ   AX, AX
+	JZ      fnomask
+	VPCMPEQD (DI), Y14, Y3
+	VPANDN   Y2, Y3, Y2
+	ADDQ     $32, DI
+
+fnomask:
+	VMULPS  Y13, Y2, Y2
+	VSUBPS  Y12, Y2, Y2
+	VMOVUPS (SI), Y4
+	VSUBPS  Y15, Y4, Y4
+	VMULPS  Y11, Y4, Y4
+	VSUBPS  Y4, Y2, Y2
+	VMOVUPS Y2, (R8)
+	ADDQ    $32, SI
+	ADDQ    $32, DX
+	ADDQ    $32, R8
+	DECQ    CX
+	JNZ     floop
+
+fdone:
+	VZEROUPPER
+	RET

@@ -26,3 +26,13 @@ func bnPoolGradRowAVX2(x0, x1, dx0, dx1, py, pdy *float32, idx *int32, n int, mu
 func bnPoolQ4AVX2(x, out *float32, idx *int32, n int, scale, shift float32) {
 	panic("cpu: no AVX2 kernels")
 }
+
+func bnApplyAVX2(x, y *float32, n int, scale, shift float32, relu int) { panic("cpu: no AVX2 kernels") }
+
+func bnBackSumsAVX2(x, dy, y *float32, n int, mu float32, masked int) (s1, s2 float32) {
+	panic("cpu: no AVX2 kernels")
+}
+
+func bnBackDXMaskAVX2(x, dy, y, dx *float32, n int, mu, km, a, bb float32, masked int) {
+	panic("cpu: no AVX2 kernels")
+}

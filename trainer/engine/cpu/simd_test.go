@@ -113,6 +113,38 @@ func TestSIMD_BatchNormPoolGrad2x2(t *testing.T) {
 	}
 }
 
+func TestSIMD_BatchNorm(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	for _, n := range []int{5, 8, 64, 1027} {
+		x, dy := simdData(r, n), simdData(r, n)
+		x[0] = float32(math.NaN())
+		for _, relu := range []bool{false, true} {
+			k := bnTask{gamma: []float32{1.3}, beta: []float32{-0.2}, relu: relu}
+			got, want := make([]float32, n), make([]float32, n)
+			k.apply(0, 0.1, 0.9, x, got)
+			withScalar(t, func() { k.apply(0, 0.1, 0.9, x, want) })
+			bitsEqual(t, "apply", got, want)
+		}
+		y := make([]float32, n)
+		for i, v := range simdData(r, n) {
+			y[i] = max(v, 0)
+		}
+		x[0] = 0.5
+		for _, ys := range [][]float32{nil, y} {
+			got, want := make([]float32, n), make([]float32, n)
+			bnBackDX(x, dy, ys, got, 0.1, 1.7, -0.3, 0.8)
+			withScalar(t, func() { bnBackDX(x, dy, ys, want, 0.1, 1.7, -0.3, 0.8) })
+			bitsEqual(t, "bnBackDX", got, want)
+			s1, s2 := bnBackSums(x, dy, ys, 0.1)
+			var w1, w2 float32
+			withScalar(t, func() { w1, w2 = bnBackSums(x, dy, ys, 0.1) })
+			if d1, d2 := math.Abs(float64(s1-w1)), math.Abs(float64(s2-w2)); d1 > 1e-4*(1+math.Abs(float64(w1))) || d2 > 1e-4*(1+math.Abs(float64(w2))) {
+				t.Errorf("bnBackSums of %d (masked %v): (%v, %v), scalar (%v, %v)", n, ys != nil, s1, s2, w1, w2)
+			}
+		}
+	}
+}
+
 func bitsEqual(t *testing.T, op string, got, want []float32) {
 	t.Helper()
 	for i := range got {
