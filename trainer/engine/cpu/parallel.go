@@ -44,7 +44,10 @@ func (p *pool) loop() {
 func (p *pool) close() { close(p.jobs) }
 
 // For runs t over [0, n) in at most 4·workers pieces of at least grain
-// items. The calling goroutine takes the first piece itself.
+// items. The calling goroutine takes the first piece itself and then helps
+// the workers with the queued ones: before it did, it waited after one
+// piece, and with two threads the one worker ran 3/4 to 7/8 of every
+// kernel alone. Which goroutine runs a piece never changes its result.
 func (p *pool) For(n, grain int, t task) {
 	if n <= 0 {
 		return
@@ -66,5 +69,20 @@ func (p *pool) For(n, grain int, t task) {
 		p.jobs <- job{t, lo, min(lo+step, n)}
 	}
 	t.run(0, min(step, n))
+	for p.help() {
+	}
 	p.wg.Wait()
+}
+
+// help runs one queued piece, if any, and reports whether it did. Only the
+// goroutine inside For calls it, so the queue holds that call's pieces.
+func (p *pool) help() bool {
+	select {
+	case j := <-p.jobs:
+		j.t.run(j.lo, j.hi)
+		p.wg.Done()
+		return true
+	default:
+		return false
+	}
 }
