@@ -7,13 +7,19 @@ import (
 	"sweep/trainer/calib"
 	"sweep/trainer/data"
 	"sweep/trainer/engine"
+	"sweep/trainer/optim"
 )
 
 // recalBatches is how many training batches re-estimate the batch-norm
-// running statistics after averaged weights are loaded. The engine updates
-// them with momentum 0.1, so the statistics of the raw weights keep a
-// weight of 0.9^50 ≈ 0.5% afterwards.
+// running statistics after averaged weights are loaded. Batch k runs with
+// momentum optim.RecalMomentum(k) = 1/(k+1), so the running statistics end
+// as the exact mean over these batches, with nothing left of the raw
+// weights' statistics.
 const recalBatches = 50
+
+// bnMomentum is the batch-norm momentum of training (PyTorch's default),
+// restored after a recalibration pass.
+const bnMomentum = 0.1
 
 // finish turns the trained weights into the final model and measures it:
 // the EMA and SWA averages (each after a BN recalibration pass; SWA wins
@@ -86,7 +92,9 @@ func (r *run) loadAverage(ctx context.Context, d *splits, avg []engine.Tensor) e
 	}
 	it := d.train.Epoch(ctx, 1<<20) // a fixed, otherwise unused shuffle
 	defer it.Close()
+	defer engine.SetBatchNormMomentum(r.net, bnMomentum)
 	for k, b := 0, it.Next(); b != nil && k < recalBatches; k, b = k+1, it.Next() {
+		engine.SetBatchNormMomentum(r.net, float32(optim.RecalMomentum(k)))
 		x := r.x.Slice(0, b.N)
 		r.b.CopyIn(x, b.Images[:b.N*data.PixelsPerImage])
 		r.net.Forward(x, engine.Train)
