@@ -35,7 +35,7 @@ func TestCheckCIFAR10Space(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, err = newObjective(spec)
+			_, err = newObjective(spec, func(string) string { return "" })
 			switch {
 			case c.want == "" && err != nil:
 				t.Errorf("valid space rejected: %v", err)

@@ -13,15 +13,16 @@ import (
 // objectiveFactory builds a spec's objective, validating its options with
 // spec.Objective.Checker so problems carry file:line like the rest of the
 // spec.
-type objectiveFactory func(spec *search.Spec) (objective.Objective, error)
+type objectiveFactory func(spec *search.Spec, getenv func(string) string) (objective.Objective, error)
 
 // objectives maps the spec's `objective.type` to its constructor. Adding an
-// objective is one line here.
+// objective is one line here. Constructors read the environment only
+// through getenv (the command's env), so tests control it.
 func objectives() map[string]objectiveFactory {
 	return map[string]objectiveFactory{
 		"synthetic": newSyntheticObjective,
-		"cifar10": func(s *search.Spec) (objective.Objective, error) {
-			o, err := newCIFAR10Objective(s.Objective, s.Study, s.Params)
+		"cifar10": func(s *search.Spec, getenv func(string) string) (objective.Objective, error) {
+			o, err := newCIFAR10Objective(s.Objective, s.Study, s.Params, getenv)
 			if err != nil {
 				return nil, err
 			}
@@ -31,7 +32,7 @@ func objectives() map[string]objectiveFactory {
 }
 
 // newObjective builds spec's objective through the objectives map.
-func newObjective(spec *search.Spec) (objective.Objective, error) {
+func newObjective(spec *search.Spec, getenv func(string) string) (objective.Objective, error) {
 	all := objectives()
 	f, ok := all[spec.Objective.Type]
 	if !ok {
@@ -44,11 +45,11 @@ func newObjective(spec *search.Spec) (objective.Objective, error) {
 		c.Check("type", false, "unknown objective %q (want %s)", spec.Objective.Type, strings.Join(names, ", "))
 		return nil, c.Err()
 	}
-	return f(spec)
+	return f(spec, getenv)
 }
 
 // newSyntheticObjective builds objective `synthetic` over the spec's space.
-func newSyntheticObjective(spec *search.Spec) (objective.Objective, error) {
+func newSyntheticObjective(spec *search.Spec, _ func(string) string) (objective.Objective, error) {
 	cfg := objective.DefaultSyntheticConfig()
 	c := spec.Objective.Checker()
 	c.Decode(&cfg)

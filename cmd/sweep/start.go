@@ -79,7 +79,7 @@ func runStart(ctx context.Context, opts *startOptions) error {
 	if err != nil {
 		return err
 	}
-	spec, obj, err := parseStudy(opts.File, raw)
+	spec, obj, err := parseStudy(opts.File, raw, e.Getenv)
 	if err != nil {
 		return specProblems(e.Err, opts.File, err)
 	}
@@ -118,7 +118,7 @@ func runStart(ctx context.Context, opts *startOptions) error {
 
 // parseStudy parses a spec and builds its objective, reporting the spec's
 // problems and the objective options' problems together.
-func parseStudy(file string, raw []byte) (*search.Spec, objective.Objective, error) {
+func parseStudy(file string, raw []byte, getenv func(string) string) (*search.Spec, objective.Objective, error) {
 	spec, err := search.ParsePartial(file, raw)
 	if spec == nil {
 		return nil, nil, err
@@ -126,7 +126,7 @@ func parseStudy(file string, raw []byte) (*search.Spec, objective.Objective, err
 	if err != nil && (spec.Objective.Type == "" || objectives()[spec.Objective.Type] == nil || hasObjectiveProblem(err)) {
 		return nil, nil, err
 	}
-	obj, oerr := newObjective(spec)
+	obj, oerr := newObjective(spec, getenv)
 	if err = search.Merge(err, oerr); err != nil {
 		return nil, nil, err
 	}

@@ -152,7 +152,7 @@ func (nopReporter) Report(int, float64) (bool, error) { return false, nil }
 // newCIFAR10Objective builds objective cifar10 from a study spec's
 // objective mapping, reporting every problem at its spec line. It is the
 // constructor the objective-type map in this package uses for "cifar10".
-func newCIFAR10Objective(spec search.ObjectiveSpec, study string, params []search.Param) (objective.Objective, error) {
+func newCIFAR10Objective(spec search.ObjectiveSpec, study string, params []search.Param, getenv func(string) string) (objective.Objective, error) {
 	c := spec.Checker()
 	o := objective.DefaultCIFAR10Options()
 	c.Decode(&o)
@@ -169,7 +169,7 @@ func newCIFAR10Objective(spec search.ObjectiveSpec, study string, params []searc
 	}
 	if o.DataDir == data.DefaultDir {
 		// No data_dir in the spec: $SWEEP_DATA, as for every command.
-		o.DataDir = data.ResolveDir("", os.Getenv)
+		o.DataDir = data.ResolveDir("", getenv)
 	}
 	return objective.NewCIFAR10(o, study)
 }

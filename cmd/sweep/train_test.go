@@ -108,7 +108,7 @@ func TestExamples_CIFAR10(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := newObjective(spec); err != nil {
+			if _, err := newObjective(spec, func(string) string { return "" }); err != nil {
 				t.Fatal(err)
 			}
 			var walk func([]search.Param)

@@ -65,7 +65,7 @@ func runWorker(ctx context.Context, opts *workerOptions) error {
 	if err != nil {
 		return err
 	}
-	obj, err := newObjective(spec)
+	obj, err := newObjective(spec, e.Getenv)
 	if err != nil {
 		return specProblems(e.Err, "stored spec of "+opts.Study, err)
 	}
