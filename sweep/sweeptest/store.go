@@ -18,7 +18,10 @@ import (
 	"sweep/sweep"
 )
 
-var _ sweep.Store = (*Store)(nil)
+var (
+	_ sweep.Store          = (*Store)(nil)
+	_ sweep.TrialAttempter = (*Store)(nil)
+)
 
 // Store is an in-memory sweep.Store holding at most one study. It is safe
 // for concurrent use; reads return deep copies. The Func fields, when set,
@@ -306,4 +309,15 @@ func (s *Store) enqueue(studyID int, params map[string]float64, dists map[string
 		State: goptuna.TrialStateWaiting, DatetimeStart: s.now(), InternalParams: params, Params: ext,
 		Distributions: dists, IntermediateValues: iv, UserAttrs: map[string]string{}, SystemAttrs: map[string]string{},
 	})
+}
+
+// TrialAttempt implements sweep.TrialAttempter, so Reap applies the retry
+// limit to stale trials here as it does on PostgreSQL.
+func (s *Store) TrialAttempt(ctx context.Context, trialID int) (attempt, retryOf int, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, err := s.mem.GetTrial(trialID); err != nil {
+		return 0, 0, err
+	}
+	return s.attempt[trialID], s.retryOf[trialID], nil
 }
