@@ -4,12 +4,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 	"strings"
 
 	"sweep/trainer/engine"
 	"sweep/trainer/engine/cpu"
 	"sweep/trainer/engine/cuda"
+	"sweep/trainer/engine/cuda/devsched"
 	"sweep/trainer/models"
 )
 
@@ -46,16 +46,10 @@ func openBackend(c *Config, log io.Writer) (engine.Backend, func(), error) {
 		}
 		b, closeB = cb, cb.Close
 	case dev == "cuda" || strings.HasPrefix(dev, "cuda:"):
-		ord := 0
-		if _, n, ok := strings.Cut(dev, ":"); ok {
-			var err error
-			if ord, err = strconv.Atoi(n); err != nil || ord < 0 {
-				return nil, nil, &FieldError{Field: "device", Msg: fmt.Sprintf("%q: want cuda:N with N a GPU ordinal", dev)}
-			}
+		if _, err := devsched.ParseSlot(dev); err != nil {
+			return nil, nil, &FieldError{Field: "device", Msg: fmt.Sprintf("%q: want cuda:N with N a GPU ordinal", dev)}
 		}
-		o := cuda.OptionsFromEnv(nil) // SWEEP_TF32, SWEEP_CUDNN, ... (see cuda.OptionsFromEnv)
-		o.Device = ord
-		gb, err := cuda.New(o)
+		gb, err := cuda.Open(dev, nil) // SWEEP_TF32, SWEEP_CUDNN, ... (see cuda.OptionsFromEnv)
 		if err != nil {
 			return nil, nil, fmt.Errorf("open cuda backend: %w", err)
 		}
@@ -63,7 +57,7 @@ func openBackend(c *Config, log io.Writer) (engine.Backend, func(), error) {
 	default:
 		return nil, nil, &FieldError{Field: "device", Msg: fmt.Sprintf("%q is not cpu, auto, cuda or cuda:N", dev)}
 	}
-	if dt, ok := precisionType(c.Precision); ok && dt != engine.Float32 {
+	if dt, ok := engine.ParsePrecision(c.Precision); ok && dt != engine.Float32 {
 		ps, ok := b.(precisionSetter)
 		if !ok {
 			closeB()
@@ -74,18 +68,6 @@ func openBackend(c *Config, log io.Writer) (engine.Backend, func(), error) {
 		}
 	}
 	return b, closeB, nil
-}
-
-func precisionType(p string) (engine.DType, bool) {
-	switch p {
-	case "", "fp32":
-		return engine.Float32, true
-	case "bf16":
-		return engine.BFloat16, true
-	case "fp16":
-		return engine.Float16, true
-	}
-	return 0, false
 }
 
 // whitenImages is how many training images fit fastnet's whitening stem

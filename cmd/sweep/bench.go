@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -14,6 +13,7 @@ import (
 	"sweep/trainer/engine"
 	"sweep/trainer/engine/cpu"
 	"sweep/trainer/engine/cuda"
+	"sweep/trainer/engine/cuda/devsched"
 	"sweep/trainer/models"
 )
 
@@ -62,7 +62,7 @@ stem, since random data has no whitening statistics.`,
 			if !slices.Contains(bench.Models, opts.Model) {
 				return fmt.Errorf("--model %q: want one of %s", opts.Model, strings.Join(bench.Models, ", "))
 			}
-			if _, ok := benchPrecision(opts.Precision); !ok {
+			if _, ok := engine.ParsePrecision(opts.Precision); !ok {
 				return fmt.Errorf("--precision %q: want fp32, bf16 or fp16", opts.Precision)
 			}
 			if opts.Batch < 1 || opts.Steps < 1 {
@@ -125,20 +125,14 @@ func openBenchBackend(opts *benchOptions) (engine.Backend, func(), error) {
 		}
 		return b, b.Close, nil
 	case dev == "cuda" || strings.HasPrefix(dev, "cuda:"):
-		ord := 0
-		if _, n, ok := strings.Cut(dev, ":"); ok {
-			var err error
-			if ord, err = strconv.Atoi(n); err != nil || ord < 0 {
-				return nil, nil, fmt.Errorf("--device %q: want cuda:N with N a GPU ordinal", dev)
-			}
+		if _, err := devsched.ParseSlot(dev); err != nil {
+			return nil, nil, fmt.Errorf("--device %q: want cuda:N with N a GPU ordinal", dev)
 		}
-		o := cuda.OptionsFromEnv(opts.env.Getenv) // SWEEP_TF32, SWEEP_CUDNN, ...
-		o.Device = ord
-		b, err := cuda.New(o)
+		b, err := cuda.Open(dev, opts.env.Getenv) // SWEEP_TF32, SWEEP_CUDNN, ...
 		if err != nil {
 			return nil, nil, fmt.Errorf("open cuda backend: %w", err)
 		}
-		dt, _ := benchPrecision(opts.Precision)
+		dt, _ := engine.ParsePrecision(opts.Precision)
 		if err := b.SetPrecision(dt); err != nil {
 			b.Close()
 			return nil, nil, fmt.Errorf("--precision %s: %w", opts.Precision, err)
@@ -146,17 +140,4 @@ func openBenchBackend(opts *benchOptions) (engine.Backend, func(), error) {
 		return b, func() { b.Close() }, nil
 	}
 	return nil, nil, fmt.Errorf("--device %q: want cpu, cuda or cuda:N", opts.Device)
-}
-
-// benchPrecision maps --precision to the engine's data type.
-func benchPrecision(p string) (engine.DType, bool) {
-	switch p {
-	case "", "fp32":
-		return engine.Float32, true
-	case "bf16":
-		return engine.BFloat16, true
-	case "fp16":
-		return engine.Float16, true
-	}
-	return 0, false
 }

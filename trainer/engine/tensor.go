@@ -41,6 +41,20 @@ func (d DType) String() string {
 	return fmt.Sprintf("dtype(%d)", uint8(d))
 }
 
+// ParsePrecision maps a precision name as configs and flags spell it
+// ("fp32" or "", "bf16", "fp16") to its data type.
+func ParsePrecision(name string) (DType, bool) {
+	switch name {
+	case "", "fp32":
+		return Float32, true
+	case "bf16":
+		return BFloat16, true
+	case "fp16":
+		return Float16, true
+	}
+	return 0, false
+}
+
 // MaxRank is the largest number of dimensions a tensor may have. Image
 // tensors are NCHW (rank 4), matrices rank 2, vectors rank 1.
 const MaxRank = 4
