@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"strings"
 	"testing"
@@ -22,13 +21,7 @@ func TestNewDBCmd(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.argv, func(t *testing.T) {
-			e, _, _, _ := newTestEnv(false)
-			var got *dbOptions
-			cmd := newDBCmd(e, func(_ context.Context, o *dbOptions) error { got = o; return nil })
-			cmd.SetArgs(strings.Fields(c.argv))
-			cmd.SetOut(new(bytes.Buffer))
-			cmd.SetErr(new(bytes.Buffer))
-			err := cmd.Execute()
+			got, err := parseArgv(t, newDBCmd, c.argv)
 			if c.wantErr != "" {
 				if err == nil || err.Error() != c.wantErr {
 					t.Fatalf("err = %v, want %q", err, c.wantErr)

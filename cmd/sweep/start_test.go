@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"os"
@@ -36,13 +35,7 @@ func TestNewStartCmd(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.argv, func(t *testing.T) {
-			e, _, _, _ := newTestEnv(false)
-			var got *startOptions
-			cmd := newStartCmd(e, func(_ context.Context, o *startOptions) error { got = o; return nil })
-			cmd.SetArgs(strings.Fields(c.argv))
-			cmd.SetOut(new(bytes.Buffer))
-			cmd.SetErr(new(bytes.Buffer))
-			err := cmd.Execute()
+			got, err := parseArgv(t, newStartCmd, c.argv)
 			if c.wantErr != "" {
 				if err == nil || err.Error() != c.wantErr {
 					t.Fatalf("err = %v, want %q", err, c.wantErr)
