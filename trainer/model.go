@@ -40,7 +40,9 @@ func openBackend(c *Config, log io.Writer) (engine.Backend, func(), error) {
 	closeB := func() {}
 	switch dev := resolveDevice(c, log, cuda.Devices); {
 	case dev == "" || dev == "cpu":
-		cb, err := cpu.New(cpu.Options{Log: log})
+		o := cpu.OptionsFromEnv(os.Getenv) // SWEEP_BLAS, SWEEP_THREADS, as for sweep bench
+		o.Log = log
+		cb, err := cpu.New(o)
 		if err != nil {
 			return nil, nil, fmt.Errorf("open cpu backend: %w", err)
 		}
