@@ -20,8 +20,12 @@ import (
 type Server struct {
 	// URL is the DSN of the "sweep" database.
 	URL string
-	// Port is the TCP port on 127.0.0.1.
+	// Port is the server's port: the socket's name, and the TCP port when
+	// the cluster listens.
 	Port int
+	// TCPURL is the TCP DSN (no password: see Cluster.PassFile), when the
+	// cluster listens.
+	TCPURL string
 
 	cmd  *exec.Cmd
 	done chan error // receives the process's exit once
@@ -41,14 +45,17 @@ func (c *Cluster) Start(ctx context.Context) (*Server, error) {
 		return nil, fmt.Errorf("start attached postgres: %s is already running (pid %d)", c.Dir, st.PID)
 	}
 	s := &Server{}
-	port, err := c.startWith(ctx, func(port int) error {
+	port, err := c.startWith(ctx, p, func(port int) error {
 		return s.spawn(ctx, c, p.owner, port)
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.Port, s.URL = port, dsn(port, Database)
-	if err := createDatabase(ctx, port); err != nil {
+	s.Port, s.URL = port, c.socketDSN(port, Database)
+	if p.listen != "" {
+		s.TCPURL = tcpDSN(listenHost(p.listen), port, Database)
+	}
+	if err := c.afterStart(ctx, p, port); err != nil {
 		s.Stop(context.Background())
 		return nil, err
 	}
@@ -57,7 +64,7 @@ func (c *Cluster) Start(ctx context.Context) (*Server, error) {
 
 // spawn starts postgres and waits until it accepts connections.
 func (s *Server) spawn(ctx context.Context, c *Cluster, o owner, port int) error {
-	logf, err := os.OpenFile(c.LogPath(), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	logf, err := os.OpenFile(c.LogPath(), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return fmt.Errorf("open server log: %w", err)
 	}
@@ -90,13 +97,13 @@ func (s *Server) spawn(ctx context.Context, c *Cluster, o owner, port int) error
 		return fmt.Errorf("start postgres: %w", err)
 	}
 	s.cmd = cmd
-	return s.waitReady(ctx, port)
+	return s.waitReady(ctx, c.socketDSN(port, "postgres"))
 }
 
 // waitReady polls until the server accepts connections, exits, or 60 s
 // pass (crash recovery of a big cluster can take a while).
-func (s *Server) waitReady(ctx context.Context, port int) error {
-	db, err := sql.Open("postgres", dsn(port, "postgres"))
+func (s *Server) waitReady(ctx context.Context, dsn string) error {
+	db, err := sql.Open("postgres", dsn)
 	if err != nil {
 		return fmt.Errorf("open postgres database: %w", err)
 	}

@@ -21,8 +21,10 @@ import (
 // data directory whose initialisation finished.
 const includeLine = "include_if_exists = '" + confFile + "'\n"
 
-// Up starts the cluster, creating it on first use, and returns its DSN.
-// Running it again on a started cluster only returns the DSN. Two processes
+// Up starts the cluster, creating it on first use, and returns its unix
+// socket DSN. Running it again on a started cluster only returns the DSN,
+// unless the cluster must restart: it still uses trust authentication (made
+// by an older sweep), or Listen changes the TCP address. Two processes
 // calling Up at once are serialised by a lock file, so the cluster is
 // initialised and started once.
 func (c *Cluster) Up(ctx context.Context) (string, error) {
@@ -32,9 +34,14 @@ func (c *Cluster) Up(ctx context.Context) (string, error) {
 	}
 	defer unlock()
 	if st := c.state(); st.Running {
-		return dsn(st.Port, Database), nil
+		if !p.restart {
+			return c.socketDSN(st.Port, Database), nil
+		}
+		if err := c.stop(ctx, p.owner); err != nil {
+			return "", err
+		}
 	}
-	port, err := c.startWith(ctx, func(port int) error {
+	port, err := c.startWith(ctx, p, func(port int) error {
 		cmd := p.owner.command(ctx, c.Dir, filepath.Join(c.BinDir, "pg_ctl"), "start", "-s", "-w", "-t", "60",
 			"-D", c.pgdata(), "-l", c.LogPath())
 		return run(cmd, "start postgres")
@@ -42,10 +49,10 @@ func (c *Cluster) Up(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if err := createDatabase(ctx, port); err != nil {
+	if err := c.afterStart(ctx, p, port); err != nil {
 		return "", err
 	}
-	return dsn(port, Database), nil
+	return c.socketDSN(port, Database), nil
 }
 
 // Down stops the cluster (fast shutdown: open sessions are disconnected).
@@ -59,7 +66,12 @@ func (c *Cluster) Down(ctx context.Context) error {
 	if !c.state().Running {
 		return nil
 	}
-	cmd := p.owner.command(ctx, c.Dir, filepath.Join(c.BinDir, "pg_ctl"), "stop", "-s", "-w", "-t", "60",
+	return c.stop(ctx, p.owner)
+}
+
+// stop runs pg_ctl stop (fast shutdown) as the owner.
+func (c *Cluster) stop(ctx context.Context, o owner) error {
+	cmd := o.command(ctx, c.Dir, filepath.Join(c.BinDir, "pg_ctl"), "stop", "-s", "-w", "-t", "60",
 		"-m", "fast", "-D", c.pgdata())
 	return run(cmd, "stop postgres")
 }
@@ -72,12 +84,6 @@ func (c *Cluster) Status(ctx context.Context) (State, error) {
 func (c *Cluster) state() State {
 	st := State{Dir: c.Dir, Initialized: c.initialized()}
 	st.Port, _ = c.readPort()
-	if st.Port != 0 {
-		st.URL = dsn(st.Port, Database)
-	}
-	if b, err := os.ReadFile(filepath.Join(c.pgdata(), "PG_VERSION")); err == nil {
-		st.Version = strings.TrimSpace(string(b))
-	}
 	// postmaster.pid: line 1 the PID, line 4 the port.
 	if b, err := os.ReadFile(filepath.Join(c.pgdata(), "postmaster.pid")); err == nil {
 		lines := strings.Split(string(b), "\n")
@@ -86,10 +92,19 @@ func (c *Cluster) state() State {
 			st.Running, st.PID = true, pid
 			if len(lines) > 3 {
 				if port, err := strconv.Atoi(strings.TrimSpace(lines[3])); err == nil {
-					st.Port, st.URL = port, dsn(port, Database)
+					st.Port = port
 				}
 			}
 		}
+	}
+	if st.Port != 0 {
+		st.URL = c.socketDSN(st.Port, Database)
+		if st.Listen, _ = c.readListen(); st.Listen != "" {
+			st.TCPURL, st.PassFile = tcpDSN(listenHost(st.Listen), st.Port, Database), c.PassFile()
+		}
+	}
+	if b, err := os.ReadFile(filepath.Join(c.pgdata(), "PG_VERSION")); err == nil {
+		st.Version = strings.TrimSpace(string(b))
 	}
 	return st
 }
@@ -123,13 +138,16 @@ func (c *Cluster) initialized() bool {
 	return err == nil && strings.Contains(string(b), includeLine)
 }
 
-// prepared is what every operation needs: binaries, the owner, the lock.
+// prepared is what every operation needs: the owner, the TCP listen
+// address to start with, and whether a running server must restart.
 type prepared struct {
-	owner owner
+	owner   owner
+	listen  string // "" = TCP off
+	restart bool   // running server is a trust cluster or listens elsewhere
 }
 
-// prepare creates the directory, takes the lock, finds the binaries and
-// the owner, and initialises the data directory when needed.
+// prepare creates and checks the directory, takes the lock, finds the
+// binaries and the owner, and initialises the data directory when needed.
 func (c *Cluster) prepare(ctx context.Context) (prepared, func(), error) {
 	var p prepared
 	// sockaddr_un holds 108 bytes including the NUL; PostgreSQL names the
@@ -138,8 +156,20 @@ func (c *Cluster) prepare(ctx context.Context) (prepared, func(), error) {
 		return p, nil, fmt.Errorf("check data dir %s: too long for a unix socket path (%d bytes, at most 107); "+
 			"choose a shorter --data-dir", c.Dir, n)
 	}
-	if err := os.MkdirAll(c.Dir, 0o755); err != nil {
+	// Parents stay searchable (the server user must pass them as root);
+	// the cluster directory itself is the owner's alone.
+	if err := os.MkdirAll(filepath.Dir(c.Dir), 0o755); err != nil {
 		return p, nil, fmt.Errorf("create data dir: %w", err)
+	}
+	if err := os.Mkdir(c.Dir, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
+		return p, nil, fmt.Errorf("create data dir: %w", err)
+	}
+	var err error
+	if p.owner, err = serverOwner(ctx); err != nil {
+		return p, nil, err
+	}
+	if err := p.owner.checkDir(c.Dir, c.initialized()); err != nil {
+		return p, nil, err
 	}
 	unlock, err := lock(ctx, filepath.Join(c.Dir, lockFile))
 	if err != nil {
@@ -154,9 +184,6 @@ func (c *Cluster) prepare(ctx context.Context) (prepared, func(), error) {
 		return fail(fmt.Errorf("%w in %s (initdb, pg_ctl, postgres); install them with: %s",
 			ErrNotInstalled, c.BinDir, installHint()))
 	}
-	if p.owner, err = serverOwner(ctx); err != nil {
-		return fail(err)
-	}
 	if err := p.owner.checkTraversable(c.Dir); err != nil {
 		return fail(err)
 	}
@@ -164,12 +191,36 @@ func (c *Cluster) prepare(ctx context.Context) (prepared, func(), error) {
 		if err := c.initdb(ctx, p.owner); err != nil {
 			return fail(err)
 		}
+	} else if c.trustCluster() {
+		c.notify("migrating the private cluster in %s from trust to peer authentication: only %s may connect; "+
+			"TCP is off until `sweep db up --listen ADDR` (password in %s)", c.Dir, p.owner.describe(), c.PassFile())
+		p.restart = true
+	}
+	if p.listen, err = c.readListen(); err != nil {
+		return fail(err)
+	}
+	if c.Listen != "" {
+		want := strings.TrimSpace(c.Listen)
+		if want == ListenOff {
+			want = ""
+		}
+		p.restart = p.restart || want != p.listen
+		p.listen = want
 	}
 	return p, unlock, nil
 }
 
-// initdb creates pgdata with trust authentication and a "sweep" superuser.
-// A half-made pgdata (no include line) is removed and made again.
+// notify writes one notice line to Notify.
+func (c *Cluster) notify(format string, args ...any) {
+	if c.Notify != nil {
+		fmt.Fprintf(c.Notify, "sweep: "+format+"\n", args...)
+	}
+}
+
+// initdb creates pgdata with peer (local) and scram-sha-256 (TCP)
+// authentication and a "sweep" superuser; writeAccess narrows both to the
+// owner before the first start. A half-made pgdata (no include line) is
+// removed and made again.
 func (c *Cluster) initdb(ctx context.Context, o owner) error {
 	if err := os.RemoveAll(c.pgdata()); err != nil {
 		return fmt.Errorf("remove partial pgdata: %w", err)
@@ -180,7 +231,8 @@ func (c *Cluster) initdb(ctx context.Context, o owner) error {
 	if err := o.chown(c.Dir, c.SocketDir()); err != nil {
 		return err
 	}
-	args := []string{"-D", c.pgdata(), "-U", Superuser, "--auth=trust", "-E", "UTF8", "--no-locale"}
+	args := []string{"-D", c.pgdata(), "-U", Superuser, "--auth-local=peer", "--auth-host=scram-sha-256",
+		"-E", "UTF8", "--no-locale"}
 	if c.NoSync {
 		args = append(args, "--no-sync")
 	}
@@ -198,15 +250,25 @@ func (c *Cluster) initdb(ctx context.Context, o owner) error {
 	if err != nil {
 		return fmt.Errorf("write postgresql.conf: %w", err)
 	}
-	return nil
+	return c.writeAccess(o)
 }
 
 // startWith picks the port (the remembered one, else a free one), writes
-// sweep.conf and calls start. If start fails because another program took
-// the remembered port, it picks a new port once and retries.
-func (c *Cluster) startWith(ctx context.Context, start func(port int) error) (int, error) {
+// the access rules and sweep.conf and calls start. If start fails because
+// another program took the remembered port, it picks a new port once and
+// retries.
+func (c *Cluster) startWith(ctx context.Context, p prepared, start func(port int) error) (int, error) {
 	port, err := c.readPort()
 	if err != nil {
+		return 0, err
+	}
+	if err := c.writeListen(p.listen); err != nil {
+		return 0, err
+	}
+	if err := c.writeAccess(p.owner); err != nil {
+		return 0, err
+	}
+	if err := c.writeTLS(p.owner); err != nil {
 		return 0, err
 	}
 	for attempt := 0; ; attempt++ {
@@ -218,7 +280,7 @@ func (c *Cluster) startWith(ctx context.Context, start func(port int) error) (in
 		if err := c.writePort(port); err != nil {
 			return 0, err
 		}
-		if err := c.writeConf(port); err != nil {
+		if err := c.writeConf(port, p.listen); err != nil {
 			return 0, err
 		}
 		err = start(port)
@@ -231,13 +293,27 @@ func (c *Cluster) startWith(ctx context.Context, start func(port int) error) (in
 	}
 }
 
+// afterStart makes the "sweep" database and, with TCP on, sets the role's
+// password from the pgpass file (made on first use).
+func (c *Cluster) afterStart(ctx context.Context, p prepared, port int) error {
+	if err := createDatabase(ctx, c.socketDSN(port, "postgres")); err != nil {
+		return err
+	}
+	if p.listen == "" {
+		return nil
+	}
+	return c.setPassword(ctx, port)
+}
+
 // writeConf writes the per-start settings. They live in a file of their own
 // (included by postgresql.conf) so that paths need no shell quoting.
-func (c *Cluster) writeConf(port int) error {
+func (c *Cluster) writeConf(port int, listen string) error {
 	settings := map[string]string{
 		"port":                    strconv.Itoa(port),
-		"listen_addresses":        "127.0.0.1",
+		"listen_addresses":        listen,
 		"unix_socket_directories": c.SocketDir(),
+		"unix_socket_permissions": "0700",
+		"password_encryption":     "scram-sha-256",
 		// 32 workers with pools of 3 plus psql sessions and reports.
 		"max_connections": "200",
 		// A commit returns before its WAL reaches the disk. The database
@@ -246,6 +322,11 @@ func (c *Cluster) writeConf(port int) error {
 		// loses nothing). Each trial makes ~20 small commits, and waiting
 		// for fsync on each costs more than the 10 ms/trial budget.
 		"synchronous_commit": "off",
+	}
+	if len(c.TLSCert) > 0 && len(c.TLSKey) > 0 {
+		settings["ssl"] = "on"
+		settings["ssl_cert_file"] = filepath.Join(c.pgdata(), tlsCertFile)
+		settings["ssl_key_file"] = filepath.Join(c.pgdata(), tlsKeyFile)
 	}
 	for k, v := range c.Settings {
 		settings[k] = v
@@ -278,9 +359,10 @@ func (c *Cluster) logTail() string {
 	return "server log " + c.LogPath() + ":\n" + strings.TrimSpace(string(b))
 }
 
-// createDatabase makes the "sweep" database unless it exists.
-func createDatabase(ctx context.Context, port int) error {
-	db, err := sql.Open("postgres", dsn(port, "postgres"))
+// createDatabase makes the "sweep" database unless it exists; dsn is the
+// server's "postgres" database.
+func createDatabase(ctx context.Context, dsn string) error {
+	db, err := sql.Open("postgres", dsn)
 	if err != nil {
 		return fmt.Errorf("open postgres database: %w", err)
 	}
@@ -318,7 +400,7 @@ func portFree(port int) bool {
 
 // lock takes an exclusive flock on path, polling so ctx can cancel the wait.
 func lock(ctx context.Context, path string) (func(), error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("open lock file: %w", err)
 	}

@@ -63,40 +63,46 @@ func hasServer(dir string) bool {
 	return true
 }
 
-// owner is the OS account the server runs as. For a non-root caller it is
-// the caller itself (cred nil: no switch).
+// owner is the OS account the server runs as, and the accounts allowed to
+// connect over the socket. For a non-root caller both are the caller itself
+// (cred nil: no switch).
 type owner struct {
 	name     string
 	uid, gid int
 	cred     *syscall.Credential
+	clients  []string // OS user names mapped to the role (pg_ident.conf)
 }
 
 // serverOwner picks the account: the caller, or as root the SystemUser
-// (created on first use), falling back to "nobody".
+// (created on first use). There is no fallback to a shared account such as
+// nobody: every other process running as it could then use the cluster.
 func serverOwner(ctx context.Context) (owner, error) {
 	if os.Geteuid() != 0 {
-		return owner{uid: os.Geteuid(), gid: os.Getegid()}, nil
+		u, err := user.LookupId(strconv.Itoa(os.Geteuid()))
+		if err != nil {
+			return owner{}, fmt.Errorf("find the name of uid %d for peer authentication: %w", os.Geteuid(), err)
+		}
+		return owner{name: u.Username, uid: os.Geteuid(), gid: os.Getegid(), clients: []string{u.Username}}, nil
 	}
 	u, err := user.Lookup(SystemUser)
 	if err != nil {
-		// useradd is the portable way to add a system account; a failure
-		// (no shadow tools, read-only /etc) falls back to nobody.
-		cmd := exec.CommandContext(ctx, "useradd", "--system", "--user-group",
-			"--home-dir", "/nonexistent", "--no-create-home", "--shell", "/usr/sbin/nologin", SystemUser)
-		if cmd.Run() == nil {
-			u, err = user.Lookup(SystemUser)
+		// useradd is the portable way to add a system account.
+		out, uerr := exec.CommandContext(ctx, "useradd", "--system", "--user-group",
+			"--home-dir", "/nonexistent", "--no-create-home", "--shell", "/usr/sbin/nologin", SystemUser).CombinedOutput()
+		if uerr != nil {
+			return owner{}, fmt.Errorf("create system user %s to run postgres as root (PostgreSQL refuses root): %w: %s",
+				SystemUser, uerr, strings.TrimSpace(string(out)))
 		}
-	}
-	if err != nil {
-		if u, err = user.Lookup("nobody"); err != nil {
-			return owner{}, fmt.Errorf("find unprivileged user to run postgres as root: %w", err)
+		if u, err = user.Lookup(SystemUser); err != nil {
+			return owner{}, fmt.Errorf("find system user %s: %w", SystemUser, err)
 		}
 	}
 	uid, _ := strconv.Atoi(u.Uid)
 	gid, _ := strconv.Atoi(u.Gid)
 	return owner{
 		name: u.Username, uid: uid, gid: gid,
-		cred: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), Groups: []uint32{}},
+		cred:    &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), Groups: []uint32{}},
+		clients: []string{"root", u.Username},
 	}, nil
 }
 
