@@ -7,7 +7,9 @@
 //     databases on (e.g. postgres://me@localhost/postgres?sslmode=disable);
 //   - otherwise a private cluster (sweep/pgcluster) started on first use in
 //     a temporary directory, once per test binary, with durability off
-//     (fsync, synchronous_commit) because its data is thrown away.
+//     (fsync, synchronous_commit) because its data is thrown away. DSN
+//     returns its unix socket (peer authentication); it also listens on
+//     127.0.0.1 with a password, for PasswordDSN.
 //
 // The private cluster runs attached to the test binary, so it stops when the
 // binary exits however it exits. To also remove its directory, call Main
@@ -52,6 +54,8 @@ const EnvDSN = "SWEEP_TEST_DB"
 type harness struct {
 	once   sync.Once
 	base   string // server DSN the test databases are created on
+	tcp    string // the private cluster's TCP DSN to database postgres, password included
+	pw     string // that password
 	err    error
 	server *pgcluster.Server
 	dir    string
@@ -94,6 +98,38 @@ func DSN(t testing.TB) string {
 		t.Fatalf("pgtest: %v", err)
 	}
 	return dsn
+}
+
+// PasswordDSN is DSN with a password in the DSN itself, for tests that
+// check a password never leaks into output; it returns the password too.
+// On the private cluster it is a TCP DSN whose password the server checks
+// (scram-sha-256). With SWEEP_TEST_DB it is that DSN with a random password
+// parameter added when it has none (the server may ignore it).
+func PasswordDSN(t testing.TB) (dsn, password string) {
+	t.Helper()
+	dsn = DSN(t)
+	if h.tcp == "" {
+		password = "pgtest-pw-" + randomSuffix()
+		if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+			u, err := url.Parse(dsn)
+			if err != nil {
+				t.Fatalf("pgtest: %v", err)
+			}
+			if pw, ok := u.User.Password(); ok {
+				return dsn, pw
+			}
+			u.User = url.UserPassword(u.User.Username(), password)
+			return u.String(), password
+		}
+		return dsn + " password=" + password, password
+	}
+	u, err := url.Parse(h.tcp)
+	if err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	d, _ := url.Parse(dsn)
+	u.Path = d.Path
+	return u.String(), h.pw
 }
 
 // start returns the server DSN, starting the private cluster on first use.
@@ -147,6 +183,7 @@ func (h *harness) startCluster() (string, error) {
 		"dynamic_shared_memory_type":      "mmap",
 		"max_parallel_workers_per_gather": "0",
 	}
+	c.Listen = "127.0.0.1"
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	s, err := c.Start(ctx)
@@ -154,6 +191,15 @@ func (h *harness) startCluster() (string, error) {
 		return "", fmt.Errorf("start private test cluster (or set %s): %w", EnvDSN, err)
 	}
 	h.server = s
+	if h.pw, err = c.Password(); err != nil {
+		return "", err
+	}
+	u, err := url.Parse(s.TCPURL)
+	if err != nil {
+		return "", fmt.Errorf("parse tcp url: %w", err)
+	}
+	u.User = url.UserPassword(u.User.Username(), h.pw)
+	h.tcp = u.String()
 	return withDatabase(s.URL, "postgres")
 }
 

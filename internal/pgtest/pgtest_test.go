@@ -2,6 +2,8 @@ package pgtest_test
 
 import (
 	"database/sql"
+	"os"
+	"strings"
 	"testing"
 
 	_ "github.com/lib/pq"
@@ -47,4 +49,31 @@ func TestDSN(t *testing.T) {
 			t.Fatalf("database %q still exists after its test ended", first)
 		}
 	})
+}
+
+func TestPasswordDSN(t *testing.T) {
+	dsn, pw := pgtest.PasswordDSN(t)
+	if pw == "" || !strings.Contains(dsn, pw) {
+		t.Fatalf("PasswordDSN = %q, %q: want the password inside the DSN", dsn, pw)
+	}
+	db, err := sql.Open("postgres", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Ping(); err != nil {
+		t.Fatalf("connect with the password: %v", err)
+	}
+	if os.Getenv(pgtest.EnvDSN) != "" {
+		return
+	}
+	// The private cluster checks it: a wrong password is refused.
+	wrong, err := sql.Open("postgres", strings.Replace(dsn, pw, "wrong"+pw, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wrong.Close()
+	if err := wrong.Ping(); err == nil || !strings.Contains(err.Error(), "password authentication failed") {
+		t.Fatalf("connect with a wrong password: %v; want password authentication failed", err)
+	}
 }
