@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"sweep/internal/safetext"
 )
 
 // bestConfig writes the best trial as a config file for `sweep train`: the
@@ -46,7 +48,8 @@ func bestConfig(study StudyRow, params []ParamRow, best Best) (string, error) {
 		cfg.Content = append(cfg.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: p.Name}, node)
 	}
 	var buf bytes.Buffer
-	fmt.Fprintf(&buf, "# Best trial %d of study %s: %s = %s.\n", best.Number, study.Name, study.Metric,
+	// The names are untrusted: a line break in them would end the comment.
+	fmt.Fprintf(&buf, "# Best trial %d of study %s: %s = %s.\n", best.Number, safetext.Terminal(study.Name), safetext.Terminal(study.Metric),
 		strconv.FormatFloat(best.Value, 'g', 6, 64))
 	if objType != "" {
 		fmt.Fprintf(&buf, "# Objective %s options merged with the trial's parameters.\n", objType)

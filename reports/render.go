@@ -10,6 +10,8 @@ import (
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/renderer"
 	"github.com/olekukonko/tablewriter/tw"
+
+	"sweep/internal/safetext"
 )
 
 // Formats lists the output formats Render accepts; "table" is the default.
@@ -40,9 +42,17 @@ func Render(w io.Writer, r *Report, format string) error {
 }
 
 // writeText prints titled tables for a terminal, or Markdown sections.
+// Names, choices, workers and reasons are untrusted: every title and cell
+// goes through safetext (escape sequences stripped; Markdown's table and
+// HTML characters escaped).
 func writeText(w io.Writer, tables []Table, config string, markdown bool) error {
 	ew := &errWriter{w: w}
+	clean := safetext.Terminal
+	if markdown {
+		clean = safetext.Markdown
+	}
 	for i, t := range tables {
+		t = cleanTable(t, clean)
 		if markdown {
 			fmt.Fprintf(ew, "## %s\n\n", t.Title)
 		} else {
@@ -98,12 +108,33 @@ func writeTable(w io.Writer, t Table, markdown bool) error {
 	return tab.Render()
 }
 
+// cleanTable returns t with clean applied to its title, header and cells.
+func cleanTable(t Table, clean func(string) string) Table {
+	out := t
+	out.Title = clean(t.Title)
+	out.Header = make([]string, len(t.Header))
+	for i, h := range t.Header {
+		out.Header[i] = clean(h)
+	}
+	out.Rows = make([][]string, len(t.Rows))
+	for i, row := range t.Rows {
+		out.Rows[i] = make([]string, len(row))
+		for j, c := range row {
+			out.Rows[i][j] = clean(c)
+		}
+	}
+	return out
+}
+
 // writeCSV writes each table as a CSV block: a "# name" line, the header,
 // the rows and a blank line. Readers that skip "#" comment lines (pandas'
-// comment="#") get each block as a plain table.
+// comment="#") get each block as a plain table. Cells that a spreadsheet
+// would run as formulas get a leading apostrophe (safetext.CSV).
 func writeCSV(w io.Writer, tables []Table) error {
 	ew := &errWriter{w: w}
 	for i, t := range tables {
+		t = cleanTable(t, safetext.CSV)
+		t.Name = safetext.Terminal(t.Name)
 		if i > 0 {
 			fmt.Fprintln(ew)
 		}

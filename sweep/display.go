@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"sweep/internal/safetext"
 )
 
 // redrawEvery throttles live-line redraws on a terminal.
@@ -34,14 +36,16 @@ func NewDisplay(w io.Writer, tty bool, slots int, now func() time.Time) *Display
 	return &Display{w: w, tty: tty, now: now, slots: make([]string, slots)}
 }
 
-// Logf writes one permanent line.
+// Logf writes one permanent line. Its arguments may hold untrusted text
+// (params, reasons, names): escape sequences and control characters are
+// stripped, and line breaks inside it become spaces.
 func (d *Display) Logf(format string, args ...any) {
 	if d == nil {
 		return
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	line := strings.TrimRight(fmt.Sprintf(format, args...), "\n")
+	line := safetext.Terminal(strings.TrimRight(fmt.Sprintf(format, args...), "\n"))
 	if !d.tty {
 		fmt.Fprintln(d.w, line)
 		return
@@ -60,7 +64,7 @@ func (d *Display) Slot(i int, text string) {
 	if i < 0 || i >= len(d.slots) {
 		return
 	}
-	d.slots[i] = text
+	d.slots[i] = safetext.Terminal(text)
 	if now := d.now(); now.Sub(d.last) >= redrawEvery {
 		d.last = now
 		d.redraw("")

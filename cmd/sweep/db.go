@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -19,6 +20,8 @@ type dbOptions struct {
 	env     *env
 	Action  string // up, down, status, url, psql
 	DataDir string
+	Listen  string   // up: TCP listen address, "off", or "" to keep the remembered one
+	TCP     bool     // url: print the TCP URL for remote workers
 	Args    []string // extra psql arguments
 }
 
@@ -28,9 +31,14 @@ func newDBCmd(e *env, runF func(context.Context, *dbOptions) error) *cobra.Comma
 		Use:   "db",
 		Short: "Manage the private PostgreSQL cluster sweep runs when no --db is given",
 		Long: `The private cluster lives in --data-dir (default: $XDG_DATA_HOME/sweep/postgres,
-or /var/lib/sweep/postgres as root), listens on 127.0.0.1 and a unix socket,
-and is used whenever neither --db nor $SWEEP_DB is set. sweep start brings it
-up on demand.`,
+or /var/lib/sweep/postgres as root) and is used whenever neither --db nor
+$SWEEP_DB is set; sweep start brings it up on demand.
+
+Only its owner may connect: over a unix socket in a directory no one else can
+enter, with peer authentication. TCP, for workers on other hosts, is off until
+sweep db up --listen ADDR; TCP clients then need the generated password, kept
+in the pgpass file in the cluster directory (copy it to the worker and set
+PGPASSFILE). URLs printed here never contain the password. See docs/security.md.`,
 	}
 	for _, a := range []struct{ name, short string }{
 		{"up", "Create (first time) and start the private cluster; print its URL"},
@@ -64,6 +72,15 @@ up on demand.`,
 			}
 		}
 		sub.Flags().StringVar(&opts.DataDir, "data-dir", "", "private cluster directory (default: the user's data dir)")
+		switch a.name {
+		case "up":
+			sub.Flags().StringVar(&opts.Listen, "listen", "", "also accept TCP connections on this address, "+
+				"with a password (e.g. 0.0.0.0); \"off\" turns TCP off again (default: keep the current setting)")
+			sub.Example = `  sweep db up
+  sweep db up --listen 0.0.0.0     # remote workers: see sweep db url --tcp`
+		case "url":
+			sub.Flags().BoolVar(&opts.TCP, "tcp", false, "print the TCP URL for workers on other hosts (needs up --listen)")
+		}
 		cmd.AddCommand(sub)
 	}
 	return cmd
@@ -72,54 +89,78 @@ up on demand.`,
 // runDB performs one db action.
 func runDB(ctx context.Context, opts *dbOptions) error {
 	e := opts.env
+	c, err := pgcluster.New(opts.DataDir)
+	if err != nil {
+		return err
+	}
+	c.Notify = e.Err
 	switch opts.Action {
 	case "up":
-		url, err := pgcluster.Up(ctx, opts.DataDir)
+		c.Listen = opts.Listen
+		url, err := c.Up(ctx)
 		if err != nil {
 			return err
 		}
 		fmt.Fprintln(e.Out, url)
+		if tcp, err := c.TCPURL(); err == nil {
+			fmt.Fprintf(e.Err, "TCP on for workers on other hosts: --db '%s' with PGPASSFILE=(a copy of %s)\n", tcp, c.PassFile())
+		}
 	case "down":
-		if err := pgcluster.Down(ctx, opts.DataDir); err != nil {
+		if err := c.Down(ctx); err != nil {
 			return err
 		}
 		fmt.Fprintln(e.Err, "private cluster stopped")
 	case "status":
-		st, err := pgcluster.Status(ctx, opts.DataDir)
+		st, err := c.Status(ctx)
 		if err != nil {
 			return err
 		}
-		state := "not created (sweep db up creates it)"
-		switch {
-		case st.Running:
-			state = fmt.Sprintf("running (pid %d)", st.PID)
-		case st.Initialized:
-			state = "stopped"
-		}
-		fmt.Fprintf(e.Out, "dir\t%s\nstate\t%s\n", st.Dir, state)
-		if st.Version != "" {
-			fmt.Fprintf(e.Out, "version\t%s\n", st.Version)
-		}
-		if st.URL != "" {
-			fmt.Fprintf(e.Out, "url\t%s\n", st.URL)
-		}
+		printDBStatus(e, st)
 	case "url":
-		url, err := pgcluster.URL(opts.DataDir)
+		url, err := c.URL()
+		if opts.TCP {
+			url, err = c.TCPURL()
+		}
 		if err != nil {
 			return err
 		}
 		fmt.Fprintln(e.Out, url)
 	case "psql":
-		return runPsql(ctx, opts)
+		return runPsql(ctx, c, opts)
 	default:
 		return fmt.Errorf("unknown db action %q", opts.Action)
 	}
 	return nil
 }
 
+// printDBStatus prints the cluster's state as key<TAB>value lines.
+func printDBStatus(e *env, st pgcluster.State) {
+	state := "not created (sweep db up creates it)"
+	switch {
+	case st.Running:
+		state = fmt.Sprintf("running (pid %d)", st.PID)
+	case st.Initialized:
+		state = "stopped"
+	}
+	fmt.Fprintf(e.Out, "dir\t%s\nstate\t%s\n", st.Dir, state)
+	if st.Version != "" {
+		fmt.Fprintf(e.Out, "version\t%s\n", st.Version)
+	}
+	if st.URL != "" {
+		fmt.Fprintf(e.Out, "url\t%s\n", st.URL)
+	}
+	tcp := "off (sweep db up --listen ADDR turns it on)"
+	if st.TCPURL != "" {
+		tcp = fmt.Sprintf("%s (password in %s)", st.TCPURL, st.PassFile)
+	}
+	if st.Initialized {
+		fmt.Fprintf(e.Out, "tcp\t%s\n", tcp)
+	}
+}
+
 // runPsql runs psql on the private cluster with the terminal attached.
-func runPsql(ctx context.Context, opts *dbOptions) error {
-	url, err := pgcluster.EnsureDSN(ctx, opts.DataDir)
+func runPsql(ctx context.Context, c *pgcluster.Cluster, opts *dbOptions) error {
+	url, err := c.Up(ctx)
 	if err != nil {
 		return err
 	}
@@ -152,19 +193,48 @@ func psqlPath() (string, error) {
 }
 
 // resolveDSN picks the database: --db, else $SWEEP_DB, else the private
-// cluster in dataDir, started when it is not running.
+// cluster in dataDir, started when it is not running. A value "@FILE"
+// (flag or variable) reads the DSN from FILE, so that a password stays out
+// of the process list, which every local user can read; a password given
+// on the command line itself draws a warning.
 func resolveDSN(ctx context.Context, e *env, flag, dataDir string) (string, error) {
 	if flag != "" {
-		return flag, nil
+		if !strings.HasPrefix(flag, "@") && postgres.Password(flag) != "" {
+			fmt.Fprintln(e.Err, "sweep: warning: --db carries a password, which every user of this machine can "+
+				"read in the process list; use SWEEP_DB, --db @FILE or a pgpass file (PGPASSFILE) instead")
+		}
+		return dsnValue("--db", flag)
 	}
 	if v := strings.TrimSpace(e.Getenv("SWEEP_DB")); v != "" {
-		return v, nil
+		return dsnValue("SWEEP_DB", v)
 	}
-	dsn, err := pgcluster.EnsureDSN(ctx, dataDir)
+	c, err := pgcluster.New(dataDir)
+	if err != nil {
+		return "", err
+	}
+	c.Notify = e.Err
+	dsn, err := c.Up(ctx)
 	if err != nil {
 		return "", fmt.Errorf("start private database (or pass --db / set SWEEP_DB): %w", err)
 	}
 	return dsn, nil
+}
+
+// dsnValue returns v, or the first line of the file v names as "@FILE".
+func dsnValue(from, v string) (string, error) {
+	name, ok := strings.CutPrefix(v, "@")
+	if !ok {
+		return v, nil
+	}
+	b, err := os.ReadFile(name)
+	if err != nil {
+		return "", fmt.Errorf("read %s file: %w", from, err)
+	}
+	line, _, _ := strings.Cut(strings.TrimSpace(string(b)), "\n")
+	if line = strings.TrimSpace(line); line == "" {
+		return "", fmt.Errorf("read %s file %s: no DSN in it", from, name)
+	}
+	return line, nil
 }
 
 // openStore resolves the DSN and opens (and migrates) the database.

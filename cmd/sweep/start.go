@@ -63,7 +63,7 @@ sweep starts itself in --data-dir.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&opts.DB, "db", "", "PostgreSQL DSN (default: $SWEEP_DB, else the private cluster)")
+	f.StringVar(&opts.DB, "db", "", "PostgreSQL DSN, or @FILE holding it (default: $SWEEP_DB, else the private cluster)")
 	f.StringVar(&opts.DataDir, "data-dir", "", "private cluster directory (default: the user's data dir)")
 	f.IntVarP(&opts.Workers, "workers", "w", 0, "parallel trial slots in this process (default: the spec's workers)")
 	f.BoolVar(&opts.ForceUpdate, "force-update", false, "replace the stored spec of an existing study with this one")

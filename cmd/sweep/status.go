@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"sweep/internal/safetext"
 	"sweep/sweep"
 	"sweep/sweep/postgres"
 )
@@ -47,7 +48,7 @@ went silent for longer than the spec's heartbeat.grace are marked FAIL
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&opts.DB, "db", "", "PostgreSQL DSN (default: $SWEEP_DB, else the private cluster)")
+	f.StringVar(&opts.DB, "db", "", "PostgreSQL DSN, or @FILE holding it (default: $SWEEP_DB, else the private cluster)")
 	f.StringVar(&opts.DataDir, "data-dir", "", "private cluster directory (default: the user's data dir)")
 	return cmd
 }
@@ -161,12 +162,12 @@ func formatBest(v sql.NullFloat64) string {
 // printStudy shows one study's details and its running trials.
 func printStudy(ctx context.Context, e *env, store *postgres.Storage, r overview) error {
 	w := e.Out
-	fmt.Fprintf(w, "study\t%s\n", r.Study)
-	fmt.Fprintf(w, "objective\t%s %s\n", r.Direction, r.Metric)
+	fmt.Fprintf(w, "study\t%s\n", safetext.Terminal(r.Study))
+	fmt.Fprintf(w, "objective\t%s %s\n", r.Direction, safetext.Terminal(r.Metric))
 	fmt.Fprintf(w, "status\t%s\n", r.Status)
 	fmt.Fprintf(w, "trials\t%d of %d: %d complete, %d pruned, %d failed, %d running, %d waiting (%d retries)\n",
 		r.Trials, r.Budget, r.Complete, r.Pruned, r.Failed, r.Running, r.Waiting, r.Retries)
-	fmt.Fprintf(w, "best\t%s%s\n", formatBest(r.Best), bestTrial(ctx, store, r.Study))
+	fmt.Fprintf(w, "best\t%s%s\n", formatBest(r.Best), safetext.Terminal(bestTrial(ctx, store, r.Study)))
 	fmt.Fprintf(w, "created\t%s\n", r.Created.UTC().Format(time.RFC3339))
 	if r.LastActivity.Valid {
 		fmt.Fprintf(w, "last activity\t%s ago\n", e.Now().Sub(r.LastActivity.Time).Round(time.Second))
@@ -223,7 +224,12 @@ WHERE study = $1 AND rank = 1 ORDER BY number LIMIT 1`, study).Scan(&number, &pa
 
 // printTable writes a bordered table on a terminal and tab-separated
 // values (header first) elsewhere, for scripts.
+// printTable prints a bordered table on a terminal, else tab-separated
+// values. Cells hold untrusted text (names, workers, reasons): escape
+// sequences and control characters are stripped, and tabs and line breaks
+// become spaces so each row stays one TSV line.
 func printTable(w io.Writer, tty bool, header []string, rows [][]string) error {
+	header, rows = cleanCells(header), cleanRows(rows)
 	if !tty {
 		fmt.Fprintln(w, strings.Join(header, "\t"))
 		for _, r := range rows {

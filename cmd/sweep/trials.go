@@ -15,6 +15,7 @@ import (
 	"github.com/olekukonko/tablewriter/tw"
 	"github.com/spf13/cobra"
 
+	"sweep/internal/safetext"
 	"sweep/search"
 )
 
@@ -53,7 +54,7 @@ line, for scripts.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&opts.DB, "db", "", "PostgreSQL DSN (default: $SWEEP_DB, else the private cluster)")
+	f.StringVar(&opts.DB, "db", "", "PostgreSQL DSN, or @FILE holding it (default: $SWEEP_DB, else the private cluster)")
 	f.StringVar(&opts.DataDir, "data-dir", "", "private cluster directory (default: the user's data dir)")
 	f.StringVar(&opts.State, "state", "", "only trials in this state: "+strings.Join(trialStates, ", "))
 	return cmd
@@ -99,7 +100,7 @@ FROM trial_summary WHERE study = $1 AND ($2 = '' OR state = $2) ORDER BY number`
 		return err
 	}
 	if len(table) == 0 {
-		fmt.Fprintf(e.Err, "study %s has no trials%s yet\n", opts.Study, map[bool]string{true: " in state " + opts.State}[opts.State != ""])
+		fmt.Fprintf(e.Err, "study %s has no trials%s yet\n", safetext.Terminal(opts.Study), map[bool]string{true: " in state " + opts.State}[opts.State != ""])
 		return nil
 	}
 	return printTable(e.Out, e.IsTTY, []string{"#", "STATE", strings.ToUpper(spec.Metric), "STEPS", "TIME", "PARAMS", "REASON"}, table)
@@ -160,6 +161,23 @@ func formatStored(space []search.Param, params map[string]any) string {
 		}
 	}
 	return strings.Join(parts, " ")
+}
+
+// cleanCells returns cells made safe for a terminal (safetext.Terminal).
+func cleanCells(cells []string) []string {
+	out := make([]string, len(cells))
+	for i, c := range cells {
+		out[i] = safetext.Terminal(c)
+	}
+	return out
+}
+
+func cleanRows(rows [][]string) [][]string {
+	out := make([][]string, len(rows))
+	for i, r := range rows {
+		out[i] = cleanCells(r)
+	}
+	return out
 }
 
 // renderTable draws a bordered table for a terminal.

@@ -9,6 +9,7 @@ import (
 	"github.com/c-bata/goptuna"
 	"github.com/spf13/cobra"
 
+	"sweep/internal/safetext"
 	"sweep/objective"
 	"sweep/search"
 	"sweep/sweep"
@@ -47,7 +48,7 @@ other worker of the study. Interrupts behave as for sweep start.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&opts.DB, "db", "", "PostgreSQL DSN (default: $SWEEP_DB, else the private cluster)")
+	f.StringVar(&opts.DB, "db", "", "PostgreSQL DSN, or @FILE holding it (default: $SWEEP_DB, else the private cluster)")
 	f.StringVar(&opts.DataDir, "data-dir", "", "private cluster directory (default: the user's data dir)")
 	f.IntVarP(&opts.Workers, "workers", "w", 0, "parallel trial slots in this process (default: the spec's workers)")
 	return cmd
@@ -101,9 +102,9 @@ func work(ctx context.Context, e *env, store *postgres.Storage, info sweep.Study
 	if err != nil {
 		return fmt.Errorf("load trials: %w", err)
 	}
-	fmt.Fprintf(e.Err, "study %s: %s; %d of %d trials exist; running %d slot(s)\n", info.Name, verb, len(existing), info.Trials, slots)
+	fmt.Fprintf(e.Err, "study %s: %s; %d of %d trials exist; running %d slot(s)\n", safetext.Terminal(info.Name), verb, len(existing), info.Trials, slots)
 	if budgetSpent(existing, info.Trials) {
-		fmt.Fprintf(e.Err, "study %s has all its %d trials; nothing to run (raise trials and use --force-update to run more)\n", info.Name, info.Trials)
+		fmt.Fprintf(e.Err, "study %s has all its %d trials; nothing to run (raise trials and use --force-update to run more)\n", safetext.Terminal(info.Name), info.Trials)
 	}
 	if info.Status == "finished" && len(existing) < info.Trials {
 		// --force-update raised the budget of a finished study.
@@ -121,7 +122,7 @@ func work(ctx context.Context, e *env, store *postgres.Storage, info sweep.Study
 	sum, runErr := w.Run(hard, drain)
 	fmt.Fprintf(e.Out, "%d trial(s) run here: %d complete, %d pruned, %d failed\n", sum.Total(), sum.Complete, sum.Pruned, sum.Failed)
 	if best, err := store.GetBestTrial(info.ID); err == nil && best.State == goptuna.TrialStateComplete {
-		fmt.Fprintf(e.Out, "best so far: trial %d %s=%.4f  %s\n", best.Number, spec.Metric, best.Value, formatStored(spec.Params, best.Params))
+		fmt.Fprintf(e.Out, "best so far: trial %d %s=%.4f  %s\n", best.Number, spec.Metric, best.Value, safetext.Terminal(formatStored(spec.Params, best.Params)))
 	}
 	switch {
 	case runErr != nil:

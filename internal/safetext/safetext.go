@@ -108,10 +108,11 @@ func csiLen(s string) int {
 }
 
 // CSV returns Terminal(s) with a leading apostrophe when a spreadsheet would
-// read it as a formula. Plain numbers ("-0.5", "+3", "1e-4") stay numbers.
+// read it as a formula. Plain numbers ("-0.5", "+3", "1e-4") stay numbers,
+// and a lone "-" (a missing value) stays as it is.
 func CSV(s string) string {
 	s = Terminal(s)
-	if s == "" || !strings.ContainsRune("=+-@", rune(s[0])) {
+	if s == "" || s == "-" || !strings.ContainsRune("=+-@", rune(s[0])) {
 		return s
 	}
 	if _, err := strconv.ParseFloat(s, 64); err == nil {

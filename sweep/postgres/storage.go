@@ -92,8 +92,14 @@ func Open(ctx context.Context, dsn string) (*Storage, error) {
 	return OpenOptions(ctx, dsn, Options{})
 }
 
-// OpenOptions connects to dsn and migrates the schema (see Migrate).
+// OpenOptions connects to dsn and migrates the schema (see Migrate). Its
+// errors never show a password that dsn holds.
 func OpenOptions(ctx context.Context, dsn string, opts Options) (*Storage, error) {
+	s, err := openOptions(ctx, dsn, opts)
+	return s, redactErr(err, dsn)
+}
+
+func openOptions(ctx context.Context, dsn string, opts Options) (*Storage, error) {
 	if opts.MaxOpenConns <= 0 {
 		opts.MaxOpenConns = DefaultMaxOpenConns
 	}
