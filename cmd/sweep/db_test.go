@@ -2,22 +2,32 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"sweep/sweep/pgcluster"
 )
 
 func TestNewDBCmd(t *testing.T) {
 	cases := []struct {
 		argv    string
-		want    string // Action|DataDir|Args
+		want    string // Action|DataDir|Args|Listen|TCP
 		wantErr string
 	}{
-		{argv: "up --data-dir /d", want: "up|/d|"},
-		{argv: "down", want: "down||"},
-		{argv: "status", want: "status||"},
-		{argv: "url --data-dir x", want: "url|x|"},
-		{argv: "psql -- -c select", want: "psql||-c select"},
+		{argv: "up --data-dir /d", want: "up|/d|||false"},
+		{argv: "up --listen 0.0.0.0", want: "up|||0.0.0.0|false"},
+		{argv: "up --listen off", want: "up|||off|false"},
+		{argv: "down", want: "down||||false"},
+		{argv: "status", want: "status||||false"},
+		{argv: "url --data-dir x", want: "url|x|||false"},
+		{argv: "url --tcp", want: "url||||true"},
+		{argv: "psql -- -c select", want: "psql||-c select||false"},
 		{argv: "up extra", wantErr: `unknown command "extra" for "db up"`},
+		{argv: "url --listen x", wantErr: `unknown flag: --listen`},
+		{argv: "up --tcp", wantErr: `unknown flag: --tcp`},
 	}
 	for _, c := range cases {
 		t.Run(c.argv, func(t *testing.T) {
@@ -31,7 +41,8 @@ func TestNewDBCmd(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if s := got.Action + "|" + got.DataDir + "|" + strings.Join(got.Args, " "); s != c.want {
+			s := fmt.Sprintf("%s|%s|%s|%s|%v", got.Action, got.DataDir, strings.Join(got.Args, " "), got.Listen, got.TCP)
+			if s != c.want {
 				t.Errorf("parsed %q, want %q", s, c.want)
 			}
 		})
@@ -50,5 +61,53 @@ func TestRunDB(t *testing.T) {
 	e, _, errOut, _ = newTestEnv(false)
 	if code := run(context.Background(), e, []string{"db", "url", "--data-dir", dir}); code != 1 || !strings.Contains(errOut.String(), "has not been started yet (run: sweep db up)") {
 		t.Errorf("url before up: exit %d, %s", code, errOut)
+	}
+}
+
+// TestRunDB_Listen brings a private cluster up with TCP on and checks what
+// the db commands print: the socket URL, the TCP URL and the password
+// file's name, never the password.
+func TestRunDB_Listen(t *testing.T) {
+	ctx := context.Background()
+	parent := t.TempDir()
+	if err := os.Chmod(filepath.Dir(parent), 0o755); err != nil { // the server user must enter it as root
+		t.Fatal(err)
+	}
+	dir := filepath.Join(parent, "pg")
+	db := func(args ...string) (string, string) {
+		t.Helper()
+		e, out, errOut, _ := newTestEnv(false)
+		if code := run(ctx, e, append([]string{"db"}, append(args, "--data-dir", dir)...)); code != 0 {
+			t.Fatalf("db %v: exit %d: %s", args, code, errOut)
+		}
+		return out.String(), errOut.String()
+	}
+	t.Cleanup(func() { db("down") })
+	up, upErr := db("up", "--listen", "127.0.0.1")
+	if !strings.HasPrefix(up, "postgres://sweep@/sweep?host="+dir+"/run&port=") {
+		t.Errorf("db up printed %q; want the socket URL", up)
+	}
+	c, _ := pgcluster.New(dir)
+	pw, err := c.Password()
+	if err != nil || pw == "" {
+		t.Fatalf("password: %q, %v", pw, err)
+	}
+	tcp, _ := db("url", "--tcp")
+	if !strings.HasPrefix(tcp, "postgres://sweep@127.0.0.1:") || !strings.Contains(upErr, strings.TrimSpace(tcp)) ||
+		!strings.Contains(upErr, c.PassFile()) {
+		t.Errorf("db url --tcp = %q; db up said %q", tcp, upErr)
+	}
+	status, _ := db("status")
+	if !strings.Contains(status, "tcp\t"+strings.TrimSpace(tcp)+" (password in "+c.PassFile()+")") {
+		t.Errorf("db status:\n%s", status)
+	}
+	url, _ := db("url")
+	for name, text := range map[string]string{"up": up + upErr, "url --tcp": tcp, "status": status, "url": url} {
+		if strings.Contains(text, pw) {
+			t.Errorf("db %s shows the password", name)
+		}
+	}
+	if url != up {
+		t.Errorf("db url = %q, db up = %q", url, up)
 	}
 }

@@ -58,6 +58,7 @@ type harness struct {
 	pw     string // that password
 	err    error
 	server *pgcluster.Server
+	log    string // the private cluster's server log
 	dir    string
 	lock   *os.File // flock on dir + ".lock", held while the cluster is in use
 }
@@ -132,6 +133,10 @@ func PasswordDSN(t testing.TB) (dsn, password string) {
 	return u.String(), h.pw
 }
 
+// ServerLog returns the private cluster's server log, "" when the tests
+// use SWEEP_TEST_DB or no DSN was made yet.
+func ServerLog() string { return h.log }
+
 // start returns the server DSN, starting the private cluster on first use.
 func (h *harness) start() (string, error) {
 	h.once.Do(func() {
@@ -190,7 +195,7 @@ func (h *harness) startCluster() (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("start private test cluster (or set %s): %w", EnvDSN, err)
 	}
-	h.server = s
+	h.server, h.log = s, c.LogPath()
 	if h.pw, err = c.Password(); err != nil {
 		return "", err
 	}
