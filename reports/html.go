@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"strings"
+
+	"sweep/internal/safetext"
 )
 
 // htmlPage is one self-contained, offline HTML file: inline CSS, inline
@@ -65,6 +68,8 @@ type htmlDoc struct {
 }
 
 func toHTMLTable(t Table, withTitle bool) htmlTable {
+	// html/template escapes markup; control characters go here.
+	t = cleanTable(t, safetext.Terminal)
 	class := func(i int) string {
 		if i < len(t.Right) && t.Right[i] {
 			return "r"
@@ -108,8 +113,8 @@ func writeHTML(w io.Writer, r *Report) error {
 	tables := r.Tables()
 	figs := r.Figures()
 	doc := htmlDoc{
-		Title:    "sweep report: " + r.Study.Name,
-		Subtitle: fmt.Sprintf("%s %s · %d trials · every number comes from the report_* SQL views", r.Study.Direction, r.Study.Metric, r.Summary.Trials),
+		Title:    "sweep report: " + safetext.Terminal(r.Study.Name),
+		Subtitle: fmt.Sprintf("%s %s · %d trials · every number comes from the report_* SQL views", r.Study.Direction, safetext.Terminal(r.Study.Metric), r.Summary.Trials),
 	}
 	// Figures first, so the top of the page (and its screenshot) shows the
 	// whole study at a glance; tables follow for the exact numbers.
@@ -131,7 +136,7 @@ func writeHTML(w io.Writer, r *Report) error {
 			Tables: []htmlTable{toHTMLTable(tables[len(tables)-1], false)}})
 	}
 	if r.BestConfig != "" {
-		doc.Sections = append(doc.Sections, htmlSection{Title: "Best configuration (sweep train best.yaml)", Pre: r.BestConfig})
+		doc.Sections = append(doc.Sections, htmlSection{Title: "Best configuration (sweep train best.yaml)", Pre: stripEscapes(r.BestConfig)})
 	}
 	if err := htmlPage.Execute(w, doc); err != nil {
 		return fmt.Errorf("render html: %w", err)
@@ -146,4 +151,13 @@ func metricFigs(figs []Figure) []Figure {
 		i--
 	}
 	return figs[i:]
+}
+
+// stripEscapes applies safetext.Terminal line by line, keeping the lines.
+func stripEscapes(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = safetext.Terminal(l)
+	}
+	return strings.Join(lines, "\n")
 }

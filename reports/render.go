@@ -70,7 +70,13 @@ func writeText(w io.Writer, tables []Table, config string, markdown bool) error 
 	}
 	if config != "" {
 		if markdown {
-			fmt.Fprintf(ew, "## Best configuration\n\n```yaml\n%s```\n", config)
+			// A fence longer than any backtick run in the config, so that no
+			// name inside it can close the code block.
+			fence := "```"
+			for strings.Contains(config, fence) {
+				fence += "`"
+			}
+			fmt.Fprintf(ew, "## Best configuration\n\n%syaml\n%s%s\n", fence, config, fence)
 		} else {
 			fmt.Fprintf(ew, "\nBest configuration (save as best.yaml)\n%s", config)
 		}

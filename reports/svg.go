@@ -6,6 +6,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"sweep/internal/safetext"
 )
 
 // plot draws one chart as an inline SVG string: a frame with nice ticks in
@@ -151,7 +153,9 @@ func tickLabel(t float64) string {
 // num formats a pixel coordinate with one decimal, the precision SVG needs.
 func num(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) }
 
-func esc(s string) string { return html.EscapeString(s) }
+// esc makes untrusted text (names, choices) safe inside SVG text: control
+// characters and escape sequences dropped, markup escaped.
+func esc(s string) string { return html.EscapeString(safetext.Terminal(s)) }
 
 // rangeOf returns the min and max of xs, ignoring NaN.
 func rangeOf(xs []float64) (lo, hi float64) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -20,6 +21,28 @@ func TestDisplay(t *testing.T) {
 		d.Close()
 		if b.String() != "trial 1 COMPLETE\n" {
 			t.Errorf("plain output %q, want only the log line", b.String())
+		}
+	})
+	t.Run("HostileText", func(t *testing.T) {
+		// Reasons and params come from objectives and specs: their escape
+		// sequences must not reach the terminal, and a line break must not
+		// forge a second log line.
+		for _, tty := range []bool{false, true} {
+			var b bytes.Buffer
+			d := sweep.NewDisplay(&b, tty, 1, func() time.Time { return time.Unix(0, 0) })
+			d.Slot(0, "[0] \x1b]0;pwned\x07trial 1")
+			d.Logf("trial %d FAIL (%s)", 1, "boom\x1b[2J\ntrial 2 COMPLETE value=1")
+			d.Close()
+			out := b.String()
+			for _, own := range []string{"\x1b[J", "\x1b[1F"} { // the display's own escapes
+				out = strings.ReplaceAll(out, own, "")
+			}
+			if strings.ContainsAny(out, "\x1b\x07") || strings.Contains(out, "\ntrial 2") {
+				t.Errorf("tty=%v output %q", tty, b.String())
+			}
+			if !strings.Contains(out, "trial 1 FAIL (boom trial 2 COMPLETE value=1)\n") {
+				t.Errorf("tty=%v output %q lacks the cleaned log line", tty, out)
+			}
 		}
 	})
 	t.Run("TTY", func(t *testing.T) {

@@ -153,3 +153,63 @@ func dumpTables(t *testing.T, dsn string) map[string]string {
 	}
 	return out
 }
+
+// TestTables_HostileText stores escape sequences, tabs and line breaks in a
+// trial's reason, worker and choice (as a hostile objective or another tool
+// could) and checks sweep status and sweep trials on a terminal and in a
+// pipe: no control character is printed, and every TSV row keeps its
+// column count.
+func TestTables_HostileText(t *testing.T) {
+	dsn := startStudy(t, smallStudy)
+	db, err := sql.Open("postgres", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	const evil = "\x1b]0;pwned\x07boom\x1b[2J\tcol\nline\u202e"
+	for _, q := range []string{
+		`UPDATE trials SET reason = $1 WHERE number = 0`,
+		`UPDATE trials SET state = 'RUNNING', value = NULL, worker_id = $1, heartbeat_at = now(), finished_at = NULL WHERE number = 1`,
+		`UPDATE trial_params SET external = to_jsonb($1::text) WHERE name = 'opt' AND trial_id = (SELECT id FROM trials WHERE number = 2)`,
+	} {
+		if _, err := db.Exec(q, evil); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	for _, tty := range []bool{false, true} {
+		for _, args := range [][]string{{"status", "cli-small"}, {"trials", "cli-small"}, {"status"}} {
+			e, out, errOut, _ := newTestEnv(tty)
+			if code := run(context.Background(), e, append(args, "--db", dsn)); code != 0 {
+				t.Fatalf("%v: exit %d: %s", args, code, errOut)
+			}
+			text := out.String() + errOut.String()
+			if strings.ContainsAny(text, "\x1b\x07\r\u202e") {
+				t.Errorf("tty=%v %v printed control characters:\n%q", tty, args, text)
+			}
+			if !tty {
+				checkTSV(t, args, out.String())
+			}
+			if args[0] == "trials" && !strings.Contains(text, "boom") {
+				t.Errorf("tty=%v trials lacks the cleaned reason:\n%s", tty, text)
+			}
+		}
+	}
+}
+
+// checkTSV checks that each table in a plain output has rows as wide as its
+// header (a header line holds only upper-case names).
+func checkTSV(t *testing.T, args []string, out string) {
+	t.Helper()
+	cols := 0
+	for _, line := range strings.Split(strings.TrimRight(out, "\n"), "\n") {
+		n := strings.Count(line, "\t") + 1
+		switch {
+		case line == "":
+			cols = 0
+		case strings.ToUpper(line) == line && n > 2:
+			cols = n
+		case cols > 0 && n != cols:
+			t.Errorf("%v: row %q has %d columns, header %d", args, line, n, cols)
+		}
+	}
+}
