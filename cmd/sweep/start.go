@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"sweep/internal/safetext"
 	"sweep/objective"
 	"sweep/search"
 	"sweep/sweep"
@@ -103,7 +104,8 @@ func runStart(ctx context.Context, opts *startOptions) error {
 	info, created, err := sweep.EnsureStudy(ctx, store, spec, raw, opts.ForceUpdate)
 	var changed *sweep.SpecChangedError
 	if errors.As(err, &changed) {
-		fmt.Fprintf(e.Err, "--- stored spec of %s\n+++ %s\n%s", spec.Study, opts.File, changed.Diff)
+		// The stored spec is untrusted text (another user may have written it).
+		fmt.Fprintf(e.Err, "--- stored spec of %s\n+++ %s\n%s", spec.Study, opts.File, cleanLines(changed.Diff))
 		return fmt.Errorf("study %q exists with a different spec; rerun with --force-update to replace it, or rename the study", spec.Study)
 	}
 	if err != nil {
@@ -190,6 +192,15 @@ func describeParam(p search.Param) string {
 		d += fmt.Sprintf(" step %g", p.Step)
 	}
 	return d
+}
+
+// cleanLines applies safetext.Terminal to each line of s, keeping the lines.
+func cleanLines(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = safetext.Terminal(l)
+	}
+	return strings.Join(lines, "\n")
 }
 
 // readSpec reads a spec file, refusing oversized files before reading them.

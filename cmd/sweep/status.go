@@ -111,7 +111,7 @@ func runStatus(ctx context.Context, opts *statusOptions) error {
 		for _, r := range rows {
 			// One unreadable study must not hide the others.
 			if err := reap(ctx, e, store, r.Study); err != nil {
-				fmt.Fprintf(e.Err, "study %s: %v\n", r.Study, err)
+				fmt.Fprintf(e.Err, "study %s: %v\n", safetext.Terminal(r.Study), err)
 			}
 		}
 		if rows, err = loadOverview(ctx, store, ""); err != nil {
@@ -138,7 +138,7 @@ func reap(ctx context.Context, e *env, store *postgres.Storage, study string) er
 	}
 	r, err := sweep.Reap(ctx, store, info.ID, time.Duration(spec.Heartbeat.Grace*float64(time.Second)), spec.Retry)
 	if len(r.Stale) > 0 {
-		fmt.Fprintf(e.Err, "study %s: marked %d silent trial(s) FAIL (stale); %d retry(ies) queued\n", study, len(r.Stale), len(r.Retried))
+		fmt.Fprintf(e.Err, "study %s: marked %d silent trial(s) FAIL (stale); %d retry(ies) queued\n", safetext.Terminal(study), len(r.Stale), len(r.Retried))
 	}
 	return err
 }

@@ -150,19 +150,8 @@ type prepared struct {
 // binaries and the owner, and initialises the data directory when needed.
 func (c *Cluster) prepare(ctx context.Context) (prepared, func(), error) {
 	var p prepared
-	// sockaddr_un holds 108 bytes including the NUL; PostgreSQL names the
-	// socket <dir>/.s.PGSQL.<port>.
-	if n := len(c.SocketDir() + "/.s.PGSQL.65535"); n > 107 {
-		return p, nil, fmt.Errorf("check data dir %s: too long for a unix socket path (%d bytes, at most 107); "+
-			"choose a shorter --data-dir", c.Dir, n)
-	}
-	// Parents stay searchable (the server user must pass them as root);
-	// the cluster directory itself is the owner's alone.
-	if err := os.MkdirAll(filepath.Dir(c.Dir), 0o755); err != nil {
-		return p, nil, fmt.Errorf("create data dir: %w", err)
-	}
-	if err := os.Mkdir(c.Dir, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
-		return p, nil, fmt.Errorf("create data dir: %w", err)
+	if err := c.makeDir(); err != nil {
+		return p, nil, err
 	}
 	var err error
 	if p.owner, err = serverOwner(ctx); err != nil {
@@ -208,6 +197,24 @@ func (c *Cluster) prepare(ctx context.Context) (prepared, func(), error) {
 		p.listen = want
 	}
 	return p, unlock, nil
+}
+
+// makeDir creates the cluster directory (mode 0700) and its parents (0755:
+// as root the server user must pass them).
+func (c *Cluster) makeDir() error {
+	// sockaddr_un holds 108 bytes including the NUL; PostgreSQL names the
+	// socket <dir>/.s.PGSQL.<port>.
+	if n := len(c.SocketDir() + "/.s.PGSQL.65535"); n > 107 {
+		return fmt.Errorf("check data dir %s: too long for a unix socket path (%d bytes, at most 107); "+
+			"choose a shorter --data-dir", c.Dir, n)
+	}
+	if err := os.MkdirAll(filepath.Dir(c.Dir), 0o755); err != nil {
+		return fmt.Errorf("create data dir: %w", err)
+	}
+	if err := os.Mkdir(c.Dir, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
+		return fmt.Errorf("create data dir: %w", err)
+	}
+	return nil
 }
 
 // notify writes one notice line to Notify.
