@@ -203,10 +203,10 @@ func resolveDSN(ctx context.Context, e *env, flag, dataDir string) (string, erro
 			fmt.Fprintln(e.Err, "sweep: warning: --db carries a password, which every user of this machine can "+
 				"read in the process list; use SWEEP_DB, --db @FILE or a pgpass file (PGPASSFILE) instead")
 		}
-		return dsnValue("--db", flag)
+		return dsnValue(e, "--db", flag)
 	}
 	if v := strings.TrimSpace(e.Getenv("SWEEP_DB")); v != "" {
-		return dsnValue("SWEEP_DB", v)
+		return dsnValue(e, "SWEEP_DB", v)
 	}
 	c, err := pgcluster.New(dataDir)
 	if err != nil {
@@ -220,8 +220,9 @@ func resolveDSN(ctx context.Context, e *env, flag, dataDir string) (string, erro
 	return dsn, nil
 }
 
-// dsnValue returns v, or the first line of the file v names as "@FILE".
-func dsnValue(from, v string) (string, error) {
+// dsnValue returns v, or the first line of the file v names as "@FILE",
+// warning when that line holds a password that other users can read.
+func dsnValue(e *env, from, v string) (string, error) {
 	name, ok := strings.CutPrefix(v, "@")
 	if !ok {
 		return v, nil
@@ -233,6 +234,10 @@ func dsnValue(from, v string) (string, error) {
 	line, _, _ := strings.Cut(strings.TrimSpace(string(b)), "\n")
 	if line = strings.TrimSpace(line); line == "" {
 		return "", fmt.Errorf("read %s file %s: no DSN in it", from, name)
+	}
+	if fi, err := os.Stat(name); err == nil && fi.Mode().Perm()&0o077 != 0 && postgres.Password(line) != "" {
+		fmt.Fprintf(e.Err, "sweep: warning: %s (mode %04o) holds a password that other users can read; chmod 600 it\n",
+			name, fi.Mode().Perm())
 	}
 	return line, nil
 }

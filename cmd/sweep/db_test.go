@@ -111,3 +111,59 @@ func TestRunDB_Listen(t *testing.T) {
 		t.Errorf("db url = %q, db up = %q", url, up)
 	}
 }
+
+func TestResolveDSN(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	const pwDSN = "postgres://u:secretpw@h/db"
+	private := writeFile(t, dir, "private", pwDSN+"\n")
+	if err := os.Chmod(private, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	readable := writeFile(t, dir, "readable", pwDSN+"\n")
+	if err := os.Chmod(readable, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name, flag, env string
+		want, warn      string // warn: substring of stderr, "" = none
+		wantErr         string
+	}{
+		{name: "flag", flag: "postgres://u@h/db", want: "postgres://u@h/db"},
+		{name: "flag with password", flag: pwDSN, want: pwDSN, warn: "--db carries a password"},
+		{name: "flag file", flag: "@" + private, want: pwDSN},
+		{name: "readable file", flag: "@" + readable, want: pwDSN, warn: "(mode 0644) holds a password"},
+		{name: "env", env: pwDSN, want: pwDSN},
+		{name: "env file", env: "@" + private, want: pwDSN},
+		{name: "flag over env", flag: "postgres://a@h/db", env: pwDSN, want: "postgres://a@h/db"},
+		{name: "missing file", flag: "@" + dir + "/none", wantErr: "read --db file: open " + dir + "/none: no such file or directory"},
+		{name: "empty file", env: "@" + writeFile(t, dir, "empty", "\n"), wantErr: "read SWEEP_DB file " + dir + "/empty: no DSN in it"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			e, _, errOut, _ := newTestEnv(false)
+			e.Getenv = func(k string) string {
+				if k == "SWEEP_DB" {
+					return c.env
+				}
+				return ""
+			}
+			got, err := resolveDSN(ctx, e, c.flag, "/nonexistent/never")
+			if c.wantErr != "" {
+				if err == nil || err.Error() != c.wantErr {
+					t.Fatalf("err = %v, want %q", err, c.wantErr)
+				}
+				return
+			}
+			if err != nil || got != c.want {
+				t.Fatalf("resolveDSN = %q, %v; want %q", got, err, c.want)
+			}
+			if (c.warn == "") != (errOut.Len() == 0) || !strings.Contains(errOut.String(), c.warn) {
+				t.Errorf("stderr %q, want warning %q", errOut, c.warn)
+			}
+			if strings.Contains(errOut.String(), "secretpw") {
+				t.Errorf("warning shows the password: %s", errOut)
+			}
+		})
+	}
+}
