@@ -79,7 +79,11 @@ func Place(obj Objective, p Placement) (*Placed, string, error) {
 		if why != nil && errors.Is(err, devsched.ErrNoGPU) {
 			err = fmt.Errorf("%w (%v)", err, why)
 		}
-		return nil, "", fmt.Errorf("place cifar10 trials: %w", err)
+		what := "cifar10"
+		if _, ok := obj.(DeviceRunner); ok {
+			what = "command"
+		}
+		return nil, "", fmt.Errorf("place %s trials: %w", what, err)
 	}
 	if len(slots) == 1 && slots[0] == devsched.CPU {
 		reason := "no CUDA device found"
@@ -87,6 +91,9 @@ func Place(obj Objective, p Placement) (*Placed, string, error) {
 			reason = why.Error()
 		}
 		fallback := &Placed{inner: obj, fixed: devsched.CPU, prec: "fp32"}
+		if _, ok := obj.(DeviceRunner); ok {
+			return fallback, fmt.Sprintf("sweep: devices %s: %s; programs run with CUDA_VISIBLE_DEVICES empty", dev, reason), nil
+		}
 		return fallback, fmt.Sprintf("sweep: device %s: %s; trials train on the CPU in fp32", dev, reason), nil
 	}
 	pl := &Placed{inner: obj, pool: devsched.NewPool(slots)}
@@ -145,6 +152,10 @@ func (p *Placed) Run(ctx context.Context, params Params, r Reporter) (Result, er
 		}
 		defer p.pool.Release(slot)
 	}
+	if dr, ok := p.inner.(DeviceRunner); ok {
+		res, err := dr.RunOn(ctx, slot, params, r)
+		return withDevice(res, err, slot)
+	}
 	q := make(Params, len(params)+2)
 	maps.Copy(q, params)
 	q["device"] = slot.String()
@@ -152,6 +163,12 @@ func (p *Placed) Run(ctx context.Context, params Params, r Reporter) (Result, er
 		q["precision"] = p.prec
 	}
 	res, err := p.inner.Run(ctx, q, r)
+	return withDevice(res, err, slot)
+}
+
+// withDevice records the slot as attr `device` of a result that has attrs
+// or no error.
+func withDevice(res Result, err error, slot devsched.Slot) (Result, error) {
 	if res.Attrs != nil || err == nil {
 		if res.Attrs == nil {
 			res.Attrs = map[string]string{}
@@ -159,6 +176,16 @@ func (p *Placed) Run(ctx context.Context, params Params, r Reporter) (Result, er
 		res.Attrs["device"] = slot.String()
 	}
 	return res, err
+}
+
+// DeviceRunner is an optional interface for objectives that take their
+// device slot as an argument instead of the `device` param that Placed adds
+// for cifar10: the command objective hands it to its program as
+// CUDA_VISIBLE_DEVICES and must not pass an extra param on its command
+// line. Placed calls RunOn instead of Run when the inner objective has it,
+// and does not override the precision.
+type DeviceRunner interface {
+	RunOn(ctx context.Context, slot devsched.Slot, params Params, r Reporter) (Result, error)
 }
 
 // describeSlots says "cuda:0 ×2, cuda:1 ×2" for a GPU-major slot list.

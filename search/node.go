@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -299,6 +300,12 @@ func (d *decoder) set(n *yaml.Node, field string, f reflect.Value) {
 		f.Set(p)
 		return
 	}
+	if f.Type() == durationType {
+		if dur, ok := d.duration(n, field); ok {
+			f.SetInt(int64(dur))
+		}
+		return
+	}
 	switch f.Kind() {
 	case reflect.String:
 		if s, ok := d.str(n, field); ok {
@@ -318,6 +325,8 @@ func (d *decoder) set(n *yaml.Node, field string, f reflect.Value) {
 		}
 	case reflect.Slice:
 		d.setSlice(n, field, f)
+	case reflect.Map:
+		d.setMap(n, field, f)
 	case reflect.Interface:
 		if x, ok := d.value(n, field); ok && x != nil {
 			f.Set(reflect.ValueOf(x))
@@ -340,6 +349,63 @@ func (d *decoder) setSlice(n *yaml.Node, field string, f reflect.Value) {
 	}
 	f.Set(s)
 }
+
+// setMap decodes a YAML mapping into a map with string keys. A string
+// element takes any scalar in its written form (`OMP_NUM_THREADS: 4` is
+// "4"), since such maps hold environment variables and similar text.
+func (d *decoder) setMap(n *yaml.Node, field string, f reflect.Value) {
+	if f.Type().Key().Kind() != reflect.String {
+		panic(fmt.Sprintf("search: decodeStruct: map key kind %s at %s", f.Type().Key().Kind(), field))
+	}
+	m := reflect.MakeMap(f.Type())
+	ok := d.mapping(n, field, func(key string, _, v *yaml.Node) {
+		e := reflect.New(f.Type().Elem()).Elem()
+		if r := resolve(v); e.Kind() == reflect.String && r != nil && r.Kind == yaml.ScalarNode && r.ShortTag() != "!!null" {
+			e.SetString(r.Value)
+		} else {
+			d.set(v, join(field, key), e)
+		}
+		m.SetMapIndex(reflect.ValueOf(key).Convert(f.Type().Key()), e)
+	})
+	if ok {
+		f.Set(m)
+	}
+}
+
+// durationType is time.Duration, which set decodes with duration.
+var durationType = reflect.TypeFor[time.Duration]()
+
+// duration decodes a non-negative duration written as a number of seconds
+// (`timeout: 7200`, `kill_grace: 2.5`) or in Go's notation (`2h`, `1h30m`,
+// `500ms`).
+func (d *decoder) duration(n *yaml.Node, field string) (time.Duration, bool) {
+	r := resolve(n)
+	if r != nil && r.Kind == yaml.ScalarNode && (r.ShortTag() == "!!int" || r.ShortTag() == "!!float") {
+		s, ok := d.number(r, field)
+		if !ok {
+			return 0, false
+		}
+		if s < 0 || s > maxDurationSeconds {
+			d.failf(r, field, "must be between 0 and 8760h (got %s seconds)", r.Value)
+			return 0, false
+		}
+		return time.Duration(s * float64(time.Second)), true
+	}
+	if r == nil || r.Kind != yaml.ScalarNode || r.ShortTag() != "!!str" {
+		d.failf(r, field, "must be a duration such as 90s, 2h or a number of seconds (got %s)", describe(r))
+		return 0, false
+	}
+	dur, err := time.ParseDuration(strings.TrimSpace(r.Value))
+	if err != nil || dur < 0 || dur > maxDurationSeconds*time.Second {
+		d.failf(r, field, "must be a duration between 0 and 8760h such as 90s, 2h or a number of seconds (got %q)", clip(r.Value))
+		return 0, false
+	}
+	return dur, true
+}
+
+// maxDurationSeconds bounds spec durations (a year): anything longer is a
+// mistake, and it keeps the conversion to time.Duration from overflowing.
+const maxDurationSeconds = 365 * 24 * 3600
 
 // reflectValue returns the addressable value p points to.
 func reflectValue(p any) reflect.Value { return reflect.ValueOf(p).Elem() }

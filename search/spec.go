@@ -65,6 +65,11 @@ type Spec struct {
 	TrialsPerDevice int     `yaml:"trials_per_device"`
 	TrialMemoryGB   float64 `yaml:"trial_memory_gb"`
 	CPUFallback     bool    `yaml:"cpu_fallback"`
+	// Dir is the directory relative paths in the spec are resolved
+	// against (the command objective's workdir and run_dir). ParseSpec
+	// leaves it empty, meaning the current directory; sweep start sets
+	// it to the spec file's directory. It is not part of the study.
+	Dir string `yaml:"-" json:"-"`
 }
 
 // SamplerSpec selects and configures the sampler. Zero values mean the

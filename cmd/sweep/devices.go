@@ -25,7 +25,7 @@ func deviceSpec(s *search.Spec) devsched.Spec {
 }
 
 // preparer is implemented by objectives that must look at the machine
-// before their first trial (placedCIFAR10 finds the GPUs). work calls it
+// before their first trial (placedObjective finds the GPUs). work calls it
 // once with the number of trial slots, so that parsing a spec (--dry-run,
 // tests, a head node without GPUs) never probes devices.
 type preparer interface {
@@ -40,16 +40,18 @@ func prepareObjective(obj objective.Objective, slots int, w io.Writer) error {
 	return nil
 }
 
-// placedCIFAR10 is the cifar10 objective of a study, placed on devices
+// placedObjective is the cifar10 or command objective of a study, placed on devices
 // (see objective.Place) when Prepare (or, failing that, the first Run)
 // finds the GPUs. Safe for concurrent use.
-type placedCIFAR10 struct {
+type placedObjective struct {
 	inner objective.Objective
 	place objective.Placement
 	spec  *search.Spec
-	once  sync.Once
-	pl    *objective.Placed
-	err   error
+	// locate reports a placement problem at the spec line it concerns.
+	locate func(*search.Spec, error) error
+	once   sync.Once
+	pl     *objective.Placed
+	err    error
 }
 
 // placeCIFAR10 wraps the cifar10 objective obj of spec s so that each
@@ -67,18 +69,34 @@ func placeCIFAR10(s *search.Spec, obj objective.Objective, found func() ([]devsc
 	if err := p.Check(); err != nil {
 		return nil, locateDevice(s, err)
 	}
-	return &placedCIFAR10{inner: obj, place: p, spec: s}, nil
+	return &placedObjective{inner: obj, place: p, spec: s, locate: locateDevice}, nil
+}
+
+// placeCommand wraps the command objective obj of spec s so that each trial
+// holds a device slot, which its program sees as CUDA_VISIBLE_DEVICES. The
+// spec's devices decide: auto (the default) uses the GPUs found and runs
+// programs with no GPU visible when there are none; a list of GPUs
+// requires them; cpu hides every GPU.
+func placeCommand(s *search.Spec, obj objective.Objective, found func() ([]devsched.Device, error)) objective.Objective {
+	p := objective.Placement{Device: "auto", Devices: deviceSpec(s), Found: found}
+	if s.Devices != nil {
+		p.Device = "cuda"
+	}
+	locate := func(s *search.Spec, err error) error {
+		return search.SpecErrors{{File: s.Objective.File, Line: s.Objective.Line, Field: "devices", Err: err}}
+	}
+	return &placedObjective{inner: obj, place: p, spec: s, locate: locate}
 }
 
 // Prepare finds the GPUs and plans the slots, reporting a placement that
 // cannot work at the objective's device line. A CPU fallback, or the GPU
 // slots in use when slots trials run here, are announced on w in one line.
-func (o *placedCIFAR10) Prepare(slots int, w io.Writer) error {
+func (o *placedObjective) Prepare(slots int, w io.Writer) error {
 	o.once.Do(func() {
 		var notice string
 		o.pl, notice, o.err = objective.Place(o.inner, o.place)
 		if o.err != nil {
-			o.err = locateDevice(o.spec, o.err)
+			o.err = o.locate(o.spec, o.err)
 			return
 		}
 		if n := o.pl.Slots(); n > 0 && slots > n {
@@ -92,7 +110,7 @@ func (o *placedCIFAR10) Prepare(slots int, w io.Writer) error {
 }
 
 // Run places the trial (preparing first if work did not) and runs it.
-func (o *placedCIFAR10) Run(ctx context.Context, params objective.Params, r objective.Reporter) (objective.Result, error) {
+func (o *placedObjective) Run(ctx context.Context, params objective.Params, r objective.Reporter) (objective.Result, error) {
 	if err := o.Prepare(0, nil); err != nil {
 		return objective.Result{}, err
 	}

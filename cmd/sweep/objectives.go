@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"sweep/objective"
+	"sweep/objective/command"
 	"sweep/search"
 	"sweep/trainer/engine/cuda"
 )
@@ -27,6 +28,13 @@ func objectives() map[string]objectiveFactory {
 				return nil, err
 			}
 			return placeCIFAR10(s, o, cuda.Devices)
+		},
+		"command": func(s *search.Spec, _ func(string) string) (objective.Objective, error) {
+			o, err := newCommandObjective(s)
+			if err != nil {
+				return nil, err
+			}
+			return placeCommand(s, o, cuda.Devices), nil
 		},
 	}
 }
@@ -76,6 +84,35 @@ func newSyntheticObjective(spec *search.Spec, _ func(string) string) (objective.
 	o, err := objective.NewSynthetic(cfg, space)
 	if err != nil {
 		return nil, fmt.Errorf("build synthetic objective: %w", err)
+	}
+	return o, nil
+}
+
+// newCommandObjective builds objective `command`: the program the spec's
+// argv names, run once per trial. Relative paths are resolved against the
+// spec's directory (spec.Dir).
+func newCommandObjective(spec *search.Spec) (*command.Objective, error) {
+	cfg := command.DefaultConfig()
+	c := spec.Objective.Checker()
+	c.Decode(&cfg)
+	cfg.Dir, cfg.Study, cfg.Metric = spec.Dir, spec.Study, spec.Metric
+	var walk func([]search.Param)
+	walk = func(ps []search.Param) {
+		for _, p := range ps {
+			cfg.Params = append(cfg.Params, p.Name)
+			for _, sub := range p.Conditional {
+				walk(sub)
+			}
+		}
+	}
+	walk(spec.Params)
+	cfg.Check(c.Check)
+	if err := c.Err(); err != nil {
+		return nil, err
+	}
+	o, err := command.New(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("build command objective: %w", err)
 	}
 	return o, nil
 }

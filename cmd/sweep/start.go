@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -125,6 +126,7 @@ func parseStudy(file string, raw []byte, getenv func(string) string) (*search.Sp
 	if spec == nil {
 		return nil, nil, err
 	}
+	spec.Dir = filepath.Dir(file) // the command objective's paths are relative to the spec file
 	if err != nil && (spec.Objective.Type == "" || objectives()[spec.Objective.Type] == nil || hasObjectiveProblem(err)) {
 		return nil, nil, err
 	}

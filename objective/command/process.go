@@ -1,0 +1,167 @@
+package command
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"syscall"
+	"time"
+)
+
+// Process supervises one program run in its own process group, so that the
+// program and everything it starts (data-loader workers, a shell's
+// children) are signalled and killed together, and a terminal's Ctrl-C,
+// which goes to sweep's foreground group, does not reach them: sweep decides
+// when they stop.
+//
+// The program gets SIGKILL when the thread that started it exits, which in
+// practice means when the worker process dies, even by kill -9 (Linux's
+// parent-death signal). Processes it starts itself are outside that
+// guarantee; they die with the group on Stop, and after a kill -9 of the
+// worker only if they watch their parent or stdout.
+//
+// A Process is used by one goroutine, except Done and Stop, which are safe
+// to call from any goroutine.
+type Process struct {
+	cmd    *exec.Cmd
+	pgid   int
+	stdout *os.File // read end of the program's stdout
+	stderr *os.File // read end of the program's stderr
+	done   chan struct{}
+	state  *os.ProcessState
+	err    error // from Wait, beyond the exit status
+}
+
+// StartProcess starts argv[0] (looked up in PATH when it has no slash) with
+// arguments argv[1:], working directory dir and environment env (nil: the
+// worker's own), stdin from /dev/null. Read its output with Stdout and
+// Stderr until EOF; both must be drained, or the program blocks writing.
+func StartProcess(argv []string, dir string, env []string) (*Process, error) {
+	if len(argv) == 0 || argv[0] == "" {
+		return nil, errors.New("command: empty argv")
+	}
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		return nil, fmt.Errorf("create stdout pipe: %w", err)
+	}
+	errR, errW, err := os.Pipe()
+	if err != nil {
+		outR.Close()
+		outW.Close()
+		return nil, fmt.Errorf("create stderr pipe: %w", err)
+	}
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Dir, cmd.Env = dir, env
+	cmd.Stdout, cmd.Stderr = outW, errW // *os.File: passed as is, no copying goroutine
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	err = cmd.Start()
+	outW.Close() // the child holds its own copies; EOF comes when the group closes them
+	errW.Close()
+	if err != nil {
+		outR.Close()
+		errR.Close()
+		return nil, fmt.Errorf("start %s: %w", argv[0], err)
+	}
+	p := &Process{cmd: cmd, pgid: cmd.Process.Pid, stdout: outR, stderr: errR, done: make(chan struct{})}
+	go func() {
+		err := cmd.Wait()
+		p.state = cmd.ProcessState
+		var exit *exec.ExitError
+		if err != nil && !errors.As(err, &exit) {
+			p.err = err
+		}
+		close(p.done)
+	}()
+	return p, nil
+}
+
+// Stdout is the program's standard output; it ends when every process of
+// the group has closed it. Close it after reading.
+func (p *Process) Stdout() io.ReadCloser { return p.stdout }
+
+// Stderr is the program's standard error, as Stdout.
+func (p *Process) Stderr() io.ReadCloser { return p.stderr }
+
+// Done is closed when the program (the group leader) has exited and been
+// reaped; processes it started may still run (see Stop).
+func (p *Process) Done() <-chan struct{} { return p.done }
+
+// Signal sends sig to every process of the group.
+func (p *Process) Signal(sig syscall.Signal) error {
+	if err := syscall.Kill(-p.pgid, sig); err != nil && !errors.Is(err, syscall.ESRCH) {
+		return fmt.Errorf("signal process group %d: %w", p.pgid, err)
+	}
+	return nil
+}
+
+// Stop ends the whole group: SIGTERM to every process, then SIGKILL to
+// those left after grace. It returns once the program has exited and no
+// process of the group is left, or after grace plus a short wait for the
+// kernel when something is unkillable (a zombie nobody reaps). With grace 0
+// the group gets SIGKILL at once. Stop after the group is gone does nothing.
+func (p *Process) Stop(grace time.Duration) {
+	if !p.alive() {
+		return
+	}
+	if grace > 0 {
+		_ = p.Signal(syscall.SIGTERM)
+		if p.waitGone(grace) {
+			return
+		}
+	}
+	_ = p.Signal(syscall.SIGKILL)
+	p.waitGone(2 * time.Second)
+}
+
+// alive reports whether the program or any process of its group still runs.
+func (p *Process) alive() bool {
+	select {
+	case <-p.done:
+	default:
+		return true
+	}
+	// The leader is reaped, so its pid is no longer a zombie of the group:
+	// signal 0 finds only the processes it left behind.
+	return syscall.Kill(-p.pgid, 0) == nil
+}
+
+// waitGone polls until the group is gone or d has passed, and reports
+// whether it is gone.
+func (p *Process) waitGone(d time.Duration) bool {
+	deadline := time.NewTimer(d)
+	defer deadline.Stop()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	done := p.done
+	for p.alive() {
+		select {
+		case <-deadline.C:
+			return !p.alive()
+		case <-done:
+			done = nil // closed: from now on the ticker paces the polls
+		case <-tick.C:
+		}
+	}
+	return true
+}
+
+// Status describes how the program ended: "exit status 0", "exit status
+// 3", "signal: killed". Call it after Done is closed.
+func (p *Process) Status() string {
+	if p.state == nil {
+		if p.err != nil {
+			return p.err.Error()
+		}
+		return "not finished"
+	}
+	return p.state.String()
+}
+
+// Success reports whether the program exited with status 0. Call it after
+// Done is closed.
+func (p *Process) Success() bool { return p.state != nil && p.state.Success() }
+
+// Pgid is the program's process group id (its pid).
+func (p *Process) Pgid() int { return p.pgid }
