@@ -1,11 +1,14 @@
 package command
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -122,9 +125,51 @@ func (p *Process) alive() bool {
 	default:
 		return true
 	}
-	// The leader is reaped, so its pid is no longer a zombie of the group:
-	// signal 0 finds only the processes it left behind.
-	return syscall.Kill(-p.pgid, 0) == nil
+	// The leader is reaped, so signal 0 finds only the processes it left
+	// behind, zombies included: those are dead, but their new parent (an
+	// init that does not reap, in some containers) may keep them forever.
+	if syscall.Kill(-p.pgid, 0) != nil {
+		return false
+	}
+	return groupRuns(p.pgid)
+}
+
+// groupRuns reports whether a process of group pgid is running (not a
+// zombie), from /proc; without /proc it assumes so.
+func groupRuns(pgid int) bool {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return true
+	}
+	for _, e := range entries {
+		if e.Name()[0] < '0' || e.Name()[0] > '9' {
+			continue
+		}
+		state, group, ok := procStat(e.Name())
+		if ok && group == pgid && state != 'Z' && state != 'X' {
+			return true
+		}
+	}
+	return false
+}
+
+// procStat reads the state and process group of /proc/<pid>/stat.
+func procStat(pid string) (state byte, pgrp int, ok bool) {
+	b, err := os.ReadFile("/proc/" + pid + "/stat")
+	if err != nil {
+		return 0, 0, false
+	}
+	// pid (comm) state ppid pgrp ...; comm may hold spaces and parentheses.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, 0, false
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 3 || len(f[0]) != 1 {
+		return 0, 0, false
+	}
+	pgrp, err = strconv.Atoi(f[2])
+	return f[0][0], pgrp, err == nil
 }
 
 // waitGone polls until the group is gone or d has passed, and reports
