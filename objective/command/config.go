@@ -74,6 +74,8 @@ func (c Config) Check(check func(key string, ok bool, format string, args ...any
 	check("timeout", c.Timeout == 0 || c.Timeout >= time.Second, "must be at least 1s, or 0 for none (got %s)", c.Timeout)
 	if !slices.Contains(Formats, c.Report) {
 		check("report", false, "must be one of %s (got %q)", strings.Join(Formats, ", "), c.Report)
+	} else if c.Report == FormatRegex && c.Regex == "" {
+		check("report", false, "regex needs the option regex, with a named group value, such as 'val_acc=(?P<value>[0-9.]+)'")
 	} else if c.Report == FormatRegex {
 		_, err := CompileReport(c.Regex, c.Metric)
 		check("regex", err == nil, "%v", err)
