@@ -38,6 +38,10 @@ func DefaultConfig() Config {
 	return Config{Workdir: ".", KillGrace: 10 * time.Second, Report: FormatAuto, RunDir: "runs", Metric: "value"}
 }
 
+// reserved are the variables sweep sets for each trial, which the spec's
+// env may not set.
+var reserved = []string{"CUDA_VISIBLE_DEVICES", "SWEEP_CONTROL", "SWEEP_METRIC", "SWEEP_PARAMS", "SWEEP_STUDY", "SWEEP_TRIAL", "SWEEP_TRIAL_DIR"}
+
 // Builtins are the placeholders every argv element may hold besides the
 // params' names.
 var Builtins = []string{"study", "trial", "trial_dir"}
@@ -64,7 +68,7 @@ func (c Config) Check(check func(key string, ok bool, format string, args ...any
 		switch {
 		case k == "" || strings.ContainsAny(k, "=\x00"):
 			check("env", false, "%q is not a variable name", k)
-		case strings.HasPrefix(k, "SWEEP_"), k == "CUDA_VISIBLE_DEVICES":
+		case slices.Contains(reserved, k):
 			check("env", false, "%s is set by sweep for each trial (CUDA_VISIBLE_DEVICES comes from the spec's devices)", k)
 		case strings.ContainsRune(c.Env[k], 0):
 			check("env", false, "%s: value must not contain NUL", k)

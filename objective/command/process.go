@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -59,7 +60,10 @@ func StartProcess(argv []string, dir string, env []string) (*Process, error) {
 	cmd.Dir, cmd.Env = dir, env
 	cmd.Stdout, cmd.Stderr = outW, errW // *os.File: passed as is, no copying goroutine
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	err = cmd.Start()
+	p := &Process{cmd: cmd, stdout: outR, stderr: errR, done: make(chan struct{})}
+	started := make(chan error)
+	go p.run(started)
+	err = <-started
 	outW.Close() // the child holds its own copies; EOF comes when the group closes them
 	errW.Close()
 	if err != nil {
@@ -67,17 +71,30 @@ func StartProcess(argv []string, dir string, env []string) (*Process, error) {
 		errR.Close()
 		return nil, fmt.Errorf("start %s: %w", argv[0], err)
 	}
-	p := &Process{cmd: cmd, pgid: cmd.Process.Pid, stdout: outR, stderr: errR, done: make(chan struct{})}
-	go func() {
-		err := cmd.Wait()
-		p.state = cmd.ProcessState
-		var exit *exec.ExitError
-		if err != nil && !errors.As(err, &exit) {
-			p.err = err
-		}
-		close(p.done)
-	}()
 	return p, nil
+}
+
+// run starts the program and waits for it on one locked OS thread. The
+// parent-death signal fires when the thread that forked the program ends,
+// not the process, and Go ends a thread when a goroutine locked to it
+// exits (the CUDA driver code locks threads): holding the thread for the
+// program's life keeps that from killing a healthy trial.
+func (p *Process) run(started chan<- error) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	if err := p.cmd.Start(); err != nil {
+		started <- err
+		return
+	}
+	p.pgid = p.cmd.Process.Pid
+	started <- nil
+	err := p.cmd.Wait()
+	p.state = p.cmd.ProcessState
+	var exit *exec.ExitError
+	if err != nil && !errors.As(err, &exit) {
+		p.err = err
+	}
+	close(p.done)
 }
 
 // Stdout is the program's standard output; it ends when every process of
