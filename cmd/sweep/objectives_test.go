@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"sweep/internal/pgtest"
@@ -104,5 +105,56 @@ params:
 		if !strings.Contains(got, want) {
 			t.Errorf("output lacks\n%s\n--- got\n%s", want, got)
 		}
+	}
+}
+
+// TestRunStart_CommandInterrupt: the first interrupt lets running programs
+// finish (they are in their own process groups, so a terminal's Ctrl-C does
+// not reach them); the second stops them, grandchildren included.
+func TestRunStart_CommandInterrupt(t *testing.T) {
+	const program = `sleep 300 &
+echo $! >> "$SWEEP_TRIAL_DIR/pids"
+for i in 1 2 3 4 5 6 7 8 9 10; do echo "step=$i value=0.$i"; sleep 0.1; done`
+	spec := `study: cmd-interrupt
+direction: maximize
+trials: 20
+workers: 2
+objective: {type: command, argv: [sh, prog.sh], kill_grace: 1s}
+params:
+  lr: {type: float, low: 0.001, high: 0.1, log: true}
+`
+	for _, c := range []struct {
+		signals int
+		state   string
+	}{{1, "COMPLETE"}, {2, "FAIL"}} {
+		t.Run(c.state, func(t *testing.T) {
+			dir := t.TempDir()
+			writeFile(t, dir, "prog.sh", program)
+			dsn := pgtest.DSN(t)
+			e, _, errOut, sigs := newTestEnv(false)
+			done := make(chan int)
+			go func() { done <- run(context.Background(), e, []string{"start", writeFile(t, dir, "s.yaml", spec), "--db", dsn}) }()
+			waitRunning(t, dsn, 2)
+			for range c.signals {
+				sigs <- syscall.SIGINT
+			}
+			if code := <-done; code != 1 {
+				t.Fatalf("exit %d, want 1: %s", code, errOut)
+			}
+			if states := countStates(t, dsn); states["RUNNING"] != 0 || states[c.state] < 2 {
+				t.Errorf("trial states %v, want the running trials %s", states, c.state)
+			}
+			pids, _ := filepath.Glob(filepath.Join(dir, "runs", "cmd-interrupt", "*", "pids"))
+			for _, f := range pids {
+				b, _ := os.ReadFile(f)
+				for _, pid := range strings.Fields(string(b)) {
+					if _, err := os.Stat("/proc/" + pid + "/cmdline"); err == nil {
+						if stat, _ := os.ReadFile("/proc/" + pid + "/stat"); !strings.Contains(string(stat), ") Z") {
+							t.Errorf("process %s of %s outlived sweep start", pid, f)
+						}
+					}
+				}
+			}
+		})
 	}
 }
