@@ -132,8 +132,9 @@ params:
 			writeFile(t, dir, "prog.sh", program)
 			dsn := pgtest.DSN(t)
 			e, _, errOut, sigs := newTestEnv(false)
+			file := writeFile(t, dir, "s.yaml", spec)
 			done := make(chan int)
-			go func() { done <- run(context.Background(), e, []string{"start", writeFile(t, dir, "s.yaml", spec), "--db", dsn}) }()
+			go func() { done <- run(context.Background(), e, []string{"start", file, "--db", dsn}) }()
 			waitRunning(t, dsn, 2)
 			for range c.signals {
 				sigs <- syscall.SIGINT

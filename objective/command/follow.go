@@ -17,9 +17,8 @@ import (
 
 // Limits on what a trial's output may cost.
 const (
-	maxLine    = 1 << 20  // bytes of one stdout line that are parsed; longer lines are log only
-	maxLogFile = 64 << 20 // bytes of stdout.log and stderr.log each; the rest is read and dropped
-	tailLines  = 20       // stderr lines quoted in a failure reason
+	maxLine   = 1 << 20 // bytes of one stdout line that are parsed; longer lines are log only
+	tailLines = 20      // stderr lines quoted in a failure reason
 )
 
 // Why a follower stopped the program before it ended by itself.
@@ -233,7 +232,7 @@ func (f *follower) readStdout() {
 	defer close(f.outDone)
 	defer close(f.records)
 	defer f.p.Stdout().Close()
-	log := newLogFile(filepath.Join(f.t.dir, "stdout.log"))
+	log := newLogFile(filepath.Join(f.t.dir, "stdout.log"), f.o.cfg.LogLimit)
 	defer log.Close()
 	eachLine(f.p.Stdout(), log, func(line string) {
 		if rec, ok := f.o.parse(line); ok {
@@ -246,7 +245,7 @@ func (f *follower) readStdout() {
 func (f *follower) readStderr() {
 	defer close(f.errDone)
 	defer f.p.Stderr().Close()
-	log := newLogFile(filepath.Join(f.t.dir, "stderr.log"))
+	log := newLogFile(filepath.Join(f.t.dir, "stderr.log"), f.o.cfg.LogLimit)
 	defer log.Close()
 	eachLine(f.p.Stderr(), log, func(line string) {
 		if len(line) > 300 {
@@ -287,26 +286,27 @@ func eachLine(r io.Reader, log io.Writer, fn func(string)) {
 	}
 }
 
-// logFile writes at most maxLogFile bytes to a file, then a note, and
-// drops the rest; writes never fail, so a full disk never stops a trial.
+// logFile writes at most limit bytes to a file, then a note, and drops
+// the rest; writes never fail, so a full disk never stops a trial.
 type logFile struct {
 	f       *os.File
-	written int
+	limit   int64
+	written int64
 }
 
-func newLogFile(path string) *logFile {
+func newLogFile(path string, limit int64) *logFile {
 	f, _ := os.Create(path) // nil on error: the log is best effort
-	return &logFile{f: f}
+	return &logFile{f: f, limit: limit}
 }
 
 func (l *logFile) Write(b []byte) (int, error) {
-	if l.f == nil || l.written >= maxLogFile {
+	if l.f == nil || l.written >= l.limit {
 		return len(b), nil
 	}
-	n := min(len(b), maxLogFile-l.written)
+	n := min(int64(len(b)), l.limit-l.written)
 	l.f.Write(b[:n])
-	if l.written += n; l.written >= maxLogFile {
-		fmt.Fprintf(l.f, "\n[sweep: log truncated at %d bytes; the program's further output was read and dropped]\n", maxLogFile)
+	if l.written += n; l.written >= l.limit {
+		fmt.Fprintf(l.f, "\n[sweep: log truncated at %d bytes; the program's further output was read and dropped]\n", l.limit)
 	}
 	return len(b), nil
 }
