@@ -31,14 +31,15 @@ type Config struct {
 	// BaseEnv is the environment programs start from; nil means the
 	// worker's own (os.Environ at each trial).
 	BaseEnv []string
-	// LogLimit bounds stdout.log and stderr.log in bytes each; output
-	// beyond it is still read, so the program never blocks, but dropped.
+	// LogLimit bounds stdout.log and stderr.log in bytes each (0: 64 MiB);
+	// output beyond it is still read, so the program never blocks, but
+	// dropped.
 	LogLimit int64
 }
 
 // DefaultConfig returns the defaults of absent options.
 func DefaultConfig() Config {
-	return Config{Workdir: ".", KillGrace: 10 * time.Second, Report: FormatAuto, RunDir: "runs", Metric: "value", LogLimit: 64 << 20}
+	return Config{Workdir: ".", KillGrace: 10 * time.Second, Report: FormatAuto, RunDir: "runs", Metric: "value"}
 }
 
 // reserved are the variables sweep sets for each trial, which the spec's
@@ -90,7 +91,6 @@ func (c Config) Check(check func(key string, ok bool, format string, args ...any
 		check("regex", c.Regex == "", "is only used with report: regex (report is %s)", c.Report)
 	}
 	check("run_dir", c.RunDir != "", "must not be empty")
-	check("log_limit", c.LogLimit > 0, "must be positive (got %d)", c.LogLimit)
 }
 
 // checkArgv checks the program exists and every placeholder names a param

@@ -295,6 +295,9 @@ type logFile struct {
 }
 
 func newLogFile(path string, limit int64) *logFile {
+	if limit <= 0 {
+		limit = 64 << 20
+	}
 	f, _ := os.Create(path) // nil on error: the log is best effort
 	return &logFile{f: f, limit: limit}
 }
