@@ -465,12 +465,12 @@ func TestObjective_Run_KillWorker(t *testing.T) {
 }
 
 // TestMain doubles as the worker TestObjective_Run_KillWorker kills: with
-// SWEEP_TEST_WORKER_DIR set it runs one trial of a program that sleeps,
-// until it is killed.
+// SWEEP_TEST_WORKER_DIR set it runs one trial of a program (a shell) whose
+// child sleeps, until it is killed.
 func TestMain(m *testing.M) {
 	if dir := os.Getenv("SWEEP_TEST_WORKER_DIR"); dir != "" {
 		cfg := command.DefaultConfig()
-		cfg.Argv = []string{"sh", "-c", `echo "$$" > "$SWEEP_TRIAL_DIR/pids.tmp"; mv "$SWEEP_TRIAL_DIR/pids.tmp" "$SWEEP_TRIAL_DIR/pids"; exec sleep 300`}
+		cfg.Argv = []string{"sh", "-c", `sleep 300 & echo "$$ $!" > "$SWEEP_TRIAL_DIR/pids.tmp"; mv "$SWEEP_TRIAL_DIR/pids.tmp" "$SWEEP_TRIAL_DIR/pids"; wait`}
 		cfg.Dir, cfg.Study, cfg.Metric = dir, "worker", "val_acc"
 		o, err := command.New(cfg)
 		if err != nil {

@@ -94,6 +94,7 @@ loop:
 		f.p.Stop(f.o.cfg.KillGrace) // processes the program left behind
 	}
 	f.drain(records)
+	f.p.Release()
 	return f.result(ctx)
 }
 

@@ -20,11 +20,12 @@ import (
 // which goes to sweep's foreground group, does not reach them: sweep decides
 // when they stop.
 //
-// The program gets SIGKILL when the thread that started it exits, which in
-// practice means when the worker process dies, even by kill -9 (Linux's
-// parent-death signal). Processes it starts itself are outside that
-// guarantee; they die with the group on Stop, and after a kill -9 of the
-// worker only if they watch their parent or stdout.
+// When the worker dies, even by kill -9, the program gets SIGKILL from the
+// kernel (Linux's parent-death signal), and a watcher in its group, a
+// `sh` that reads a pipe only the worker holds open, sees the pipe close and
+// sends SIGKILL to the whole group, so the processes the program started
+// die too. The watcher ignores SIGTERM, is not counted as a process the
+// program left behind, and ends the group when Release closes the pipe.
 //
 // A Process is used by one goroutine, except Done and Stop, which are safe
 // to call from any goroutine.
@@ -36,7 +37,14 @@ type Process struct {
 	done   chan struct{}
 	state  *os.ProcessState
 	err    error // from Wait, beyond the exit status
+
+	watcher  int      // the watcher's pid; 0 without one
+	lifeline *os.File // the write end of the watcher's stdin
 }
+
+// watchScript is the watcher: it waits for the worker's end of the pipe on
+// its stdin to close, then kills its process group, itself included.
+const watchScript = `trap '' TERM INT HUP; while read -r x; do :; done; kill -s KILL 0`
 
 // StartProcess starts argv[0] (looked up in PATH when it has no slash) with
 // arguments argv[1:], working directory dir and environment env (nil: the
@@ -71,7 +79,36 @@ func StartProcess(argv []string, dir string, env []string) (*Process, error) {
 		errR.Close()
 		return nil, fmt.Errorf("start %s: %w", argv[0], err)
 	}
+	p.watch()
 	return p, nil
+}
+
+// watch starts the watcher in the program's group. Without /bin/sh, or
+// when the program has already ended, there is none: the parent-death
+// signal still reaches the program itself.
+func (p *Process) watch() {
+	r, w, err := os.Pipe()
+	if err != nil {
+		return
+	}
+	defer r.Close()
+	cmd := exec.Command("/bin/sh", "-c", watchScript)
+	cmd.Stdin = r
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pgid: p.pgid}
+	if err := cmd.Start(); err != nil {
+		w.Close()
+		return
+	}
+	p.watcher, p.lifeline = cmd.Process.Pid, w
+	go cmd.Wait() // reaped when it kills the group
+}
+
+// Release ends the watcher, and with it anything left in the group; call
+// it once the trial is over.
+func (p *Process) Release() {
+	if p.lifeline != nil {
+		p.lifeline.Close()
+	}
 }
 
 // run starts the program and waits for it on one locked OS thread. The
@@ -148,12 +185,13 @@ func (p *Process) alive() bool {
 	if syscall.Kill(-p.pgid, 0) != nil {
 		return false
 	}
-	return groupRuns(p.pgid)
+	return groupRuns(p.pgid, p.watcher)
 }
 
-// groupRuns reports whether a process of group pgid is running (not a
-// zombie), from /proc; without /proc it assumes so.
-func groupRuns(pgid int) bool {
+// groupRuns reports whether a process of group pgid other than the
+// watcher is running (not a zombie), from /proc; without /proc it assumes
+// so.
+func groupRuns(pgid, watcher int) bool {
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
 		return true
@@ -163,7 +201,7 @@ func groupRuns(pgid int) bool {
 			continue
 		}
 		state, group, ok := procStat(e.Name())
-		if ok && group == pgid && state != 'Z' && state != 'X' {
+		if ok && group == pgid && state != 'Z' && state != 'X' && e.Name() != strconv.Itoa(watcher) {
 			return true
 		}
 	}

@@ -41,7 +41,10 @@ func startSh(tb testing.TB, script string) (*Process, int) {
 	}
 	go io.Copy(io.Discard, p.Stdout())
 	go io.Copy(io.Discard, p.Stderr())
-	tb.Cleanup(func() { p.Stop(0) })
+	tb.Cleanup(func() {
+		p.Stop(0)
+		p.Release()
+	})
 	child, err := strconv.Atoi(waitFile(tb, filepath.Join(dir, "child")))
 	if err != nil {
 		tb.Fatal(err)
