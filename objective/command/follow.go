@@ -53,6 +53,7 @@ type follower struct {
 	attrs    map[string]string
 }
 
+// newFollower prepares to follow program p of trial t for o, reporting to r.
 func newFollower(o *Objective, t trial, p *Process, r objective.Reporter) *follower {
 	return &follower{o: o, t: t, p: p, r: r, start: time.Now(), records: make(chan Record, 64),
 		outDone: make(chan struct{}), errDone: make(chan struct{}), attrs: map[string]string{"trial_dir": t.dir}}
@@ -295,6 +296,7 @@ type logFile struct {
 	written int64
 }
 
+// newLogFile creates path for a log of at most limit bytes (0: 64 MiB).
 func newLogFile(path string, limit int64) *logFile {
 	if limit <= 0 {
 		limit = 64 << 20
@@ -303,6 +305,7 @@ func newLogFile(path string, limit int64) *logFile {
 	return &logFile{f: f, limit: limit}
 }
 
+// Write keeps what fits under the limit and reports all of b written.
 func (l *logFile) Write(b []byte) (int, error) {
 	if l.f == nil || l.written >= l.limit {
 		return len(b), nil
@@ -315,6 +318,7 @@ func (l *logFile) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
+// Close closes the file.
 func (l *logFile) Close() error {
 	if l.f == nil {
 		return nil
