@@ -20,6 +20,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -150,8 +151,15 @@ func (o *Objective) argv(params objective.Params, t trial) []string {
 	return out
 }
 
-// env is the program's environment: the base, the spec's env, then sweep's
-// variables, each overriding the one before.
+// workerSecrets are the worker's own database credentials. A user's
+// program inherits the worker's environment, but not these: it has no need
+// for the study database, and a password there would reach its logs,
+// crash dumps and child processes (docs/security.md). A spec that wants
+// one passes it in its own env.
+var workerSecrets = []string{"SWEEP_DB", "PGPASSWORD"}
+
+// env is the program's environment: the base less workerSecrets, the
+// spec's env, then sweep's variables, each overriding the one before.
 func (o *Objective) env(t trial, paramsJSON string, visible *string) []string {
 	base := o.cfg.BaseEnv
 	if base == nil {
@@ -159,7 +167,7 @@ func (o *Objective) env(t trial, paramsJSON string, visible *string) []string {
 	}
 	vars := map[string]string{}
 	for _, kv := range base {
-		if k, v, ok := strings.Cut(kv, "="); ok {
+		if k, v, ok := strings.Cut(kv, "="); ok && !slices.Contains(workerSecrets, k) {
 			vars[k] = v
 		}
 	}

@@ -145,7 +145,8 @@ func TestObjective_Run_Params(t *testing.T) {
 			c.Argv = append(c.Argv, "--epochs", "2")
 			c.Params = []string{"lr", "layers", "opt", "nesterov", "absent"}
 			c.Env = map[string]string{"MY_VAR": "from spec"}
-			c.BaseEnv = []string{"PATH=" + os.Getenv("PATH"), "MY_VAR=base", "CUDA_VISIBLE_DEVICES=7"}
+			c.BaseEnv = []string{"PATH=" + os.Getenv("PATH"), "MY_VAR=base", "CUDA_VISIBLE_DEVICES=7",
+				"SWEEP_DB=postgres://sweep:hunter2@db/sweep", "PGPASSWORD=hunter2"}
 		})
 		if _, err := s.run(t, params, nil); err != nil {
 			t.Fatal(err)
@@ -161,6 +162,9 @@ func TestObjective_Run_Params(t *testing.T) {
 			if !slices.Contains(strings.Split(s.trialFile(t, 1, "env"), "\n"), want) {
 				t.Errorf("env lacks %s:\n%s", want, s.trialFile(t, 1, "env"))
 			}
+		}
+		if env := s.trialFile(t, 1, "env"); strings.Contains(env, "hunter2") {
+			t.Errorf("the worker's database password reached the program:\n%s", env)
 		}
 		var got objective.Params
 		if err := json.Unmarshal([]byte(s.trialFile(t, 1, "params.json")), &got); err != nil || got["opt"] != "sgd" || got["lr"] != 0.001 {
