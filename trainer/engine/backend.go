@@ -154,7 +154,8 @@ type Backend interface {
 	// ActForward writes y = f(x) elementwise for f = act. y may alias x.
 	ActForward(act Act, x, y Tensor)
 	// ActBackward writes dx = f'(x)·dy given the x and y of the forward
-	// call (ReLU and Sigmoid read y, SiLU reads x). dx may alias dy.
+	// call (ReLU and Sigmoid read y, SiLU and GELU read x). dx may alias
+	// dy.
 	ActBackward(act Act, x, y, dy, dx Tensor)
 
 	// ───────────────────────────── elementwise ──────────────────────────
@@ -289,6 +290,11 @@ const (
 	ReLU    Act = iota // max(x, 0)
 	SiLU               // x·sigmoid(x), also called swish
 	Sigmoid            // 1/(1+e^−x)
+	// GELU is x·Φ(x) with Φ the standard normal CDF, the exact (erf) form
+	// of Hendrycks & Gimpel that PyTorch's nn.GELU computes by default,
+	// not the tanh approximation. airbench94 uses it after every batch
+	// norm.
+	GELU
 )
 
 func (a Act) String() string {
@@ -299,6 +305,8 @@ func (a Act) String() string {
 		return "silu"
 	case Sigmoid:
 		return "sigmoid"
+	case GELU:
+		return "gelu"
 	}
 	return "act?"
 }
@@ -374,4 +382,14 @@ func Uniform(seed, i uint64) float32 {
 	z = (z ^ (z >> 27)) * 0x94D049BB133111EB
 	z ^= z >> 31
 	return float32(z>>40) * (1.0 / (1 << 24))
+}
+
+// ParseAct returns the activation named s (as Act.String spells it).
+func ParseAct(s string) (Act, bool) {
+	for _, a := range []Act{ReLU, SiLU, Sigmoid, GELU} {
+		if a.String() == s {
+			return a, true
+		}
+	}
+	return 0, false
 }

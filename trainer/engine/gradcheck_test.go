@@ -146,7 +146,7 @@ func TestPools_Gradients(t *testing.T) {
 
 func TestActivation_Gradients(t *testing.T) {
 	b := newCPU(t, "", 2)
-	for _, a := range []engine.Act{engine.ReLU, engine.SiLU, engine.Sigmoid} {
+	for _, a := range []engine.Act{engine.ReLU, engine.SiLU, engine.Sigmoid, engine.GELU} {
 		t.Run(a.String(), func(t *testing.T) { gradCheck(t, b, engine.NewActivation(b, a), engine.Shape{2, 3, 4, 4}, false) })
 	}
 }

@@ -196,6 +196,8 @@ func actForward(act engine.Act, x, y []float32) {
 		for i, v := range x {
 			y[i] = sigmoid(v)
 		}
+	case engine.GELU:
+		geluForward(x, y)
 	default:
 		panic(fmt.Sprintf("cpu: unknown activation %v", act))
 	}
@@ -220,6 +222,8 @@ func actBackward(act engine.Act, x, y, dy, dx []float32) {
 		for i, g := range dy {
 			dx[i] = g * y[i] * (1 - y[i])
 		}
+	case engine.GELU:
+		geluBackward(x, dy, dx)
 	default:
 		panic(fmt.Sprintf("cpu: unknown activation %v", act))
 	}

@@ -13,7 +13,7 @@ func testAct(t *testing.T, b engine.Backend) {
 	s := engine.Shape{3, 5, 4, 4}
 	x, xh := Tensor(b, 41, s)
 	dy, dyh := Tensor(b, 42, s)
-	for _, act := range []engine.Act{engine.ReLU, engine.SiLU, engine.Sigmoid} {
+	for _, act := range []engine.Act{engine.ReLU, engine.SiLU, engine.Sigmoid, engine.GELU} {
 		y, dx := engine.New(b, engine.Float32, s), engine.New(b, engine.Float32, s)
 		b.ActForward(act, x, y)
 		b.ActBackward(act, x, y, dy, dx)
@@ -32,6 +32,10 @@ func testAct(t *testing.T, b engine.Backend) {
 			case engine.Sigmoid:
 				wy[i] = sig(xv)
 				wdx[i] = g * sig(xv) * (1 - sig(xv))
+			case engine.GELU: // x·Φ(x), Φ' = φ
+				cdf := 0.5 * math.Erfc(-xv/math.Sqrt2)
+				wy[i] = xv * cdf
+				wdx[i] = g * (cdf + xv*math.Exp(-xv*xv/2)/math.Sqrt(2*math.Pi))
 			}
 		}
 		Compare(t, act.String()+" fwd", Host(b, y), wy, Tol)

@@ -29,15 +29,18 @@ extern "C" __global__ void lerp_f32(float t, const float *src, float *dst, int n
   GRID_LOOP(i, n) dst[i] += t * (src[i] - dst[i]);
 }
 
-// act: 0 ReLU, 1 SiLU, 2 Sigmoid (engine.Act).
+// Standard normal CDF, for GELU (x·Φ(x), the exact erf form of nn.GELU).
+__device__ __forceinline__ float sweep_phi(float x) { return 0.5f * (1.0f + erff(x * 0.70710678118654752f)); }
+
+// act: 0 ReLU, 1 SiLU, 2 Sigmoid, 3 GELU (engine.Act).
 extern "C" __global__ void act_fwd_f32(int act, const float *x, float *y, int n) {
   GRID_LOOP(i, n) {
     float v = x[i];
-    y[i] = act == 0 ? fmaxf(v, 0.0f) : act == 1 ? v * sweep_sigmoid(v) : sweep_sigmoid(v);
+    y[i] = act == 0 ? fmaxf(v, 0.0f) : act == 1 ? v * sweep_sigmoid(v) : act == 3 ? v * sweep_phi(v) : sweep_sigmoid(v);
   }
 }
 
-// ReLU and Sigmoid read y, SiLU reads x; dx may alias dy.
+// ReLU and Sigmoid read y, SiLU and GELU read x; dx may alias dy.
 extern "C" __global__ void act_bwd_f32(int act, const float *x, const float *y, const float *dy, float *dx, int n) {
   GRID_LOOP(i, n) {
     float g = dy[i], d;
@@ -46,6 +49,9 @@ extern "C" __global__ void act_bwd_f32(int act, const float *x, const float *y, 
     } else if (act == 1) {
       float s = sweep_sigmoid(x[i]);
       d = g * s * (1.0f + x[i] * (1.0f - s));
+    } else if (act == 3) {
+      float v = x[i];
+      d = g * (sweep_phi(v) + v * 0.39894228040143268f * expf(-0.5f * v * v));
     } else {
       d = g * y[i] * (1.0f - y[i]);
     }

@@ -17,6 +17,7 @@
 
 extern "C" {
 __device__ float expf(float);
+__device__ float erff(float);
 __device__ float logf(float);
 __device__ float sqrtf(float);
 __device__ float rsqrtf(float);

@@ -1,0 +1,76 @@
+package cpu
+
+import "math"
+
+// GELU on the CPU: y = x·Φ(x) and dy/dx = Φ(x) + x·φ(x), with Φ and φ the
+// standard normal CDF and density (the exact, erf-based GELU of PyTorch's
+// nn.GELU default). Φ comes from Abramowitz & Stegun 7.1.26, an erfc
+// approximation with absolute error ≤ 1.5e-7 that needs one exponential,
+// e^(−x²/2), which is also φ's: forward and backward each cost one fast
+// float32 exp instead of a float64 math.Erf and math.Exp per element
+// (fastnet applies GELU to ~80k values per image, forward and backward).
+
+// Constants of A&S 7.1.26: erfc(z) ≈ t·(a1 + t·(a2 + t·(a3 + t·(a4 +
+// t·a5))))·e^(−z²), t = 1/(1 + p·z), z ≥ 0.
+const (
+	asP  = 0.3275911
+	asA1 = 0.254829592
+	asA2 = -0.284496736
+	asA3 = 1.421413741
+	asA4 = -1.453152027
+	asA5 = 1.061405429
+
+	invSqrt2   = 0.70710678118654752440
+	invSqrt2Pi = 0.39894228040143267794
+)
+
+// normCDF returns Φ(x) and φ(x).
+func normCDF(x float32) (cdf, pdf float32) {
+	z := x * invSqrt2
+	if z < 0 {
+		z = -z
+	}
+	e := expNeg(-0.5 * x * x)
+	t := 1 / (1 + asP*z)
+	tail := 0.5 * t * (asA1 + t*(asA2+t*(asA3+t*(asA4+t*asA5)))) * e // Φ(−|x|)
+	if x >= 0 {
+		return 1 - tail, e * invSqrt2Pi
+	}
+	return tail, e * invSqrt2Pi
+}
+
+// expNeg returns e^v for v ≤ 0 with float32 accuracy (relative error
+// ~1e-7): v = n·ln2 + r with |r| ≤ ln2/2, e^r by its degree-6 Taylor
+// polynomial, 2^n by the exponent bits. Below −87 (where e^v leaves the
+// normal float32 range) it returns 0.
+func expNeg(v float32) float32 {
+	const (
+		log2e = 1.44269504088896340736
+		ln2hi = 0.693145751953125
+		ln2lo = 1.428606765330187045e-06
+	)
+	if v < -87 {
+		return 0
+	}
+	n := int32(v*log2e - 0.5) // round to nearest for v ≤ 0
+	fn := float32(n)
+	r := v - fn*ln2hi - fn*ln2lo
+	p := 1 + r*(1+r*(1.0/2+r*(1.0/6+r*(1.0/24+r*(1.0/120+r*(1.0/720))))))
+	return p * math.Float32frombits(uint32(n+127)<<23)
+}
+
+func geluForward(x, y []float32) {
+	y = y[:len(x)]
+	for i, v := range x {
+		c, _ := normCDF(v)
+		y[i] = v * c
+	}
+}
+
+func geluBackward(x, dy, dx []float32) {
+	dx, x = dx[:len(dy)], x[:len(dy)]
+	for i, g := range dy {
+		c, d := normCDF(x[i])
+		dx[i] = g * (c + x[i]*d)
+	}
+}
