@@ -17,10 +17,6 @@ import (
 // weights' statistics.
 const recalBatches = 50
 
-// bnMomentum is the batch-norm momentum of training (PyTorch's default),
-// restored after a recalibration pass.
-const bnMomentum = 0.1
-
 // finish turns the trained weights into the final model and measures it:
 // the EMA and SWA averages (each after a BN recalibration pass; SWA wins
 // when both ran), TTA on validation and test, temperature scaling fitted on
@@ -92,7 +88,7 @@ func (r *run) loadAverage(ctx context.Context, d *splits, avg []engine.Tensor) e
 	}
 	it := d.train.Epoch(ctx, 1<<20) // a fixed, otherwise unused shuffle
 	defer it.Close()
-	defer engine.SetBatchNormMomentum(r.net, bnMomentum)
+	defer engine.SetBatchNormMomentum(r.net, 0)() // restores the model's own momenta
 	for k, b := 0, it.Next(); b != nil && k < recalBatches; k, b = k+1, it.Next() {
 		engine.SetBatchNormMomentum(r.net, float32(optim.RecalMomentum(k)))
 		x := r.x.Slice(0, b.N)

@@ -8,6 +8,7 @@ type BatchNorm2d struct {
 	b             Backend
 	desc          BatchNormDesc
 	ReLU          bool
+	frozenScale   bool   // Gamma is a buffer fixed at 1 (see BatchNormOptions)
 	Gamma, Beta   *Param // (C)
 	RunMean, RunV *Param // (C) buffers
 	mean, invStd  Tensor // (C) saved batch statistics
@@ -17,12 +18,39 @@ type BatchNorm2d struct {
 	recycle         bool // see recycler; only without ReLU, whose backward reads y
 }
 
+// BatchNormOptions overrides batch norm's PyTorch defaults; the zero value
+// keeps them all.
+type BatchNormOptions struct {
+	// Eps is added to the variance; 0 means 1e-5. airbench94 uses 1e-12.
+	Eps float32
+	// Momentum is the weight of a batch's statistics in the running ones,
+	// in PyTorch's convention (running = (1−m)·running + m·batch); 0 means
+	// 0.1. airbench94's "momentum 0.6" is PyTorch's 1 − 0.6 = 0.4.
+	Momentum float32
+	// FrozenScale fixes gamma at 1, as airbench94 does: gamma is then a
+	// buffer (saved in checkpoints, never trained or weight-decayed) and
+	// the layer trains its shift alone.
+	FrozenScale bool
+}
+
 // NewBatchNorm2d returns batch norm over c channels with PyTorch's defaults
 // (eps 1e-5, momentum 0.1, gamma 1, beta 0, running mean 0, variance 1).
 func NewBatchNorm2d(b Backend, c int, relu bool) *BatchNorm2d {
+	return NewBatchNorm2dWith(b, c, relu, BatchNormOptions{})
+}
+
+// NewBatchNorm2dWith returns batch norm over c channels with the options o
+// in place of PyTorch's defaults.
+func NewBatchNorm2dWith(b Backend, c int, relu bool, o BatchNormOptions) *BatchNorm2d {
+	if o.Eps == 0 {
+		o.Eps = 1e-5
+	}
+	if o.Momentum == 0 {
+		o.Momentum = 0.1
+	}
 	s := Shape{c}
 	return &BatchNorm2d{
-		b: b, desc: BatchNormDesc{Eps: 1e-5, Momentum: 0.1}, ReLU: relu,
+		b: b, desc: BatchNormDesc{Eps: o.Eps, Momentum: o.Momentum}, ReLU: relu, frozenScale: o.FrozenScale,
 		Gamma:   newParam(b, "weight", s, true, false, constant(1)),
 		Beta:    newParam(b, "bias", s, true, false, constant(0)),
 		RunMean: newParam(b, "running_mean", s, true, true, constant(0)),
@@ -67,6 +95,11 @@ func (n *BatchNorm2d) Forward(x Tensor, mode Mode) Tensor {
 // Backward: dy (N,C,H,W) → dx (N,C,H,W); dGamma and dBeta accumulate.
 func (n *BatchNorm2d) Backward(dy Tensor) Tensor {
 	needForward("BatchNorm2d", n.x, n.mode)
+	if n.frozenScale {
+		// The kernels accumulate dgamma; a frozen gamma is no Param, so
+		// nobody else zeroes it. It then holds this step's gradient.
+		n.b.Fill(n.Gamma.Grad, 0)
+	}
 	dx := inputGrad(n.b, n.recycle && !n.ReLU, n.y, &n.dx, n.x.Shape)
 	if _, f, ok := n.fused(); ok {
 		f.BatchNormReLUBackward(n.x, n.y, dy, n.Gamma.Value, n.mean, n.invStd, dx, n.Gamma.Grad, n.Beta.Grad)
@@ -81,11 +114,25 @@ func (n *BatchNorm2d) Backward(dy Tensor) Tensor {
 	return dx
 }
 
-// Params returns gamma and beta.
-func (n *BatchNorm2d) Params() []*Param { return []*Param{n.Gamma, n.Beta} }
+// Params returns gamma and beta, or beta alone when the scale is frozen.
+func (n *BatchNorm2d) Params() []*Param {
+	if n.frozenScale {
+		return []*Param{n.Beta}
+	}
+	return []*Param{n.Gamma, n.Beta}
+}
 
-// Buffers returns the running mean and variance.
-func (n *BatchNorm2d) Buffers() []*Param { return []*Param{n.RunMean, n.RunV} }
+// Buffers returns the running mean and variance, and gamma when it is
+// frozen (so that checkpoints hold the same tensors either way).
+func (n *BatchNorm2d) Buffers() []*Param {
+	if n.frozenScale {
+		return []*Param{n.RunMean, n.RunV, n.Gamma}
+	}
+	return []*Param{n.RunMean, n.RunV}
+}
+
+// Momentum returns the running-statistics momentum (PyTorch convention).
+func (n *BatchNorm2d) Momentum() float32 { return n.desc.Momentum }
 
 // Output returns the last Forward's output (after the ReLU, if any).
 // Inside a residual block it is valid only until Backward, which may reuse

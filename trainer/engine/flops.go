@@ -49,13 +49,23 @@ func ForwardFLOPs(l Layer) int {
 }
 
 // SetBatchNormMomentum sets the running-statistics momentum of every batch
-// norm inside l (PyTorch's default is 0.1). Re-estimating statistics after
-// weight averaging sets 1/(k+1) before batch k, which makes the running
-// values the exact mean over the batches seen, with no trace of the old ones.
-func SetBatchNormMomentum(l Layer, m float32) {
+// norm inside l and returns a function that restores the momenta they had
+// (each layer may have its own, see BatchNormOptions). Re-estimating
+// statistics after weight averaging sets 1/(k+1) before batch k, which
+// makes the running values the exact mean over the batches seen, with no
+// trace of the old ones.
+func SetBatchNormMomentum(l Layer, m float32) (restore func()) {
+	var bns []*BatchNorm2d
+	var old []float32
 	Walk(l, func(l Layer) {
 		if bn, ok := l.(*BatchNorm2d); ok {
+			bns, old = append(bns, bn), append(old, bn.desc.Momentum)
 			bn.desc.Momentum = m
 		}
 	})
+	return func() {
+		for i, bn := range bns {
+			bn.desc.Momentum = old[i]
+		}
+	}
 }
