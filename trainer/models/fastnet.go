@@ -14,23 +14,30 @@ import (
 // and tysam-code's hlb-CIFAR10:
 //
 //	whiten   2×2 conv 3→24, no padding (32→31), frozen at the whitening
-//	         filters of the training patches (±12 PCA directions), + bias, ReLU
-//	stage1   conv3×3 24→64,  maxpool 2, BN+ReLU, conv3×3 64→64,   BN+ReLU  (31→15)
-//	stage2   conv3×3 64→256, maxpool 2, BN+ReLU, conv3×3 256→256, BN+ReLU  (15→7)
-//	stage3   conv3×3 256→256, maxpool 2, BN+ReLU, conv3×3 256→256, BN+ReLU (7→3)
+//	         filters of the training patches (±12 PCA directions), + bias, act
+//	stage1   conv3×3 24→64,  maxpool 2, BN+act, conv3×3 64→64,   BN+act  (31→15)
+//	stage2   conv3×3 64→256, maxpool 2, BN+act, conv3×3 256→256, BN+act  (15→7)
+//	stage3   conv3×3 256→256, maxpool 2, BN+act, conv3×3 256→256, BN+act (7→3)
 //	head     maxpool 3 (3→1), linear 256→10 without bias, logits × 1/9
 //
-// Differences from airbench94, kept deliberately small: ReLU instead of GELU
-// (the engine has no GELU), batch norm with a trainable scale and PyTorch's
-// momentum 0.1 instead of a frozen scale and momentum 0.6, and the whitening
-// bias trained for the whole run. Without whitening data the stem is a
-// trainable 3×3 conv 3→24 with BN+ReLU (32→32, then 16, 8, 4 and a 4×4
-// final pool). airbench's own training tricks (lookahead, its LR and
-// batch-size schedule, 94% in ~10 epochs on an A100) are not part of the
-// model: the trainer's optimizer, schedule, EMA and TTA play those roles.
+// The activation, batch norm and initialisation are options. With
+// FastNetOptions{Act: GELU, BN: {Eps: 1e-12, Momentum: 0.4, FrozenScale:
+// true}, Init: "airbench"} the network is airbench94's, layer for layer:
+// GELU after the stem and every batch norm, batch norm with a frozen unit
+// scale and momentum 0.6 (PyTorch's 0.4), PyTorch's default conv init with
+// an identity (dirac) slice, zero-initialised whitening bias. The zero
+// options keep the older variant: ReLU (fused into batch norm), PyTorch's
+// batch-norm defaults with a trainable scale, Kaiming-normal convs. Without
+// whitening data the stem is a trainable 3×3 conv 3→24 with BN and the
+// activation (32→32, then 16, 8, 4 and a 4×4 final pool). airbench's
+// training tricks (training the whitening bias for the first epochs only,
+// lookahead, its decoupled LR and weight-decay schedule, the BN-bias LR
+// scaler, alternating flips, flip+translate TTA) are not part of the model:
+// they are options of package trainer ([trainer.Config]).
 type FastNet struct {
-	seq    *engine.Sequential
-	frozen []*engine.Param // whitening weight: saved, never trained
+	seq        *engine.Sequential
+	frozen     []*engine.Param // whitening weight: saved, never trained
+	whitenBias *engine.Param   // the whitening conv's bias; nil without whitening
 	blocks []*tap          // outputs exposed for monitoring
 	names  []string
 }
@@ -43,6 +50,18 @@ type FastNetOptions struct {
 	// fit the frozen whitening stem to; nil selects the trainable stem.
 	Whiten  []float32
 	WhitenN int
+	// Act follows the stem and every batch norm: ReLU (the zero value,
+	// fused into batch norm) or GELU, airbench94's.
+	Act engine.Act
+	// BN configures every batch norm; the zero value is PyTorch's
+	// defaults. airbench94: eps 1e-12, momentum 0.4, frozen scale.
+	BN engine.BatchNormOptions
+	// Init is "" (Kaiming-normal convs, fan-out) or "airbench": PyTorch's
+	// default conv init, U(±1/sqrt(fan_in)), with each 3×3 conv's first
+	// min(in, out) filters set to the identity (an implicit residual at
+	// the start of training) and a zero whitening bias, as airbench94's
+	// Conv.reset_parameters does.
+	Init string
 }
 
 // NewFastNet builds FastNet on b with seeded initialisation.
@@ -61,24 +80,28 @@ func NewFastNet(b engine.Backend, o FastNetOptions) *FastNet {
 	if o.Whiten != nil {
 		conv := engine.NewConv2d(b, r, 3, 24, 2, engine.ConvDesc{}, true)
 		b.CopyIn(conv.W.Value, WhiteningFilters(o.Whiten, o.WhitenN, 3, 32, 32, 2, 5e-4))
+		if o.Init == "airbench" {
+			b.Fill(conv.B.Value, 0)
+		}
 		conv.SkipInputGrad = true
 		engine.Tag(conv, "stem.whiten", "stem")
-		stem = engine.NewSequential(&frozenConv{Conv2d: conv}, engine.NewActivation(b, engine.ReLU))
+		stem = engine.NewSequential(&frozenConv{Conv2d: conv}, engine.NewActivation(b, o.Act))
 		f.frozen = []*engine.Param{conv.W}
+		f.whitenBias = conv.B
 		size = 31
 	} else {
 		conv := engine.NewConv2d(b, r, 3, 24, 3, engine.ConvDesc{PadH: 1, PadW: 1}, false)
 		conv.SkipInputGrad = true
-		bn := engine.NewBatchNorm2d(b, 24, true)
+		bn := engine.NewBatchNorm2dWith(b, 24, o.Act == engine.ReLU, o.BN)
 		engine.Tag(conv, "stem.conv", "stem")
 		engine.Tag(bn, "stem.bn", "stem")
-		stem = engine.NewSequential(conv, bn)
+		stem = engine.NewSequential(withAct(b, o.Act, conv, bn)...)
 	}
 	layers := []engine.Layer{stem}
 	in := 24
 	for i, out := range []int{c1, c2, c3} {
 		name := fmt.Sprintf("stage%d", i+1)
-		g := convGroup(b, r, in, out, name)
+		g := convGroup(b, r, in, out, name, o)
 		layers = append(layers, g)
 		f.blocks, f.names = append(f.blocks, g), append(f.names, name)
 		in, size = out, size/2
@@ -95,19 +118,55 @@ func NewFastNet(b engine.Backend, o FastNetOptions) *FastNet {
 	return f
 }
 
-// convGroup is airbench's ConvGroup: conv, pool, BN+ReLU, conv, BN+ReLU.
-// Its parameters are named <name>.conv1.weight, <name>.bn1.weight... in
+// convGroup is airbench's ConvGroup: conv, pool, BN+act, conv, BN+act.
+// Its parameters are named <name>.conv1.weight, <name>.bn1.bias... in
 // group name.
-func convGroup(b engine.Backend, r *rand.Rand, cin, cout int, name string) *tap {
+func convGroup(b engine.Backend, r *rand.Rand, cin, cout int, name string, o FastNetOptions) *tap {
 	same := engine.ConvDesc{PadH: 1, PadW: 1}
+	relu := o.Act == engine.ReLU // fused into batch norm
 	conv1 := engine.NewConv2d(b, r, cin, cout, 3, same, false)
-	bn1 := engine.NewBatchNorm2d(b, cout, true)
+	bn1 := engine.NewBatchNorm2dWith(b, cout, relu, o.BN)
 	conv2 := engine.NewConv2d(b, r, cout, cout, 3, same, false)
-	bn2 := engine.NewBatchNorm2d(b, cout, true)
+	bn2 := engine.NewBatchNorm2dWith(b, cout, relu, o.BN)
+	if o.Init == "airbench" {
+		airbenchInit(b, r, conv1)
+		airbenchInit(b, r, conv2)
+	}
 	for part, l := range map[string]engine.Layer{"conv1": conv1, "bn1": bn1, "conv2": conv2, "bn2": bn2} {
 		engine.Tag(l, name+"."+part, name)
 	}
-	return &tap{Layer: engine.NewSequential(conv1, engine.NewMaxPool2d(b, 2, 2, 0), bn1, conv2, bn2)}
+	ls := []engine.Layer{conv1, engine.NewMaxPool2d(b, 2, 2, 0)}
+	ls = append(ls, withAct(b, o.Act, bn1)...)
+	ls = append(ls, withAct(b, o.Act, conv2, bn2)...)
+	return &tap{Layer: engine.NewSequential(ls...)}
+}
+
+// withAct appends activation a to ls, unless a is ReLU, which the batch
+// norm at the end of ls applies fused.
+func withAct(b engine.Backend, a engine.Act, ls ...engine.Layer) []engine.Layer {
+	if a == engine.ReLU {
+		return ls
+	}
+	return append(ls, engine.NewActivation(b, a))
+}
+
+// airbenchInit re-initialises conv (K,C,R,S) as airbench94's Conv does:
+// PyTorch's default U(±1/sqrt(C·R·S)), then filters k < min(K, C) set to
+// the identity on input channel k (dirac), so that at initialisation the
+// block passes its input through, an implicit residual.
+func airbenchInit(b engine.Backend, r *rand.Rand, conv *engine.Conv2d) {
+	k, c, kh, kw := conv.W.Value.Shape.NCHW()
+	bound := 1 / math.Sqrt(float64(c*kh*kw))
+	w := make([]float32, k*c*kh*kw)
+	for i := range w {
+		w[i] = float32((2*r.Float64() - 1) * bound)
+	}
+	for f := range min(k, c) {
+		filter := w[f*c*kh*kw : (f+1)*c*kh*kw]
+		clear(filter)
+		filter[(f*kh+kh/2)*kw+kw/2] = 1
+	}
+	b.CopyIn(conv.W.Value, w)
 }
 
 // tap remembers the output of the layer it wraps, for monitoring.
@@ -147,7 +206,12 @@ func (f *FastNet) Params() []*engine.Param { return f.seq.Params() }
 // checkpoints hold the whole model.
 func (f *FastNet) Buffers() []*engine.Param { return append(f.seq.Buffers(), f.frozen...) }
 
-// BlockOutputs returns each stage's last output (after its ReLU), valid
+// WhitenBias returns the whitening stem's bias, which airbench94 trains for
+// its first epochs only (see trainer.Config.WhitenBiasEpochs); nil when the
+// stem is the trainable conv.
+func (f *FastNet) WhitenBias() *engine.Param { return f.whitenBias }
+
+// BlockOutputs returns each stage's last output (after its activation), valid
 // after a Forward.
 func (f *FastNet) BlockOutputs() ([]string, []engine.Tensor) {
 	outs := make([]engine.Tensor, len(f.blocks))

@@ -2,6 +2,7 @@ package models
 
 import (
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"sweep/trainer/engine"
@@ -65,10 +66,30 @@ func TestFastNet_Structure(t *testing.T) {
 
 // TestFastNet_Learns fits a fixed batch of 16 random images: the loss must
 // fall by half in 30 SGD steps, which needs every layer's backward pass.
+// Both variants: the default (ReLU, PyTorch batch norm) and airbench94's
+// (GELU, frozen-scale batch norm, dirac init).
 func TestFastNet_Learns(t *testing.T) {
+	for _, airbench := range []bool{false, true} {
+		t.Run(map[bool]string{false: "relu", true: "airbench"}[airbench], func(t *testing.T) {
+			o := FastNetOptions{Seed: 1, Width: 0.25}
+			if airbench {
+				o = airbenchOptions()
+			}
+			fastNetLearns(t, o)
+		})
+	}
+}
+
+func airbenchOptions() FastNetOptions {
+	return FastNetOptions{Seed: 1, Width: 0.25, Act: engine.GELU, Init: "airbench",
+		BN: engine.BatchNormOptions{Eps: 1e-12, Momentum: 0.4, FrozenScale: true}}
+}
+
+func fastNetLearns(t *testing.T, o FastNetOptions) {
 	b := cpuBackend(t)
 	imgs := randomImages(16, 4)
-	net := NewFastNet(b, FastNetOptions{Seed: 1, Width: 0.25, Whiten: imgs, WhitenN: 16})
+	o.Whiten, o.WhitenN = imgs, 16
+	net := NewFastNet(b, o)
 	x := engine.FromHost(b, engine.Shape{16, 3, 32, 32}, imgs)
 	labels := engine.New(b, engine.Int32, engine.Shape{16})
 	ys := make([]int32, 16)
@@ -98,5 +119,60 @@ func TestFastNet_Learns(t *testing.T) {
 	}
 	if !(last < first/2) {
 		t.Fatalf("loss %.4f → %.4f in 30 steps, want at least halved", first, last)
+	}
+}
+
+// The airbench options reach every layer: batch-norm scales are buffers
+// fixed at 1, the whitening bias starts at 0 and is exposed, and each 3×3
+// conv's first filters are identities.
+func TestFastNet_AirbenchOptions(t *testing.T) {
+	b := cpuBackend(t)
+	o := airbenchOptions()
+	o.Whiten, o.WhitenN = randomImages(8, 2), 8
+	net := NewFastNet(b, o)
+	for _, p := range net.Params() {
+		if strings.Contains(p.Name, ".bn") && strings.HasSuffix(p.Name, ".weight") {
+			t.Fatalf("%s is trainable, want a frozen batch-norm scale", p.Name)
+		}
+	}
+	scales := 0
+	for _, p := range net.Buffers() {
+		if strings.Contains(p.Name, ".bn") && strings.HasSuffix(p.Name, ".weight") {
+			scales++
+		}
+	}
+	if scales != 6 {
+		t.Fatalf("%d frozen batch-norm scales among the buffers, want 6", scales)
+	}
+	wb := net.WhitenBias()
+	if wb == nil || wb.Name != "stem.whiten.bias" {
+		t.Fatalf("WhitenBias() = %v, want stem.whiten.bias", wb)
+	}
+	for _, v := range engine.ToHost(b, wb.Value) {
+		if v != 0 {
+			t.Fatalf("whitening bias starts at %g, want 0", v)
+		}
+	}
+	for _, p := range net.Params() {
+		if p.Name != "stage1.conv2.weight" {
+			continue
+		}
+		k, c, _, _ := p.Value.Shape.NCHW()
+		w := engine.ToHost(b, p.Value)
+		for f := range k {
+			for i, v := range w[f*c*9 : (f+1)*c*9] {
+				want := float32(0)
+				if i == f*9+4 {
+					want = 1
+				}
+				if v != want {
+					t.Fatalf("stage1.conv2 filter %d weight %d = %g, want the identity (dirac)", f, i, v)
+				}
+			}
+		}
+	}
+	x := engine.FromHost(b, engine.Shape{4, 3, 32, 32}, randomImages(4, 3))
+	if y := net.Forward(x, engine.Train); y.Shape != (engine.Shape{4, 10}) {
+		t.Fatalf("output %v, want (4,10)", y.Shape)
 	}
 }
