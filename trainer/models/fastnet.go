@@ -38,8 +38,8 @@ type FastNet struct {
 	seq        *engine.Sequential
 	frozen     []*engine.Param // whitening weight: saved, never trained
 	whitenBias *engine.Param   // the whitening conv's bias; nil without whitening
-	blocks []*tap          // outputs exposed for monitoring
-	names  []string
+	blocks     []*tap          // outputs exposed for monitoring
+	names      []string
 }
 
 // FastNetOptions configures [NewFastNet].
