@@ -21,6 +21,7 @@ type AdamW struct {
 	params []Param
 	m, v   []engine.Tensor
 	t      int // updates done; bias correction uses t+1 for the next one
+	frozen map[string]bool
 }
 
 var _ Optimizer = (*AdamW)(nil)
@@ -44,13 +45,16 @@ func NewAdamW(b engine.Backend, params []Param, cfg AdamWConfig) *AdamW {
 	return o
 }
 
-// Step updates every parameter with step count t (from 1):
+// Step updates every parameter that is not frozen, with step count t (from 1):
 // p −= lr·wd·p; m, v updated; p −= lr·m̂/(√v̂ + eps).
 func (o *AdamW) Step(lr float64) {
 	o.t++
 	for i, p := range o.params {
+		if o.frozen[p.Name] {
+			continue
+		}
 		h := engine.AdamW{
-			LR:          float32(lr * o.cfg.Multipliers.Of(p.Group)),
+			LR:          float32(lr * p.lrScale(o.cfg.Multipliers)),
 			Beta1:       float32(o.cfg.Beta1),
 			Beta2:       float32(o.cfg.Beta2),
 			Eps:         float32(o.cfg.Eps),
@@ -63,3 +67,6 @@ func (o *AdamW) Step(lr float64) {
 		o.b.AdamWStep(h, p.Value, p.Grad, o.m[i], o.v[i])
 	}
 }
+
+// Freeze implements [Optimizer].
+func (o *AdamW) Freeze(name string) { o.frozen = freeze(o.frozen, name) }

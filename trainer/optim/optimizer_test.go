@@ -109,3 +109,66 @@ func TestNoDecay(t *testing.T) {
 		t.Fatal("NoDecay: vectors exempt, matrices and kernels decayed")
 	}
 }
+
+// airbench94's parametrisation: with Decoupled, the decay per step is
+// WeightDecay·lr/PeakLR whatever the group multiplier and LRScale, while
+// the gradient step scales with both. Reference: PyTorch SGD (Nesterov)
+// with lr_p = lr·s and weight_decay = WeightDecay/(PeakLR·s), by hand.
+func TestSGD_Decoupled(t *testing.T) {
+	b := newBackend(t)
+	ps := twoParams(b)
+	ps[1].NoDecay, ps[1].LRScale = false, 64 // airbench decays BN shifts too
+	const peak, lr, mu, wd = 2.0, 0.5, 0.85, 0.01
+	mult := Multipliers{GroupStem: 0.5}
+	o := NewSGD(b, ps, SGDConfig{Momentum: mu, Nesterov: true, WeightDecay: wd, Multipliers: mult, Decoupled: true, PeakLR: peak})
+	ref := func(p, g []float64, s float64) []float64 {
+		p = append([]float64(nil), p...)
+		v := make([]float64, len(p))
+		for range 2 {
+			for i := range p {
+				g2 := g[i] + wd/(peak*s)*p[i]
+				v[i] = mu*v[i] + g2
+				p[i] -= lr * s * (g2 + mu*v[i])
+			}
+		}
+		return p
+	}
+	o.Step(lr)
+	o.Step(lr)
+	near(t, "w (×0.5)", engine.ToHost(b, ps[0].Value), ref([]float64{1, -2, 0.5, 3}, []float64{0.1, 0.2, -0.3, 0.4}, 0.5))
+	near(t, "b (×64)", engine.ToHost(b, ps[1].Value), ref([]float64{0.25, -1}, []float64{-0.5, 1}, 64))
+
+	// Zero gradient, no momentum: one step shrinks by exactly wd·lr/peak.
+	z := engine.FromHost(b, engine.Shape{1}, []float32{4})
+	zg := engine.FromHost(b, engine.Shape{1}, []float32{0})
+	NewSGD(b, []Param{{Name: "z", Group: GroupStem, Value: z, Grad: zg, LRScale: 3}},
+		SGDConfig{WeightDecay: wd, Multipliers: mult, Decoupled: true, PeakLR: peak}).Step(lr)
+	near(t, "pure decay", engine.ToHost(b, z), []float64{4 * (1 - wd*lr/peak)})
+}
+
+// A frozen parameter keeps its value through later steps while the others
+// still train, in both optimizers.
+func TestOptimizer_Freeze(t *testing.T) {
+	b := newBackend(t)
+	for _, name := range []string{"sgd", "adamw"} {
+		t.Run(name, func(t *testing.T) {
+			ps := twoParams(b)
+			var o Optimizer = NewSGD(b, ps, SGDConfig{Momentum: 0.9, WeightDecay: 0.1})
+			if name == "adamw" {
+				o = NewAdamW(b, ps, AdamWConfig{WeightDecay: 0.1})
+			}
+			o.Step(0.1)
+			o.Freeze("b")
+			o.Freeze("no such parameter")
+			before, w := engine.ToHost(b, ps[1].Value), engine.ToHost(b, ps[0].Value)
+			o.Step(0.1)
+			o.Step(0.1)
+			if after := engine.ToHost(b, ps[1].Value); !equalFloats(after, before) {
+				t.Fatalf("frozen b moved: %v → %v", before, after)
+			}
+			if equalFloats(engine.ToHost(b, ps[0].Value), w) {
+				t.Fatal("w stopped training too")
+			}
+		})
+	}
+}
