@@ -40,6 +40,11 @@ type Config struct {
 	Crop      CropConfig      `yaml:"crop"`      // RandomResizedCrop(32, scale, ratio), bilinear
 	PadCrop   PadCropConfig   `yaml:"pad_crop"`  // pad, then random 32×32 crop
 	Flip      float64         `yaml:"flip"`      // RandomHorizontalFlip probability
+	// AltFlip replaces the random flip (Flip is then ignored) with
+	// airbench94's alternating flip: each image gets a random flip state
+	// once, drawn from the loader's seed, and is flipped in every other
+	// epoch from there, so that over any two epochs it is seen both ways.
+	AltFlip bool `yaml:"alt_flip"`
 	Jitter    JitterConfig    `yaml:"jitter"`    // ColorJitter applied with probability P
 	Grayscale float64         `yaml:"grayscale"` // RandomGrayscale probability
 	Rotation  float64         `yaml:"rotation"`  // RandomRotation(±degrees), bilinear, fill 0
@@ -332,8 +337,36 @@ func (p *Pipeline) Eval(dst []float32, src []byte) {
 }
 
 // Train writes one random augmentation of src into dst, drawing from r.
-// The result depends only on src, the config and r's state.
+// The result depends only on src, the config and r's state. AltFlip needs
+// the image's identity: the loader calls [Pipeline.TrainSample].
 func (p *Pipeline) Train(dst []float32, src []byte, r *Rand, s *Scratch) {
+	p.train(dst, src, r, s, -1)
+}
+
+// TrainSample writes the augmentation of image index in epoch (from 0)
+// under seed: Train with the sample's own generator ([SampleRand]) and,
+// with AltFlip, the flip [AltFlipped] decides.
+func (p *Pipeline) TrainSample(dst []float32, src []byte, seed uint64, epoch, index int, s *Scratch) {
+	r := SampleRand(seed, epoch, index)
+	flip := -1
+	if p.cfg.AltFlip {
+		flip = 0
+		if AltFlipped(seed, epoch, index) {
+			flip = 1
+		}
+	}
+	p.train(dst, src, &r, s, flip)
+}
+
+// AltFlipped reports whether alternating flips show image index flipped in
+// epoch (from 0) under seed: a per-image coin drawn once, inverted in odd
+// epochs.
+func AltFlipped(seed uint64, epoch, index int) bool {
+	return (mix(seed^0xa17f1e, uint64(index))&1 == 1) != (epoch%2 == 1)
+}
+
+// train is Train with the flip forced (flip 0 or 1) or drawn (flip −1).
+func (p *Pipeline) train(dst []float32, src []byte, r *Rand, s *Scratch, flip int) {
 	checkSizes("Train", dst, src)
 	c := &p.cfg
 	cur, tmp := s.a[:], s.b[:]
@@ -347,7 +380,7 @@ func (p *Pipeline) Train(dst []float32, src []byte, r *Rand, s *Scratch) {
 		padCrop(tmp, cur, c.PadCrop.Pad, c.PadCrop.Mode == "zero", r)
 		cur, tmp = tmp, cur
 	}
-	if r.Bernoulli(c.Flip) {
+	if flip == 1 || (flip < 0 && r.Bernoulli(c.Flip)) {
 		flipH(cur)
 	}
 	if r.Bernoulli(c.Jitter.P) {

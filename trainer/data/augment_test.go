@@ -490,3 +490,43 @@ func TestPipeline_Probabilities(t *testing.T) {
 		})
 	}
 }
+
+// Alternating flips: every image is shown flipped in exactly one of any two
+// consecutive epochs, about half of them in epoch 0, and the pipeline
+// output matches the flip AltFlipped decides (the random flip probability
+// is ignored).
+func TestPipeline_AltFlip(t *testing.T) {
+	ds := loadSlice(t, 1000)
+	p := mustPipeline(t, Config{AltFlip: true, Flip: 1})
+	out, want := make([]float32, PixelsPerImage), make([]float32, PixelsPerImage)
+	var s Scratch
+	flipped0 := 0
+	for i := range 200 {
+		if AltFlipped(7, 0, i) {
+			flipped0++
+		}
+		for e := range 4 {
+			if AltFlipped(7, e, i) == AltFlipped(7, e+1, i) {
+				t.Fatalf("image %d: same flip in epochs %d and %d", i, e, e+1)
+			}
+		}
+		if i >= 20 {
+			continue
+		}
+		for e := range 2 {
+			p.TrainSample(out, ds.Image(i), 7, e, i, &s)
+			p.Eval(want, ds.Image(i))
+			if AltFlipped(7, e, i) {
+				for c := range Channels * Height {
+					slices.Reverse(want[c*Width : (c+1)*Width])
+				}
+			}
+			if maxDiff(out, want) > 1e-6 {
+				t.Fatalf("image %d epoch %d: output is not the decided flip (flipped=%v)", i, e, AltFlipped(7, e, i))
+			}
+		}
+	}
+	if flipped0 < 70 || flipped0 > 130 {
+		t.Errorf("%d of 200 images flipped in epoch 0, want about half", flipped0)
+	}
+}

@@ -203,8 +203,7 @@ func (l *Loader) fill(ctx context.Context, j job, epoch int, train bool, s *Scra
 		}
 		dst := b.Images[k*PixelsPerImage : (k+1)*PixelsPerImage]
 		if train {
-			r := SampleRand(l.cfg.Seed, epoch, i)
-			l.pipe.Train(dst, l.ds.Image(i), &r, s)
+			l.pipe.TrainSample(dst, l.ds.Image(i), l.cfg.Seed, epoch, i, s)
 		} else {
 			l.pipe.Eval(dst, l.ds.Image(i))
 		}
