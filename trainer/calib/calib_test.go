@@ -171,3 +171,71 @@ func TestAverageProbs(t *testing.T) {
 		t.Fatalf("accuracy %g, want 1", acc)
 	}
 }
+
+// Level 2 reproduces airbench94's infer_mirror_translate: the image and its
+// mirror (weight 1/4 each), and the crops [0:h, 0:w] and [2:h+2, 2:w+2] of
+// the reflect-padded image, each also mirrored (1/8 each), built here the
+// way airbench builds them: pad, crop, then flip.
+func TestTTA_Level2(t *testing.T) {
+	const h, w = 4, 5
+	src := make([]float32, h*w)
+	for i := range src {
+		src[i] = float32(i*i%17) + 0.5*float32(i)
+	}
+	reflect := func(i, n int) int { // reflect padding by one pixel
+		switch {
+		case i < 0:
+			return -i
+		case i >= n:
+			return 2*(n-1) - i
+		}
+		return i
+	}
+	crop := func(off int) []float32 { // padded[off:off+h, off:off+w]
+		out := make([]float32, h*w)
+		for y := range h {
+			for x := range w {
+				out[y*w+x] = src[reflect(y+off-1, h)*w+reflect(x+off-1, w)]
+			}
+		}
+		return out
+	}
+	mirror := func(img []float32) []float32 {
+		out := make([]float32, len(img))
+		for y := range h {
+			for x := range w {
+				out[y*w+x] = img[y*w+w-1-x]
+			}
+		}
+		return out
+	}
+	want := [][]float32{src, mirror(src), crop(0), mirror(crop(0)), crop(2), mirror(crop(2))}
+	tta := TTA{Level: 2, Flip: false, Translations: 7} // Level wins
+	views := tta.Views()
+	if len(views) != len(want) {
+		t.Fatalf("%d views, want %d", len(views), len(want))
+	}
+	dst := make([]float32, h*w)
+	for i, v := range views {
+		v.Apply(dst, src, 1, 1, h, w)
+		for k := range dst {
+			if dst[k] != want[i][k] {
+				t.Fatalf("view %d %+v: got %v, want %v", i, v, dst, want[i])
+			}
+		}
+	}
+	wts, sum := tta.Weights(), 0.0
+	for i, x := range wts {
+		sum += x
+		if wantW := map[bool]float64{true: 0.25, false: 0.125}[i < 2]; x != wantW {
+			t.Fatalf("weights %v, want [1/4 1/4 1/8 1/8 1/8 1/8]", wts)
+		}
+	}
+	if sum != 1 || len((TTA{Level: 1}).Views()) != 2 {
+		t.Fatalf("weights sum %g, level 1 has %d views", sum, len((TTA{Level: 1}).Views()))
+	}
+	got := WeightedLogits([][]float32{{4}, {8}}, []float64{0.25, 0.75})
+	if got[0] != 7 {
+		t.Fatalf("WeightedLogits = %v, want [7]", got)
+	}
+}

@@ -19,14 +19,32 @@ const MaxTranslations = len(shifts)
 
 // TTA selects test-time augmentation views: the identity, its horizontal
 // flip when Flip is set, and Translations one-pixel shifts (each also
-// flipped when Flip is set). The zero value is the identity alone.
+// flipped when Flip is set), averaged with equal weights. Level > 0 selects
+// airbench94's views and weights instead (its tta_level), ignoring Flip
+// and Translations: 1 is the identity and its mirror image, 2 adds both
+// diagonal one-pixel translations (up-left and down-right) of each, with
+// the untranslated pair weighted as much as the four translated views
+// together. The zero value is the identity alone.
 type TTA struct {
 	Flip         bool
 	Translations int // 0..MaxTranslations
+	Level        int // 0..MaxLevel; 0 = use Flip and Translations
 }
+
+// MaxLevel is the highest airbench TTA level.
+const MaxLevel = 2
 
 // Views returns the views in a fixed order, identity first.
 func (t TTA) Views() []View {
+	switch {
+	case t.Level == 1:
+		return []View{{}, {Flip: true}}
+	case t.Level >= 2:
+		// airbench flips the translated image; flipping first and
+		// translating the other way is the same view.
+		return []View{{}, {Flip: true}, {DX: 1, DY: 1}, {Flip: true, DX: -1, DY: 1},
+			{DX: -1, DY: -1}, {Flip: true, DX: 1, DY: -1}}
+	}
 	vs := []View{{}}
 	if t.Flip {
 		vs = append(vs, View{Flip: true})
@@ -38,6 +56,20 @@ func (t TTA) Views() []View {
 		}
 	}
 	return vs
+}
+
+// Weights returns the weight of each view of [TTA.Views] in the average
+// (they sum to 1).
+func (t TTA) Weights() []float64 {
+	n := len(t.Views())
+	w := make([]float64, n)
+	for i := range w {
+		w[i] = 1 / float64(n)
+		if t.Level >= 2 {
+			w[i] = map[bool]float64{true: 0.25, false: 0.125}[i < 2]
+		}
+	}
+	return w
 }
 
 // Apply writes the view of src into dst; both are NCHW batches of shape
@@ -78,21 +110,31 @@ func reflect(i, n int) int {
 // MeanLogits averages the logits of several views (or models) element-wise;
 // all must have the same length.
 func MeanLogits(views [][]float32) []float32 {
+	w := make([]float64, len(views))
+	for i := range w {
+		w[i] = 1 / float64(len(views))
+	}
+	return WeightedLogits(views, w)
+}
+
+// WeightedLogits returns Σ w[i]·views[i] element-wise; all views must have
+// the same length, and w one weight per view.
+func WeightedLogits(views [][]float32, w []float64) []float32 {
 	if len(views) == 0 {
 		return nil
 	}
+	if len(w) != len(views) {
+		panic(fmt.Sprintf("calib: %d weights for %d views", len(w), len(views)))
+	}
 	out := make([]float32, len(views[0]))
-	for _, v := range views {
+	for k, v := range views {
 		if len(v) != len(out) {
 			panic(fmt.Sprintf("calib: averaging %d logits with %d", len(v), len(out)))
 		}
+		wk := float32(w[k])
 		for i, x := range v {
-			out[i] += x
+			out[i] += wk * x
 		}
-	}
-	inv := 1 / float32(len(views))
-	for i := range out {
-		out[i] *= inv
 	}
 	return out
 }
