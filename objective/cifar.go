@@ -21,92 +21,54 @@ import (
 // serve as the study's objective options (fixed for every trial) and as
 // trial params (searched): a param overrides the option of the same name.
 // Epoch-valued keys count epochs; everything else is in the unit the name
-// says. The zero fields of [DefaultCIFAR10Options] mean "the trainer's
-// default".
+// says.
+//
+// Most keys are trainer.Config's own fields (embedded, their yaml tags are
+// the keys: lr, batch_size, act, lookahead...), so a new trainer setting is
+// an option as soon as it has a tag. The fields below are the keys that
+// build a composite setting: the validation split, layer-wise learning
+// rates, augmentation and test-time augmentation, a named recipe, logging.
 type CIFAR10Options struct {
-	Data       string `yaml:"data"` // cifar10 (default) or synthetic (see trainer.Config.Data)
-	DataDir    string `yaml:"data_dir"`
-	TrainLimit int    `yaml:"train_limit"` // first N training images; 0 = all
-	TestLimit  int    `yaml:"test_limit"`
-	ValSize    int    `yaml:"val_size"` // 0 = 5000 (a tenth of a slice)
-	SplitSeed  int    `yaml:"split_seed"`
-	Loaders    int    `yaml:"loaders"`
+	trainerConfig `yaml:",inline"`
 
-	Model       string  `yaml:"model"` // tiny, resnet18, resnet34, fastnet
-	Width       float64 `yaml:"width"`
-	Stem        string  `yaml:"stem"` // standard, article
-	SE          bool    `yaml:"se"`
-	SEReduction int     `yaml:"se_reduction"`
+	ValSize   int `yaml:"val_size"` // 0 = 5000 (a tenth of a slice)
+	SplitSeed int `yaml:"split_seed"`
 
-	Optimizer   string  `yaml:"optimizer"` // sgd, adamw
-	LR          float64 `yaml:"lr"`
-	Momentum    float64 `yaml:"momentum"`
-	Nesterov    bool    `yaml:"nesterov"`
-	WeightDecay float64 `yaml:"weight_decay"`
-	DecayBNBias bool    `yaml:"decay_bn_bias"`
-	Beta1       float64 `yaml:"beta1"`
-	Beta2       float64 `yaml:"beta2"`
-	Eps         float64 `yaml:"eps"`
-
-	// LayerLR is "none" or "classic" (stem 0.1, stage1 0.5, stage2-3 1,
+	// LayerLRKind is "none" or "classic" (stem 0.1, stage1 0.5, stage2-3 1,
 	// stage4 2); the lr_<group> keys then override single groups.
-	LayerLR     string   `yaml:"layer_lr"`
+	LayerLRKind string   `yaml:"layer_lr"`
 	LRStem      *float64 `yaml:"lr_stem"`
 	LRStage1    *float64 `yaml:"lr_stage1"`
 	LRStage2    *float64 `yaml:"lr_stage2"`
 	LRStage3    *float64 `yaml:"lr_stage3"`
 	LRStage4    *float64 `yaml:"lr_stage4"`
 	LRHead      *float64 `yaml:"lr_head"`
-	Scheduler   string   `yaml:"scheduler"` // constant, step, multistep, cosine, onecycle, linear
-	Warmup      float64  `yaml:"warmup_epochs"`
-	StepSize    int      `yaml:"step_size"` // epochs
-	Gamma       float64  `yaml:"gamma"`
-	Milestones  []int    `yaml:"milestones"` // epochs
-	MinLR       float64  `yaml:"min_lr"`
-	PctStart    float64  `yaml:"pct_start"`
-	DivFactor   float64  `yaml:"div_factor"`
-	FinalDiv    float64  `yaml:"final_div_factor"`
-	Epochs      int      `yaml:"epochs"`
-	Steps       int      `yaml:"steps"`
-	TimeBudget  float64  `yaml:"time_budget_s"` // wall seconds; fits epochs after a 20-step probe
-	BatchSize   int      `yaml:"batch_size"`
-	Smoothing   float64  `yaml:"smoothing"`
+
 	AugPreset   string   `yaml:"aug_preset"`   // classic, cheap
 	AugStrength *float64 `yaml:"aug_strength"` // rebuilds augment from the preset
 	Augment     any      `yaml:"augment"`      // per-transform mapping, see data.Config
 
-	SWAStart        int     `yaml:"swa_start"` // epoch; 0 = off
-	SWALR           float64 `yaml:"swa_lr"`
-	EMADecay        float64 `yaml:"ema_decay"` // 0 = off
-	EMAEvery        int     `yaml:"ema_every"`
-	TTAFlip         bool    `yaml:"tta_flip"`
-	TTATranslations int     `yaml:"tta_translations"`
-	Calibrate       bool    `yaml:"calibrate"`
-	MonitorEvery    int     `yaml:"monitor_every"` // steps; 0 = off
+	TTAFlip         bool `yaml:"tta_flip"`
+	TTATranslations int  `yaml:"tta_translations"`
+	TTALevel        int  `yaml:"tta_level"` // airbench94's: 1 mirror, 2 mirror + translate; overrides the two above
 
 	// Recipe names a whole optimisation recipe for comparison studies (see
 	// [applyRecipe]); it overrides the keys it sets.
 	Recipe string `yaml:"recipe"`
-
-	Device        string `yaml:"device"`    // cpu, auto, cuda, cuda:N (see Placement)
-	Precision     string `yaml:"precision"` // fp32, bf16, fp16
-	Seed          int    `yaml:"seed"`
-	CheckpointDir string `yaml:"checkpoint_dir"` // "" = no checkpoints
-	Log           bool   `yaml:"log"`            // per-epoch lines on stderr
+	Log    bool   `yaml:"log"` // per-epoch lines on stderr
 }
 
-// DefaultCIFAR10Options returns the options of [trainer.Defaults].
+// DefaultCIFAR10Options returns the options of [trainer.Defaults], with
+// monitoring every 50 steps.
 func DefaultCIFAR10Options() CIFAR10Options {
-	d := trainer.Defaults()
-	return CIFAR10Options{
-		DataDir: d.DataDir, Model: d.Model, Stem: d.Stem, Optimizer: d.Optimizer,
-		LR: d.LR, Momentum: d.Momentum, Nesterov: d.Nesterov, WeightDecay: d.WeightDecay,
-		LayerLR: "none", Scheduler: d.Schedule, PctStart: d.PctStart,
-		Epochs: d.Epochs, BatchSize: d.BatchSize, Smoothing: d.Smoothing,
-		AugPreset: "cheap", Device: d.Device, Precision: d.Precision, Seed: int(d.Seed),
-		MonitorEvery: 50,
-	}
+	c := trainer.Defaults()
+	c.MonitorEvery = 50
+	return CIFAR10Options{trainerConfig: c, LayerLRKind: "none", AugPreset: "cheap"}
 }
+
+// trainerConfig names the embedded trainer.Config so that its field name
+// does not collide with the Config method.
+type trainerConfig = trainer.Config
 
 // WithParams returns o with a trial's params applied: each param name must
 // be an option key, and its value must fit the key's type.
@@ -135,28 +97,16 @@ func (o CIFAR10Options) WithParams(p Params) (CIFAR10Options, error) {
 // Config turns the options into a trainer configuration and validates it.
 // A problem comes back as a *trainer.FieldError naming the option key.
 func (o CIFAR10Options) Config() (trainer.Config, error) {
-	c := trainer.Defaults()
-	c.Data, c.DataDir, c.TrainLimit, c.TestLimit, c.Loaders = o.Data, o.DataDir, o.TrainLimit, o.TestLimit, o.Loaders
+	c := o.trainerConfig // a copy
 	c.Split = data.SplitConfig{ValSize: o.ValSize, Seed: uint64(o.SplitSeed)}
-	c.Model, c.Width, c.Stem, c.SE, c.SEReduction = o.Model, o.Width, o.Stem, o.SE, o.SEReduction
-	c.Optimizer, c.LR, c.Momentum, c.Nesterov = o.Optimizer, o.LR, o.Momentum, o.Nesterov
-	c.WeightDecay, c.DecayBNBias, c.Beta1, c.Beta2, c.Eps = o.WeightDecay, o.DecayBNBias, o.Beta1, o.Beta2, o.Eps
-	c.Schedule, c.WarmupEpochs, c.StepEpochs, c.Gamma = o.Scheduler, o.Warmup, o.StepSize, o.Gamma
-	c.Milestones, c.MinLR, c.PctStart, c.DivFactor, c.FinalDivFactor = o.Milestones, o.MinLR, o.PctStart, o.DivFactor, o.FinalDiv
-	c.Epochs, c.Steps, c.BatchSize, c.Smoothing = o.Epochs, o.Steps, o.BatchSize, o.Smoothing
-	c.TimeBudget = o.TimeBudget
-	c.SWAStart, c.SWALR, c.EMADecay, c.EMAEvery = o.SWAStart, o.SWALR, o.EMADecay, o.EMAEvery
-	c.TTA = calib.TTA{Flip: o.TTAFlip, Translations: o.TTATranslations}
-	c.Calibrate, c.MonitorEvery = o.Calibrate, o.MonitorEvery
-	c.Device, c.Precision, c.Seed, c.CheckpointDir = o.Device, o.Precision, uint64(o.Seed), o.CheckpointDir
-
-	switch o.LayerLR {
+	c.TTA = calib.TTA{Flip: o.TTAFlip, Translations: o.TTATranslations, Level: o.TTALevel}
+	switch o.LayerLRKind {
 	case "", "none":
 		c.LayerLR = optim.Multipliers{}
 	case "classic":
 		c.LayerLR = optim.ClassicLayerwise()
 	default:
-		return c, &trainer.FieldError{Field: "layer_lr", Msg: fmt.Sprintf("%q is not none or classic", o.LayerLR)}
+		return c, &trainer.FieldError{Field: "layer_lr", Msg: fmt.Sprintf("%q is not none or classic", o.LayerLRKind)}
 	}
 	for g, m := range map[string]*float64{optim.GroupStem: o.LRStem, optim.GroupStage1: o.LRStage1,
 		optim.GroupStage2: o.LRStage2, optim.GroupStage3: o.LRStage3, optim.GroupStage4: o.LRStage4, optim.GroupHead: o.LRHead} {

@@ -41,12 +41,12 @@ func TestCIFAR10Options_WithParams(t *testing.T) {
 
 func TestCIFAR10Options_Config(t *testing.T) {
 	o := DefaultCIFAR10Options()
-	o.LayerLR = "classic"
+	o.LayerLRKind = "classic"
 	s4 := 3.0
 	o.LRStage4 = &s4
 	half := 0.5
 	o.AugStrength = &half
-	o.Scheduler, o.StepSize, o.Gamma = "step", 3, 0.5
+	o.Schedule, o.StepEpochs, o.Gamma = "step", 3, 0.5
 	c, err := o.Config()
 	if err != nil {
 		t.Fatal(err)
@@ -224,5 +224,34 @@ func TestCheckCIFAR10Param(t *testing.T) {
 		if err := CheckCIFAR10Param(bad); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
+	}
+}
+
+// The airbench94 keys are options like any other: params reach the
+// embedded trainer.Config, tta_level builds the TTA, and a key only fastnet
+// has is refused, named, for tiny.
+func TestCIFAR10Options_AirbenchKeys(t *testing.T) {
+	o := DefaultCIFAR10Options()
+	o, err := o.WithParams(Params{"model": "fastnet", "act": "gelu", "bn_frozen_scale": true, "bn_momentum": 0.4,
+		"lookahead": true, "decoupled": true, "bn_bias_lr": 64, "scheduler": "triangle", "tta_level": 2, "seed": 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := o.Config()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Act != "gelu" || !c.BNFrozenScale || c.BNMomentum != 0.4 || !c.Lookahead || !c.Decoupled ||
+		c.BNBiasLR != 64 || c.Schedule != "triangle" || c.TTA.Level != 2 || c.Seed != 3 {
+		t.Fatalf("airbench keys not applied: %+v", c)
+	}
+	tiny, _ := DefaultCIFAR10Options().WithParams(Params{"act": "gelu"})
+	if _, err := tiny.Config(); err == nil {
+		t.Fatal("act gelu accepted for tiny")
+	} else if key, _ := FieldOf(err); key != "act" {
+		t.Fatalf("FieldOf = %q, want act", key)
+	}
+	if _, err := o.WithParams(Params{"seed": -1}); err == nil {
+		t.Fatal("negative seed accepted")
 	}
 }

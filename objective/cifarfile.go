@@ -145,7 +145,12 @@ func decodeLocated(o *CIFAR10Options, m *yaml.Node, what string, located func(*y
 	for i := 0; i+1 < len(m.Content); i += 2 {
 		k, v := m.Content[i], m.Content[i+1]
 		var err error
-		switch f, ok := index[k.Value]; {
+		path, ok := index[k.Value]
+		var fv reflect.Value
+		if ok {
+			fv = rv.FieldByIndex(path)
+		}
+		switch {
 		case k.Value == "type" && what == "objective":
 			if v.Value != "cifar10" {
 				err = fmt.Errorf("sweep train runs objective cifar10, not %q", v.Value)
@@ -154,10 +159,9 @@ func decodeLocated(o *CIFAR10Options, m *yaml.Node, what string, located func(*y
 			err = fmt.Errorf("unknown option (want one of %s)", strings.Join(optionKeys(), ", "))
 		case v.Kind == yaml.MappingNode && what == "params":
 			err = errors.New("needs a fixed value here, not a search range (use sweep start for a study)")
-		case !wholeNumbers(v, rv.Field(f).Kind()):
+		case !wholeNumbers(v, fv.Kind()):
 			err = fmt.Errorf("must be a whole number (got %s)", v.Value)
 		default:
-			fv := rv.Field(f)
 			fresh := reflect.New(fv.Type())
 			if err = v.Decode(fresh.Interface()); err == nil {
 				fv.Set(fresh.Elem())
@@ -175,7 +179,7 @@ func decodeLocated(o *CIFAR10Options, m *yaml.Node, what string, located func(*y
 // wholeNumbers reports whether v may go into an int (or []int) field:
 // YAML decoding would silently truncate 2.5 to 2, so floats must be whole.
 func wholeNumbers(v *yaml.Node, kind reflect.Kind) bool {
-	if kind != reflect.Int && kind != reflect.Slice {
+	if kind != reflect.Int && kind != reflect.Uint64 && kind != reflect.Slice {
 		return true
 	}
 	nodes := []*yaml.Node{v}
@@ -226,13 +230,26 @@ func CheckCIFAR10Param(name string) error {
 	return nil
 }
 
-// optionIndex maps each yaml tag of the options struct to its field index.
-func optionIndex(t reflect.Type) map[string]int {
-	index := map[string]int{}
-	for i := 0; i < t.NumField(); i++ {
-		if tag := strings.Split(t.Field(i).Tag.Get("yaml"), ",")[0]; tag != "" && tag != "-" {
-			index[tag] = i
+// optionIndex maps each yaml tag of the options struct to its field index
+// path, the embedded trainer.Config's keys included.
+func optionIndex(t reflect.Type) map[string][]int {
+	index := map[string][]int{}
+	var walk func(t reflect.Type, path []int)
+	walk = func(t reflect.Type, path []int) {
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			tag, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+			p := append(slices.Clone(path), i)
+			switch {
+			case f.Anonymous && opts == "inline":
+				walk(f.Type, p)
+			case tag != "" && tag != "-":
+				if old, dup := index[tag]; !dup || len(p) < len(old) {
+					index[tag] = p
+				}
+			}
 		}
 	}
+	walk(t, nil)
 	return index
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -258,17 +259,34 @@ func (d *decoder) value(n *yaml.Node, field string) (any, bool) {
 	return nil, false
 }
 
-// structFields maps yaml tag names to field indexes of a struct type.
-func structFields(t reflect.Type) (names []string, index map[string]int) {
-	index = map[string]int{}
-	for i := 0; i < t.NumField(); i++ {
-		tag := strings.Split(t.Field(i).Tag.Get("yaml"), ",")[0]
-		if tag == "" || tag == "-" || !t.Field(i).IsExported() {
-			continue
+// structFields maps yaml tag names to field index paths of a struct type
+// (for reflect.Value.FieldByIndex). The keys of an embedded struct tagged
+// `yaml:",inline"` count as the outer struct's, as for the YAML decoder,
+// so an objective's options may embed the configuration they fill.
+func structFields(t reflect.Type) (names []string, index map[string][]int) {
+	index = map[string][]int{}
+	var walk func(t reflect.Type, path []int)
+	walk = func(t reflect.Type, path []int) {
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			tag, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+			p := append(slices.Clone(path), i)
+			if f.Anonymous && opts == "inline" && f.Type.Kind() == reflect.Struct {
+				walk(f.Type, p) // an embedded struct's keys are the outer struct's
+				continue
+			}
+			if tag == "" || tag == "-" || !f.IsExported() {
+				continue
+			}
+			if old, dup := index[tag]; !dup {
+				names = append(names, tag)
+			} else if len(old) <= len(p) {
+				continue // as in Go, the shallower field wins
+			}
+			index[tag] = p
 		}
-		names = append(names, tag)
-		index[tag] = i
 	}
+	walk(t, nil)
 	return names, index
 }
 
@@ -284,7 +302,7 @@ func (d *decoder) decodeStruct(n *yaml.Node, field string, v any) {
 			d.failf(k, join(field, key), "unknown key (want one of %s)", strings.Join(names, ", "))
 			return
 		}
-		d.set(val, join(field, key), rv.Field(i))
+		d.set(val, join(field, key), rv.FieldByIndex(i))
 	})
 }
 
@@ -318,6 +336,14 @@ func (d *decoder) set(n *yaml.Node, field string, f reflect.Value) {
 	case reflect.Int, reflect.Int64, reflect.Int32:
 		if i, ok := d.integer(n, field); ok {
 			f.SetInt(int64(i))
+		}
+	case reflect.Uint, reflect.Uint64, reflect.Uint32:
+		if i, ok := d.integer(n, field); ok {
+			if i < 0 {
+				d.failf(n, field, "must not be negative (got %d)", i)
+				return
+			}
+			f.SetUint(uint64(i))
 		}
 	case reflect.Float64, reflect.Float32:
 		if x, ok := d.number(n, field); ok {

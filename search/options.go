@@ -64,11 +64,11 @@ func (c *OptionChecker) Decode(v any) {
 		}
 		c.used[key] = true
 		if n := c.o.nodes[key]; n != nil {
-			c.d.set(n, "objective."+key, rv.Field(i))
+			c.d.set(n, "objective."+key, rv.FieldByIndex(i))
 		} else if x := c.o.Options[key]; x != nil {
 			// Options set by code rather than parsed: best-effort assignment.
-			if xv := reflectValue(&x).Elem(); xv.Type().AssignableTo(rv.Field(i).Type()) {
-				rv.Field(i).Set(xv)
+			if xv := reflectValue(&x).Elem(); xv.Type().AssignableTo(rv.FieldByIndex(i).Type()) {
+				rv.FieldByIndex(i).Set(xv)
 			}
 		}
 	}

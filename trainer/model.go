@@ -81,7 +81,13 @@ func buildModel(b engine.Backend, c *Config, d *splits) (Net, error) {
 	switch c.Model {
 	case "fastnet":
 		imgs, n := d.sample(whitenImages)
-		return models.NewFastNet(b, models.FastNetOptions{Seed: c.Seed, Width: c.Width, Whiten: imgs, WhitenN: n}), nil
+		act := engine.ReLU
+		if c.Act == "gelu" {
+			act = engine.GELU
+		}
+		return models.NewFastNet(b, models.FastNetOptions{Seed: c.Seed, Width: c.Width, Whiten: imgs, WhitenN: n,
+			Act: act, Init: c.Init, BN: engine.BatchNormOptions{
+				Eps: float32(c.BNEps), Momentum: float32(c.BNMomentum), FrozenScale: c.BNFrozenScale}}), nil
 	}
 	m, err := models.New(c.Model, b, models.Options{
 		Seed: c.Seed, Classes: numClasses, Width: c.Width, Stem: c.Stem, SE: c.SE, SEReduction: c.SEReduction})

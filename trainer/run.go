@@ -35,8 +35,11 @@ type run struct {
 
 	swa       *optim.SWA
 	ema       *optim.EMA
+	look      *optim.Lookahead
 	swaW      []engine.Tensor // running SWA mean, one per param
 	emaW      []engine.Tensor // EMA shadow, one per param
+	lookFast  []engine.Tensor // what lookahead pulls back: params, then buffers
+	lookSlow  []engine.Tensor // lookahead's slow copy, one per lookFast tensor
 	hostBatch []float32       // scratch for TTA views and evaluation
 	hostOut   []float32
 }
@@ -59,11 +62,23 @@ func newRun(c *Config, d *splits, log io.Writer) (*run, error) {
 	r.losses = engine.New(b, engine.Float32, engine.Shape{n})
 	r.dlogit = engine.New(b, engine.Float32, engine.Shape{n, numClasses})
 	r.all = r.net.Params()
+	bnParams := map[*engine.Param]bool{}
+	engine.Walk(r.net, func(l engine.Layer) {
+		if bn, ok := l.(*engine.BatchNorm2d); ok {
+			for _, p := range bn.Params() {
+				bnParams[p] = true
+			}
+		}
+	})
 	for _, p := range r.all {
-		r.params = append(r.params, optim.Param{
+		op := optim.Param{
 			Name: p.Name, Group: p.Group, Value: p.Value, Grad: p.Grad,
 			NoDecay: !c.DecayBNBias && (p.NoDecay || optim.NoDecay(p.Value.Shape)),
-		})
+		}
+		if bnParams[p] {
+			op.LRScale = c.BNBiasLR
+		}
+		r.params = append(r.params, op)
 	}
 	switch c.Optimizer {
 	case "adamw":
@@ -71,7 +86,8 @@ func newRun(c *Config, d *splits, log io.Writer) (*run, error) {
 			Beta1: c.Beta1, Beta2: c.Beta2, Eps: c.Eps, WeightDecay: c.WeightDecay, Multipliers: c.LayerLR})
 	default:
 		r.opt = optim.NewSGD(b, r.params, optim.SGDConfig{
-			Momentum: c.Momentum, Nesterov: c.Nesterov, WeightDecay: c.WeightDecay, Multipliers: c.LayerLR})
+			Momentum: c.Momentum, Nesterov: c.Nesterov, WeightDecay: c.WeightDecay / c.momentumGain(),
+			Multipliers: c.LayerLR, Decoupled: c.Decoupled, PeakLR: c.peakLR()})
 	}
 	if r.scale, err = newLossScale(c, b); err != nil {
 		closeB()
@@ -86,7 +102,56 @@ func newRun(c *Config, d *splits, log io.Writer) (*run, error) {
 		r.ema = &optim.EMA{Decay: c.EMADecay, Warmup: true, Every: max(c.EMAEvery, 1)}
 		r.emaW = r.allocLike()
 	}
+	if c.Lookahead {
+		r.look = &optim.Lookahead{Every: c.LookaheadEvery, DecayBase: c.LookaheadDecay, DecayPow: c.LookaheadPow}
+		for _, p := range append(append([]*engine.Param(nil), r.all...), engine.Buffers(r.net)...) {
+			if p.Value.DType == engine.Float32 {
+				r.lookFast = append(r.lookFast, p.Value)
+				r.lookSlow = append(r.lookSlow, engine.New(b, engine.Float32, p.Value.Shape))
+			}
+		}
+	}
 	return r, nil
+}
+
+// lookaheadStep runs a lookahead step after done optimizer steps, if one
+// is due: the slow copy moves towards the weights, which are reset to it.
+func (r *run) lookaheadStep(done int) {
+	if r.look == nil || !r.look.Due(done) {
+		return
+	}
+	t := r.look.Next(done)
+	for i, fast := range r.lookFast {
+		r.b.Lerp(t, fast, r.lookSlow[i])
+		r.b.Copy(fast, r.lookSlow[i])
+	}
+}
+
+// lookaheadSync resets the weights to lookahead's slow copy, at the end of
+// every epoch once it exists (airbench94 does the same), so that
+// evaluation and the final model see the slow weights.
+func (r *run) lookaheadSync() {
+	if r.look == nil || r.look.N() == 0 {
+		return
+	}
+	for i, fast := range r.lookFast {
+		r.b.Copy(fast, r.lookSlow[i])
+	}
+}
+
+// whitenBiaser is implemented by models whose whitening stem has a bias
+// that airbench94 trains for the first epochs only (models.FastNet).
+type whitenBiaser interface{ WhitenBias() *engine.Param }
+
+// freezeWhitenBias stops training the whitening bias once epoch (from 1)
+// is past WhitenBiasEpochs.
+func (r *run) freezeWhitenBias(epoch int) {
+	wb, ok := r.net.(whitenBiaser)
+	if r.c.WhitenBiasEpochs == 0 || epoch != r.c.WhitenBiasEpochs+1 || !ok || wb.WhitenBias() == nil {
+		return
+	}
+	r.opt.Freeze(wb.WhitenBias().Name)
+	r.logf("whitening bias frozen from epoch %d\n", epoch)
 }
 
 func (r *run) close() { r.closeB() }
@@ -202,7 +267,8 @@ func (r *run) evaluate(ctx context.Context, l *data.Loader, v calib.View) ([]flo
 	return out, nil
 }
 
-// evaluateTTA averages the logits of every configured view.
+// evaluateTTA averages the logits of every configured view, with the
+// views' weights.
 func (r *run) evaluateTTA(ctx context.Context, l *data.Loader) ([]float32, error) {
 	views := r.c.TTA.Views()
 	all := make([][]float32, len(views))
@@ -212,7 +278,7 @@ func (r *run) evaluateTTA(ctx context.Context, l *data.Loader) ([]float32, error
 			return nil, err
 		}
 	}
-	return calib.MeanLogits(all), nil
+	return calib.WeightedLogits(all, r.c.TTA.Weights()), nil
 }
 
 // save writes the model's weights to CheckpointDir/Study/Trial/name.ckpt

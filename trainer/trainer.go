@@ -47,6 +47,9 @@ func Train(ctx context.Context, c Config, h Hooks) (res Result, err error) {
 	stepsPerEpoch := d.train.Batches()
 	sched := c.schedule(stepsPerEpoch)
 	total := c.totalSteps(stepsPerEpoch)
+	if r.look != nil {
+		r.look.Start, r.look.TotalSteps = c.LookaheadStart*stepsPerEpoch, total
+	}
 	epochs := (total + stepsPerEpoch - 1) / stepsPerEpoch
 	r.logf("train %s on %s: %d train / %d val / %d test images, %d steps of %d (%d epochs), %d params\n",
 		c.Model, r.b.Name(), d.train.Len(), d.val.Len(), d.test.Len(), total, c.BatchSize, epochs, r.numParams())
@@ -69,6 +72,7 @@ func Train(ctx context.Context, c Config, h Hooks) (res Result, err error) {
 		var correct, seen int
 		var gradNorms []float64
 		lr := 0.0
+		r.freezeWhitenBias(epoch)
 		it := d.train.Epoch(ctx, epoch-1)
 		for b := it.Next(); b != nil && step < total; b = it.Next() {
 			lr = sched.LR(step)
@@ -88,6 +92,7 @@ func Train(ctx context.Context, c Config, h Hooks) (res Result, err error) {
 			if stepOK { // false: fp16 overflow, step skipped
 				r.opt.Step(lr) // update
 			}
+			r.lookaheadStep(step + 1)
 			if r.ema != nil && r.ema.Due(step) {
 				r.emaUpdate()
 			}
@@ -109,6 +114,9 @@ func Train(ctx context.Context, c Config, h Hooks) (res Result, err error) {
 				fit := c
 				fit.Epochs = n
 				epochs, total, sched = n, fit.totalSteps(stepsPerEpoch), fit.schedule(stepsPerEpoch)
+				if r.look != nil {
+					r.look.TotalSteps = total
+				}
 			}
 		}
 		it.Close()
@@ -118,6 +126,7 @@ func Train(ctx context.Context, c Config, h Hooks) (res Result, err error) {
 		if err := ctx.Err(); err != nil {
 			return res, err
 		}
+		r.lookaheadSync()
 		trainTime += time.Since(t0)
 		images += seen
 		if r.swa != nil && r.swa.Collects(epoch) {

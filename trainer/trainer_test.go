@@ -173,6 +173,14 @@ func TestConfig_Validate(t *testing.T) {
 		{"scheduler", func(c *Config) { c.Schedule = "exp" }},
 		{"augment", func(c *Config) { c.Augment.Flip = 2 }},
 		{"precision", func(c *Config) { c.Precision = "fp8" }},
+		{"act", func(c *Config) { c.Act = "gelu" }}, // tiny has no act option
+		{"act", func(c *Config) { c.Model, c.Act = "fastnet", "tanh" }},
+		{"bn_momentum", func(c *Config) { c.Model, c.BNMomentum = "fastnet", 1.5 }},
+		{"init", func(c *Config) { c.Model, c.Init = "fastnet", "xavier" }},
+		{"decoupled", func(c *Config) { c.Optimizer, c.Decoupled = "adamw", true }},
+		{"tta_level", func(c *Config) { c.TTA.Level = 3 }},
+		{"lookahead_decay", func(c *Config) { c.Lookahead, c.LookaheadDecay = true, 2 }},
+		{"scheduler", func(c *Config) { c.Schedule, c.EndFactor = "triangle", -1 }},
 	} {
 		t.Run(tt.field, func(t *testing.T) {
 			c := Defaults()

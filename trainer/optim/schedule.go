@@ -15,6 +15,10 @@ const (
 	Cosine    = "cosine"
 	OneCycle  = "onecycle"
 	Linear    = "linear"
+	// Triangle is airbench94's schedule: linear from StartFactor·BaseLR at
+	// step 0 up to BaseLR at PctStart of the run, then linear down to
+	// EndFactor·BaseLR at the last step.
+	Triangle = "triangle"
 )
 
 // ErrSchedule is wrapped by every schedule validation error.
@@ -44,6 +48,12 @@ type Schedule struct {
 	PctStart       float64 // onecycle: share of steps spent rising; 0 = 0.3
 	DivFactor      float64 // onecycle: initial LR = BaseLR/DivFactor; 0 = 25
 	FinalDivFactor float64 // onecycle: final LR = initial/FinalDivFactor; 0 = 1e4
+
+	// triangle: PctStart is where the peak sits (0 = 0.23), StartFactor and
+	// EndFactor the first and last rates as fractions of BaseLR (0 = 0.2
+	// and 0.07): airbench94's values.
+	StartFactor float64
+	EndFactor   float64
 }
 
 // Validate reports a setting the schedule cannot run with.
@@ -74,6 +84,11 @@ func (s Schedule) Validate() error {
 		if !sort.IntsAreSorted(s.Milestones) {
 			return bad("multistep milestones %v must increase", s.Milestones)
 		}
+	case Triangle:
+		if s.TotalSteps < 2 || s.PctStart < 0 || s.PctStart >= 1 || s.StartFactor < 0 || s.EndFactor < 0 {
+			return bad("triangle schedule needs total steps ≥ 2, pct_start in [0, 1) and factors ≥ 0 (got %d, %g, %g, %g)",
+				s.TotalSteps, s.PctStart, s.StartFactor, s.EndFactor)
+		}
 	case Cosine, Linear, OneCycle:
 		if s.TotalSteps <= s.WarmupSteps {
 			return bad("%s schedule needs total steps %d > warmup steps %d", s.Kind, s.TotalSteps, s.WarmupSteps)
@@ -82,7 +97,7 @@ func (s Schedule) Validate() error {
 			return bad("onecycle pct_start %g must lie in [0, 1)", s.PctStart)
 		}
 	default:
-		return bad("unknown kind %q (want constant, step, multistep, cosine, onecycle or linear)", s.Kind)
+		return bad("unknown kind %q (want constant, step, multistep, cosine, onecycle, linear or triangle)", s.Kind)
 	}
 	return nil
 }
@@ -93,8 +108,11 @@ func (s Schedule) LR(step int) float64 {
 	if step < 0 {
 		step = 0
 	}
-	if s.Kind == OneCycle {
+	switch s.Kind {
+	case OneCycle:
 		return s.oneCycle(step)
+	case Triangle:
+		return s.triangle(step)
 	}
 	if step < s.WarmupSteps {
 		return s.BaseLR * float64(step+1) / float64(s.WarmupSteps)
@@ -154,4 +172,31 @@ func (s Schedule) oneCycle(step int) float64 {
 		return anneal(initial, s.BaseLR, x/peak)
 	}
 	return anneal(s.BaseLR, minLR, (x-peak)/(last-peak))
+}
+
+// triangle is airbench94's triangle(steps, start, end, peak): piecewise
+// linear through (0, start), (floor(peak·total), 1), (total, end), times
+// BaseLR; step i runs at the value at i, so the last step sits just above
+// end.
+func (s Schedule) triangle(step int) float64 {
+	peakPct, start, end := s.PctStart, s.StartFactor, s.EndFactor
+	if peakPct == 0 {
+		peakPct = 0.23
+	}
+	if start == 0 {
+		start = 0.2
+	}
+	if end == 0 {
+		end = 0.07
+	}
+	total := float64(s.TotalSteps)
+	peak := math.Floor(peakPct * total)
+	x := math.Min(float64(step), total)
+	var f float64
+	if x < peak {
+		f = start + (1-start)*x/peak
+	} else {
+		f = 1 + (end-1)*(x-peak)/(total-peak)
+	}
+	return s.BaseLR * f
 }

@@ -33,6 +33,12 @@ func TestSchedule_LR(t *testing.T) {
 			[]point{{0, 0.5}, {1, 1}, {2, 1}, {7, 0.5}, {12, 0}}},
 		{"Linear", Schedule{Kind: Linear, BaseLR: 1, TotalSteps: 5},
 			[]point{{0, 1}, {1, 0.75}, {2, 0.5}, {3, 0.25}, {4, 0}, {9, 0}}},
+		// airbench94's triangle(100, start=0.2, end=0.07, peak=0.23), by hand:
+		// step 10 = 0.2 + 0.8·10/23; step 99 = 1 − 0.93·76/77.
+		{"Triangle", Schedule{Kind: Triangle, BaseLR: 2, TotalSteps: 100},
+			[]point{{0, 0.4}, {10, 2 * (0.2 + 0.8*10.0/23)}, {23, 2}, {99, 2 * (1 - 0.93*76.0/77)}, {150, 0.14}}},
+		{"TriangleCustom", Schedule{Kind: Triangle, BaseLR: 1, TotalSteps: 10, PctStart: 0.5, StartFactor: 0.5, EndFactor: 0.1},
+			[]point{{0, 0.5}, {5, 1}, {10, 0.1}}},
 		// Values of PyTorch's OneCycleLR(max_lr=1, total_steps=100): phase one
 		// ends at step 0.3·100-1 = 29.
 		{"OneCycle", Schedule{Kind: OneCycle, BaseLR: 1, TotalSteps: 100},
