@@ -74,16 +74,16 @@ type Config struct {
 	WhitenBiasEpochs int     `yaml:"whiten_bias_epochs"`
 
 	// Optimizer: "sgd" (momentum, Nesterov) or "adamw" (decoupled decay).
-	Optimizer    string            `yaml:"optimizer"`
-	LR           float64           `yaml:"lr"` // peak learning rate for the schedule
-	Momentum     float64           `yaml:"momentum"`
-	Nesterov     bool              `yaml:"nesterov"`
-	WeightDecay  float64           `yaml:"weight_decay"`
-	DecayBNBias  bool              `yaml:"decay_bn_bias"` // also decay BN and bias (1-D) parameters; off = exempt
-	Beta1        float64           `yaml:"beta1"`         // AdamW; 0 = 0.9
-	Beta2        float64           `yaml:"beta2"`         // AdamW; 0 = 0.999
-	Eps          float64           `yaml:"eps"`           // AdamW; 0 = 1e-8
-	LayerLR      optim.Multipliers `yaml:"-"`
+	Optimizer   string            `yaml:"optimizer"`
+	LR          float64           `yaml:"lr"` // peak learning rate for the schedule
+	Momentum    float64           `yaml:"momentum"`
+	Nesterov    bool              `yaml:"nesterov"`
+	WeightDecay float64           `yaml:"weight_decay"`
+	DecayBNBias bool              `yaml:"decay_bn_bias"` // also decay BN and bias (1-D) parameters; off = exempt
+	Beta1       float64           `yaml:"beta1"`         // AdamW; 0 = 0.9
+	Beta2       float64           `yaml:"beta2"`         // AdamW; 0 = 0.999
+	Eps         float64           `yaml:"eps"`           // AdamW; 0 = 1e-8
+	LayerLR     optim.Multipliers `yaml:"-"`
 	// Decoupled (SGD only) reads LR and WeightDecay in airbench94's
 	// decoupled form: LR is per 1024 examples and per unit of momentum
 	// gain, so the step size is LR·B/1024/(1 + 1/(1−μ)) for batch B and

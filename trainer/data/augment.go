@@ -37,14 +37,14 @@ type Config struct {
 	Preset   string  `yaml:"preset"`
 	Strength float64 `yaml:"strength"`
 
-	Crop      CropConfig      `yaml:"crop"`      // RandomResizedCrop(32, scale, ratio), bilinear
-	PadCrop   PadCropConfig   `yaml:"pad_crop"`  // pad, then random 32×32 crop
-	Flip      float64         `yaml:"flip"`      // RandomHorizontalFlip probability
+	Crop    CropConfig    `yaml:"crop"`     // RandomResizedCrop(32, scale, ratio), bilinear
+	PadCrop PadCropConfig `yaml:"pad_crop"` // pad, then random 32×32 crop
+	Flip    float64       `yaml:"flip"`     // RandomHorizontalFlip probability
 	// AltFlip replaces the random flip (Flip is then ignored) with
 	// airbench94's alternating flip: each image gets a random flip state
 	// once, drawn from the loader's seed, and is flipped in every other
 	// epoch from there, so that over any two epochs it is seen both ways.
-	AltFlip bool `yaml:"alt_flip"`
+	AltFlip   bool            `yaml:"alt_flip"`
 	Jitter    JitterConfig    `yaml:"jitter"`    // ColorJitter applied with probability P
 	Grayscale float64         `yaml:"grayscale"` // RandomGrayscale probability
 	Rotation  float64         `yaml:"rotation"`  // RandomRotation(±degrees), bilinear, fill 0
