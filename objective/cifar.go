@@ -34,8 +34,10 @@ type CIFAR10Options struct {
 	ValSize   int `yaml:"val_size"` // 0 = 5000 (a tenth of a slice)
 	SplitSeed int `yaml:"split_seed"`
 
-	// LayerLRKind is "none" or "classic" (stem 0.1, stage1 0.5, stage2-3 1,
-	// stage4 2); the lr_<group> keys then override single groups.
+	// LayerLRKind is "none", "classic" (stem 0.1, stage1 0.5, stage2-3 1,
+	// stage4 2) or "per_group" (×1 everywhere, like none, for studies that
+	// search the lr_<group> keys as params conditional on this choice); the
+	// lr_<group> keys then override single groups.
 	LayerLRKind string   `yaml:"layer_lr"`
 	LRStem      *float64 `yaml:"lr_stem"`
 	LRStage1    *float64 `yaml:"lr_stage1"`
@@ -101,12 +103,12 @@ func (o CIFAR10Options) Config() (trainer.Config, error) {
 	c.Split = data.SplitConfig{ValSize: o.ValSize, Seed: uint64(o.SplitSeed)}
 	c.TTA = calib.TTA{Flip: o.TTAFlip, Translations: o.TTATranslations, Level: o.TTALevel}
 	switch o.LayerLRKind {
-	case "", "none":
+	case "", "none", "per_group":
 		c.LayerLR = optim.Multipliers{}
 	case "classic":
 		c.LayerLR = optim.ClassicLayerwise()
 	default:
-		return c, &trainer.FieldError{Field: "layer_lr", Msg: fmt.Sprintf("%q is not none or classic", o.LayerLRKind)}
+		return c, &trainer.FieldError{Field: "layer_lr", Msg: fmt.Sprintf("%q is not none, classic or per_group", o.LayerLRKind)}
 	}
 	for g, m := range map[string]*float64{optim.GroupStem: o.LRStem, optim.GroupStage1: o.LRStage1,
 		optim.GroupStage2: o.LRStage2, optim.GroupStage3: o.LRStage3, optim.GroupStage4: o.LRStage4, optim.GroupHead: o.LRHead} {
