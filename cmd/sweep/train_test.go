@@ -97,7 +97,7 @@ func TestRunTrain_Smoke(t *testing.T) {
 // spec parser and objective constructor, and checks that each searched
 // param is an option of the objective.
 func TestExamples_CIFAR10(t *testing.T) {
-	for _, name := range []string{"cifar10-cpu.yaml", "cifar10-gpu.yaml", "article-optimizers.yaml"} {
+	for _, name := range []string{"cifar10-cpu.yaml", "cifar10-gpu.yaml", "article-optimizers.yaml", "article-cpu.yaml", "cifar10-demo.yaml"} {
 		t.Run(name, func(t *testing.T) {
 			path := filepath.Join("..", "..", "examples", name)
 			src, err := os.ReadFile(path)
@@ -125,11 +125,13 @@ func TestExamples_CIFAR10(t *testing.T) {
 			walk(spec.Params)
 		})
 	}
-	src, err := os.ReadFile(filepath.Join("..", "..", "examples", "tiny-5min.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := objective.ParseTrainFile("tiny-5min.yaml", src); err != nil {
-		t.Fatal(err)
+	for _, name := range []string{"tiny-5min.yaml", "fastnet-94.yaml"} {
+		src, err := os.ReadFile(filepath.Join("..", "..", "examples", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := objective.ParseTrainFile(name, src); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
