@@ -3,6 +3,8 @@ package cpu
 import (
 	"math"
 	"testing"
+
+	"sweep/trainer/engine"
 )
 
 // TestNormCDF_Range checks the fast Φ, φ and e^v behind GELU against
@@ -29,5 +31,32 @@ func TestNormCDF_Range(t *testing.T) {
 	}
 	if c, p := normCDF(-30); c != 0 || p != 0 {
 		t.Fatalf("Φ(−30), φ(−30) = %g, %g, want 0, 0 (underflow, not NaN)", c, p)
+	}
+}
+
+// BenchmarkAct compares GELU's forward and backward with ReLU's on one
+// thread, over fastnet's stage-1 activation of one image (64×15×15):
+//
+//	go test -run '^$' -bench 'Act' ./trainer/engine/cpu/
+func BenchmarkAct(b *testing.B) {
+	const n = 64 * 15 * 15
+	x, y, dy, dx := make([]float32, n), make([]float32, n), make([]float32, n), make([]float32, n)
+	for i := range x {
+		x[i] = float32(i%97)/24 - 2
+		dy[i] = 1
+	}
+	for _, act := range []engine.Act{engine.ReLU, engine.GELU} {
+		b.Run(act.String()+"/forward", func(b *testing.B) {
+			b.SetBytes(4 * n)
+			for range b.N {
+				actForward(act, x, y)
+			}
+		})
+		b.Run(act.String()+"/backward", func(b *testing.B) {
+			b.SetBytes(4 * n)
+			for range b.N {
+				actBackward(act, x, y, dy, dx)
+			}
+		})
 	}
 }
