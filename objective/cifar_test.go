@@ -245,6 +245,13 @@ func TestCIFAR10Options_AirbenchKeys(t *testing.T) {
 		c.BNBiasLR != 64 || c.Schedule != "triangle" || c.TTA.Level != 2 || c.Seed != 3 {
 		t.Fatalf("airbench keys not applied: %+v", c)
 	}
+	pg, err := DefaultCIFAR10Options().WithParams(Params{"layer_lr": "per_group", "lr_stem": 0.3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err := pg.Config(); err != nil || c.LayerLR.Of(optim.GroupStem) != 0.3 || c.LayerLR.Of(optim.GroupStage1) != 1 {
+		t.Fatalf("layer_lr per_group with lr_stem 0.3: %v, %v", c.LayerLR, err)
+	}
 	tiny, _ := DefaultCIFAR10Options().WithParams(Params{"act": "gelu"})
 	if _, err := tiny.Config(); err == nil {
 		t.Fatal("act gelu accepted for tiny")
