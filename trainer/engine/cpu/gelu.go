@@ -24,19 +24,18 @@ const (
 	invSqrt2Pi = 0.39894228040143267794
 )
 
-// normCDF returns Φ(x) and φ(x).
+// normCDF returns Φ(x) and φ(x). It is branch-free in the sign of x
+// (activations have random signs, and a mispredicted branch costs more than
+// the arithmetic): Φ(x) = ½ + sign(x)·(½ − Φ(−|x|)).
 func normCDF(x float32) (cdf, pdf float32) {
-	z := x * invSqrt2
-	if z < 0 {
-		z = -z
-	}
+	const sign = 1 << 31
+	bits := math.Float32bits(x)
+	z := math.Float32frombits(bits&^sign) * invSqrt2 // |x|/√2
 	e := expNeg(-0.5 * x * x)
 	t := 1 / (1 + asP*z)
 	tail := 0.5 * t * (asA1 + t*(asA2+t*(asA3+t*(asA4+t*asA5)))) * e // Φ(−|x|)
-	if x >= 0 {
-		return 1 - tail, e * invSqrt2Pi
-	}
-	return tail, e * invSqrt2Pi
+	half := math.Float32frombits(math.Float32bits(0.5-tail) | bits&sign)
+	return 0.5 + half, e * invSqrt2Pi
 }
 
 // expNeg returns e^v for v ≤ 0 with float32 accuracy (relative error
