@@ -62,33 +62,7 @@ func newRun(c *Config, d *splits, log io.Writer) (*run, error) {
 	r.losses = engine.New(b, engine.Float32, engine.Shape{n})
 	r.dlogit = engine.New(b, engine.Float32, engine.Shape{n, numClasses})
 	r.all = r.net.Params()
-	bnParams := map[*engine.Param]bool{}
-	engine.Walk(r.net, func(l engine.Layer) {
-		if bn, ok := l.(*engine.BatchNorm2d); ok {
-			for _, p := range bn.Params() {
-				bnParams[p] = true
-			}
-		}
-	})
-	for _, p := range r.all {
-		op := optim.Param{
-			Name: p.Name, Group: p.Group, Value: p.Value, Grad: p.Grad,
-			NoDecay: !c.DecayBNBias && (p.NoDecay || optim.NoDecay(p.Value.Shape)),
-		}
-		if bnParams[p] {
-			op.LRScale = c.BNBiasLR
-		}
-		r.params = append(r.params, op)
-	}
-	switch c.Optimizer {
-	case "adamw":
-		r.opt = optim.NewAdamW(b, r.params, optim.AdamWConfig{
-			Beta1: c.Beta1, Beta2: c.Beta2, Eps: c.Eps, WeightDecay: c.WeightDecay, Multipliers: c.LayerLR})
-	default:
-		r.opt = optim.NewSGD(b, r.params, optim.SGDConfig{
-			Momentum: c.Momentum, Nesterov: c.Nesterov, WeightDecay: c.WeightDecay / c.momentumGain(),
-			Multipliers: c.LayerLR, Decoupled: c.Decoupled, PeakLR: c.peakLR()})
-	}
+	r.opt = r.newOptimizer()
 	if r.scale, err = newLossScale(c, b); err != nil {
 		closeB()
 		return nil, err
@@ -152,6 +126,38 @@ func (r *run) freezeWhitenBias(epoch int) {
 	}
 	r.opt.Freeze(wb.WhitenBias().Name)
 	r.logf("whitening bias frozen from epoch %d\n", epoch)
+}
+
+// newOptimizer builds c.Optimizer over the model's parameters, filling
+// r.params: weight-decay exemptions, batch-norm parameters' LR scale
+// (BNBiasLR), and Decoupled's conversion to PyTorch SGD's units.
+func (r *run) newOptimizer() optim.Optimizer {
+	c, b := r.c, r.b
+	bnParams := map[*engine.Param]bool{}
+	engine.Walk(r.net, func(l engine.Layer) {
+		if bn, ok := l.(*engine.BatchNorm2d); ok {
+			for _, p := range bn.Params() {
+				bnParams[p] = true
+			}
+		}
+	})
+	for _, p := range r.all {
+		op := optim.Param{
+			Name: p.Name, Group: p.Group, Value: p.Value, Grad: p.Grad,
+			NoDecay: !c.DecayBNBias && (p.NoDecay || optim.NoDecay(p.Value.Shape)),
+		}
+		if bnParams[p] {
+			op.LRScale = c.BNBiasLR
+		}
+		r.params = append(r.params, op)
+	}
+	if c.Optimizer == "adamw" {
+		return optim.NewAdamW(b, r.params, optim.AdamWConfig{
+			Beta1: c.Beta1, Beta2: c.Beta2, Eps: c.Eps, WeightDecay: c.WeightDecay, Multipliers: c.LayerLR})
+	}
+	return optim.NewSGD(b, r.params, optim.SGDConfig{
+		Momentum: c.Momentum, Nesterov: c.Nesterov, WeightDecay: c.WeightDecay / c.momentumGain(),
+		Multipliers: c.LayerLR, Decoupled: c.Decoupled, PeakLR: c.peakLR()})
 }
 
 func (r *run) close() { r.closeB() }
