@@ -49,6 +49,9 @@ type CIFAR10Options struct {
 	AugPreset   string   `yaml:"aug_preset"`   // classic, cheap
 	AugStrength *float64 `yaml:"aug_strength"` // rebuilds augment from the preset
 	Augment     any      `yaml:"augment"`      // per-transform mapping, see data.Config
+	// AltFlip, when set, overrides augment's alt_flip (airbench94's
+	// alternating flip), so that a study can search it as a param.
+	AltFlip *bool `yaml:"alt_flip"`
 
 	TTAFlip         bool `yaml:"tta_flip"`
 	TTATranslations int  `yaml:"tta_translations"`
@@ -162,6 +165,9 @@ func (o CIFAR10Options) augment(c *trainer.Config) error {
 		if err != nil {
 			return &trainer.FieldError{Field: "augment", Msg: err.Error()}
 		}
+	}
+	if o.AltFlip != nil {
+		aug.AltFlip = *o.AltFlip
 	}
 	c.Augment = aug
 	return nil

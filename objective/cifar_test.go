@@ -252,6 +252,10 @@ func TestCIFAR10Options_AirbenchKeys(t *testing.T) {
 	if c, err := pg.Config(); err != nil || c.LayerLR.Of(optim.GroupStem) != 0.3 || c.LayerLR.Of(optim.GroupStage1) != 1 {
 		t.Fatalf("layer_lr per_group with lr_stem 0.3: %v, %v", c.LayerLR, err)
 	}
+	af, _ := DefaultCIFAR10Options().WithParams(Params{"alt_flip": true})
+	if c, err := af.Config(); err != nil || !c.Augment.AltFlip {
+		t.Fatalf("alt_flip param: augment %+v, %v", c.Augment, err)
+	}
 	tiny, _ := DefaultCIFAR10Options().WithParams(Params{"act": "gelu"})
 	if _, err := tiny.Config(); err == nil {
 		t.Fatal("act gelu accepted for tiny")
