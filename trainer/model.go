@@ -81,9 +81,9 @@ func buildModel(b engine.Backend, c *Config, d *splits) (Net, error) {
 	switch c.Model {
 	case "fastnet":
 		imgs, n := d.sample(whitenImages)
-		act := engine.ReLU
-		if c.Act == "gelu" {
-			act = engine.GELU
+		act, ok := engine.ParseAct(c.Act)
+		if !ok { // "": the default
+			act = engine.ReLU
 		}
 		return models.NewFastNet(b, models.FastNetOptions{Seed: c.Seed, Width: c.Width, Whiten: imgs, WhitenN: n,
 			Act: act, Init: c.Init, BN: engine.BatchNormOptions{
