@@ -75,6 +75,28 @@ func TestStorage_KilledConnections(t *testing.T) {
 	close(stop)
 	kills.Wait()
 
+	// The pool recovers: once the killing stops, every store claims and
+	// finishes a trial again. A connection killed just before the end may
+	// still fail one call (the driver sees it dead only on use), so each
+	// store gets three tries. How many calls succeeded during the killing
+	// depends on the machine's load, so it is logged, not asserted.
+	during := len(claimed)
+	for w, s := range stores {
+		var err error
+		for range 3 {
+			var cl sweep.Claim
+			if cl, err = s.ClaimTrial(ctx, st.ID, fmt.Sprint("after", w), "h"); err == nil {
+				if err = s.FinishTrial(ctx, cl.TrialID, goptuna.TrialStateComplete, 1, ""); err == nil {
+					claimed[cl.Number] = cl.TrialID
+					break
+				}
+			}
+		}
+		if err != nil {
+			t.Errorf("store %d did not recover after the kills stopped: %v", w, err)
+		}
+	}
+
 	all, err := open(t, dsn).GetAllTrials(st.ID)
 	must(t, err)
 	for i, tr := range all {
@@ -87,8 +109,5 @@ func TestStorage_KilledConnections(t *testing.T) {
 			t.Errorf("successful claim of number %d (trial %d) is not stored", n, id)
 		}
 	}
-	t.Logf("%d trials stored, %d claims succeeded, %d calls failed under connection kills", len(all), len(claimed), failures)
-	if len(claimed) == 0 {
-		t.Error("no claim succeeded: the pool never recovered")
-	}
+	t.Logf("%d trials stored, %d claims succeeded under connection kills, %d calls failed", len(all), during, failures)
 }
