@@ -8,6 +8,7 @@
 package cudnn
 
 import (
+	"bytes"
 	"fmt"
 	"unsafe"
 
@@ -21,37 +22,65 @@ type Status int32
 type Error struct {
 	Op     string
 	Status Status
-	Text   string
+	Name   string // StatusText(Status)
+	Text   string // the library's own message (cudnnGetLastErrorString or cudnnGetErrorString), if it differs
 }
 
 func (e *Error) Error() string {
-	return fmt.Sprintf("cudnn: %s: %s (%d)", e.Op, e.Text, int32(e.Status))
+	s := fmt.Sprintf("cudnn: %s: %s (%d)", e.Op, e.Name, int32(e.Status))
+	if e.Text != "" && e.Text != e.Name {
+		s += ": " + e.Text
+	}
+	return s
 }
 
-// categories are cuDNN 9's status classes: the code divided by 1000.
-var categories = map[int32]string{1: "CUDNN_STATUS_NOT_INITIALIZED (or other library state)",
-	2: "CUDNN_STATUS_BAD_PARAM", 3: "CUDNN_STATUS_NOT_SUPPORTED", 4: "CUDNN_STATUS_INTERNAL_ERROR",
-	5: "CUDNN_STATUS_EXECUTION_FAILED"}
+// statusNames are cudnnStatus_t's names in cuDNN 9 (cudnn_graph.h), where
+// a code is its category (thousands) plus a specific error; the deprecated
+// aliases (CUDNN_STATUS_ALLOC_FAILED = 4003 and so on) share values with
+// these names.
+var statusNames = map[Status]string{
+	0:    "CUDNN_STATUS_SUCCESS",
+	1001: "CUDNN_STATUS_NOT_INITIALIZED", 1002: "CUDNN_STATUS_SUBLIBRARY_VERSION_MISMATCH",
+	1003: "CUDNN_STATUS_SERIALIZATION_VERSION_MISMATCH", 1004: "CUDNN_STATUS_DEPRECATED",
+	1005: "CUDNN_STATUS_LICENSE_ERROR", 1006: "CUDNN_STATUS_RUNTIME_IN_PROGRESS",
+	1007: "CUDNN_STATUS_RUNTIME_FP_OVERFLOW", 1008: "CUDNN_STATUS_SUBLIBRARY_LOADING_FAILED",
+	2000: "CUDNN_STATUS_BAD_PARAM", 2001: "CUDNN_STATUS_INVALID_VALUE",
+	2002: "CUDNN_STATUS_BAD_PARAM_NULL_POINTER", 2003: "CUDNN_STATUS_BAD_PARAM_MISALIGNED_POINTER",
+	2004: "CUDNN_STATUS_BAD_PARAM_NOT_FINALIZED", 2005: "CUDNN_STATUS_BAD_PARAM_OUT_OF_BOUND",
+	2006: "CUDNN_STATUS_BAD_PARAM_SIZE_INSUFFICIENT", 2007: "CUDNN_STATUS_BAD_PARAM_STREAM_MISMATCH",
+	2008: "CUDNN_STATUS_BAD_PARAM_SHAPE_MISMATCH", 2009: "CUDNN_STATUS_BAD_PARAM_DUPLICATED_ENTRIES",
+	2010: "CUDNN_STATUS_BAD_PARAM_ATTRIBUTE_TYPE", 2011: "CUDNN_STATUS_BAD_PARAM_CUDA_GRAPH_MISMATCH",
+	2012: "CUDNN_STATUS_BAD_PARAM_DESCRIPTOR_TYPE",
+	3000: "CUDNN_STATUS_NOT_SUPPORTED", 3001: "CUDNN_STATUS_NOT_SUPPORTED_GRAPH_PATTERN",
+	3002: "CUDNN_STATUS_NOT_SUPPORTED_SHAPE", 3003: "CUDNN_STATUS_NOT_SUPPORTED_DATA_TYPE",
+	3004: "CUDNN_STATUS_NOT_SUPPORTED_LAYOUT", 3005: "CUDNN_STATUS_NOT_SUPPORTED_INCOMPATIBLE_CUDA_DRIVER",
+	3006: "CUDNN_STATUS_NOT_SUPPORTED_INCOMPATIBLE_CUDART", 3007: "CUDNN_STATUS_NOT_SUPPORTED_ARCH_MISMATCH",
+	3008: "CUDNN_STATUS_NOT_SUPPORTED_RUNTIME_PREREQUISITE_MISSING",
+	3009: "CUDNN_STATUS_NOT_SUPPORTED_SUBLIBRARY_UNAVAILABLE",
+	3010: "CUDNN_STATUS_NOT_SUPPORTED_SHARED_MEMORY_INSUFFICIENT", 3011: "CUDNN_STATUS_NOT_SUPPORTED_PADDING",
+	3012: "CUDNN_STATUS_NOT_SUPPORTED_BAD_LAUNCH_PARAM", 3013: "CUDNN_STATUS_NOT_SUPPORTED_CUDA_GRAPH_NATIVE_API",
+	4000: "CUDNN_STATUS_INTERNAL_ERROR", 4001: "CUDNN_STATUS_INTERNAL_ERROR_COMPILATION_FAILED",
+	4002: "CUDNN_STATUS_INTERNAL_ERROR_UNEXPECTED_VALUE", 4003: "CUDNN_STATUS_INTERNAL_ERROR_HOST_ALLOCATION_FAILED",
+	4004: "CUDNN_STATUS_INTERNAL_ERROR_DEVICE_ALLOCATION_FAILED", 4005: "CUDNN_STATUS_INTERNAL_ERROR_BAD_LAUNCH_PARAM",
+	4006: "CUDNN_STATUS_INTERNAL_ERROR_TEXTURE_CREATION_FAILED",
+	5000: "CUDNN_STATUS_EXECUTION_FAILED", 5001: "CUDNN_STATUS_EXECUTION_FAILED_CUDA_DRIVER",
+	5002: "CUDNN_STATUS_EXECUTION_FAILED_CUBLAS", 5003: "CUDNN_STATUS_EXECUTION_FAILED_CUDART",
+	5004: "CUDNN_STATUS_EXECUTION_FAILED_CURAND",
+}
 
-// StatusText names s without the library: the exact name for common codes,
-// else its v9 category.
+// categories name the classes of codes newer than statusNames (the code
+// divided by 1000), so an unknown code still says what kind of error it is.
+var categories = map[int32]string{1: "uncategorized", 2: "CUDNN_STATUS_BAD_PARAM", 3: "CUDNN_STATUS_NOT_SUPPORTED",
+	4: "CUDNN_STATUS_INTERNAL_ERROR", 5: "CUDNN_STATUS_EXECUTION_FAILED"}
+
+// StatusText names s without the library: its cuDNN 9 name, or for codes
+// this table lacks, the number and its category.
 func StatusText(s Status) string {
-	switch s {
-	case 0:
-		return "CUDNN_STATUS_SUCCESS"
-	case 2000:
-		return "CUDNN_STATUS_BAD_PARAM"
-	case 3000:
-		return "CUDNN_STATUS_NOT_SUPPORTED"
-	case 4001:
-		return "CUDNN_STATUS_INTERNAL_ERROR_HOST_ALLOCATION_FAILED"
-	case 4002:
-		return "CUDNN_STATUS_INTERNAL_ERROR_DEVICE_ALLOCATION_FAILED"
-	case 5000:
-		return "CUDNN_STATUS_EXECUTION_FAILED"
+	if n, ok := statusNames[s]; ok {
+		return n
 	}
 	if c, ok := categories[int32(s)/1000]; ok {
-		return c
+		return fmt.Sprintf("cudnnStatus(%d, category %s)", int32(s), c)
 	}
 	return fmt.Sprintf("cudnnStatus(%d)", int32(s))
 }
@@ -118,13 +147,20 @@ func (l *Library) checkStatus(op string, r int32) error {
 	if s == 0 {
 		return nil
 	}
-	text := StatusText(s)
-	if l.fn.GetErrorString != 0 {
-		if p := l.fn.GetErrorString.Call(uintptr(s)); p != 0 {
-			text = dynlib.GoString(p)
+	e := &Error{Op: op, Status: s, Name: StatusText(s)}
+	if l.fn.GetLastError != 0 {
+		buf := make([]byte, 512)
+		l.fn.GetLastError.Call(uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)))
+		if i := bytes.IndexByte(buf, 0); i > 0 {
+			e.Text = string(buf[:i])
 		}
 	}
-	return &Error{Op: op, Status: s, Text: text}
+	if e.Text == "" && l.fn.GetErrorString != 0 {
+		if p := l.fn.GetErrorString.Call(uintptr(s)); p != 0 {
+			e.Text = dynlib.GoString(p)
+		}
+	}
+	return e
 }
 
 // Handle is a cuDNN context for the current device; not safe for

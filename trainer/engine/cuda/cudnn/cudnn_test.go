@@ -37,17 +37,6 @@ func TestPick(t *testing.T) {
 	}
 }
 
-func TestStatusText(t *testing.T) {
-	for s, want := range map[Status]string{
-		2000: "CUDNN_STATUS_BAD_PARAM", 2002: "CUDNN_STATUS_BAD_PARAM",
-		3007: "CUDNN_STATUS_NOT_SUPPORTED", 77: "cudnnStatus(77)",
-	} {
-		if got := StatusText(s); got != want {
-			t.Errorf("StatusText(%d) = %q, want %q", s, got, want)
-		}
-	}
-}
-
 // TestFunctions_Register registers every typed (float/double-taking)
 // binding with purego, as Bind does when a real cuDNN has the symbol: a
 // signature purego cannot call panics here instead of on a GPU machine.

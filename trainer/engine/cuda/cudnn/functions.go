@@ -13,9 +13,12 @@ import (
 type functions struct {
 	GetVersion     dynlib.Func `sym:"cudnnGetVersion"`
 	GetErrorString dynlib.Func `sym:"cudnnGetErrorString,optional"`
-	Create         dynlib.Func `sym:"cudnnCreate"`
-	Destroy        dynlib.Func `sym:"cudnnDestroy"`
-	SetStream      dynlib.Func `sym:"cudnnSetStream"`
+	// GetLastError (cuDNN 9) says why the last failing call on this thread
+	// failed, which the status code alone rarely does.
+	GetLastError dynlib.Func `sym:"cudnnGetLastErrorString,optional"`
+	Create       dynlib.Func `sym:"cudnnCreate"`
+	Destroy      dynlib.Func `sym:"cudnnDestroy"`
+	SetStream    dynlib.Func `sym:"cudnnSetStream"`
 
 	CreateTensor  dynlib.Func `sym:"cudnnCreateTensorDescriptor"`
 	SetTensor4d   dynlib.Func `sym:"cudnnSetTensor4dDescriptor"`

@@ -156,7 +156,7 @@ func (c *Context) FreeHost(p uintptr) error {
 // legacy default stream).
 func (c *Context) NewStream() (Stream, error) {
 	var s uintptr
-	err := c.api.check("cuStreamCreate", c.api.fn.StreamCreate.Call(uintptr(unsafe.Pointer(&s)), 1 /* CU_STREAM_NON_BLOCKING */))
+	err := c.api.check("cuStreamCreate", c.api.fn.StreamCreate.Call(uintptr(unsafe.Pointer(&s)), streamNonBlocking))
 	return Stream(s), err
 }
 

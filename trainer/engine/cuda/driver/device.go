@@ -14,6 +14,8 @@ const (
 	attrMultiprocessorCount = 16
 	attrComputeMajor        = 75
 	attrComputeMinor        = 76
+
+	streamNonBlocking = 1 // CU_STREAM_NON_BLOCKING
 )
 
 // DeviceInfo describes one GPU.
