@@ -34,7 +34,10 @@ package cuda
 import (
 	"errors"
 	"fmt"
+	"io"
 	"math"
+	"os"
+	"strings"
 
 	"sweep/trainer/engine"
 	"sweep/trainer/engine/cuda/alloc"
@@ -71,9 +74,12 @@ type Options struct {
 	// instead of trusting cuDNN's heuristics.
 	Search bool
 	// Finder, when set, is where every library (the driver included) is
-	// loaded from, instead of the default search and the process-wide
-	// driver: tests point it at the CPU emulation.
+	// loaded from, instead of the default search: tests point it at the
+	// CPU emulation.
 	Finder *dynlib.Finder
+	// Log receives one-line notices: cuDNN missing (convolutions fall back
+	// to im2col), a 16-bit plan refused. nil means os.Stderr.
+	Log io.Writer
 }
 
 // Backend is the CUDA implementation of engine.Backend. Like every backend
@@ -99,6 +105,8 @@ type Backend struct {
 	nextStage   int
 	err         error // first asynchronous error, returned by Sync
 	libs        string
+	dnnErr      error // why cuDNN did not load; nil when loaded or not wanted
+	closed      bool
 }
 
 // New opens the GPU at o.Device, loads the libraries and compiles (or
@@ -118,7 +126,7 @@ func New(o Options) (*Backend, error) {
 	} else {
 		fc := *f // New records the driver version in its own copy
 		f = &fc
-		api, err = driver.Load(f)
+		api, err = driver.SharedFrom(f)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("cuda: load driver: %w", err)
@@ -131,7 +139,7 @@ func New(o Options) (*Backend, error) {
 	if b.info, err = api.Info(o.Device); err != nil {
 		return nil, fmt.Errorf("cuda: open device %d: %w", o.Device, err)
 	}
-	if b.ctx, err = api.Retain(o.Device); err != nil {
+	if b.ctx, err = api.Primary(o.Device); err != nil {
 		return nil, fmt.Errorf("cuda: open device %d: %w", o.Device, err)
 	}
 	defer b.ctx.Enter()()
@@ -177,8 +185,13 @@ func (b *Backend) init(f *dynlib.Finder) error {
 	}
 	dl, err := cudnn.Load(f)
 	if err != nil {
+		// cuDNN is optional, but its absence costs much of the GPU's
+		// convolution speed: say so instead of falling back silently.
+		b.dnnErr = err
 		b.libs += ", im2col convolutions (cuDNN not loaded)"
-		return nil // cuDNN is optional: convolutions fall back to im2col + cuBLAS
+		b.notice("cuda: cuDNN not loaded, convolutions use the slower im2col path (`sweep doctor -v` says where it looked): %s",
+			firstLine(err))
+		return nil
 	}
 	if b.dnn, err = dl.NewHandle(); err != nil {
 		return fmt.Errorf("cuda: create cuDNN handle: %w", err)
@@ -225,8 +238,14 @@ func (b *Backend) compile(f *dynlib.Finder) error {
 func cudnnVersion(v int) string { return fmt.Sprintf("%d.%d.%d", v/10000, v%10000/100, v%100) }
 
 // Close frees the backend's device memory, handles and stream. The backend
-// must not be used after.
+// must not be used after; closing it again does nothing. The device's
+// primary context stays alive for the next backend (see
+// driver.API.Primary).
 func (b *Backend) Close() error {
+	if b.closed {
+		return nil
+	}
+	b.closed = true
 	defer b.ctx.Enter()()
 	return b.close()
 }
@@ -257,8 +276,27 @@ func (b *Backend) close() error {
 	if b.stream != 0 {
 		errs = append(errs, b.ctx.DestroyStream(b.stream))
 	}
-	errs = append(errs, b.ctx.Release())
+	// The primary context stays retained for the process (driver.Primary).
 	return errors.Join(errs...)
+}
+
+// CuDNNError says why cuDNN did not load (the convolutions then run as
+// im2col + GEMM); nil when it loaded or Options.NoCuDNN declined it.
+func (b *Backend) CuDNNError() error { return b.dnnErr }
+
+// notice writes one line to Options.Log.
+func (b *Backend) notice(format string, args ...any) {
+	w := b.opts.Log
+	if w == nil {
+		w = os.Stderr
+	}
+	fmt.Fprintf(w, format+"\n", args...)
+}
+
+// firstLine is err's first line: dynlib's search lists follow it.
+func firstLine(err error) string {
+	s, _, _ := strings.Cut(err.Error(), "\n")
+	return strings.TrimSuffix(s, "; searched:")
 }
 
 // Name is "cuda/<GPU> (sm_XY; libraries)".

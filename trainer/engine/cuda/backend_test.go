@@ -21,7 +21,7 @@ func gpu(t *testing.T, o Options) *Backend {
 		var ce *driver.Error
 		if errors.Is(err, dynlib.ErrNotFound) && strings.Contains(err.Error(), dynlib.Driver.Name) ||
 			errors.As(err, &ce) && (ce.Code == driver.ErrNoDevice || ce.Code == driver.ErrStubLibrary) {
-			t.Skipf("no usable GPU, GPU test not run (see `sweep doctor`): %s", strings.TrimSuffix(firstLine(err), "; searched:"))
+			t.Skipf("no usable GPU, GPU test not run (see `sweep doctor`): %s", firstLine(err))
 		}
 		t.Fatalf("GPU present but the CUDA backend failed to start: %v", err)
 	}
@@ -32,11 +32,6 @@ func gpu(t *testing.T, o Options) *Backend {
 	})
 	t.Logf("backend %s", b.Name())
 	return b
-}
-
-func firstLine(err error) string {
-	s, _, _ := strings.Cut(err.Error(), "\n")
-	return s
 }
 
 // TestGPU_Conformance runs the engine's conformance suite (every op against

@@ -127,13 +127,7 @@ func emulated(t *testing.T) *Backend {
 // the im2col convolutions).
 func emulatedWith(t *testing.T, o Options) *Backend {
 	t.Helper()
-	emu.once.Do(buildEmulator)
-	if emu.skip != "" {
-		t.Skip(emu.skip)
-	}
-	if emu.err != nil {
-		t.Fatal(emu.err)
-	}
+	emuBuilt(t)
 	f := dynlib.NewFinder()
 	f.Loader, f.Root = false, emu.dir
 	f.Getenv = func(k string) string {
@@ -153,6 +147,19 @@ func emulatedWith(t *testing.T, o Options) *Backend {
 		}
 	})
 	return b
+}
+
+// emuBuilt builds the emulation library once per process, skipping t
+// without a C++ compiler.
+func emuBuilt(t *testing.T) {
+	t.Helper()
+	emu.once.Do(buildEmulator)
+	if emu.skip != "" {
+		t.Skip(emu.skip)
+	}
+	if emu.err != nil {
+		t.Fatal(emu.err)
+	}
 }
 
 func TestMain(m *testing.M) {

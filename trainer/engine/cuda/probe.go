@@ -49,14 +49,15 @@ func (r Report) Usable() bool {
 }
 
 // Probe loads each library and lists the devices with their free memory.
-// It opens each device's primary context briefly to read free memory.
+// It retains each device's primary context (for the process, see
+// driver.API.Primary) to read free memory.
 func Probe(getenv func(string) string) Report {
 	f := dynlib.NewFinder()
 	if getenv != nil {
 		f.Getenv = getenv
 	}
 	var r Report
-	api, err := driver.Load(f)
+	api, err := driver.SharedFrom(f)
 	drv := LibStatus{Name: dynlib.Driver.Name, Err: err}
 	if api != nil {
 		drv.Path, drv.Where = api.Lib().Path, api.Lib().Where
@@ -91,7 +92,7 @@ func probeDevice(api *driver.API, i int) DeviceStatus {
 	if d.Err != nil {
 		return d
 	}
-	ctx, err := api.Retain(i)
+	ctx, err := api.Primary(i) // not Retain+Release: that would destroy the context a backend may use next
 	if err != nil {
 		d.Err = err
 		return d
@@ -99,9 +100,6 @@ func probeDevice(api *driver.API, i int) DeviceStatus {
 	leave := ctx.Enter()
 	d.FreeBytes, _, d.Err = ctx.MemInfo()
 	leave()
-	if err := ctx.Release(); err != nil && d.Err == nil {
-		d.Err = err
-	}
 	return d
 }
 

@@ -20,7 +20,47 @@ type Ptr uintptr
 // Stream is a CUstream; 0 is the legacy default stream.
 type Stream uintptr
 
-// Retain retains the primary context of the device at ordinal.
+// Primary returns the device's primary context, retained once for the
+// life of a (until a.Close) however many callers use it. The primary
+// context is destroyed when its last retain is released, and cuBLAS and
+// cuDNN keep state tied to the context they first ran in, so a process
+// that released it between two backends would hand the second backend's
+// libraries a dead context. Callers never release it.
+func (a *API) Primary(ordinal int) (*Context, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if c, ok := a.primary[ordinal]; ok {
+		return c, nil
+	}
+	c, err := a.Retain(ordinal)
+	if err != nil {
+		return nil, err
+	}
+	if a.primary == nil {
+		a.primary = map[int]*Context{}
+	}
+	a.primary[ordinal] = c
+	return c, nil
+}
+
+// Close releases the primary contexts that Primary retained. Nothing of a
+// may be used after; a process that exits needs no Close (the driver
+// tears every context down at exit).
+func (a *API) Close() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var first error
+	for ord, c := range a.primary {
+		if err := c.Release(); err != nil && first == nil {
+			first = err
+		}
+		delete(a.primary, ord)
+	}
+	return first
+}
+
+// Retain retains the primary context of the device at ordinal; the caller
+// releases it (see Primary for the process-wide one).
 func (a *API) Retain(ordinal int) (*Context, error) {
 	d, err := a.Device(ordinal)
 	if err != nil {

@@ -76,6 +76,9 @@ func ResultName(r Result) string {
 type API struct {
 	lib *dynlib.Lib
 	fn  functions
+
+	mu      sync.Mutex
+	primary map[int]*Context // by ordinal: retained once, see Primary
 }
 
 type functions struct {
@@ -128,7 +131,12 @@ func Load(f *dynlib.Finder) (*API, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &API{lib: lib}
+	return bind(lib)
+}
+
+// bind binds lib's functions and calls cuInit.
+func bind(lib *dynlib.Lib) (*API, error) {
+	a := &API{lib: lib, primary: map[int]*Context{}}
 	if err := dynlib.Bind(lib, &a.fn); err != nil {
 		return nil, err
 	}
@@ -141,24 +149,54 @@ func Load(f *dynlib.Finder) (*API, error) {
 // Lib returns the opened library (its path, for `sweep doctor`).
 func (a *API) Lib() *dynlib.Lib { return a.lib }
 
-var loadOnce struct {
+// shared holds the process-wide APIs, one per driver library path.
+var shared struct {
 	sync.Mutex
-	api *API
+	byPath map[string]*API
+	dflt   *API // Shared's, found with the default search
 }
 
-// Shared returns one process-wide API, loading it on first success; CUDA's
-// own state is process-wide, so opening the driver twice gains nothing.
+// Shared returns one process-wide API found with the default search,
+// loading it on first success; CUDA's own state is process-wide, so
+// opening the driver twice gains nothing.
 func Shared() (*API, error) {
-	loadOnce.Lock()
-	defer loadOnce.Unlock()
-	if loadOnce.api != nil {
-		return loadOnce.api, nil
+	shared.Lock()
+	a := shared.dflt
+	shared.Unlock()
+	if a != nil {
+		return a, nil
 	}
-	a, err := Load(dynlib.NewFinder())
+	a, err := SharedFrom(dynlib.NewFinder())
 	if err != nil {
 		return nil, err
 	}
-	loadOnce.api = a
+	shared.Lock()
+	shared.dflt = a
+	shared.Unlock()
+	return a, nil
+}
+
+// SharedFrom is Shared for the driver that f finds (tests point f at a
+// fake driver): one API per library path for the life of the process, so
+// its primary contexts (see Primary) are retained once.
+func SharedFrom(f *dynlib.Finder) (*API, error) {
+	lib, err := f.Load(dynlib.Driver)
+	if err != nil {
+		return nil, err
+	}
+	shared.Lock()
+	defer shared.Unlock()
+	if a, ok := shared.byPath[lib.Path]; ok {
+		return a, nil
+	}
+	a, err := bind(lib)
+	if err != nil {
+		return nil, err
+	}
+	if shared.byPath == nil {
+		shared.byPath = map[string]*API{}
+	}
+	shared.byPath[lib.Path] = a
 	return a, nil
 }
 

@@ -13,6 +13,7 @@
 package dynlib
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -113,11 +114,17 @@ type Finder struct {
 	// DriverVersion, once the driver is loaded, orders each library's
 	// sonames for it (see Spec.ForDriver); 0 keeps the given order.
 	DriverVersion int
+	// RunPython asks the python3 at a path for its prefix and
+	// site-packages (see RunPython); nil skips the python3 interpreters on
+	// $PATH.
+	RunPython func(ctx context.Context, exe string) ([]string, error)
+
+	python *pythonSites // RunPython's answers, shared by copies of f
 }
 
 // NewFinder returns a Finder over the real file system and dynamic loader.
 func NewFinder() *Finder {
-	return &Finder{Getenv: os.Getenv, Open: dlopen, Loader: true}
+	return &Finder{Getenv: os.Getenv, Open: dlopen, Loader: true, RunPython: RunPython, python: &pythonSites{}}
 }
 
 func dlopen(path string, global bool) (uintptr, error) {
@@ -232,8 +239,8 @@ func (f *Finder) steps() []step {
 	return []step{
 		{stepEnv, env, "$" + EnvLibPath},
 		{stepCUDA, f.cudaDirs(), "$CUDA_HOME/lib64, /usr/local/cuda*/{lib64,targets/x86_64-linux/lib}, /opt/cuda"},
-		{stepPip, f.pipDirs(), "site-packages/nvidia/*/lib under $VIRTUAL_ENV, $CONDA_PREFIX, /usr/local/lib/python3*, " +
-			"/usr/lib/python3*, /opt/conda, ~/.local, ~/.pyenv/versions/*, ~/miniconda3, ~/anaconda3"},
+		{stepPip, f.pipDirs(), "site-packages/nvidia/{*,cu13,cu12}/lib under $VIRTUAL_ENV, $CONDA_PREFIX, every python3 on $PATH, " +
+			"/usr/local/lib/python3*, /usr/lib/python3*, /opt/conda, ~/.local, ~/.pyenv/versions/*, ~/miniconda3, ~/anaconda3"},
 	}
 }
 
@@ -258,8 +265,11 @@ func (f *Finder) cudaDirs() []string {
 	return append(dirs, globAll(f.Root+"/usr/lib/wsl/lib")...) // WSL's libcuda
 }
 
-// pipDirs finds site-packages/nvidia/*/lib under the Pythons it can see:
-// virtualenv and conda prefixes, user installs, pyenv versions and the system.
+// pipDirs finds site-packages/nvidia/*/lib (CUDA 12 wheels: one directory
+// per library; CUDA 13 wheels: nvidia/cu13/lib, cuDNN still in
+// nvidia/cudnn/lib) under the Pythons it can see: virtualenv and conda
+// prefixes, the python3 interpreters on $PATH, user installs, pyenv
+// versions and the system.
 func (f *Finder) pipDirs() []string {
 	var prefixes []string
 	for _, v := range []string{"VIRTUAL_ENV", "CONDA_PREFIX"} {
@@ -279,6 +289,7 @@ func (f *Finder) pipDirs() []string {
 	} {
 		sites = append(sites, globAll(f.Root+pat)...)
 	}
+	sites = append(sites, f.pythonSitePackages()...)
 	if home != "" {
 		sites = append(sites, globAll(home+"/.local/lib/python3*/site-packages")...)
 		sites = append(sites, globAll(home+"/.pyenv/versions/*/lib/python3*/site-packages")...)
@@ -288,7 +299,7 @@ func (f *Finder) pipDirs() []string {
 	var dirs []string
 	seen := map[string]bool{}
 	for _, s := range sites {
-		for _, d := range globAll(s + "/nvidia/*/lib") {
+		for _, d := range append(globAll(s+"/nvidia/cu13/lib"), globAll(s+"/nvidia/*/lib")...) {
 			if !seen[d] {
 				seen[d] = true
 				dirs = append(dirs, d)

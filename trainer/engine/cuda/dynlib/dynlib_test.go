@@ -201,3 +201,84 @@ func TestSpec_ForDriver(t *testing.T) {
 		t.Fatal("ForDriver modified the shared Spec")
 	}
 }
+
+// fakePython writes an executable python3 into dir that prints lines, as
+// RunPython's script would.
+func fakePython(tb testing.TB, dir string, lines ...string) {
+	tb.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		tb.Fatal(err)
+	}
+	script := "#!/bin/sh\nprintf '%s\\n'"
+	for _, l := range lines {
+		script += " '" + l + "'"
+	}
+	if err := os.WriteFile(filepath.Join(dir, "python3"), []byte(script+"\n"), 0o755); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// TestFinder_PythonOnPath finds pip wheels through the python3 interpreters
+// on $PATH (no VIRTUAL_ENV set), in both the CUDA 13 layout
+// (nvidia/cu13/lib) and the per-library one (nvidia/cudnn/lib), and skips
+// an interpreter that fails.
+func TestFinder_PythonOnPath(t *testing.T) {
+	root := t.TempDir()
+	venv := filepath.Join(root, "opt/torch/.venv")
+	site := venv + "/lib/python3.12/site-packages"
+	fakeTree(t, "/", site[1:]+"/nvidia/cu13/lib/libcublas.so.13", site[1:]+"/nvidia/cu13/lib/libnvrtc.so.13",
+		site[1:]+"/nvidia/cudnn/lib/libcudnn.so.9")
+	other := filepath.Join(root, "other-site")
+	fakeTree(t, "/", other[1:]+"/nvidia/cudnn/lib/libcudnn_ops.so.9")
+	fakePython(t, filepath.Join(root, "bin-broken"), "not a path") // prints nothing usable
+	fakePython(t, venv+"/bin", venv, other)
+	path := filepath.Join(root, "bin-broken") + ":" + filepath.Join(root, "empty") + ":" + venv + "/bin"
+	f, _ := recordingFinder(root, map[string]string{"PATH": path}, func(string) bool { return true })
+	f.RunPython = RunPython
+	for _, c := range []struct {
+		spec Spec
+		want string
+	}{
+		{CUBLAS, site + "/nvidia/cu13/lib/libcublas.so.13"},
+		{NVRTC, site + "/nvidia/cu13/lib/libnvrtc.so.13"},
+		{CUDNN, site + "/nvidia/cudnn/lib/libcudnn.so.9"},
+	} {
+		lib, err := f.Load(c.spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if lib.Path != c.want || lib.Where != stepPip {
+			t.Errorf("%s: %s via %s, want %s via %s", c.spec.Name, lib.Path, lib.Where, c.want, stepPip)
+		}
+	}
+	dirs := f.SearchDirs()[stepPip]
+	if !contains(dirs, other+"/nvidia/cudnn/lib") {
+		t.Errorf("pip dirs %v lack the interpreter's extra site-packages", dirs)
+	}
+	// Without RunPython (or with no python3 on PATH) nothing is found.
+	f2, _ := recordingFinder(root, map[string]string{"PATH": path}, func(string) bool { return true })
+	if _, err := f2.Load(CUDNN); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("found cuDNN without asking python3: %v", err)
+	}
+}
+
+func TestPythonsOnPath(t *testing.T) {
+	root := t.TempDir()
+	fakePython(t, filepath.Join(root, "a"), "/x")
+	fakePython(t, filepath.Join(root, "b"), "/y")
+	fakeTree(t, root, "c/python3") // not executable
+	got := pythonsOnPath(strings.Join([]string{root + "/a", "", root + "/c", root + "/b", root + "/a"}, ":"))
+	want := []string{root + "/a/python3", root + "/b/python3"}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("pythonsOnPath = %v, want %v", got, want)
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

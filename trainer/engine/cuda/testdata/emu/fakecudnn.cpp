@@ -65,10 +65,16 @@ int heuristics(int *returned, perf *res, int requested) {
 } // namespace
 
 extern "C" {
+int sweep_emu_ctx_still(int *first); /* fakegpu.cpp */
+static int dnn_ctx;
 size_t cudnnGetVersion(void) { return 90100; }
 const char *cudnnGetErrorString(int s) { return s == 3000 ? "CUDNN_STATUS_NOT_SUPPORTED" : "CUDNN_STATUS_EMULATED"; }
 static int handle_storage;
-int cudnnCreate(void **h) { *h = &handle_storage; return 0; }
+int cudnnCreate(void **h) {
+  if (!sweep_emu_ctx_still(&dnn_ctx)) return 1001; /* CUDNN_STATUS_NOT_INITIALIZED */
+  *h = &handle_storage;
+  return 0;
+}
 int cudnnDestroy(void *) { return 0; }
 int cudnnSetStream(void *, void *) { return 0; }
 
@@ -129,6 +135,7 @@ int cudnnGetConvolutionBackwardFilterWorkspaceSize(void *, void *, void *, void 
 
 int cudnnConvolutionForward(void *, const float *alpha, tensor_desc *xd, const void *x, tensor_desc *wd, const void *w,
                             conv_desc *cd, int algo, void *wsp, size_t wss, const float *beta, tensor_desc *yd, void *y) {
+  if (!sweep_emu_ctx_still(&dnn_ctx)) return 5000; /* CUDNN_STATUS_EXECUTION_FAILED */
   if (bad_algo(algo, wss, wsp) || xd->dt != wd->dt || xd->dt != yd->dt) return 2000;
   double *acc = (double *)calloc(count(yd), sizeof(double));
   visit(xd, wd, yd, cd, [&](long xi, long wi, long yi) { acc[yi] += (double)get(x, xd->dt, xi) * get(w, wd->dt, wi); });
@@ -139,6 +146,7 @@ int cudnnConvolutionForward(void *, const float *alpha, tensor_desc *xd, const v
 
 int cudnnConvolutionBackwardData(void *, const float *alpha, tensor_desc *wd, const void *w, tensor_desc *dyd, const void *dy,
                                  conv_desc *cd, int algo, void *wsp, size_t wss, const float *beta, tensor_desc *dxd, void *dx) {
+  if (!sweep_emu_ctx_still(&dnn_ctx)) return 5000; /* CUDNN_STATUS_EXECUTION_FAILED */
   if (bad_algo(algo, wss, wsp)) return 2000;
   double *acc = (double *)calloc(count(dxd), sizeof(double));
   visit(dxd, wd, dyd, cd, [&](long xi, long wi, long yi) { acc[xi] += (double)get(dy, dyd->dt, yi) * get(w, wd->dt, wi); });
@@ -149,6 +157,7 @@ int cudnnConvolutionBackwardData(void *, const float *alpha, tensor_desc *wd, co
 
 int cudnnConvolutionBackwardFilter(void *, const float *alpha, tensor_desc *xd, const void *x, tensor_desc *dyd, const void *dy,
                                    conv_desc *cd, int algo, void *wsp, size_t wss, const float *beta, tensor_desc *dwd, void *dw) {
+  if (!sweep_emu_ctx_still(&dnn_ctx)) return 5000; /* CUDNN_STATUS_EXECUTION_FAILED */
   if (bad_algo(algo, wss, wsp)) return 2000;
   double *acc = (double *)calloc(count(dwd), sizeof(double));
   visit(xd, dwd, dyd, cd, [&](long xi, long wi, long yi) { acc[wi] += (double)get(x, xd->dt, xi) * get(dy, dyd->dt, yi); });

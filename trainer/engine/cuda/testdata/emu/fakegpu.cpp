@@ -3,8 +3,7 @@
  * emu.h) and generated trampolines (sweep_emu_kernel_table). It lets the
  * real Go backend run end to end on a CPU: device memory is malloc'd host
  * memory, streams are synchronous, kernels run as coroutines, GEMM is a
- * plain column-major loop. cuDNN is absent, so convolutions take the
- * backend's im2col path. */
+ * plain column-major loop. fakecudnn.cpp adds cuDNN's convolutions. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -144,10 +143,32 @@ CUresult cuDeviceGetAttribute(int *v, int attr, int) {
   return 1;
 }
 CUresult cuDeviceTotalMem_v2(size_t *b, int) { *b = (size_t)1 << 30; return 0; }
-static int ctx_storage;
-CUresult cuDevicePrimaryCtxRetain(void **c, int) { *c = &ctx_storage; return 0; }
-CUresult cuDevicePrimaryCtxRelease_v2(int) { return 0; }
-CUresult cuCtxSetCurrent(void *c) { return c == &ctx_storage ? 0 : 201; }
+/* The primary context is reference-counted as the real one: the last
+ * release destroys it and the next retain creates a new one, with a new
+ * handle. cuBLAS and cuDNN keep state tied to the context they first ran in
+ * (sweep_emu_ctx_still), so their calls fail once that context is gone. */
+enum { kContexts = 1024 };
+static int ctx_refs, ctx_gen, ctx_storage[kContexts];
+static void *live_ctx(void) { return ctx_refs ? &ctx_storage[ctx_gen % kContexts] : 0; }
+int sweep_emu_ctx_refs(void) { return ctx_refs; }
+int sweep_emu_ctx_created(void) { return ctx_gen; }
+/* sweep_emu_ctx_still records the live context in *first on a library's
+ * first call and reports whether that context is still alive. */
+int sweep_emu_ctx_still(int *first) {
+  if (!*first) *first = ctx_gen;
+  return ctx_refs > 0 && *first == ctx_gen;
+}
+CUresult cuDevicePrimaryCtxRetain(void **c, int) {
+  if (ctx_refs++ == 0) ctx_gen++;
+  *c = live_ctx();
+  return 0;
+}
+CUresult cuDevicePrimaryCtxRelease_v2(int) {
+  if (ctx_refs == 0) return 201; /* CUDA_ERROR_INVALID_CONTEXT */
+  ctx_refs--;
+  return 0;
+}
+CUresult cuCtxSetCurrent(void *c) { return c && c == live_ctx() ? 0 : 201; }
 CUresult cuCtxSynchronize(void) { return 0; }
 CUresult cuMemGetInfo_v2(size_t *f, size_t *t) { *f = (size_t)1 << 29; *t = (size_t)1 << 30; return 0; }
 CUresult cuMemAlloc_v2(uintptr_t *p, size_t n) {
@@ -214,8 +235,12 @@ CUresult cuLaunchKernel(void *f, unsigned gx, unsigned gy, unsigned gz, unsigned
 }
 
 /* ---- cuBLAS (column-major, as the real library) ---- */
-static int blas_handle;
-int cublasCreate_v2(void **h) { *h = &blas_handle; return 0; }
+static int blas_handle, blas_ctx;
+int cublasCreate_v2(void **h) {
+  if (!sweep_emu_ctx_still(&blas_ctx)) return 1; /* CUBLAS_STATUS_NOT_INITIALIZED */
+  *h = &blas_handle;
+  return 0;
+}
 int cublasDestroy_v2(void *) { return 0; }
 int cublasSetStream_v2(void *, void *) { return 0; }
 int cublasSetMathMode(void *, int) { return 0; }
@@ -246,11 +271,13 @@ static int gemm(int ta, int tb, int m, int n, int k, float alpha, const void *a,
 
 int cublasSgemm_v2(void *, int ta, int tb, int m, int n, int k, const float *alpha, const float *a, int lda,
                    const float *b, int ldb, const float *beta, float *c, int ldc) {
+  if (!sweep_emu_ctx_still(&blas_ctx)) return 13; /* CUBLAS_STATUS_EXECUTION_FAILED */
   return gemm(ta, tb, m, n, k, *alpha, a, 0, lda, b, 0, ldb, *beta, c, ldc);
 }
 
 int cublasGemmEx(void *, int ta, int tb, int m, int n, int k, const float *alpha, const void *a, int atype, int lda,
                  const void *b, int btype, int ldb, const float *beta, void *c, int ctype, int ldc, int compute, int) {
+  if (!sweep_emu_ctx_still(&blas_ctx)) return 13;
   if (ctype != 0 || compute != 68) return 15; /* emulation: float32 output and compute only */
   return gemm(ta, tb, m, n, k, *alpha, a, atype, lda, b, btype, ldb, *beta, (float *)c, ldc);
 }
