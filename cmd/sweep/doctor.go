@@ -66,6 +66,11 @@ func runDoctor(_ context.Context, opts *doctorOptions) error {
 	default:
 		fmt.Fprintf(w, "cuda\tunavailable\ta required library is missing (cuBLAS and NVRTC are required, cuDNN optional)\n")
 	}
+	dnnMissing := r.Usable() && cudnnErr(r) != nil
+	if dnnMissing {
+		fmt.Fprintf(w, "cudnn\tmissing\tconvolutions will run as im2col + cuBLAS, several times slower; "+
+			"install cuDNN 9 (e.g. pip nvidia-cudnn-cu13) or set %s\n", dynlib.EnvLibPath)
+	}
 
 	fmt.Fprintln(w, "\nLIBRARY\tVERSION\tPATH")
 	for _, l := range r.Libraries {
@@ -93,10 +98,20 @@ func runDoctor(_ context.Context, opts *doctorOptions) error {
 	}
 	if opts.Verbose {
 		printSearched(opts.env.Out, r)
-	} else if !r.Usable() {
+	} else if !r.Usable() || dnnMissing {
 		fmt.Fprintln(opts.env.Err, "sweep doctor: run with --verbose to list every directory searched")
 	}
 	return nil
+}
+
+// cudnnErr is why cuDNN did not load, or nil.
+func cudnnErr(r cuda.Report) error {
+	for _, l := range r.Libraries {
+		if l.Name == dynlib.CUDNN.Name {
+			return l.Err
+		}
+	}
+	return errors.New("cuDNN not probed")
 }
 
 // printSearched prints the full search log of each missing library.

@@ -71,8 +71,9 @@ func TestRunDoctor(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := []string{
-			"cpu      ok      cpu/go, ",
-			"cuda     ok      1 GPU(s)\n",
+			"cpu      ok       cpu/go, ",
+			"cuda     ok       1 GPU(s)\n",
+			"cudnn    missing  convolutions will run as im2col + cuBLAS, several times slower; install cuDNN 9",
 			"cuDNN        -          dynlib: cuDNN not found (libcudnn.so.9, libcudnn.so)\n",
 			"cuBLAS       12.4.5     /usr/local/cuda/lib64/libcublas.so.12 (CUDA toolkit)",
 			"0    NVIDIA H100 80GB HBM3  sm_90, 132 SMs  79.0 / 80.0 GiB",
@@ -81,6 +82,22 @@ func TestRunDoctor(t *testing.T) {
 			if !strings.Contains(out.String(), w) {
 				t.Errorf("output lacks %q:\n%s", w, out)
 			}
+		}
+	})
+	t.Run("WithCuDNN", func(t *testing.T) {
+		e, out, errb := doctorEnv()
+		opts := &doctorOptions{env: e, probe: func(func(string) string) cuda.Report {
+			return cuda.Report{
+				Libraries: []cuda.LibStatus{{Name: "CUDA driver", Version: "CUDA 13.0"}, {Name: "cuBLAS", Version: "13.0.0"},
+					{Name: "cuDNN", Version: "9.13.0", Path: "/v/nvidia/cudnn/lib/libcudnn.so.9", Where: "pip wheel"}, {Name: "NVRTC", Version: "13.0"}},
+				Devices: []cuda.DeviceStatus{{DeviceInfo: driver.DeviceInfo{Name: "GPU"}}},
+			}
+		}}
+		if err := runDoctor(context.Background(), opts); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(out.String(), "cudnn ") || errb.Len() != 0 || !strings.Contains(out.String(), "9.13.0") {
+			t.Errorf("cuDNN present, output:\n%s\nstderr: %s", out, errb)
 		}
 	})
 	t.Run("NoDriver", func(t *testing.T) {
