@@ -98,7 +98,9 @@ type Backend struct {
 	plans       map[convKey]*cudnn.ConvPlan
 	prec        engine.DType     // GEMM and convolution arithmetic (SetPrecision)
 	halves      halves           // 16-bit operand copies
-	halfRefused map[convKey]bool // shapes cuDNN cannot plan in 16 bits
+	halfRefused map[convKey]bool // convolutions cuDNN cannot plan or run in 16 bits
+	gemmRefused map[gemmKey]bool // GEMMs cuBLAS cannot run in 16 bits
+	halfChecked map[any]bool     // 16-bit plans whose first execution succeeded (see checked)
 	workspace   scratch          // cuDNN workspace or im2col columns
 	scalar      scratch          // reductions' float64 result, BN sums, found-inf flag
 	staging     [4]staging       // a ring of pinned host buffers for CopyIn
@@ -135,7 +137,7 @@ func New(o Options) (*Backend, error) {
 		f.DriverVersion = v
 	}
 	b := &Backend{opts: o, fns: map[string]*driver.Function{}, plans: map[convKey]*cudnn.ConvPlan{},
-		halfRefused: map[convKey]bool{}}
+		halfRefused: map[convKey]bool{}, gemmRefused: map[gemmKey]bool{}, halfChecked: map[any]bool{}}
 	if b.info, err = api.Info(o.Device); err != nil {
 		return nil, fmt.Errorf("cuda: open device %d: %w", o.Device, err)
 	}

@@ -45,8 +45,8 @@ var cublasType = map[engine.DType]int{engine.Float32: cublas.R32F, engine.BFloat
 // gemm runs g with inputs of dtype in and output of dtype out.
 func (b *Backend) gemm(g cublas.Gemm, in, out engine.DType) error {
 	if in == engine.Float32 && out == engine.Float32 {
-		if b.prec != engine.Float32 {
-			return b.halfGemm(g)
+		if b.prec != engine.Float32 && b.halfGemm(g) {
+			return nil
 		}
 		return b.blas.Sgemm(g)
 	}
@@ -84,8 +84,20 @@ func geometry(op string, d engine.ConvDesc, x, w, y engine.Tensor) convGeom {
 	return g
 }
 
+// The three convolution passes, as passKey and notices name them.
+const (
+	passForward        = "forward"
+	passBackwardData   = "backward data"
+	passBackwardFilter = "backward filter"
+)
+
+// key identifies g's plan in dtype dt.
+func (b *Backend) key(g convGeom, dt engine.DType) convKey {
+	return convKey{g.n, g.c, g.h, g.w, g.k, g.r, g.s, g.d, dt}
+}
+
 func (b *Backend) plan(g convGeom, dt engine.DType) (*cudnn.ConvPlan, error) {
-	key := convKey{g.n, g.c, g.h, g.w, g.k, g.r, g.s, g.d, dt}
+	key := b.key(g, dt)
 	if p, ok := b.plans[key]; ok {
 		return p, nil
 	}
@@ -145,10 +157,12 @@ func cudnnType(dt engine.DType) int {
 	return cudnn.Float
 }
 
-// convPass runs one cuDNN pass with the plan's workspace. Planning fails
-// for shapes or dtypes cuDNN does not support; that error is returned, so
-// a 16-bit attempt can fall back to float32. Execution errors are recorded.
-func (b *Backend) convPass(g convGeom, dt engine.DType, run func(p *cudnn.ConvPlan, ws uintptr, size int) error) error {
+// convPass runs one cuDNN pass (forward, backward data or backward
+// filter) with the plan's workspace. Planning fails for shapes or dtypes
+// cuDNN does not support, and a 16-bit plan's first execution runs
+// synchronously (see checked); both errors are returned, so a 16-bit
+// attempt can fall back to float32. Later execution errors are recorded.
+func (b *Backend) convPass(g convGeom, dt engine.DType, pass string, run func(p *cudnn.ConvPlan, ws uintptr, size int) error) error {
 	p, err := b.plan(g, dt)
 	if err != nil {
 		return err
@@ -158,14 +172,24 @@ func (b *Backend) convPass(g convGeom, dt engine.DType, run func(p *cudnn.ConvPl
 	if err != nil {
 		panic(fmt.Errorf("cuda: convolution workspace: %w", err))
 	}
-	b.record(run(p, uintptr(ws), size))
-	return nil
+	exec := func() error { return run(p, uintptr(ws), size) }
+	if dt == engine.Float32 {
+		b.record(exec())
+		return nil
+	}
+	return b.checked(passKey{b.key(g, dt), pass}, exec)
 }
 
-// mustConv runs a float32 cuDNN pass; failing to plan one is a programmer
-// error (an impossible shape), so it panics.
-func (b *Backend) mustConv(g convGeom, dt engine.DType, run func(p *cudnn.ConvPlan, ws uintptr, size int) error) {
-	if err := b.convPass(g, dt, run); err != nil {
+// passKey names one pass of one convolution plan.
+type passKey struct {
+	conv convKey
+	pass string
+}
+
+// mustConv runs a cuDNN pass that has no fallback; failing to plan it is a
+// programmer error (an impossible shape), so it panics.
+func (b *Backend) mustConv(g convGeom, dt engine.DType, pass string, run func(p *cudnn.ConvPlan, ws uintptr, size int) error) {
+	if err := b.convPass(g, dt, pass, run); err != nil {
 		panic(fmt.Errorf("cuda: %w", err))
 	}
 }
@@ -178,7 +202,7 @@ func (b *Backend) ConvForward(d engine.ConvDesc, x, w, y engine.Tensor) {
 		if b.autocast(g, x, w, y) && b.halfConvForward(g, x, w, y) {
 			return
 		}
-		b.mustConv(g, x.DType, func(p *cudnn.ConvPlan, ws uintptr, size int) error {
+		b.mustConv(g, x.DType, passForward, func(p *cudnn.ConvPlan, ws uintptr, size int) error {
 			return p.Forward(uintptr(ptr(x)), uintptr(ptr(w)), uintptr(ptr(y)), ws, size)
 		})
 		return
@@ -199,7 +223,7 @@ func (b *Backend) ConvBackwardData(d engine.ConvDesc, dy, w, dx engine.Tensor) {
 		if b.autocast(g, dy, w, dx) && b.halfConvBackwardData(g, dy, w, dx) {
 			return
 		}
-		b.mustConv(g, dy.DType, func(p *cudnn.ConvPlan, ws uintptr, size int) error {
+		b.mustConv(g, dy.DType, passBackwardData, func(p *cudnn.ConvPlan, ws uintptr, size int) error {
 			return p.BackwardData(uintptr(ptr(w)), uintptr(ptr(dy)), uintptr(ptr(dx)), ws, size)
 		})
 		return
@@ -220,7 +244,7 @@ func (b *Backend) ConvBackwardFilter(d engine.ConvDesc, x, dy, dw engine.Tensor)
 		if b.autocast(g, x, dy, dw) && b.halfConvBackwardFilter(g, x, dy, dw) {
 			return
 		}
-		b.mustConv(g, x.DType, func(p *cudnn.ConvPlan, ws uintptr, size int) error {
+		b.mustConv(g, x.DType, passBackwardFilter, func(p *cudnn.ConvPlan, ws uintptr, size int) error {
 			return p.BackwardFilter(uintptr(ptr(x)), uintptr(ptr(dy)), uintptr(ptr(dw)), ws, size, 1)
 		})
 		return

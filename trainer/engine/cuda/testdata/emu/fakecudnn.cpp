@@ -66,6 +66,7 @@ int heuristics(int *returned, perf *res, int requested) {
 
 extern "C" {
 int sweep_emu_ctx_still(int *first); /* fakegpu.cpp */
+int sweep_emu_fail16(void);          /* fakegpu.cpp: see sweep_emu_fail_16bit */
 static int dnn_ctx;
 size_t cudnnGetVersion(void) { return 90100; }
 const char *cudnnGetErrorString(int s) { return s == 3000 ? "CUDNN_STATUS_NOT_SUPPORTED" : "CUDNN_STATUS_EMULATED"; }
@@ -137,6 +138,7 @@ int cudnnConvolutionForward(void *, const float *alpha, tensor_desc *xd, const v
                             conv_desc *cd, int algo, void *wsp, size_t wss, const float *beta, tensor_desc *yd, void *y) {
   if (!sweep_emu_ctx_still(&dnn_ctx)) return 5000; /* CUDNN_STATUS_EXECUTION_FAILED */
   if (bad_algo(algo, wss, wsp) || xd->dt != wd->dt || xd->dt != yd->dt) return 2000;
+  if (yd->dt != 0 && yd->c == sweep_emu_fail16()) return 5000;
   double *acc = (double *)calloc(count(yd), sizeof(double));
   visit(xd, wd, yd, cd, [&](long xi, long wi, long yi) { acc[yi] += (double)get(x, xd->dt, xi) * get(w, wd->dt, wi); });
   blend(y, yd->dt, acc, count(yd), *alpha, *beta);
@@ -148,6 +150,7 @@ int cudnnConvolutionBackwardData(void *, const float *alpha, tensor_desc *wd, co
                                  conv_desc *cd, int algo, void *wsp, size_t wss, const float *beta, tensor_desc *dxd, void *dx) {
   if (!sweep_emu_ctx_still(&dnn_ctx)) return 5000; /* CUDNN_STATUS_EXECUTION_FAILED */
   if (bad_algo(algo, wss, wsp)) return 2000;
+  if (dyd->dt != 0 && dyd->c == sweep_emu_fail16()) return 5000;
   double *acc = (double *)calloc(count(dxd), sizeof(double));
   visit(dxd, wd, dyd, cd, [&](long xi, long wi, long yi) { acc[xi] += (double)get(dy, dyd->dt, yi) * get(w, wd->dt, wi); });
   blend(dx, dxd->dt, acc, count(dxd), *alpha, *beta);
@@ -159,6 +162,7 @@ int cudnnConvolutionBackwardFilter(void *, const float *alpha, tensor_desc *xd, 
                                    conv_desc *cd, int algo, void *wsp, size_t wss, const float *beta, tensor_desc *dwd, void *dw) {
   if (!sweep_emu_ctx_still(&dnn_ctx)) return 5000; /* CUDNN_STATUS_EXECUTION_FAILED */
   if (bad_algo(algo, wss, wsp)) return 2000;
+  if (dyd->dt != 0 && dyd->c == sweep_emu_fail16()) return 5000;
   double *acc = (double *)calloc(count(dwd), sizeof(double));
   visit(xd, dwd, dyd, cd, [&](long xi, long wi, long yi) { acc[wi] += (double)get(x, xd->dt, xi) * get(dy, dyd->dt, yi); });
   blend(dw, dwd->dt, acc, count(dwd), *alpha, *beta);

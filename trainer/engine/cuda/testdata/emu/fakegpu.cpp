@@ -275,9 +275,17 @@ int cublasSgemm_v2(void *, int ta, int tb, int m, int n, int k, const float *alp
   return gemm(ta, tb, m, n, k, *alpha, a, 0, lda, b, 0, ldb, *beta, c, ldc);
 }
 
+/* sweep_emu_fail_16bit(d) makes every 16-bit cuBLAS GEMM with a dimension
+ * d and every 16-bit cuDNN convolution with d output channels fail at
+ * execution (0: none), as a plan the library accepted but cannot run. */
+static int fail16;
+void sweep_emu_fail_16bit(int d) { fail16 = d; }
+int sweep_emu_fail16(void) { return fail16; }
+
 int cublasGemmEx(void *, int ta, int tb, int m, int n, int k, const float *alpha, const void *a, int atype, int lda,
                  const void *b, int btype, int ldb, const float *beta, void *c, int ctype, int ldc, int compute, int) {
   if (!sweep_emu_ctx_still(&blas_ctx)) return 13;
+  if (atype != 0 && fail16 && (m == fail16 || n == fail16 || k == fail16)) return 13; /* EXECUTION_FAILED */
   if (ctype != 0 || compute != 68) return 15; /* emulation: float32 output and compute only */
   return gemm(ta, tb, m, n, k, *alpha, a, atype, lda, b, btype, ldb, *beta, (float *)c, ldc);
 }
