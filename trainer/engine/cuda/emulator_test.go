@@ -83,7 +83,7 @@ func buildEmulator() {
 		emu.skip = "no C++ compiler (clang++, g++): the CPU emulation of the GPU backend is not built"
 		return
 	}
-	dir, err := os.MkdirTemp("", "sweep-cuda-emu-")
+	dir, err := emuDir()
 	if err != nil {
 		emu.err = err
 		return
@@ -109,11 +109,39 @@ func buildEmulator() {
 		return
 	}
 	for _, alias := range []string{"libcublas.so.12", "libnvrtc.so.12", "libcudnn.so.9"} {
-		if err := os.Symlink(lib, filepath.Join(dir, alias)); err != nil {
+		if err := os.Symlink("libcuda.so.1", filepath.Join(dir, alias)); err != nil {
 			emu.err = err
 			return
 		}
 	}
+}
+
+// envEmuDir names a directory where the emulation's libraries are built
+// and kept (the test process normally deletes them): `make
+// gpu-check-dry-run` runs scripts/gpu-check.sh against them through
+// SWEEP_CUDA_LIB_PATH.
+const envEmuDir = "SWEEP_CUDA_EMU_DIR"
+
+// emuDir returns $SWEEP_CUDA_EMU_DIR, emptied of earlier libraries, or a
+// new temporary directory.
+func emuDir() (string, error) {
+	dir := os.Getenv(envEmuDir)
+	if dir == "" {
+		return os.MkdirTemp("", "sweep-cuda-emu-")
+	}
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	for _, f := range []string{"kernels.cpp", "libcuda.so.1", "libcublas.so.12", "libnvrtc.so.12", "libcudnn.so.9"} {
+		if err := os.Remove(filepath.Join(dir, f)); err != nil && !os.IsNotExist(err) {
+			return "", err
+		}
+	}
+	return dir, nil
 }
 
 // emulated returns a backend running on the CPU emulation, with the fake
@@ -164,7 +192,7 @@ func emuBuilt(t *testing.T) {
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if emu.dir != "" {
+	if emu.dir != "" && os.Getenv(envEmuDir) == "" {
 		os.RemoveAll(emu.dir)
 	}
 	os.Exit(code)

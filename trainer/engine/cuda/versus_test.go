@@ -159,7 +159,7 @@ func fp32Cases() []versusCase {
 // bound. NaN anywhere fails.
 func TestGPU_VersusCPU(t *testing.T) {
 	gpus := map[string]*Backend{"fp32": gpu(t, Options{}), "tf32": gpu(t, Options{TF32: true}), "bf16": gpu(t, Options{})}
-	versusTable(t, gpus, false)
+	versusTable(t, gpus, isEmulation(gpus["fp32"]))
 }
 
 // TestEmulated_VersusCPU runs the same table on the CPU emulation (where
@@ -186,6 +186,8 @@ func versusTable(t *testing.T, gpus map[string]*Backend, small bool) {
 		g := gpus[c.dtype]
 		rel, verdict := runVersus(host, g, uint64(i+1), c)
 		fmt.Fprintf(&table, "%-28s %-5s %11.3g %9.0e  %s\n", c.op, c.dtype, rel, c.bound, verdict)
+		// One line per case in a fixed format for scripts/gpu-check.sh.
+		t.Logf("VERSUS|%s|%s|%.3g|%.0e|%s", c.op, c.dtype, rel, c.bound, verdict)
 		if verdict != "PASS" {
 			t.Errorf("%s %s: %s (max rel err %.3g, bound %.0e)", c.op, c.dtype, verdict, rel, c.bound)
 		}
