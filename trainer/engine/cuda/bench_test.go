@@ -2,6 +2,7 @@ package cuda
 
 import (
 	"fmt"
+	"math"
 	"testing"
 	"time"
 
@@ -119,6 +120,9 @@ func BenchmarkGPU_Train(bm *testing.B) {
 					bm.Fatal(err)
 				}
 				sec := time.Since(start).Seconds()
+				if loss := tr.ce.Mean(); math.IsNaN(loss) || math.IsInf(loss, 0) {
+					bm.Fatalf("loss %v after %d steps: the timing is of garbage", loss, bm.N+3)
+				}
 				bm.ReportMetric(float64(batch*bm.N)/sec, "img/s")
 				bm.ReportMetric(float64(b.MemStats().PeakBytes)/(1<<20), "peak-MiB")
 			})

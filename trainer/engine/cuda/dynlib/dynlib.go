@@ -6,7 +6,9 @@
 // loader's own search (LD_LIBRARY_PATH, ld.so.cache, /lib, /usr/lib), the
 // CUDA toolkit directories /usr/local/cuda*/lib64 and
 // /usr/local/cuda*/targets/x86_64-linux/lib, and pip wheel layouts
-// (site-packages/nvidia/*/lib under every Python it can find by globbing).
+// (site-packages/nvidia/*/lib, nvidia/cu13/lib) under every Python it can
+// find: by globbing, and by asking each python3 on $PATH for its prefix and
+// site-packages (one run each, bounded by a timeout).
 // When nothing loads, the error lists every place tried and why it failed.
 //
 // It does not bind any symbols: packages driver, cublas, cudnn and nvrtc do.
