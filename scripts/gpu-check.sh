@@ -173,7 +173,8 @@ if [ -z "$FIRST_FAIL" ]; then
       if [ -n "$NO_GPU" ]; then row SKIP "$name" "$NO_GPU"; continue; fi
       run "$name" 40 "$log" "$TEST" -test.run '^$' -test.bench "^BenchmarkGPU_Train\$/^$m\$/^$p\$" -test.benchtime "$BENCHTIME"
       rc=$?
-      ips=$(awk '/^BenchmarkGPU_Train/{for(i=2;i<=NF;i++) if($i=="img/s") print $(i-1)}' "$log" | tail -1)
+      # The result line may be split by a notice on stderr: take img/s anywhere.
+      ips=$(awk '{for(i=2;i<=NF;i++) if($i=="img/s") print $(i-1)}' "$log" | tail -1)
       if [ "$rc" = 200 ]; then row SKIP "$name" "time budget spent"
       elif [ "$rc" = 0 ] && [ -n "$ips" ] && [ "$ips" != NaN ]; then
         detail="$ips (batch 256, fixed batch)"
