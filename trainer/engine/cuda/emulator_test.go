@@ -11,7 +11,10 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/ebitengine/purego"
+
 	"sweep/trainer/engine"
+	"sweep/trainer/engine/cuda/driver"
 	"sweep/trainer/engine/cuda/dynlib"
 	"sweep/trainer/engine/cuda/kernels"
 	"sweep/trainer/engine/enginetest"
@@ -177,6 +180,30 @@ func emulatedWith(t *testing.T, o Options) *Backend {
 	return b
 }
 
+// checkRetains releases the process-wide primary contexts and checks the
+// emulated driver then holds no retain: every backend, probe and test
+// released what it retained.
+func checkRetains() int {
+	if err := driver.CloseShared(); err != nil {
+		fmt.Fprintln(os.Stderr, "driver.CloseShared:", err)
+		return 1
+	}
+	h, err := purego.Dlopen(filepath.Join(emu.dir, "libcuda.so.1"), purego.RTLD_NOW|purego.RTLD_GLOBAL)
+	if err != nil {
+		return 0 // the emulation was never built
+	}
+	p, err := purego.Dlsym(h, "sweep_emu_ctx_refs")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if refs := int32(dynlib.Func(p).Call()); refs != 0 {
+		fmt.Fprintf(os.Stderr, "emulated driver: %d primary-context retains left after CloseShared\n", refs)
+		return 1
+	}
+	return 0
+}
+
 // emuBuilt builds the emulation library once per process, skipping t
 // without a C++ compiler.
 func emuBuilt(t *testing.T) {
@@ -192,6 +219,9 @@ func emuBuilt(t *testing.T) {
 
 func TestMain(m *testing.M) {
 	code := m.Run()
+	if emu.dir != "" && code == 0 {
+		code = checkRetains()
+	}
 	if emu.dir != "" && os.Getenv(envEmuDir) == "" {
 		os.RemoveAll(emu.dir)
 	}

@@ -200,6 +200,22 @@ func SharedFrom(f *dynlib.Finder) (*API, error) {
 	return a, nil
 }
 
+// CloseShared releases the primary contexts of every shared API (see
+// API.Close): for a process that wants its retains balanced before it
+// exits, such as a test checking that nothing else leaked one. The APIs
+// stay loaded; a later Primary retains again.
+func CloseShared() error {
+	shared.Lock()
+	defer shared.Unlock()
+	var first error
+	for _, a := range shared.byPath {
+		if err := a.Close(); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
 // check turns a CUresult into an *Error naming op, or nil.
 func (a *API) check(op string, r uintptr) error {
 	code := Result(int32(r))
