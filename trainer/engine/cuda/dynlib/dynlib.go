@@ -145,14 +145,15 @@ func (f *Finder) Load(s Spec) (*Lib, error) {
 	}
 	nf := &NotFoundError{Spec: s}
 	for _, step := range f.steps() {
-		if len(step.dirs) == 0 {
+		dirs := step.dirs() // lazily: the pip step may run python3
+		if len(dirs) == 0 {
 			why := errors.New("nothing matched")
 			if step.name == stepEnv {
 				why = errors.New("not set")
 			}
 			nf.Attempts = append(nf.Attempts, Attempt{step.name, step.what, why})
 		}
-		for _, dir := range step.dirs {
+		for _, dir := range dirs {
 			if lib := f.loadFromDir(s, step.name, dir, nf); lib != nil {
 				return lib, nil
 			}
@@ -225,7 +226,7 @@ const (
 
 type step struct {
 	name string
-	dirs []string
+	dirs func() []string
 	what string // the globs searched, reported when they matched nothing
 }
 
@@ -239,9 +240,9 @@ func (f *Finder) steps() []step {
 		}
 	}
 	return []step{
-		{stepEnv, env, "$" + EnvLibPath},
-		{stepCUDA, f.cudaDirs(), "$CUDA_HOME/lib64, /usr/local/cuda*/{lib64,targets/x86_64-linux/lib}, /opt/cuda"},
-		{stepPip, f.pipDirs(), "site-packages/nvidia/{*,cu13,cu12}/lib under $VIRTUAL_ENV, $CONDA_PREFIX, every python3 on $PATH, " +
+		{stepEnv, func() []string { return env }, "$" + EnvLibPath},
+		{stepCUDA, f.cudaDirs, "$CUDA_HOME/lib64, /usr/local/cuda*/{lib64,targets/x86_64-linux/lib}, /opt/cuda"},
+		{stepPip, f.pipDirs, "site-packages/nvidia/{*,cu13}/lib under $VIRTUAL_ENV, $CONDA_PREFIX, every python3 on $PATH, " +
 			"/usr/local/lib/python3*, /usr/lib/python3*, /opt/conda, ~/.local, ~/.pyenv/versions/*, ~/miniconda3, ~/anaconda3"},
 	}
 }
@@ -251,7 +252,7 @@ func (f *Finder) steps() []step {
 func (f *Finder) SearchDirs() map[string][]string {
 	m := map[string][]string{}
 	for _, s := range f.steps() {
-		m[s.name] = s.dirs
+		m[s.name] = s.dirs()
 	}
 	return m
 }

@@ -1,6 +1,7 @@
 package dynlib
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -281,4 +282,28 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// TestFinder_PythonOnlyWhenNeeded checks that a library found before the
+// pip step costs no python3 run, and that one Finder runs each python3
+// once however many libraries it loads.
+func TestFinder_PythonOnlyWhenNeeded(t *testing.T) {
+	root := t.TempDir()
+	fakeTree(t, root, "custom/libcublas.so.12")
+	runs := 0
+	env := map[string]string{EnvLibPath: filepath.Join(root, "custom"), "PATH": filepath.Join(root, "bin")}
+	fakePython(t, filepath.Join(root, "bin"), root)
+	f, _ := recordingFinder(root, env, func(string) bool { return true })
+	f.RunPython = func(ctx context.Context, exe string) ([]string, error) { runs++; return RunPython(ctx, exe) }
+	if _, err := f.Load(CUBLAS); err != nil || runs != 0 {
+		t.Fatalf("Load(cuBLAS) from %s: err %v, %d python3 runs", EnvLibPath, err, runs)
+	}
+	for _, s := range []Spec{CUDNN, NVRTC} {
+		if _, err := f.Load(s); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("Load(%s) = %v, want ErrNotFound", s.Name, err)
+		}
+	}
+	if runs != 1 {
+		t.Fatalf("%d python3 runs for two searches, want 1", runs)
+	}
 }
