@@ -28,7 +28,7 @@
 #   torch ...     the same fastnet step in PyTorch (channels_last, bf16
 #                 autocast) and the ratio of our img/s to PyTorch's
 # The summary is printed last; each FAIL row carries the first log line
-# matching 'panic:|fatal error|cuda: |cublas: |cudnn: |nvrtc: ' (or the
+# matching 'panic:|fatal error|SIGxxx: |cuda: |cublas: |cudnn: |nvrtc: ' (or the
 # last line), and the last line is "FIRST FAILURE: ..." or "ALL OK".
 #
 # Dry run without a GPU (what `make gpu-check-dry-run` does): set
@@ -47,7 +47,7 @@ mkdir -p "$LOGS" "$OUT" "$SCRATCH/tmp" "$SCRATCH/cifar"
 export TMPDIR=$SCRATCH/tmp SWEEP_CUDA_CACHE=$SCRATCH/kernel-cache
 SWEEP=$GPU_DIR/sweep
 TEST=$GPU_DIR/cuda.test
-FAILPAT='panic:|fatal error|cuda: |cublas: |cudnn: |nvrtc: '
+FAILPAT='panic:|fatal error|^SIG[A-Z]+: |cuda: |cublas: |cudnn: |nvrtc: ' # SIG...: a C library's abort
 SLOW=1 # multiplies every step's time limit
 BENCHTIME=20x
 if [ -n "$EMU" ]; then
@@ -67,10 +67,13 @@ row() { # row STATUS NAME DETAIL
 }
 elapsed() { echo $(($(date +%s) - START)); }
 
-# why LOG: the first line matching FAILPAT, else the last non-empty line.
+# why LOG: the first line matching FAILPAT, else the line before the first
+# "--- FAIL" (a test's last message, usually its t.Fatal), else the last
+# non-empty line.
 why() {
   local l
   l=$(grep -m1 -E "$FAILPAT" "$1" 2>/dev/null)
+  [ -n "$l" ] || l=$(grep -m1 -B1 -- '--- FAIL' "$1" 2>/dev/null | head -1)
   [ -n "$l" ] || l=$(grep -v '^[[:space:]]*$' "$1" 2>/dev/null | tail -1)
   echo "$l" | sed 's/^[[:space:]]*//' | cut -c1-300
 }
