@@ -62,7 +62,7 @@ func versusCases(small bool) []versusCase {
 		d := engine.ConvDesc{PadH: 1, PadW: 1}
 		xs, ws, ys := engine.Shape{cn, 64, 16, 16}, engine.Shape{128, 64, 3, 3}, engine.Shape{cn, 128, 16, 16}
 		cs = append(cs,
-			versusCase{"conv fwd 3x3 64→128", dt, bound, []engine.Shape{xs, ws},
+			versusCase{"conv fwd 3x3 64->128", dt, bound, []engine.Shape{xs, ws},
 				func(b engine.Backend, in []engine.Tensor, _ bool) []engine.Tensor {
 					y := engine.New(b, engine.Float32, ys)
 					b.ConvForward(d, in[0], in[1], y)
