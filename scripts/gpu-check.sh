@@ -20,7 +20,8 @@
 #   doctor        sweep doctor: the CUDA backend, one row per library
 #                 (version and path; a missing cuDNN is a FAIL), the GPU
 #   test ...      every TestGPU test of the CUDA test binary on its own,
-#                 TestGPU_Models once per model and precision
+#                 TestGPU_Models once per model and precision (tiny,
+#                 resnet18, fastnet, fastnet94 = airbench94's options)
 #   vs-cpu ...    op-by-op CPU vs GPU (fp32, tf32, bf16; from TestGPU_VersusCPU)
 #   img/s ...     BenchmarkGPU_Train: tiny, resnet18, fastnet at fp32, bf16
 #   cifar10 ...   fastnet bf16, 10 epochs on data_batch_1 (8000 train, 2000
@@ -162,7 +163,7 @@ if [ -z "$FIRST_FAIL" ]; then
     fi
   done
   if grep -qx TestGPU_Models <<<"$tests"; then
-    for m in tiny resnet18 fastnet; do
+    for m in tiny resnet18 fastnet fastnet94; do
       for p in float32 bfloat16; do gotest "TestGPU_Models/$m-$p" "^TestGPU_Models\$/^$m-$p\$" 40; done
     done
   fi

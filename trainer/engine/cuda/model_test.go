@@ -55,7 +55,8 @@ func fastnet(o models.FastNetOptions) func(testing.TB, engine.Backend) net {
 // with cuDNN convolutions in float32 and with bfloat16 autocast, a narrow
 // resnet18 with squeeze-excitation on the im2col path, and a narrow fastnet
 // (trainable stem with cuDNN, in float32 and bfloat16; frozen whitening
-// stem on the im2col path). A new model or model option is one more row.
+// stem on the im2col path; airbench94's GELU, batch norm and init). A new
+// model or model option is one more row.
 func TestEmulated_Models(t *testing.T) {
 	host, err := cpu.New(cpu.Options{BLAS: "go"})
 	if err != nil {
@@ -69,6 +70,9 @@ func TestEmulated_Models(t *testing.T) {
 	narrow := models.FastNetOptions{Seed: 3, Width: 0.125}
 	whiten := narrow
 	whiten.Whiten, whiten.WhitenN = enginetest.Rand(11, 64*3*32*32), 64
+	airbench := whiten // airbench94's activation, batch norm and init
+	airbench.Act, airbench.Init = engine.GELU, "airbench"
+	airbench.BN = engine.BatchNormOptions{Eps: 1e-12, Momentum: 0.4, FrozenScale: true}
 	for _, c := range []struct {
 		name  string
 		build func(testing.TB, engine.Backend) net
@@ -90,6 +94,8 @@ func TestEmulated_Models(t *testing.T) {
 		{"fastnet", fastnet(narrow), host, emulated(t), 1e-4, 32},
 		{"fastnet-bf16", fastnet(narrow), bf16Sim{emulated(t)}, bf16, 1e-6, 32},
 		{"fastnet-whiten-im2col", fastnet(whiten), host, emulatedWith(t, Options{NoCuDNN: true}), 1e-4, 32},
+		{"fastnet-airbench94", fastnet(airbench), host, emulated(t), 1e-4, 32},
+		{"fastnet-airbench94-bf16", fastnet(airbench), bf16Sim{emulated(t)}, bf16, 1e-6, 32},
 	} {
 		t.Run(c.name, func(t *testing.T) { compareStep(t, c.name, c.ref, c.g, c.build, c.hw, bounds{c.tol, c.tol, false}) })
 	}
@@ -145,7 +151,8 @@ func compareStep(t *testing.T, name string, ref, g engine.Backend, build func(te
 	}
 }
 
-// TestGPU_Models runs one training step of each model on the GPU, in
+// TestGPU_Models runs one training step of each model (fastnet94:
+// fastnet with airbench94's options) on the GPU, in
 // float32 (cuDNN, exact float32 math) and with bfloat16 autocast, against
 // the CPU backend, and compares loss, logits and every gradient. On the CPU
 // emulation the models are narrow (the emulated cuDNN is a plain loop).
@@ -157,7 +164,7 @@ func TestGPU_Models(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer host.Close()
-	for _, m := range []string{"tiny", "resnet18", "fastnet"} {
+	for _, m := range []string{"tiny", "resnet18", "fastnet", "fastnet94"} {
 		for _, prec := range []engine.DType{engine.Float32, engine.BFloat16} {
 			t.Run(fmt.Sprintf("%s-%v", m, prec), func(t *testing.T) {
 				g := gpu(t, Options{})
@@ -169,8 +176,13 @@ func TestGPU_Models(t *testing.T) {
 					width = 0.125
 				}
 				build := model(m, models.Options{Seed: 5, Width: width})
-				if m == "fastnet" {
+				switch m {
+				case "fastnet": // the trainable 3×3 stem
 					build = fastnet(models.FastNetOptions{Seed: 5, Width: width})
+				case "fastnet94": // airbench94's whitening stem, GELU, batch norm and init
+					build = fastnet(models.FastNetOptions{Seed: 5, Width: width, Whiten: enginetest.Rand(11, 64*3*32*32),
+						WhitenN: 64, Act: engine.GELU, Init: "airbench",
+						BN: engine.BatchNormOptions{Eps: 1e-12, Momentum: 0.4, FrozenScale: true}})
 				}
 				// float32: cuDNN's algorithms (Winograd, FFT) sum in other
 				// orders than the CPU, and batch norm over 4 images

@@ -116,10 +116,10 @@ func fp32Cases() []versusCase {
 				b.AvgPoolBackward(d, in[1], dxa)
 				return []engine.Tensor{ym, dxm, ya, dxa}
 			}},
-		{"silu/sigmoid/relu fwd+bwd", "fp32", boundFP32, []engine.Shape{x4, x4},
+		{"silu/sigmoid/relu/gelu fwd+bwd", "fp32", boundFP32, []engine.Shape{x4, x4},
 			func(b engine.Backend, in []engine.Tensor, _ bool) []engine.Tensor {
 				var out []engine.Tensor
-				for _, act := range []engine.Act{engine.ReLU, engine.SiLU, engine.Sigmoid} {
+				for _, act := range []engine.Act{engine.ReLU, engine.SiLU, engine.Sigmoid, engine.GELU} {
 					y, dx := engine.New(b, engine.Float32, x4), engine.New(b, engine.Float32, x4)
 					b.ActForward(act, in[0], y)
 					b.ActBackward(act, in[0], y, in[1], dx)
