@@ -11,6 +11,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"sweep/internal/safetext"
+	"sweep/optuna"
 	"sweep/sweep/pgcluster"
 	"sweep/sweep/postgres"
 )
@@ -22,6 +24,7 @@ type dbOptions struct {
 	DataDir string
 	Listen  string   // up: TCP listen address, "off", or "" to keep the remembered one
 	TCP     bool     // url: print the TCP URL for remote workers
+	Optuna  bool     // url: print the URL of the read-only optuna views
 	Args    []string // extra psql arguments
 }
 
@@ -80,6 +83,10 @@ PGPASSFILE). URLs printed here never contain the password. See docs/security.md.
   sweep db up --listen 0.0.0.0     # remote workers: see sweep db url --tcp`
 		case "url":
 			sub.Flags().BoolVar(&opts.TCP, "tcp", false, "print the TCP URL for workers on other hosts (needs up --listen)")
+			sub.Flags().BoolVar(&opts.Optuna, "optuna", false, "print the storage URL of the read-only Optuna views "+
+				"(optuna.load_study, optuna-dashboard; docs/sql.md)")
+			sub.Example = `  sweep db url
+  sweep db url --optuna            # optuna-dashboard "$(sweep db url --optuna)"`
 		}
 		cmd.AddCommand(sub)
 	}
@@ -123,6 +130,11 @@ func runDB(ctx context.Context, opts *dbOptions) error {
 		}
 		if err != nil {
 			return err
+		}
+		if opts.Optuna {
+			if url, err = optunaURL(ctx, e, c, url); err != nil {
+				return err
+			}
 		}
 		fmt.Fprintln(e.Out, url)
 	case "psql":
@@ -190,6 +202,30 @@ func psqlPath() (string, error) {
 		return matches[len(matches)-1], nil
 	}
 	return "", errors.New("psql not found; install it with: apt-get install postgresql-client")
+}
+
+// optunaURL migrates the cluster's database (which creates the optuna
+// views), records the typed distributions of studies made before them, and
+// returns base as Optuna's storage URL.
+func optunaURL(ctx context.Context, e *env, c *pgcluster.Cluster, base string) (string, error) {
+	dsn, err := c.Up(ctx)
+	if err != nil {
+		return "", err
+	}
+	store, err := postgres.Open(ctx, dsn)
+	if err != nil {
+		return "", err
+	}
+	defer store.Close()
+	skipped, err := optuna.SyncAll(ctx, store.DB().DB)
+	if err != nil {
+		return "", err
+	}
+	for _, s := range skipped {
+		fmt.Fprintf(e.Err, "study %s: stored spec does not parse; Optuna sees its categorical choices as strings\n",
+			safetext.Terminal(s))
+	}
+	return optuna.URL(base)
 }
 
 // resolveDSN picks the database: --db, else $SWEEP_DB, else the private

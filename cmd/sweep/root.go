@@ -67,6 +67,7 @@ func newRootCmd(e *env) *cobra.Command {
 		newTrialsCmd(e, nil),
 		newTrainCmd(e, nil),
 		newReportCmd(e, nil),
+		newExportCmd(e, nil),
 		newBenchCmd(e, nil),
 		newDataCmd(e),
 		newDBCmd(e, nil),

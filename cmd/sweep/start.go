@@ -14,6 +14,7 @@ import (
 
 	"sweep/internal/safetext"
 	"sweep/objective"
+	"sweep/optuna"
 	"sweep/search"
 	"sweep/sweep"
 )
@@ -110,6 +111,11 @@ func runStart(ctx context.Context, opts *startOptions) error {
 		return fmt.Errorf("study %q exists with a different spec; rerun with --force-update to replace it, or rename the study", spec.Study)
 	}
 	if err != nil {
+		return err
+	}
+	// The optuna.trial_params view reads each param's typed distribution
+	// (64 stays an int) from what this records.
+	if err := optuna.SyncDistributions(ctx, store.DB().DB, info.ID, spec.Params); err != nil {
 		return err
 	}
 	verb := "resuming"
