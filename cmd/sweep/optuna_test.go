@@ -62,14 +62,20 @@ func optunaPython(t *testing.T) string {
 	return ""
 }
 
-// TestOptuna_RoundTrip runs a real study, then loads it through Optuna from
-// the read-only views and from `sweep export --format optuna-journal`, and
-// has Python compare every trial with sweep's tables (check.py): numbers,
-// states, values, params and their types, distributions, intermediate
-// values, datetimes, user attrs, fail reasons, the best trial and
-// trials_dataframe; and that Optuna's writes fail and change nothing.
-func TestOptuna_RoundTrip(t *testing.T) {
-	py := optunaPython(t)
+// TestExports_Python runs a real study, then checks what other tools read
+// with Python. flat: sweep trials --format csv|json|jsonl, loaded with the
+// csv and json modules (types, counts, conditional params). optuna: the
+// study loaded through Optuna from the read-only views and from sweep
+// export --format optuna-journal, every trial compared with sweep's tables
+// by check.py (numbers, states, values, params and their types,
+// distributions, intermediate values, datetimes, user attrs, fail reasons,
+// best trial, trials_dataframe), and Optuna's writes failing and changing
+// nothing.
+func TestExports_Python(t *testing.T) {
+	py, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("skipped: no python3 on PATH")
+	}
 	dsn := startStudy(t, optunaStudy)
 	db, err := sql.Open("postgres", dsn)
 	if err != nil {
@@ -84,18 +90,43 @@ func TestOptuna_RoundTrip(t *testing.T) {
 	if pruned == 0 || failed == 0 || steps == 0 {
 		t.Fatalf("the study must have pruned and failed trials and intermediate values: %d pruned, %d failed, %d steps", pruned, failed, steps)
 	}
-	journal := filepath.Join(t.TempDir(), "study.log")
-	e, _, errOut, _ := newTestEnv(false)
-	if code := run(context.Background(), e, []string{"export", "optuna-views", "--format", "optuna-journal", "--out", journal, "--db", dsn}); code != 0 {
-		t.Fatalf("export: exit %d: %s", code, errOut)
+	dir := t.TempDir()
+	sweepTo := func(t *testing.T, file string, args ...string) string {
+		t.Helper()
+		e, out, errOut, _ := newTestEnv(false)
+		if code := run(context.Background(), e, append(args, "--db", dsn)); code != 0 {
+			t.Fatalf("sweep %v: exit %d: %s", args, code, errOut)
+		}
+		path := filepath.Join(dir, file)
+		if file != "" && out.Len() > 0 {
+			if err := os.WriteFile(path, out.Bytes(), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return path
 	}
-	url, err := optuna.URL(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command(py, "testdata/optuna/check.py", dsn, url, "optuna-views", optunaTypes, journal).CombinedOutput()
-	if err != nil || !strings.HasPrefix(string(out), "ok 24 trials") {
-		t.Fatalf("check.py: %v\n%s", err, out)
-	}
-	t.Logf("check.py: %s", out)
+	t.Run("flat", func(t *testing.T) {
+		var files []string
+		for _, f := range []string{"csv", "json", "jsonl"} {
+			files = append(files, sweepTo(t, "trials."+f, "trials", "optuna-views", "--format", f))
+		}
+		out, err := exec.Command(py, append(append([]string{"testdata/optuna/flat_check.py"}, files...), optunaTypes, "24")...).CombinedOutput()
+		if err != nil || !strings.HasPrefix(string(out), "ok 24 rows") {
+			t.Fatalf("flat_check.py: %v\n%s", err, out)
+		}
+	})
+	t.Run("optuna", func(t *testing.T) {
+		py := optunaPython(t)
+		journal := filepath.Join(dir, "study.log")
+		sweepTo(t, "", "export", "optuna-views", "--format", "optuna-journal", "--out", journal)
+		url, err := optuna.URL(dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := exec.Command(py, "testdata/optuna/check.py", dsn, url, "optuna-views", optunaTypes, journal).CombinedOutput()
+		if err != nil || !strings.HasPrefix(string(out), "ok 24 trials") {
+			t.Fatalf("check.py: %v\n%s", err, out)
+		}
+		t.Logf("check.py: %s", out)
+	})
 }

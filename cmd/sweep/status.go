@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -23,6 +24,7 @@ type statusOptions struct {
 	Study   string // "" = all studies
 	DB      string
 	DataDir string
+	Format  string // table or json
 }
 
 func newStatusCmd(e *env, runF func(context.Context, *statusOptions) error) *cobra.Command {
@@ -35,11 +37,15 @@ With one, show its details and the trials running now. Trials whose heartbeat
 went silent for longer than the spec's heartbeat.grace are marked FAIL
 (reason "stale") first, so the counts are current.`,
 		Example: `  sweep status
-  sweep status demo-synthetic`,
+  sweep status demo-synthetic
+  sweep status --format json          # an array of studies; with STUDY, one object`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {
 				opts.Study = args[0]
+			}
+			if opts.Format != "table" && opts.Format != "json" {
+				return fmt.Errorf("--format %q: want table or json", opts.Format)
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -50,6 +56,7 @@ went silent for longer than the spec's heartbeat.grace are marked FAIL
 	f := cmd.Flags()
 	f.StringVar(&opts.DB, "db", "", "PostgreSQL DSN, or @FILE holding it (default: $SWEEP_DB, else the private cluster)")
 	f.StringVar(&opts.DataDir, "data-dir", "", "private cluster directory (default: the user's data dir)")
+	f.StringVar(&opts.Format, "format", "table", "output format: table or json")
 	return cmd
 }
 
@@ -117,6 +124,9 @@ func runStatus(ctx context.Context, opts *statusOptions) error {
 		if rows, err = loadOverview(ctx, store, ""); err != nil {
 			return err
 		}
+		if opts.Format == "json" {
+			return writeOverviewJSON(ctx, e.Out, store, rows, false)
+		}
 		if len(rows) == 0 {
 			fmt.Fprintln(e.Err, "no studies yet (sweep start STUDY.yaml creates one)")
 			return nil
@@ -126,7 +136,67 @@ func runStatus(ctx context.Context, opts *statusOptions) error {
 	if len(rows) == 0 {
 		return fmt.Errorf("no study named %q (sweep status lists them)", opts.Study)
 	}
+	if opts.Format == "json" {
+		return writeOverviewJSON(ctx, e.Out, store, rows, true)
+	}
 	return printStudy(ctx, e, store, rows[0])
+}
+
+// overviewJSON is one study of sweep status --format json, with the
+// study_overview view's column names.
+type overviewJSON struct {
+	Study        string     `json:"study"`
+	Direction    string     `json:"direction"`
+	Metric       string     `json:"metric"`
+	Status       string     `json:"status"`
+	Budget       int        `json:"budget"`
+	Trials       int        `json:"trials"`
+	Complete     int        `json:"complete"`
+	Pruned       int        `json:"pruned"`
+	Failed       int        `json:"failed"`
+	Running      int        `json:"running"`
+	Waiting      int        `json:"waiting"`
+	Retries      int        `json:"retries"`
+	BestValue    *float64   `json:"best_value"`
+	BestTrial    *int       `json:"best_trial"`
+	Created      time.Time  `json:"created"`
+	Finished     *time.Time `json:"finished"`
+	LastActivity *time.Time `json:"last_activity"`
+}
+
+// writeOverviewJSON writes the studies as a JSON array, or one object when
+// one study was asked for.
+func writeOverviewJSON(ctx context.Context, w io.Writer, store *postgres.Storage, rows []overview, one bool) error {
+	out := make([]overviewJSON, len(rows))
+	for i, r := range rows {
+		o := overviewJSON{Study: r.Study, Direction: r.Direction, Metric: r.Metric, Status: r.Status, Budget: r.Budget,
+			Trials: r.Trials, Complete: r.Complete, Pruned: r.Pruned, Failed: r.Failed, Running: r.Running,
+			Waiting: r.Waiting, Retries: r.Retries, Created: r.Created.UTC()}
+		if r.Best.Valid && !math.IsInf(r.Best.Float64, 0) {
+			o.BestValue = &r.Best.Float64
+		}
+		var n int
+		if store.DB().QueryRowContext(ctx, `SELECT number FROM study_leaderboard WHERE study = $1 AND rank = 1
+ORDER BY number LIMIT 1`, r.Study).Scan(&n) == nil {
+			o.BestTrial = &n
+		}
+		for _, t := range []struct {
+			from sql.NullTime
+			to   **time.Time
+		}{{r.Finished, &o.Finished}, {r.LastActivity, &o.LastActivity}} {
+			if t.from.Valid {
+				u := t.from.Time.UTC()
+				*t.to = &u
+			}
+		}
+		out[i] = o
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if one {
+		return enc.Encode(out[0])
+	}
+	return enc.Encode(out)
 }
 
 // reap marks the study's silent RUNNING trials FAIL "stale" and queues

@@ -26,7 +26,13 @@ type trialsOptions struct {
 	DB      string
 	DataDir string
 	State   string // "" = all
+	Format  string // table, csv, json, jsonl
 }
+
+// trialFormats are the formats of sweep trials: table is for people (a
+// bordered table on a terminal, TSV when piped); csv, json and jsonl are
+// flat exports for pandas and spreadsheets (flat.go).
+var trialFormats = []string{"table", "csv", "json", "jsonl"}
 
 var trialStates = []string{"WAITING", "RUNNING", "COMPLETE", "PRUNED", "FAIL"}
 
@@ -37,15 +43,25 @@ func newTrialsCmd(e *env, runF func(context.Context, *trialsOptions) error) *cob
 		Short: "List a study's trials: state, value, steps, duration, params",
 		Long: `List a study's trials in number order from the trial_summary view. On a
 terminal the list is a table; otherwise it is tab-separated with a header
-line, for scripts.`,
+line, for scripts.
+
+--format csv|json|jsonl writes one row per trial with one column per param
+(params_NAME, empty or null where a conditional param was not drawn), value,
+state, steps, duration, datetimes (UTC, RFC 3339) and user attrs
+(user_attrs_KEY): the column names of Optuna's trials_dataframe. JSON keeps
+each param's type as the spec writes it (a categorical 64 is a number).`,
 		Example: `  sweep trials demo-synthetic
-  sweep trials demo-synthetic --state FAIL`,
+  sweep trials demo-synthetic --state FAIL
+  sweep trials demo-synthetic --format csv > trials.csv    # pandas.read_csv("trials.csv")`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Study = args[0]
 			opts.State = strings.ToUpper(opts.State)
 			if opts.State != "" && !slices.Contains(trialStates, opts.State) {
 				return fmt.Errorf("--state %q: want one of %s", opts.State, strings.Join(trialStates, ", "))
+			}
+			if !slices.Contains(trialFormats, opts.Format) {
+				return fmt.Errorf("--format %q: want one of %s", opts.Format, strings.Join(trialFormats, ", "))
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -57,6 +73,7 @@ line, for scripts.`,
 	f.StringVar(&opts.DB, "db", "", "PostgreSQL DSN, or @FILE holding it (default: $SWEEP_DB, else the private cluster)")
 	f.StringVar(&opts.DataDir, "data-dir", "", "private cluster directory (default: the user's data dir)")
 	f.StringVar(&opts.State, "state", "", "only trials in this state: "+strings.Join(trialStates, ", "))
+	f.StringVar(&opts.Format, "format", "table", "output format: "+strings.Join(trialFormats, ", "))
 	return cmd
 }
 
@@ -71,6 +88,13 @@ func runTrials(ctx context.Context, opts *trialsOptions) error {
 	_, spec, err := loadStudy(ctx, store, opts.Study)
 	if err != nil {
 		return err
+	}
+	if opts.Format != "table" {
+		ft, err := loadFlat(ctx, store, opts.Study, opts.State, spec.Params)
+		if err != nil {
+			return err
+		}
+		return writeFlat(e.Out, ft, opts.Format)
 	}
 	rows, err := store.DB().QueryContext(ctx, `SELECT number, state, value, steps, duration_s, params, COALESCE(reason, '')
 FROM trial_summary WHERE study = $1 AND ($2 = '' OR state = $2) ORDER BY number`, opts.Study, opts.State)
