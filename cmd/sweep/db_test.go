@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -24,10 +25,12 @@ func TestNewDBCmd(t *testing.T) {
 		{argv: "status", want: "status||||false"},
 		{argv: "url --data-dir x", want: "url|x|||false"},
 		{argv: "url --tcp", want: "url||||true"},
+		{argv: "url --optuna", want: "url||||false|optuna"},
 		{argv: "psql -- -c select", want: "psql||-c select||false"},
 		{argv: "up extra", wantErr: `unknown command "extra" for "db up"`},
 		{argv: "url --listen x", wantErr: `unknown flag: --listen`},
 		{argv: "up --tcp", wantErr: `unknown flag: --tcp`},
+		{argv: "up --optuna", wantErr: `unknown flag: --optuna`},
 	}
 	for _, c := range cases {
 		t.Run(c.argv, func(t *testing.T) {
@@ -42,6 +45,9 @@ func TestNewDBCmd(t *testing.T) {
 				t.Fatal(err)
 			}
 			s := fmt.Sprintf("%s|%s|%s|%s|%v", got.Action, got.DataDir, strings.Join(got.Args, " "), got.Listen, got.TCP)
+			if got.Optuna {
+				s += "|optuna"
+			}
 			if s != c.want {
 				t.Errorf("parsed %q, want %q", s, c.want)
 			}
@@ -109,6 +115,24 @@ func TestRunDB_Listen(t *testing.T) {
 	}
 	if url != up {
 		t.Errorf("db url = %q, db up = %q", url, up)
+	}
+	ou, _ := db("url", "--optuna")
+	ou = strings.TrimSpace(ou)
+	if want := "postgresql" + strings.TrimPrefix(strings.TrimSpace(up), "postgres") + "&options=-csearch_path%3Doptuna"; ou != want {
+		t.Errorf("db url --optuna = %q, want %q", ou, want)
+	}
+	conn, err := sql.Open("postgres", ou)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	var rev string
+	if err := conn.QueryRow(`SELECT version_num FROM alembic_version`).Scan(&rev); err != nil || rev != "v3.0.0.d" {
+		t.Errorf("alembic_version through the optuna URL: %q, %v", rev, err)
+	}
+	if ot, _ := db("url", "--optuna", "--tcp"); !strings.HasPrefix(ot, "postgresql://sweep@127.0.0.1:") ||
+		!strings.HasSuffix(ot, "?sslmode=disable&options=-csearch_path%3Doptuna\n") {
+		t.Errorf("db url --optuna --tcp = %q", ot)
 	}
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -129,4 +130,78 @@ func TestExports_Python(t *testing.T) {
 		}
 		t.Logf("check.py: %s", out)
 	})
+}
+
+func TestNewExportCmd(t *testing.T) {
+	got, err := parseArgv(t, newExportCmd, "demo --format optuna-journal -o d.log --db x")
+	if err != nil || got.Study != "demo" || got.Format != "optuna-journal" || got.Out != "d.log" || got.DB != "x" {
+		t.Errorf("parsed %+v, %v", got, err)
+	}
+	if got, err := parseArgv(t, newExportCmd, "demo"); err != nil || got.Format != "optuna-journal" || got.Out != "" {
+		t.Errorf("defaults: %+v, %v", got, err)
+	}
+	if _, err := parseArgv(t, newExportCmd, "demo --format parquet"); err == nil ||
+		err.Error() != `--format "parquet": want optuna-journal (tables: sweep trials --format csv|json|jsonl)` {
+		t.Errorf("parquet: %v", err)
+	}
+	if _, err := parseArgv(t, newExportCmd, ""); err == nil || err.Error() != "accepts 1 arg(s), received 0" {
+		t.Errorf("no study: %v", err)
+	}
+}
+
+func TestNewTrialsCmd_Format(t *testing.T) {
+	for _, f := range trialFormats {
+		if got, err := parseArgv(t, newTrialsCmd, "demo --format "+f); err != nil || got.Format != f {
+			t.Errorf("--format %s: %+v, %v", f, got, err)
+		}
+	}
+	if _, err := parseArgv(t, newTrialsCmd, "demo --format xml"); err == nil || err.Error() != `--format "xml": want one of table, csv, json, jsonl` {
+		t.Errorf("xml: %v", err)
+	}
+	if got, err := parseArgv(t, newStatusCmd, "--format json"); err != nil || got.Format != "json" {
+		t.Errorf("status --format json: %+v, %v", got, err)
+	}
+	if _, err := parseArgv(t, newStatusCmd, "--format csv"); err == nil || err.Error() != `--format "csv": want table or json` {
+		t.Errorf("status --format csv: %v", err)
+	}
+}
+
+// TestRunStatus_JSON checks sweep status --format json against the study's
+// trials: counts, best value and trial, and one object for one study.
+func TestRunStatus_JSON(t *testing.T) {
+	dsn := startStudy(t, smallStudy)
+	e, out, errOut, _ := newTestEnv(false)
+	if code := run(context.Background(), e, []string{"status", "--format", "json", "--db", dsn}); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var list []overviewJSON
+	if err := json.Unmarshal(out.Bytes(), &list); err != nil || len(list) != 1 {
+		t.Fatalf("decode %s: %v", out, err)
+	}
+	s := list[0]
+	if s.Study != "cli-small" || s.Trials != 6 || s.Complete+s.Pruned+s.Failed != 6 || s.BestValue == nil || s.BestTrial == nil {
+		t.Fatalf("status: %+v", s)
+	}
+	db, err := sql.Open("postgres", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var best float64
+	if err := db.QueryRow(`SELECT value FROM trials WHERE number = $1`, *s.BestTrial).Scan(&best); err != nil || best != *s.BestValue {
+		t.Errorf("best trial %d has value %v (%v), status says %v", *s.BestTrial, best, err, *s.BestValue)
+	}
+	e, out, errOut, _ = newTestEnv(false)
+	if code := run(context.Background(), e, []string{"status", "cli-small", "--format", "json", "--db", dsn}); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var one overviewJSON
+	if err := json.Unmarshal(out.Bytes(), &one); err != nil || one.Study != "cli-small" || one.Trials != 6 {
+		t.Errorf("one study: %+v, %v\n%s", one, err, out)
+	}
+	e, _, errOut, _ = newTestEnv(false)
+	if code := run(context.Background(), e, []string{"export", "nope", "--db", dsn}); code != 1 ||
+		errOut.String() != "sweep: no study named \"nope\" (sweep status lists them)\n" {
+		t.Errorf("export of an unknown study: exit %d, %q", code, errOut)
+	}
 }
