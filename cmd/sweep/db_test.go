@@ -130,6 +130,14 @@ func TestRunDB_Listen(t *testing.T) {
 	if err := conn.QueryRow(`SELECT version_num FROM alembic_version`).Scan(&rev); err != nil || rev != "v3.0.0.d" {
 		t.Errorf("alembic_version through the optuna URL: %q, %v", rev, err)
 	}
+	newer, err := sql.Open("postgres", ou+"+-csweep.optuna_revision%3Dv3.2.0.a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer newer.Close()
+	if err := newer.QueryRow(`SELECT version_num FROM alembic_version`).Scan(&rev); err != nil || rev != "v3.2.0.a" {
+		t.Errorf("alembic_version with sweep.optuna_revision set: %q, %v", rev, err)
+	}
 	if ot, _ := db("url", "--optuna", "--tcp"); !strings.HasPrefix(ot, "postgresql://sweep@127.0.0.1:") ||
 		!strings.HasSuffix(ot, "?sslmode=disable&options=-csearch_path%3Doptuna\n") {
 		t.Errorf("db url --optuna --tcp = %q", ot)

@@ -151,8 +151,11 @@ WHERE t.state = 'RUNNING' AND t.heartbeat_at IS NOT NULL;
 CREATE VIEW optuna.version_info AS
 SELECT 1 AS version_info_id, 12 AS schema_version, '3.1.0'::varchar(256) AS library_version;
 
+-- Optuna 3.2 and later want revision v3.2.0.a, which only adds an index to
+-- the same tables: a client asks for it with
+-- options=-csweep.optuna_revision%3Dv3.2.0.a (a placeholder setting).
 CREATE VIEW optuna.alembic_version AS
-SELECT 'v3.0.0.d'::varchar(32) AS version_num;
+SELECT COALESCE(NULLIF(current_setting('sweep.optuna_revision', true), ''), 'v3.0.0.d')::varchar(32) AS version_num;
 
 CREATE FUNCTION optuna.read_only() RETURNS trigger
 LANGUAGE plpgsql AS $$
