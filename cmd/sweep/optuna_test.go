@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"sweep/internal/pgtest"
 	"sweep/optuna"
 )
 
@@ -203,5 +204,89 @@ func TestRunStatus_JSON(t *testing.T) {
 	if code := run(context.Background(), e, []string{"export", "nope", "--db", dsn}); code != 1 ||
 		errOut.String() != "sweep: no study named \"nope\" (sweep status lists them)\n" {
 		t.Errorf("export of an unknown study: exit %d, %q", code, errOut)
+	}
+}
+
+// importSpec is the space make_study.py samples, as a sweep spec.
+const importSpec = `study: from-journal
+direction: maximize
+trials: 20
+objective: {type: synthetic, epochs: 4}
+params:
+  lr: {type: float, low: 1.0e-4, high: 1.0, log: true}
+  width: {type: int, low: 8, high: 256, log: true}
+  dropout: {type: float, low: 0.0, high: 0.5, step: 0.1}
+  batch_size: {type: categorical, choices: [64, 128, 256]}
+  optimizer:
+    type: categorical
+    choices: [sgd, adam]
+    conditional:
+      sgd: {momentum: {type: float, low: 0.8, high: 0.99}}
+      adam: {beta2: {type: categorical, choices: [0.99, 0.999]}}
+`
+
+// TestImport_Optuna has Optuna run a study into an RDB storage and a
+// journal file (make_study.py), imports the first without a spec and the
+// second with one, continues the imported study with sweep start, and has
+// Python compare each original with its copy read back through the optuna
+// views (import_check.py): every trial's number, state, value, params and
+// their types, distributions, intermediate values (a NaN included), user
+// attrs, datetimes and fail reason, and the best trial.
+func TestImport_Optuna(t *testing.T) {
+	py := optunaPython(t)
+	source, dsn := pgtest.DSN(t), pgtest.DSN(t)
+	sourceURL, err := optuna.URL(source)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sourceURL = strings.Replace(sourceURL, "&options=-csearch_path%3Doptuna", "", 1)
+	dir := t.TempDir()
+	journal := filepath.Join(dir, "optuna.log")
+	if out, err := exec.Command(py, "testdata/optuna/make_study.py", sourceURL, journal).CombinedOutput(); err != nil {
+		t.Fatalf("make_study.py: %v\n%s", err, out)
+	}
+	sweepCmd := func(args ...string) (int, string, string) {
+		e, out, errOut, _ := newTestEnv(false)
+		code := run(context.Background(), e, append(args, "--db", dsn))
+		return code, out.String(), errOut.String()
+	}
+	code, spec, errOut := sweepCmd("import", "--from-optuna", sourceURL, "--study", "from-optuna")
+	if code != 0 || !strings.Contains(errOut, "imported 15 trials of Optuna study from-optuna as from-optuna") {
+		t.Fatalf("import from RDB: exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(spec, `"batch_size": {type: categorical, choices: [64, 128, 256]}`) ||
+		!strings.Contains(spec, `"width": {type: int, low: 8, high: 256, log: true}`) {
+		t.Errorf("spec written from the distributions:\n%s", spec)
+	}
+	bad := strings.Replace(importSpec, "choices: [64, 128, 256]", "choices: [64, 128]", 1)
+	code, _, errOut = sweepCmd("import", "--from-optuna", journal, "--study", "from-optuna", "--spec", writeFile(t, dir, "bad.yaml", bad))
+	if code != 1 || !strings.Contains(errOut, "param batch_size: Optuna has") {
+		t.Errorf("import with a spec of other choices: exit %d: %s", code, errOut)
+	}
+	specFile := writeFile(t, dir, "spec.yaml", importSpec)
+	if code, _, errOut := sweepCmd("import", "--from-optuna", journal, "--study", "from-optuna", "--spec", specFile); code != 0 {
+		t.Fatalf("import from the journal: exit %d: %s", code, errOut)
+	}
+	url, err := optuna.URL(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(py, "testdata/optuna/import_check.py", url, sourceURL, "from-optuna", journal, "from-journal").CombinedOutput()
+	if err != nil || !strings.HasPrefix(string(out), "ok") {
+		t.Fatalf("import_check.py: %v\n%s", err, out)
+	}
+	// The imported study continues: 5 more trials (budget 20) from the spec.
+	if code, _, errOut := sweepCmd("start", specFile); code != 0 {
+		t.Fatalf("continue the imported study: exit %d: %s", code, errOut)
+	}
+	db, err := sql.Open("postgres", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n, maxNumber int
+	if err := db.QueryRow(`SELECT count(*), max(number) FROM trials t JOIN studies s ON s.id = t.study_id
+WHERE s.name = 'from-journal'`).Scan(&n, &maxNumber); err != nil || n != 20 || maxNumber != 19 {
+		t.Errorf("after sweep start: %d trials up to number %d (%v), want 20 up to 19", n, maxNumber, err)
 	}
 }

@@ -68,6 +68,7 @@ func newRootCmd(e *env) *cobra.Command {
 		newTrainCmd(e, nil),
 		newReportCmd(e, nil),
 		newExportCmd(e, nil),
+		newImportCmd(e, nil),
 		newBenchCmd(e, nil),
 		newDataCmd(e),
 		newDBCmd(e, nil),

@@ -1,0 +1,350 @@
+package optuna
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"strings"
+	"time"
+)
+
+// Study is an Optuna study as read from Optuna's storage, for import.
+type Study struct {
+	Name      string
+	Direction string // "minimize" or "maximize"
+	UserAttrs map[string]json.RawMessage
+	Trials    []Trial // in number order
+}
+
+// Trial is one Optuna trial. Params hold Optuna's internal values (a
+// categorical's index), Dists the Optuna distribution JSON of each param.
+// Start and End are Optuna's naive local times read in time.Local.
+type Trial struct {
+	Number       int
+	State        string // RUNNING, COMPLETE, PRUNED, FAIL, WAITING
+	Value        *float64
+	Start, End   *time.Time
+	ParamOrder   []string
+	Params       map[string]float64
+	Dists        map[string]json.RawMessage
+	Intermediate map[int]float64
+	UserAttrs    map[string]json.RawMessage
+	FailReason   string
+}
+
+var (
+	// ErrMultiObjective means the Optuna study has several objectives;
+	// sweep studies have one.
+	ErrMultiObjective = errors.New("optuna: multi-objective studies cannot be imported")
+	stateNames        = []string{"RUNNING", "COMPLETE", "PRUNED", "FAIL", "WAITING"}
+)
+
+func newTrial(number int) *Trial {
+	return &Trial{Number: number, State: "RUNNING", Params: map[string]float64{}, Dists: map[string]json.RawMessage{},
+		Intermediate: map[int]float64{}, UserAttrs: map[string]json.RawMessage{}}
+}
+
+func (t *Trial) setParam(name string, x float64, dist json.RawMessage) {
+	if _, ok := t.Params[name]; !ok {
+		t.ParamOrder = append(t.ParamOrder, name)
+	}
+	t.Params[name], t.Dists[name] = x, dist
+}
+
+// ReadJournal replays an Optuna JournalFileStorage log (Optuna 3.1's
+// operations) and returns the study called name.
+func ReadJournal(r io.Reader, name string) (*Study, error) {
+	type jstudy struct {
+		study   *Study
+		trials  []*Trial
+		deleted bool
+	}
+	var studies []*jstudy
+	var trials []*Trial // by Optuna's global trial id
+	var owner []*jstudy
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<20), 64<<20)
+	for line := 1; sc.Scan(); line++ {
+		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
+			continue
+		}
+		var op journalOp
+		if err := json.Unmarshal(pythonJSON(sc.Bytes()), &op); err != nil {
+			return nil, fmt.Errorf("read journal line %d: %w", line, err)
+		}
+		st := func() *jstudy {
+			if op.StudyID >= 0 && op.StudyID < len(studies) && !studies[op.StudyID].deleted {
+				return studies[op.StudyID]
+			}
+			return nil
+		}
+		tr := func() *Trial {
+			if op.TrialID >= 0 && op.TrialID < len(trials) {
+				return trials[op.TrialID]
+			}
+			return nil
+		}
+		switch op.OpCode {
+		case opCreateStudy:
+			dup := false
+			for _, s := range studies {
+				dup = dup || (!s.deleted && s.study.Name == op.StudyName)
+			}
+			if !dup {
+				s := &Study{Name: op.StudyName, UserAttrs: map[string]json.RawMessage{}}
+				if len(op.Directions) != 1 {
+					s.Direction = "multi"
+				} else if op.Directions[0] == directions["MAXIMIZE"] {
+					s.Direction = "maximize"
+				} else {
+					s.Direction = "minimize"
+				}
+				studies = append(studies, &jstudy{study: s})
+			}
+		case 1: // delete study
+			if s := st(); s != nil {
+				s.deleted = true
+			}
+		case opSetStudyUserAttr:
+			if s := st(); s != nil {
+				for k, v := range op.UserAttr {
+					s.study.UserAttrs[k] = v
+				}
+			}
+		case opCreateTrial:
+			s := st()
+			t := newTrial(0)
+			if s != nil {
+				t.Number = len(s.trials)
+				s.trials = append(s.trials, t)
+			}
+			trials, owner = append(trials, t), append(owner, s)
+			if err := op.template(t); err != nil {
+				return nil, fmt.Errorf("read journal line %d: %w", line, err)
+			}
+		case 5: // set trial param
+			if t := tr(); t != nil {
+				t.setParam(op.ParamName, float64(op.ParamValue), json.RawMessage(op.Distribution))
+			}
+		case 6: // set trial state and values
+			if t := tr(); t != nil {
+				if err := op.stateValues(t); err != nil {
+					return nil, fmt.Errorf("read journal line %d: %w", line, err)
+				}
+			}
+		case 7: // intermediate value
+			if t := tr(); t != nil {
+				t.Intermediate[op.Step] = float64(op.IntermediateValue)
+			}
+		case 8: // trial user attr
+			if t := tr(); t != nil {
+				for k, v := range op.UserAttr {
+					t.UserAttrs[k] = v
+				}
+			}
+		case 9: // trial system attr
+			if t := tr(); t != nil {
+				if v, ok := op.SystemAttr["fail_reason"]; ok {
+					json.Unmarshal(v, &t.FailReason)
+				}
+			}
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("read journal: %w", err)
+	}
+	for _, s := range studies {
+		if !s.deleted && s.study.Name == name {
+			if s.study.Direction == "multi" {
+				return nil, ErrMultiObjective
+			}
+			for _, t := range s.trials {
+				s.study.Trials = append(s.study.Trials, *t)
+			}
+			return s.study, nil
+		}
+	}
+	return nil, fmt.Errorf("read journal: %w: %q", ErrStudyNotFound, name)
+}
+
+// journalOp is any journal operation; each op code uses some fields.
+type journalOp struct {
+	OpCode            int                        `json:"op_code"`
+	StudyName         string                     `json:"study_name"`
+	Directions        []int                      `json:"directions"`
+	StudyID           int                        `json:"study_id"`
+	TrialID           int                        `json:"trial_id"`
+	UserAttr          map[string]json.RawMessage `json:"user_attr"`
+	SystemAttr        map[string]json.RawMessage `json:"system_attr"`
+	ParamName         string                     `json:"param_name"`
+	ParamValue        pyFloat                    `json:"param_value_internal"`
+	Distribution      string                     `json:"distribution"` // distribution_to_json text
+	Step              int                        `json:"step"`
+	IntermediateValue pyFloat                    `json:"intermediate_value"`
+	// create trial (from a template) and set state/values
+	State         *int                       `json:"state"`
+	Value         *pyFloat                   `json:"value"`
+	Values        []pyFloat                  `json:"values"`
+	DatetimeStart *string                    `json:"datetime_start"`
+	DatetimeEnd   *string                    `json:"datetime_complete"`
+	Distributions map[string]string          `json:"distributions"`
+	ParamsMap     map[string]pyFloat         `json:"params"`
+	UserAttrs     map[string]json.RawMessage `json:"user_attrs"`
+	SystemAttrs   map[string]json.RawMessage `json:"system_attrs"`
+	Intermediates map[string]pyFloat         `json:"intermediate_values"`
+}
+
+// template fills a created trial from the operation's template fields.
+func (op *journalOp) template(t *Trial) error {
+	if err := op.stateValues(t); err != nil {
+		return err
+	}
+	for name, x := range op.ParamsMap {
+		t.setParam(name, float64(x), json.RawMessage(op.Distributions[name]))
+	}
+	sortParams(t)
+	for k, v := range op.Intermediates {
+		var step int
+		if _, err := fmt.Sscan(k, &step); err != nil {
+			return fmt.Errorf("intermediate value step %q: %w", k, err)
+		}
+		t.Intermediate[step] = float64(v)
+	}
+	for k, v := range op.UserAttrs {
+		t.UserAttrs[k] = v
+	}
+	if v, ok := op.SystemAttrs["fail_reason"]; ok {
+		json.Unmarshal(v, &t.FailReason)
+	}
+	return nil
+}
+
+func (op *journalOp) stateValues(t *Trial) error {
+	if op.State != nil {
+		if *op.State < 0 || *op.State >= len(stateNames) {
+			return fmt.Errorf("unknown trial state %d", *op.State)
+		}
+		t.State = stateNames[*op.State]
+	}
+	switch {
+	case len(op.Values) > 1:
+		return ErrMultiObjective
+	case len(op.Values) == 1:
+		v := float64(op.Values[0])
+		t.Value = &v
+	case op.Value != nil:
+		v := float64(*op.Value)
+		t.Value = &v
+	}
+	for _, d := range []struct {
+		s  *string
+		to **time.Time
+	}{{op.DatetimeStart, &t.Start}, {op.DatetimeEnd, &t.End}} {
+		if d.s == nil {
+			continue
+		}
+		tm, err := time.ParseInLocation("2006-01-02T15:04:05.999999", *d.s, time.Local)
+		if err != nil {
+			return fmt.Errorf("parse datetime: %w", err)
+		}
+		*d.to = &tm
+	}
+	return nil
+}
+
+// sortParams orders a template trial's params by name: a JSON object has
+// no order to keep.
+func sortParams(t *Trial) {
+	for i := 1; i < len(t.ParamOrder); i++ {
+		for j := i; j > 0 && t.ParamOrder[j] < t.ParamOrder[j-1]; j-- {
+			t.ParamOrder[j], t.ParamOrder[j-1] = t.ParamOrder[j-1], t.ParamOrder[j]
+		}
+	}
+}
+
+// pyFloat decodes a number or one of the NaN/Infinity tokens that Python's
+// json module writes (pythonJSON turns them into marked strings first).
+type pyFloat float64
+
+func (f *pyFloat) UnmarshalJSON(b []byte) error {
+	switch string(b) {
+	case `"\u0000NaN"`:
+		*f = pyFloat(math.NaN())
+	case `"\u0000Infinity"`:
+		*f = pyFloat(math.Inf(1))
+	case `"\u0000-Infinity"`:
+		*f = pyFloat(math.Inf(-1))
+	case "null":
+	default:
+		var x float64
+		if err := json.Unmarshal(b, &x); err != nil {
+			return err
+		}
+		*f = pyFloat(x)
+	}
+	return nil
+}
+
+// pythonJSON rewrites Python's NaN, Infinity and -Infinity tokens (outside
+// strings) as strings pyFloat recognises, so encoding/json can read a line.
+func pythonJSON(b []byte) []byte {
+	if !bytes.Contains(b, []byte("NaN")) && !bytes.Contains(b, []byte("Infinity")) {
+		return b
+	}
+	var out []byte
+	inString, escaped := false, false
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if inString {
+			out = append(out, c)
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+			continue
+		}
+		if c == '"' {
+			inString = true
+		}
+		matched := false
+		for _, tok := range []string{"-Infinity", "Infinity", "NaN"} {
+			if strings.HasPrefix(string(b[i:]), tok) {
+				out = append(out, `"\u0000`+tok+`"`...)
+				i += len(tok) - 1
+				matched = true
+				break
+			}
+		}
+		if !matched {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// ReadRDB reads the study called name from an Optuna RDB storage on
+// PostgreSQL (Optuna 3.x tables, alembic revision v3.0.0.d or later).
+// dsn may be SQLAlchemy's form (postgresql+psycopg2://...).
+func ReadRDB(ctx context.Context, dsn, name string) (*Study, error) {
+	if scheme, rest, ok := strings.Cut(dsn, "://"); ok {
+		if base, _, driver := strings.Cut(scheme, "+"); driver && (base == "postgresql" || base == "postgres") {
+			dsn = base + "://" + rest
+		}
+	}
+	db, err := sql.Open("postgres", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open optuna storage: %w", err)
+	}
+	defer db.Close()
+	return readRDB(ctx, db, name)
+}
