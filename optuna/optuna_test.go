@@ -2,6 +2,8 @@ package optuna_test
 
 import (
 	"encoding/json"
+	"errors"
+	"math"
 	"os/exec"
 	"strings"
 	"testing"
@@ -62,8 +64,8 @@ func TestDistribution_Python(t *testing.T) {
 			break
 		}
 	}
-	if py == "" {
-		t.Skip("skipped: no python3 with optuna (apt-get install python3-optuna)")
+	if py == "" || testing.Short() {
+		t.Skip("skipped: -short, or no python3 with optuna (apt-get install python3-optuna)")
 	}
 	var script strings.Builder
 	script.WriteString("import json, sys\nfrom optuna.distributions import *\nbad = []\n")
@@ -136,5 +138,46 @@ func TestURL(t *testing.T) {
 		if err != nil || got != c.want {
 			t.Errorf("URL(%q) = %q, %v\nwant %q", c.dsn, got, err, c.want)
 		}
+	}
+}
+
+// TestReadJournal replays a hand-written log in Python's JSON dialect: a
+// NaN token outside strings, "NaN" inside one, a template trial and
+// incremental operations on a second trial.
+func TestReadJournal(t *testing.T) {
+	log := `{"op_code": 0, "worker_id": "w", "study_name": "other", "directions": [1]}
+{"op_code": 0, "worker_id": "w", "study_name": "s", "directions": [2]}
+{"op_code": 2, "worker_id": "w", "study_id": 1, "user_attr": {"team": "NaN here"}}
+{"op_code": 4, "worker_id": "w", "study_id": 1, "datetime_start": "2026-01-02T03:04:05.000006", "state": 2, "value": 0.5, "values": null, "datetime_complete": "2026-01-02T03:04:06.000000", "distributions": {"bs": "{\"name\": \"CategoricalDistribution\", \"attributes\": {\"choices\": [64, 128.0]}}"}, "params": {"bs": 1.0}, "user_attrs": {}, "system_attrs": {}, "intermediate_values": {"1": NaN, "2": 0.5}}
+{"op_code": 4, "worker_id": "w", "study_id": 0, "datetime_start": null}
+{"op_code": 4, "worker_id": "w", "study_id": 1, "datetime_start": "2026-01-02T03:04:07.000000"}
+{"op_code": 5, "worker_id": "w", "trial_id": 2, "param_name": "lr", "param_value_internal": 0.01, "distribution": "{\"name\": \"FloatDistribution\", \"attributes\": {\"step\": null, \"low\": 0.001, \"high\": 1.0, \"log\": true}}"}
+{"op_code": 7, "worker_id": "w", "trial_id": 2, "step": 3, "intermediate_value": -Infinity}
+{"op_code": 8, "worker_id": "w", "trial_id": 2, "user_attr": {"acc": 0.75}}
+{"op_code": 9, "worker_id": "w", "trial_id": 2, "system_attr": {"fail_reason": "boom"}}
+{"op_code": 6, "worker_id": "w", "trial_id": 2, "state": 3, "values": null, "datetime_complete": "2026-01-02T03:04:08.000000"}
+`
+	st, err := optuna.ReadJournal(strings.NewReader(log), "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Direction != "maximize" || string(st.UserAttrs["team"]) != `"NaN here"` || len(st.Trials) != 2 {
+		t.Fatalf("study: %+v", st)
+	}
+	a, b := st.Trials[0], st.Trials[1]
+	if a.Number != 0 || a.State != "PRUNED" || *a.Value != 0.5 || a.Params["bs"] != 1 || !math.IsNaN(a.Intermediate[1]) ||
+		a.Intermediate[2] != 0.5 || a.Start.Nanosecond() != 6000 || a.End == nil {
+		t.Errorf("template trial: %+v", a)
+	}
+	p, err := optuna.ParamFromDistribution("bs", a.Dists["bs"])
+	if err != nil || p.Choices[0] != 64 || p.Choices[1] != 128.0 {
+		t.Errorf("choices %#v (%v): want int 64 and float 128", p.Choices, err)
+	}
+	if b.Number != 1 || b.State != "FAIL" || b.Value != nil || b.Params["lr"] != 0.01 || !math.IsInf(b.Intermediate[3], -1) ||
+		string(b.UserAttrs["acc"]) != "0.75" || b.FailReason != "boom" || b.End == nil {
+		t.Errorf("incremental trial: %+v", b)
+	}
+	if _, err := optuna.ReadJournal(strings.NewReader(log), "nope"); !errors.Is(err, optuna.ErrStudyNotFound) {
+		t.Errorf("unknown study: %v", err)
 	}
 }

@@ -51,6 +51,9 @@ const optunaTypes = `{"lr": "float", "width": "int", "dropout": "float", "batch_
 // else python3 on PATH, else /usr/bin/python3), or skips the test.
 func optunaPython(t *testing.T) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("skipped in -short: starts Python with Optuna")
+	}
 	candidates := []string{os.Getenv("SWEEP_PYTHON"), "python3", "/usr/bin/python3"}
 	for _, py := range candidates {
 		if py == "" {
@@ -74,6 +77,9 @@ func optunaPython(t *testing.T) string {
 // best trial, trials_dataframe), and Optuna's writes failing and changing
 // nothing.
 func TestExports_Python(t *testing.T) {
+	if testing.Short() {
+		t.Skip("skipped in -short: runs a study and Python")
+	}
 	py, err := exec.LookPath("python3")
 	if err != nil {
 		t.Skip("skipped: no python3 on PATH")
@@ -130,6 +136,29 @@ func TestExports_Python(t *testing.T) {
 			t.Fatalf("check.py: %v\n%s", err, out)
 		}
 		t.Logf("check.py: %s", out)
+	})
+	t.Run("reimport", func(t *testing.T) {
+		// sweep's own journal read back by sweep import: the copy's trials
+		// equal the original's in every trial_summary column that carries data.
+		journal := filepath.Join(dir, "again.log")
+		sweepTo(t, "", "export", "optuna-views", "--format", "optuna-journal", "--out", journal)
+		spec := writeFile(t, dir, "copy.yaml", strings.Replace(optunaStudy, "study: optuna-views", "study: optuna-copy", 1))
+		sweepTo(t, "", "import", "--from-optuna", journal, "--study", "optuna-views", "--spec", spec)
+		// Optuna keeps no value for a FAIL trial, so the copy has NULL where
+		// sweep stored NaN.
+		var diff int
+		if err := db.QueryRow(`WITH x AS (SELECT study, number, state, CASE WHEN state = 'FAIL' THEN NULL ELSE value END AS value,
+	params, steps, started, finished, attrs, reason FROM trial_summary),
+a AS (SELECT number, state, value, params, steps, started, finished, attrs, reason FROM x WHERE study = 'optuna-views'),
+b AS (SELECT number, state, value, params, steps, started, finished, attrs, reason FROM x WHERE study = 'optuna-copy')
+SELECT count(*) FROM ((SELECT * FROM a EXCEPT SELECT * FROM b) UNION ALL (SELECT * FROM b EXCEPT SELECT * FROM a)) d`).
+			Scan(&diff); err != nil || diff != 0 {
+			t.Errorf("%d trial rows differ between the study and its journal copy (%v)", diff, err)
+		}
+		var copies int
+		if err := db.QueryRow(`SELECT count(*) FROM trial_summary WHERE study = 'optuna-copy'`).Scan(&copies); err != nil || copies != 24 {
+			t.Errorf("copy has %d trials (%v), want 24", copies, err)
+		}
 	})
 }
 
@@ -288,5 +317,20 @@ func TestImport_Optuna(t *testing.T) {
 	if err := db.QueryRow(`SELECT count(*), max(number) FROM trials t JOIN studies s ON s.id = t.study_id
 WHERE s.name = 'from-journal'`).Scan(&n, &maxNumber); err != nil || n != 20 || maxNumber != 19 {
 		t.Errorf("after sweep start: %d trials up to number %d (%v), want 20 up to 19", n, maxNumber, err)
+	}
+}
+
+func TestNewImportCmd(t *testing.T) {
+	got, err := parseArgv(t, newImportCmd, "--from-optuna x.log --study s --spec s.yaml --db d")
+	if err != nil || got.From != "x.log" || got.Study != "s" || got.Spec != "s.yaml" || got.DB != "d" {
+		t.Errorf("parsed %+v, %v", got, err)
+	}
+	for _, argv := range []string{"--study s", "--from-optuna x.log", ""} {
+		if _, err := parseArgv(t, newImportCmd, argv); err == nil || err.Error() != "--from-optuna and --study are required" {
+			t.Errorf("%q: %v", argv, err)
+		}
+	}
+	if _, err := parseArgv(t, newImportCmd, "extra --study s --from-optuna x"); err == nil || err.Error() != `unknown command "extra" for "import"` {
+		t.Errorf("argument: %v", err)
 	}
 }
