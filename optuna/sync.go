@@ -3,9 +3,11 @@ package optuna
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 
 	"github.com/c-bata/goptuna"
+	"github.com/lib/pq"
 
 	"sweep/search"
 )
@@ -84,4 +86,25 @@ WHERE NOT EXISTS (SELECT 1 FROM param_distributions d WHERE d.study_id = s.id) O
 		}
 	}
 	return skipped, nil
+}
+
+// ErrNoSchema means this role cannot read an optuna schema: sweep's role
+// could not create it when it migrated (no CREATE privilege on the
+// database), or another role made it without granting read access.
+var ErrNoSchema = errors.New("optuna: no optuna schema this role can read")
+
+// CheckSchema returns ErrNoSchema, with the statement that fixes it, when
+// the optuna views are missing or unreadable.
+func CheckSchema(ctx context.Context, db *sql.DB) error {
+	var ok bool
+	var user string
+	if err := db.QueryRowContext(ctx, `SELECT CASE WHEN to_regnamespace('optuna') IS NULL THEN false
+	ELSE has_schema_privilege('optuna', 'USAGE') END, current_user`).Scan(&ok, &user); err != nil {
+		return fmt.Errorf("check optuna schema: %w", err)
+	}
+	if !ok {
+		return fmt.Errorf("%w: a role with CREATE on the database (its owner) can run SELECT create_optuna_schema(%s)",
+			ErrNoSchema, pq.QuoteLiteral(user))
+	}
+	return nil
 }

@@ -217,6 +217,9 @@ func optunaURL(ctx context.Context, e *env, c *pgcluster.Cluster, base string) (
 		return "", err
 	}
 	defer store.Close()
+	if err := optuna.CheckSchema(ctx, store.DB().DB); err != nil {
+		return "", err
+	}
 	skipped, err := optuna.SyncAll(ctx, store.DB().DB)
 	if err != nil {
 		return "", err

@@ -74,6 +74,9 @@ func runExport(ctx context.Context, opts *exportOptions) error {
 		return err
 	}
 	defer store.Close()
+	if err := optuna.CheckSchema(ctx, store.DB().DB); err != nil {
+		return err
+	}
 	// Typed distributions for studies made before the optuna views.
 	if _, err := optuna.SyncAll(ctx, store.DB().DB); err != nil {
 		return err

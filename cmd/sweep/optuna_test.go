@@ -4,14 +4,17 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
 	"sweep/internal/pgtest"
 	"sweep/optuna"
+	"sweep/sweep/postgres"
 )
 
 // optunaStudy has everything the Optuna exports must carry: log floats,
@@ -332,5 +335,58 @@ func TestNewImportCmd(t *testing.T) {
 	}
 	if _, err := parseArgv(t, newImportCmd, "extra --study s --from-optuna x"); err == nil || err.Error() != `unknown command "extra" for "import"` {
 		t.Errorf("argument: %v", err)
+	}
+}
+
+// TestOptunaSchema_RestrictedRole migrates a database as a role that may
+// create tables but not schemas (a restricted role on an external server):
+// sweep still opens it, the optuna schema is reported missing with the fix,
+// and create_optuna_schema() run by the owner then makes it.
+func TestOptunaSchema_RestrictedRole(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	owner, err := sql.Open("postgres", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer owner.Close()
+	var suffix int
+	if err := owner.QueryRow(`SELECT (random() * 1e9)::int`).Scan(&suffix); err != nil {
+		t.Fatal(err)
+	}
+	role := "sweep_restricted_" + strconv.Itoa(suffix)
+	for _, q := range []string{`CREATE ROLE ` + role, `GRANT CREATE, USAGE ON SCHEMA public TO ` + role} {
+		if _, err := owner.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	t.Cleanup(func() {
+		owner.Exec(`DROP OWNED BY ` + role)
+		owner.Exec(`DROP ROLE ` + role)
+	})
+	ctx := context.Background()
+	restricted, err := postgres.Open(ctx, dsn+"&options=-crole%3D"+role)
+	if err != nil {
+		t.Fatalf("open as %s: %v", role, err)
+	}
+	defer restricted.Close()
+	if err := optuna.CheckSchema(ctx, restricted.DB().DB); !errors.Is(err, optuna.ErrNoSchema) {
+		t.Fatalf("CheckSchema after a migration without CREATE on the database: %v, want ErrNoSchema", err)
+	}
+	if _, err := owner.Exec(`DROP SCHEMA IF EXISTS optuna CASCADE`); err != nil { // none: the migration could not make it
+		t.Fatal(err)
+	}
+	e, _, errOut, _ := newTestEnv(false)
+	if code := run(ctx, e, []string{"export", "x", "--db", dsn}); code != 1 || !strings.Contains(errOut.String(), "SELECT create_optuna_schema('sweep')") {
+		t.Errorf("export without the schema: exit %d, %q", code, errOut)
+	}
+	if _, err := owner.Exec(`SELECT create_optuna_schema($1)`, role); err != nil {
+		t.Fatal(err)
+	}
+	if err := optuna.CheckSchema(ctx, restricted.DB().DB); err != nil {
+		t.Errorf("CheckSchema after create_optuna_schema(): %v", err)
+	}
+	var rev string
+	if err := restricted.DB().QueryRow(`SELECT version_num FROM optuna.alembic_version`).Scan(&rev); err != nil || rev != "v3.0.0.d" {
+		t.Errorf("the restricted role reads alembic_version: %q, %v", rev, err)
 	}
 }
