@@ -65,6 +65,18 @@ WHERE t.study_id = $1 ORDER BY t.number`, studyID, func(r *sql.Rows) error {
 	}); err != nil {
 		return nil, fmt.Errorf("read trials: %w", err)
 	}
+	if err := readRDBDetails(ctx, db, studyID, byID); err != nil {
+		return nil, err
+	}
+	for _, t := range order {
+		st.Trials = append(st.Trials, *t)
+	}
+	return st, nil
+}
+
+// readRDBDetails adds params, intermediate values, user attrs and fail
+// reasons to the study's trials (by Optuna trial id).
+func readRDBDetails(ctx context.Context, db *sql.DB, studyID int, byID map[int]*Trial) error {
 	in := ` WHERE trial_id IN (SELECT trial_id FROM trials WHERE study_id = $1)`
 	parts := []struct {
 		query string
@@ -121,13 +133,10 @@ WHERE t.study_id = $1 ORDER BY t.number`, studyID, func(r *sql.Rows) error {
 	}
 	for _, p := range parts {
 		if err := eachRow(ctx, db, p.query, studyID, p.scan); err != nil {
-			return nil, fmt.Errorf("read trials: %w", err)
+			return fmt.Errorf("read trials: %w", err)
 		}
 	}
-	for _, t := range order {
-		st.Trials = append(st.Trials, *t)
-	}
-	return st, nil
+	return nil
 }
 
 // localTime reads Optuna's naive local datetime (lib/pq returns it in UTC

@@ -60,14 +60,7 @@ func (t *Trial) setParam(name string, x float64, dist json.RawMessage) {
 // ReadJournal replays an Optuna JournalFileStorage log (Optuna 3.1's
 // operations) and returns the study called name.
 func ReadJournal(r io.Reader, name string) (*Study, error) {
-	type jstudy struct {
-		study   *Study
-		trials  []*Trial
-		deleted bool
-	}
-	var studies []*jstudy
-	var trials []*Trial // by Optuna's global trial id
-	var owner []*jstudy
+	var rp replay
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 1<<20), 64<<20)
 	for line := 1; sc.Scan(); line++ {
@@ -78,88 +71,14 @@ func ReadJournal(r io.Reader, name string) (*Study, error) {
 		if err := json.Unmarshal(pythonJSON(sc.Bytes()), &op); err != nil {
 			return nil, fmt.Errorf("read journal line %d: %w", line, err)
 		}
-		st := func() *jstudy {
-			if op.StudyID >= 0 && op.StudyID < len(studies) && !studies[op.StudyID].deleted {
-				return studies[op.StudyID]
-			}
-			return nil
-		}
-		tr := func() *Trial {
-			if op.TrialID >= 0 && op.TrialID < len(trials) {
-				return trials[op.TrialID]
-			}
-			return nil
-		}
-		switch op.OpCode {
-		case opCreateStudy:
-			dup := false
-			for _, s := range studies {
-				dup = dup || (!s.deleted && s.study.Name == op.StudyName)
-			}
-			if !dup {
-				s := &Study{Name: op.StudyName, UserAttrs: map[string]json.RawMessage{}}
-				if len(op.Directions) != 1 {
-					s.Direction = "multi"
-				} else if op.Directions[0] == directions["MAXIMIZE"] {
-					s.Direction = "maximize"
-				} else {
-					s.Direction = "minimize"
-				}
-				studies = append(studies, &jstudy{study: s})
-			}
-		case 1: // delete study
-			if s := st(); s != nil {
-				s.deleted = true
-			}
-		case opSetStudyUserAttr:
-			if s := st(); s != nil {
-				for k, v := range op.UserAttr {
-					s.study.UserAttrs[k] = v
-				}
-			}
-		case opCreateTrial:
-			s := st()
-			t := newTrial(0)
-			if s != nil {
-				t.Number = len(s.trials)
-				s.trials = append(s.trials, t)
-			}
-			trials, owner = append(trials, t), append(owner, s)
-			if err := op.template(t); err != nil {
-				return nil, fmt.Errorf("read journal line %d: %w", line, err)
-			}
-		case 5: // set trial param
-			if t := tr(); t != nil {
-				t.setParam(op.ParamName, float64(op.ParamValue), json.RawMessage(op.Distribution))
-			}
-		case 6: // set trial state and values
-			if t := tr(); t != nil {
-				if err := op.stateValues(t); err != nil {
-					return nil, fmt.Errorf("read journal line %d: %w", line, err)
-				}
-			}
-		case 7: // intermediate value
-			if t := tr(); t != nil {
-				t.Intermediate[op.Step] = float64(op.IntermediateValue)
-			}
-		case 8: // trial user attr
-			if t := tr(); t != nil {
-				for k, v := range op.UserAttr {
-					t.UserAttrs[k] = v
-				}
-			}
-		case 9: // trial system attr
-			if t := tr(); t != nil {
-				if v, ok := op.SystemAttr["fail_reason"]; ok {
-					json.Unmarshal(v, &t.FailReason)
-				}
-			}
+		if err := rp.apply(&op); err != nil {
+			return nil, fmt.Errorf("read journal line %d: %w", line, err)
 		}
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("read journal: %w", err)
 	}
-	for _, s := range studies {
+	for _, s := range rp.studies {
 		if !s.deleted && s.study.Name == name {
 			if s.study.Direction == "multi" {
 				return nil, ErrMultiObjective
@@ -171,6 +90,94 @@ func ReadJournal(r io.Reader, name string) (*Study, error) {
 		}
 	}
 	return nil, fmt.Errorf("read journal: %w: %q", ErrStudyNotFound, name)
+}
+
+// replay is the state of a journal replay: studies by Optuna's study id,
+// trials by its global trial id. Operations on deleted or unknown studies
+// and trials are skipped, as Optuna's own replay skips them.
+type replay struct {
+	studies []*replayStudy
+	trials  []*Trial
+}
+
+type replayStudy struct {
+	study   *Study
+	trials  []*Trial
+	deleted bool
+}
+
+func (rp *replay) study(id int) *replayStudy {
+	if id >= 0 && id < len(rp.studies) && !rp.studies[id].deleted {
+		return rp.studies[id]
+	}
+	return nil
+}
+
+func (rp *replay) trial(id int) *Trial {
+	if id >= 0 && id < len(rp.trials) {
+		return rp.trials[id]
+	}
+	return &Trial{Params: map[string]float64{}, Dists: map[string]json.RawMessage{},
+		Intermediate: map[int]float64{}, UserAttrs: map[string]json.RawMessage{}} // written to, then dropped
+}
+
+// apply replays one operation (optuna.storages._journal.storage's
+// JournalOperation codes).
+func (rp *replay) apply(op *journalOp) error {
+	switch op.OpCode {
+	case opCreateStudy:
+		rp.createStudy(op)
+	case 1: // delete study
+		if s := rp.study(op.StudyID); s != nil {
+			s.deleted = true
+		}
+	case opSetStudyUserAttr:
+		if s := rp.study(op.StudyID); s != nil {
+			for k, v := range op.UserAttr {
+				s.study.UserAttrs[k] = v
+			}
+		}
+	case opCreateTrial:
+		t := newTrial(0)
+		if s := rp.study(op.StudyID); s != nil {
+			t.Number = len(s.trials)
+			s.trials = append(s.trials, t)
+		}
+		rp.trials = append(rp.trials, t)
+		return op.template(t)
+	case 5: // set trial param
+		rp.trial(op.TrialID).setParam(op.ParamName, float64(op.ParamValue), json.RawMessage(op.Distribution))
+	case 6: // set trial state and values
+		return op.stateValues(rp.trial(op.TrialID))
+	case 7: // intermediate value
+		rp.trial(op.TrialID).Intermediate[op.Step] = float64(op.IntermediateValue)
+	case 8: // trial user attr
+		t := rp.trial(op.TrialID)
+		for k, v := range op.UserAttr {
+			t.UserAttrs[k] = v
+		}
+	case 9: // trial system attr: only fail_reason is kept
+		if v, ok := op.SystemAttr["fail_reason"]; ok {
+			json.Unmarshal(v, &rp.trial(op.TrialID).FailReason)
+		}
+	}
+	return nil
+}
+
+func (rp *replay) createStudy(op *journalOp) {
+	for _, s := range rp.studies {
+		if !s.deleted && s.study.Name == op.StudyName {
+			return // Optuna ignores a second study of one name
+		}
+	}
+	s := &Study{Name: op.StudyName, Direction: "minimize", UserAttrs: map[string]json.RawMessage{}}
+	switch {
+	case len(op.Directions) != 1:
+		s.Direction = "multi"
+	case op.Directions[0] == directions["MAXIMIZE"]:
+		s.Direction = "maximize"
+	}
+	rp.studies = append(rp.studies, &replayStudy{study: s})
 }
 
 // journalOp is any journal operation; each op code uses some fields.
