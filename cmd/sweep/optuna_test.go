@@ -80,6 +80,7 @@ func optunaPython(t *testing.T) string {
 // best trial, trials_dataframe), and Optuna's writes failing and changing
 // nothing.
 func TestExports_Python(t *testing.T) {
+	t.Parallel() // own databases
 	if testing.Short() {
 		t.Skip("skipped in -short: runs a study and Python")
 	}
@@ -202,6 +203,7 @@ func TestNewTrialsCmd_Format(t *testing.T) {
 // TestRunStatus_JSON checks sweep status --format json against the study's
 // trials: counts, best value and trial, and one object for one study.
 func TestRunStatus_JSON(t *testing.T) {
+	t.Parallel() // own databases
 	dsn := startStudy(t, smallStudy)
 	e, out, errOut, _ := newTestEnv(false)
 	if code := run(context.Background(), e, []string{"status", "--format", "json", "--db", dsn}); code != 0 {
@@ -265,6 +267,7 @@ params:
 // their types, distributions, intermediate values (a NaN included), user
 // attrs, datetimes and fail reason, and the best trial.
 func TestImport_Optuna(t *testing.T) {
+	t.Parallel() // own databases
 	py := optunaPython(t)
 	source, dsn := pgtest.DSN(t), pgtest.DSN(t)
 	sourceURL, err := optuna.URL(source)
@@ -343,6 +346,7 @@ func TestNewImportCmd(t *testing.T) {
 // sweep still opens it, the optuna schema is reported missing with the fix,
 // and create_optuna_schema() run by the owner then makes it.
 func TestOptunaSchema_RestrictedRole(t *testing.T) {
+	t.Parallel() // own databases
 	dsn := pgtest.DSN(t)
 	owner, err := sql.Open("postgres", dsn)
 	if err != nil {
