@@ -5,14 +5,15 @@
 # version go.mod asks for through the module proxy). With --test it also
 # installs clang (syntax checks and CPU emulation of the CUDA kernels) and
 # Chromium with a font (the report test renders the HTML report headless), and
-# Python 3 with optuna, psycopg2 and pandas (the Optuna round-trip test).
+# Python 3 with optuna, psycopg2 and pandas (the Optuna round-trip test)
+# and torch (the command objective's PyTorch example runs one tiny step).
 #
 # As root it installs what is missing. Otherwise it prints the sudo line and
 # fails when a package the command needs is missing. Safe to run repeatedly.
 set -euo pipefail
 want=(postgresql libopenblas0-pthread)
 if [ "${1:-}" = "--test" ]; then
-  want+=(clang chromium fonts-dejavu-core python3-optuna python3-psycopg2 python3-pandas)
+  want+=(clang chromium fonts-dejavu-core python3-optuna python3-psycopg2 python3-pandas python3-torch)
 fi
 if ! command -v go >/dev/null 2>&1 && [ ! -x /usr/local/go/bin/go ]; then
   want+=(golang-go)
