@@ -2,7 +2,11 @@
 // SGEMM, SGEMM from OpenBLAS loaded at run time through purego (no cgo), a
 // pure-Go SGEMM when OpenBLAS is absent, and every other kernel in plain Go
 // split across cores, with AVX2 assembly for the inner loops of batch norm
-// and col2im on amd64 (simd.go). It does not support 16-bit floats.
+// and col2im on amd64 (simd.go). Tensors are float32 (and int32) only;
+// with Options.GEMM = BF16 (or SetPrecision(engine.BFloat16)) every GEMM,
+// convolutions' included, rounds its operands to bfloat16 and accumulates in
+// float32 (gemm_bf16.go), the CPU counterpart of the CUDA backend's mixed
+// precision: weights, activations and everything else stay float32.
 //
 // Layout is NCHW, as the engine.Backend contract says. NHWC would save the
 // transposes around each convolution's GEMM, but batch norm, pooling and
@@ -55,6 +59,29 @@ type Options struct {
 	// Log receives the one-line notice when OpenBLAS is not found; nil
 	// means os.Stderr.
 	Log io.Writer
+	// GEMM selects the arithmetic of Gemm and the convolutions; the zero
+	// value is FP32.
+	GEMM GEMM
+}
+
+// GEMM is the arithmetic of the backend's matrix products.
+type GEMM int
+
+const (
+	// FP32 runs SGEMM: OpenBLAS, or pure Go (Options.BLAS).
+	FP32 GEMM = iota
+	// BF16 rounds both operands to bfloat16 (nearest even) and sums the
+	// exact products in float32: AVX512-BF16 assembly where the CPU has it
+	// (Zen 4+, Sapphire Rapids+) and Options.BLAS is not "go", else the
+	// same arithmetic in Go, several times slower than SGEMM.
+	BF16
+)
+
+func (g GEMM) String() string {
+	if g == BF16 {
+		return "bf16"
+	}
+	return "fp32"
 }
 
 // OptionsFromEnv reads SWEEP_BLAS (see Options.BLAS) and SWEEP_THREADS.
@@ -69,6 +96,8 @@ func OptionsFromEnv(getenv func(string) string) Options {
 // is used by one goroutine at a time; it runs its own worker goroutines.
 type Backend struct {
 	blas    *openblas // nil: pure-Go SGEMM
+	mode    GEMM
+	bf16Asm bool // the bf16 GEMM runs the AVX512-BF16 kernels
 	threads int
 	pool    *pool
 	k       kernels // preallocated parallel tasks, one per kind
@@ -85,7 +114,10 @@ func New(o Options) (*Backend, error) {
 	if th <= 0 {
 		th = runtime.GOMAXPROCS(0)
 	}
-	b := &Backend{threads: th, pool: newPool(th)}
+	b := &Backend{threads: th, pool: newPool(th), mode: o.GEMM, bf16Asm: hasBF16 && o.BLAS != "go"}
+	if o.GEMM != FP32 && o.GEMM != BF16 {
+		return nil, fmt.Errorf("cpu: gemm %d: %w", o.GEMM, engine.ErrUnsupported)
+	}
 	switch o.BLAS {
 	case "go":
 	case "", "auto":
@@ -111,12 +143,41 @@ func New(o Options) (*Backend, error) {
 // Close stops the worker goroutines. The backend must not be used after.
 func (b *Backend) Close() { b.pool.close() }
 
-// Name says which SGEMM runs: "cpu/openblas (path)" or "cpu/go".
+// Name says which GEMM runs: "cpu/openblas (path)" or "cpu/go" for
+// SGEMM, "cpu/bf16 (avx512_bf16)" or "cpu/bf16 (go)" for the bf16 GEMM.
 func (b *Backend) Name() string {
-	if b.blas != nil {
+	switch {
+	case b.mode == BF16 && b.bf16Asm:
+		return "cpu/bf16 (avx512_bf16)"
+	case b.mode == BF16:
+		return "cpu/bf16 (go)"
+	case b.blas != nil:
 		return "cpu/openblas (" + b.blas.path + ")"
 	}
 	return "cpu/go"
+}
+
+// SetPrecision selects the GEMM arithmetic by the dtype its operands are
+// rounded to: Float32 (FP32) or BFloat16 (BF16); tensors stay Float32.
+// Float16 is unsupported: without loss scaling its range loses gradients.
+func (b *Backend) SetPrecision(dt engine.DType) error {
+	switch dt {
+	case engine.Float32:
+		b.mode = FP32
+	case engine.BFloat16:
+		b.mode = BF16
+	default:
+		return fmt.Errorf("cpu: precision %v: %w", dt, engine.ErrUnsupported)
+	}
+	return nil
+}
+
+// Precision is the dtype GEMM operands are rounded to (SetPrecision).
+func (b *Backend) Precision() engine.DType {
+	if b.mode == BF16 {
+		return engine.BFloat16
+	}
+	return engine.Float32
 }
 
 // HasOpenBLAS reports whether SGEMM runs in OpenBLAS.

@@ -1,9 +1,11 @@
 package cpu_test
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
+	"sweep/trainer/engine"
 	"sweep/trainer/engine/cpu"
 	"sweep/trainer/engine/enginetest"
 )
@@ -32,6 +34,49 @@ func TestBackend_OpenBLAS(t *testing.T) {
 		t.Skip("OpenBLAS not installed (apt-get install libopenblas0-pthread)")
 	}
 	enginetest.TestBackend(t, b)
+}
+
+// TestBackend_BF16 runs the conformance suite with the bf16 GEMM, on the
+// assembly kernels where the CPU has AVX512-BF16 and on the Go ones
+// (SWEEP_BLAS=go), with GEMMs and convolutions held to bf16's tolerance.
+func TestBackend_BF16(t *testing.T) {
+	for _, blas := range []string{"", "go"} {
+		b, err := cpu.New(cpu.Options{BLAS: blas, Threads: 2, GEMM: cpu.BF16})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(b.Close)
+		t.Run(b.Name(), func(t *testing.T) {
+			enginetest.TestBackendOptions(t, b, enginetest.Options{GEMMTol: enginetest.BF16Tol})
+		})
+	}
+}
+
+// TestBackend_SetPrecision checks that the precision switches the GEMM and
+// that 16-bit formats other than bf16 are refused.
+func TestBackend_SetPrecision(t *testing.T) {
+	b := newBackend(t, "go", 1)
+	a := engine.FromHost(b, engine.Shape{1, 1}, []float32{1 + 1.0/512}) // not a bf16 value
+	c := engine.New(b, engine.Float32, engine.Shape{1, 1})
+	for _, step := range []struct {
+		dt   engine.DType
+		want float32
+		name string
+	}{
+		{engine.BFloat16, 1, "cpu/bf16 (go)"},                     // 1+2⁻⁹ rounds to 1
+		{engine.Float32, (1 + 1.0/512) * (1 + 1.0/512), "cpu/go"}, // exact operands
+	} {
+		if err := b.SetPrecision(step.dt); err != nil || b.Precision() != step.dt || b.Name() != step.name {
+			t.Fatalf("SetPrecision(%v): err %v, precision %v, name %q", step.dt, err, b.Precision(), b.Name())
+		}
+		b.Gemm(false, false, 1, a, a, 0, c)
+		if got := cpu.Data(c)[0]; got != step.want {
+			t.Errorf("%v: a·a = %.9g, want %.9g", step.dt, got, step.want)
+		}
+	}
+	if err := b.SetPrecision(engine.Float16); !errors.Is(err, engine.ErrUnsupported) {
+		t.Errorf("SetPrecision(Float16) = %v, want ErrUnsupported", err)
+	}
 }
 
 func TestNew_Options(t *testing.T) {

@@ -9,8 +9,12 @@ func bf16Kernel8x48(kp int, a, b *uint32, c *float32, ldc int, alpha float32) {
 	panic("cpu: no bf16 kernels")
 }
 
-func bf16PairRows(dst *uint32, src *float32, ld, kp, chunks, stride int) { panic("cpu: no bf16 kernels") }
+func bf16PairRows(dst *uint32, src *float32, ld, kp, chunks, stride int) {
+	panic("cpu: no bf16 kernels")
+}
 
 func bf16PairRows8(dst *uint32, src *float32, ld, kp int) { panic("cpu: no bf16 kernels") }
 
-func bf16PairCols(dst *uint32, src *float32, ld, cols, k32, stride int) { panic("cpu: no bf16 kernels") }
+func bf16PairCols(dst *uint32, src *float32, ld, cols, k32, stride int) {
+	panic("cpu: no bf16 kernels")
+}

@@ -10,6 +10,7 @@ type part struct {
 	call  gemmCall
 	gemm  gemmTask  // pure-Go SGEMM state
 	packB []float32 // pure-Go SGEMM packed B block
+	bf16  bf16GEMM  // bf16 GEMM state (Options.GEMM = BF16)
 
 	col, colT, dw []float32
 	shifts        []shift // im2colSamePlanes' filter taps
@@ -39,6 +40,11 @@ func (b *Backend) gemmSerial(p *part, transA, transB bool, m, n, k int, alpha fl
 	if m == 0 || n == 0 {
 		return
 	}
+	if b.mode == BF16 {
+		p.bf16.asm = b.bf16Asm
+		p.bf16.gemm(transA, transB, m, n, k, alpha, a, lda, bm, ldb, beta, c, ldc)
+		return
+	}
 	if b.blas != nil && k > 0 {
 		b.blas.gemm(&p.call, transA, transB, m, n, k, alpha, a, lda, bm, ldb, beta, c, ldc)
 		return
@@ -49,8 +55,8 @@ func (b *Backend) gemmSerial(p *part, transA, transB bool, m, n, k int, alpha fl
 // gemmMinSplit is the m·n·k below which a GEMM runs on one thread.
 const gemmMinSplit = 1 << 21
 
-// gemm runs one SGEMM split across the backend's threads: OpenBLAS calls
-// on blocks of rows (or of columns, when there are few rows), or the
+// gemm runs one GEMM split across the backend's threads: OpenBLAS or bf16
+// calls on blocks of rows (or of columns, when there are few rows), or the
 // pure-Go SGEMM's own parallel loop. Every element of C is computed by one
 // call, so the split never changes results.
 func (b *Backend) gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
@@ -59,7 +65,7 @@ func (b *Backend) gemm(transA, transB bool, m, n, k int, alpha float32, a []floa
 		b.gemmSerial(b.part(0), transA, transB, m, n, k, alpha, a, lda, bm, ldb, beta, c, ldc)
 		return
 	}
-	if b.blas == nil {
+	if b.blas == nil && b.mode == FP32 {
 		b.gemmGo(b.part(0), true, transA, transB, m, n, k, alpha, a, lda, bm, ldb, beta, c, ldc)
 		return
 	}

@@ -6,7 +6,7 @@ import (
 	"sweep/trainer/engine"
 )
 
-func testGemm(t *testing.T, b engine.Backend) {
+func testGemm(t *testing.T, b engine.Backend, tol float64) {
 	for _, c := range []struct {
 		m, n, k     int
 		ta, tb      bool
@@ -43,7 +43,7 @@ func testGemm(t *testing.T, b engine.Backend) {
 				want[i*c.n+j] = float64(c.alpha)*s + float64(c.beta)*float64(ch[i*c.n+j])
 			}
 		}
-		Compare(t, name("gemm", c), Host(b, cm), want, Tol)
+		Compare(t, name("gemm", c), Host(b, cm), want, tol)
 	}
 }
 
@@ -114,7 +114,7 @@ func convGrads(d engine.ConvDesc, x []float32, xs engine.Shape, w []float32, ws 
 	return dx, dw
 }
 
-func testConv(t *testing.T, b engine.Backend) {
+func testConv(t *testing.T, b engine.Backend, tol float64) {
 	for _, c := range []struct {
 		x, w engine.Shape
 		d    engine.ConvDesc
@@ -133,7 +133,7 @@ func testConv(t *testing.T, b engine.Backend) {
 		ys := engine.Shape{c.x[0], c.w[0], p, q}
 		y := engine.New(b, engine.Float32, ys)
 		b.ConvForward(c.d, x, w, y)
-		Compare(t, name("conv fwd ", c.x, c.w), Host(b, y), ConvRef(c.d, xh, c.x, wh, c.w), Tol)
+		Compare(t, name("conv fwd ", c.x, c.w), Host(b, y), ConvRef(c.d, xh, c.x, wh, c.w), tol)
 		dy, dyh := Tensor(b, 13, ys)
 		dx := engine.New(b, engine.Float32, c.x)
 		b.Fill(dx, 7) // overwritten
@@ -144,7 +144,7 @@ func testConv(t *testing.T, b engine.Backend) {
 		for i := range rdw {
 			rdw[i] += float64(dwh[i])
 		}
-		Compare(t, name("conv dx ", c.x, c.w), Host(b, dx), rdx, Tol)
-		Compare(t, name("conv dw ", c.x, c.w), Host(b, dw), rdw, Tol)
+		Compare(t, name("conv dx ", c.x, c.w), Host(b, dx), rdx, tol)
+		Compare(t, name("conv dw ", c.x, c.w), Host(b, dw), rdw, tol)
 	}
 }

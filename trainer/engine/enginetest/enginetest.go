@@ -19,10 +19,31 @@ import (
 // reference, relative to the reference's largest magnitude (plus one).
 const Tol = 2e-4
 
+// BF16Tol is the accepted error of GEMMs and convolutions whose operands
+// are rounded to bfloat16 and summed in float32: twice bf16's unit
+// roundoff 2⁻⁸, relative to the reference's largest magnitude (plus one).
+// Each product carries at most 2⁻⁷ relative error; the errors of a sum's
+// terms mostly cancel, so the largest seen is several times smaller.
+const BF16Tol = 1.0 / 128
+
+// Options adapt the suite to a backend's arithmetic.
+type Options struct {
+	// GEMMTol replaces Tol for Gemm and the convolutions (BF16Tol for a
+	// bf16 GEMM); 0 means Tol.
+	GEMMTol float64
+}
+
 // TestBackend runs every op of b against the reference.
-func TestBackend(t *testing.T, b engine.Backend) {
-	t.Run("Gemm", func(t *testing.T) { testGemm(t, b) })
-	t.Run("Conv", func(t *testing.T) { testConv(t, b) })
+func TestBackend(t *testing.T, b engine.Backend) { TestBackendOptions(t, b, Options{}) }
+
+// TestBackendOptions is TestBackend with the tolerances of o.
+func TestBackendOptions(t *testing.T, b engine.Backend, o Options) {
+	gemmTol := o.GEMMTol
+	if gemmTol == 0 {
+		gemmTol = Tol
+	}
+	t.Run("Gemm", func(t *testing.T) { testGemm(t, b, gemmTol) })
+	t.Run("Conv", func(t *testing.T) { testConv(t, b, gemmTol) })
 	t.Run("BatchNorm", func(t *testing.T) { testBatchNorm(t, b) })
 	t.Run("Pool", func(t *testing.T) { testPool(t, b) })
 	t.Run("Act", func(t *testing.T) { testAct(t, b) })
