@@ -147,15 +147,21 @@ func TestNewLossScale(t *testing.T) {
 }
 
 func TestOpenBackend_CPUPrecision(t *testing.T) {
-	for _, p := range []string{"bf16", "fp16"} {
-		c := Defaults()
-		c.Precision = p
-		_, _, err := openBackend(&c, nil)
-		var fe *FieldError
-		if !errors.As(err, &fe) || fe.Field != "precision" ||
-			!strings.HasPrefix(fe.Msg, p+" needs device: cuda; backend cpu") || !strings.HasSuffix(fe.Msg, "computes in fp32 only") {
-			t.Errorf("precision %s on cpu: error %v", p, err)
-		}
+	c := Defaults()
+	c.Precision = "bf16"
+	b, closeB, err := openBackend(&c, nil)
+	if err != nil {
+		t.Fatalf("bf16 on cpu: %v", err)
+	}
+	if ps, ok := b.(interface{ Precision() engine.DType }); !ok || ps.Precision() != engine.BFloat16 || !strings.HasPrefix(b.Name(), "cpu/bf16") {
+		t.Errorf("bf16 on cpu: backend %s does not run the bf16 GEMM", b.Name())
+	}
+	closeB()
+	c.Precision = "fp16"
+	_, _, err = openBackend(&c, nil)
+	var fe *FieldError
+	if !errors.As(err, &fe) || fe.Field != "precision" || !strings.HasPrefix(fe.Msg, "backend cpu") || !strings.Contains(fe.Msg, "cannot compute in fp16") {
+		t.Errorf("fp16 on cpu: error %v", err)
 	}
 }
 
@@ -167,9 +173,15 @@ func TestResolveDevice(t *testing.T) {
 	if d := resolveDevice(&c, &log, two); d != "cuda:1" || c.Precision != "bf16" || log.Len() != 0 {
 		t.Errorf("auto with GPUs 1, 2: %q precision %s log %q; want cuda:1, bf16, silence", d, c.Precision, log.String())
 	}
+	if d := resolveDevice(&c, &log, none); d != "cpu" || c.Precision != "bf16" ||
+		log.String() != "sweep: device auto: cuda: no driver; training on the CPU in bf16\n" {
+		t.Errorf("auto without GPU, bf16: %q precision %s log %q", d, c.Precision, log.String())
+	}
+	log.Reset()
+	c = Config{Device: "auto", Precision: "fp16"}
 	if d := resolveDevice(&c, &log, none); d != "cpu" || c.Precision != "fp32" ||
-		log.String() != "sweep: device auto: cuda: no driver; training on the CPU in fp32 (precision bf16 ignored)\n" {
-		t.Errorf("auto without GPU: %q precision %s log %q", d, c.Precision, log.String())
+		log.String() != "sweep: device auto: cuda: no driver; training on the CPU in fp32 (precision fp16 ignored)\n" {
+		t.Errorf("auto without GPU, fp16: %q precision %s log %q", d, c.Precision, log.String())
 	}
 	log.Reset()
 	c = Config{Device: "auto"}

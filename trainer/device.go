@@ -9,8 +9,9 @@ import (
 )
 
 // resolveDevice turns Config.Device "auto" into "cuda:0" when a GPU is
-// found (gpus lists them; cuda.Devices outside tests), else into "cpu" in
-// fp32 with a one-line notice on log; any other device is returned as is.
+// found (gpus lists them; cuda.Devices outside tests), else into "cpu" with
+// a one-line notice on log, keeping bf16 (the CPU backend's bf16 GEMM) and
+// turning fp16 into fp32; any other device is returned as is.
 // Studies place trials on GPUs themselves (objective.Place) and never pass
 // "auto" here; `sweep train` does.
 func resolveDevice(c *Config, log io.Writer, gpus func() ([]devsched.Device, error)) string {
@@ -31,11 +32,18 @@ func resolveDevice(c *Config, log io.Writer, gpus func() ([]devsched.Device, err
 			why += " (sweep doctor -v shows where)"
 		}
 	}
-	note := ""
-	if c.Precision != "" && c.Precision != "fp32" {
+	// The CPU backend runs bf16 GEMMs (cpu.BF16) but has no fp16: without
+	// loss scaling on the CPU, fp16 falls back to fp32 rather than failing
+	// a run that asked for "any device".
+	note, prec := "", "fp32"
+	switch c.Precision {
+	case "bf16":
+		prec = "bf16"
+	case "", "fp32":
+	default:
 		note = fmt.Sprintf(" (precision %s ignored)", c.Precision)
 		c.Precision = "fp32"
 	}
-	fmt.Fprintf(log, "sweep: device auto: %s; training on the CPU in fp32%s\n", why, note)
+	fmt.Fprintf(log, "sweep: device auto: %s; training on the CPU in %s%s\n", why, prec, note)
 	return "cpu"
 }

@@ -1,6 +1,7 @@
 package trainer
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -64,7 +65,10 @@ func openBackend(c *Config, log io.Writer) (engine.Backend, func(), error) {
 		if !ok {
 			closeB()
 			return nil, nil, &FieldError{Field: "precision", Msg: fmt.Sprintf("%s needs device: cuda; backend %s computes in fp32 only", c.Precision, b.Name())}
-		} else if err := ps.SetPrecision(dt); err != nil {
+		} else if err := ps.SetPrecision(dt); errors.Is(err, engine.ErrUnsupported) {
+			closeB()
+			return nil, nil, &FieldError{Field: "precision", Msg: fmt.Sprintf("backend %s cannot compute in %s (the CPU has fp32 and bf16; fp16 needs device: cuda)", b.Name(), c.Precision)}
+		} else if err != nil {
 			closeB()
 			return nil, nil, fmt.Errorf("set precision %s: %w", c.Precision, err)
 		}

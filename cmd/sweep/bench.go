@@ -24,8 +24,8 @@ type benchOptions struct {
 	Batch  int
 	Steps  int
 	Device string
-	// Precision is the GEMM and convolution arithmetic: fp32, or bf16 /
-	// fp16 on the CUDA backend (Backend.SetPrecision).
+	// Precision is the GEMM and convolution arithmetic: fp32, bf16 (CPU
+	// and CUDA) or fp16 (CUDA only).
 	Precision string
 	Stem      string
 	SE        bool
@@ -48,14 +48,19 @@ GFLOP/s, the SGEMM GFLOP/s of the same backend measured in the same run
 (1024³) and their ratio, allocations per step and peak RSS.
 
 The CPU backend uses OpenBLAS when installed (SWEEP_BLAS=go forces the
-pure-Go SGEMM, SWEEP_THREADS sets the thread count) and computes in fp32
-only. On --device cuda, --precision bf16 or fp16 runs GEMM and convolutions
-on 16-bit tensor cores with float32 accumulation; SWEEP_TF32=1 allows TF32
-for fp32 (see sweep doctor). fastnet is measured with its trainable 3x3
-stem, since random data has no whitening statistics.`,
+pure-Go SGEMM, SWEEP_THREADS sets the thread count); --precision bf16 runs
+its GEMMs and convolutions with bf16 operands and float32 accumulation
+(AVX512-BF16 assembly, or Go where the CPU lacks it or SWEEP_BLAS=go).
+On --device cuda, --precision bf16 or fp16 runs GEMM and convolutions on
+16-bit tensor cores with float32 accumulation; SWEEP_TF32=1 allows TF32
+for fp32 (see sweep doctor). In bf16 or fp16 the GEMM at that precision is
+measured too (1024³, same run) with the training GFLOP/s's ratio to it.
+fastnet is measured with its trainable 3x3 stem, since random data has no
+whitening statistics.`,
 		Example: `  sweep bench trainer
   sweep bench trainer --model resnet18 --steps 5 --json
   SWEEP_BLAS=go sweep bench trainer --batch 64
+  sweep bench trainer --model fastnet --precision bf16 --batch 256 --json
   sweep bench trainer --device cuda --model fastnet --precision bf16 --batch 256`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -79,7 +84,7 @@ stem, since random data has no whitening statistics.`,
 	f.IntVar(&opts.Batch, "batch", 128, "images per step")
 	f.IntVar(&opts.Steps, "steps", 10, "timed steps (after 2 warm-up steps)")
 	f.StringVar(&opts.Device, "device", "cpu", "cpu, cuda or cuda:N")
-	f.StringVar(&opts.Precision, "precision", "fp32", "GEMM and convolution precision: fp32, or bf16 / fp16 (cuda only)")
+	f.StringVar(&opts.Precision, "precision", "fp32", "GEMM and convolution precision: fp32, bf16, or fp16 (cuda only)")
 	f.StringVar(&opts.Stem, "stem", "standard", "resnet stem: standard or article")
 	f.BoolVar(&opts.SE, "se", false, "add squeeze-excitation to resnet blocks")
 	f.Float64Var(&opts.Width, "width", 1, "channel width multiplier")
@@ -103,7 +108,9 @@ func runBench(ctx context.Context, opts *benchOptions) error {
 	if err != nil {
 		return err
 	}
-	r.Precision = opts.Precision
+	if r.Precision == "" {
+		r.Precision = opts.Precision
+	}
 	if opts.JSON {
 		enc := json.NewEncoder(opts.env.Out)
 		return enc.Encode(r)
@@ -114,10 +121,14 @@ func runBench(ctx context.Context, opts *benchOptions) error {
 func openBenchBackend(opts *benchOptions) (engine.Backend, func(), error) {
 	switch dev := opts.Device; {
 	case dev == "cpu":
-		if opts.Precision != "" && opts.Precision != "fp32" {
-			return nil, nil, fmt.Errorf("--precision %s: the cpu backend computes in fp32 only; use --device cuda", opts.Precision)
-		}
 		o := cpu.OptionsFromEnv(opts.env.Getenv)
+		switch opts.Precision {
+		case "", "fp32":
+		case "bf16":
+			o.GEMM = cpu.BF16
+		default:
+			return nil, nil, fmt.Errorf("--precision %s: the cpu backend computes in fp32 or bf16; use --device cuda", opts.Precision)
+		}
 		o.Log = opts.env.Err
 		b, err := cpu.New(o)
 		if err != nil {

@@ -46,7 +46,7 @@ type LayerTime struct {
 type Result struct {
 	Model         string  `json:"model"`
 	Backend       string  `json:"backend"`
-	Precision     string  `json:"precision,omitempty"` // GEMM/conv arithmetic, set by the caller`
+	Precision     string  `json:"precision,omitempty"` // GEMM/conv arithmetic: fp32, bf16, fp16
 	Threads       int     `json:"threads"`
 	Batch         int     `json:"batch"`
 	Steps         int     `json:"steps"`
@@ -58,6 +58,12 @@ type Result struct {
 	TrainGFLOPs   float64 `json:"train_gflops"`
 	SGEMMGFLOPs   float64 `json:"sgemm_gflops"`
 	Ratio         float64 `json:"ratio"`
+	// GEMMGFLOPs is the GFLOP/s of the backend's GEMM at the run's 16-bit
+	// precision (bf16 or fp16; SGEMMGFLOPs is always float32), measured
+	// the same way in the same run, and GEMMRatio the training GFLOP/s
+	// over it; both zero in fp32.
+	GEMMGFLOPs float64 `json:"gemm_gflops,omitempty"`
+	GEMMRatio  float64 `json:"gemm_ratio,omitempty"`
 	// CPURatio is the same ratio with both rates per CPU-second (process
 	// CPU time over all threads) instead of per wall second: on a shared
 	// machine, where other processes inflate wall times unevenly, it is
@@ -110,6 +116,9 @@ func Run(ctx context.Context, b engine.Backend, cfg Config) (*Result, error) {
 	cpu := processCPU() - c0
 	runtime.ReadMemStats(&ms1)
 	r := &Result{Model: cfg.Model, Backend: b.Name(), Threads: runtime.GOMAXPROCS(0), Batch: cfg.Batch, Steps: cfg.Steps}
+	if p, ok := b.(precisioner); ok {
+		r.Precision = precisionName(p.Precision())
+	}
 	r.StepMS = el.Seconds() * 1000 / float64(cfg.Steps)
 	r.CPUMSPerStep = cpu.Seconds() * 1000 / float64(cfg.Steps)
 	r.ImgPerS = float64(cfg.Batch*cfg.Steps) / el.Seconds()
@@ -145,11 +154,30 @@ func newModel(cfg Config, b engine.Backend) (*models.Model, error) {
 	return &models.Model{Sequential: f.Unwrap().(*engine.Sequential), Name: "fastnet"}, nil
 }
 
-// compareSGEMM measures the backend's SGEMM and sets the ratios.
+// precisioner is a backend whose GEMM arithmetic is switchable (the CPU
+// backend's bf16 GEMM, the CUDA backend's mixed precision).
+type precisioner interface {
+	Precision() engine.DType
+	SetPrecision(engine.DType) error
+}
+
+// compareSGEMM measures the backend's SGEMM and sets the ratios. A backend
+// training in 16 bits has its GEMM measured at that precision as well,
+// and is switched to float32 for the SGEMM and back.
 func (r *Result) compareSGEMM(b engine.Backend, cfg Config, cpu time.Duration) {
 	n := cfg.SGEMMSize
 	if n == 0 {
 		n = 1024
+	}
+	if p, ok := b.(precisioner); ok && p.Precision() != engine.Float32 {
+		dt := p.Precision()
+		r.GEMMGFLOPs, _ = sgemm(b, n, 0)
+		if r.GEMMGFLOPs > 0 {
+			r.GEMMRatio = r.TrainGFLOPs / r.GEMMGFLOPs
+		}
+		if p.SetPrecision(engine.Float32) == nil {
+			defer p.SetPrecision(dt)
+		}
 	}
 	var perCPU float64
 	r.SGEMMGFLOPs, perCPU = sgemm(b, n, 0)
@@ -219,6 +247,17 @@ func (s *stepper) step(times []LayerTime) {
 	for i, p := range s.params {
 		s.b.SGDStep(h, p.Value, p.Grad, s.velocity[i])
 	}
+}
+
+// precisionName is the config spelling of a GEMM dtype (fp32, bf16, fp16).
+func precisionName(dt engine.DType) string {
+	switch dt {
+	case engine.BFloat16:
+		return "bf16"
+	case engine.Float16:
+		return "fp16"
+	}
+	return "fp32"
 }
 
 func ms(t time.Time) float64 { return float64(time.Since(t).Microseconds()) / 1000 }

@@ -69,6 +69,33 @@ func BenchmarkTrainStep(b *testing.B) {
 	}
 }
 
+// BenchmarkTrainStep_FastNet reports fastnet's img/s in fp32 (SGEMM) and
+// bf16 (the bf16 GEMM), with the ratio to SGEMM's 1024³ GFLOP/s and, for
+// bf16, to the bf16 GEMM's, all measured in the same run.
+func BenchmarkTrainStep_FastNet(b *testing.B) {
+	for _, g := range []cpu.GEMM{cpu.FP32, cpu.BF16} {
+		b.Run(g.String(), func(b *testing.B) {
+			o := cpu.OptionsFromEnv(os.Getenv)
+			o.GEMM = g
+			be, err := cpu.New(o)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer be.Close()
+			r, err := bench.Run(context.Background(), be, bench.Config{Model: "fastnet", Batch: 256, Steps: b.N, Warmup: 1})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(r.ImgPerS, "img/s")
+			b.ReportMetric(r.CPUMSPerStep/float64(256), "cpu_ms/img")
+			b.ReportMetric(r.Ratio, "ratio")
+			if r.GEMMRatio > 0 {
+				b.ReportMetric(r.GEMMRatio, "bf16_ratio")
+			}
+		})
+	}
+}
+
 func BenchmarkSGEMM1024(b *testing.B) {
 	be := newCPU(b)
 	b.ReportMetric(bench.SGEMM(be, 1024, b.N), "GFLOP/s")

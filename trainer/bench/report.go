@@ -8,7 +8,11 @@ import (
 
 // WriteText prints r for people: the per-layer table, then the totals.
 func (r *Result) WriteText(w io.Writer) error {
-	fmt.Fprintf(w, "model %s, batch %d, %d steps, backend %s, %d threads\n\n", r.Model, r.Batch, r.Steps, r.Backend, r.Threads)
+	fmt.Fprintf(w, "model %s, batch %d, %d steps, backend %s, %d threads", r.Model, r.Batch, r.Steps, r.Backend, r.Threads)
+	if r.Precision != "" {
+		fmt.Fprintf(w, ", %s", r.Precision)
+	}
+	fmt.Fprintf(w, "\n\n")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(tw, "layer\tforward ms\tbackward ms\t\n")
 	var f, bw float64
@@ -30,6 +34,10 @@ func (r *Result) WriteText(w io.Writer) error {
 	if r.SGEMMGFLOPs > 0 {
 		fmt.Fprintf(w, "SGEMM 1024³      %.1f GFLOP/s (same backend, same run)\n", r.SGEMMGFLOPs)
 		fmt.Fprintf(w, "ratio            %.3f (per CPU-second: %.3f)\n", r.Ratio, r.CPURatio)
+	}
+	if r.GEMMGFLOPs > 0 {
+		fmt.Fprintf(w, "%-4s GEMM 1024³  %.1f GFLOP/s (same backend, same run)\n", r.Precision, r.GEMMGFLOPs)
+		fmt.Fprintf(w, "ratio to it      %.3f\n", r.GEMMRatio)
 	}
 	fmt.Fprintf(w, "allocs per step  %.1f\n", r.AllocsPerStep)
 	_, err := fmt.Fprintf(w, "peak RSS         %.0f MiB\n", r.PeakRSSMB)
