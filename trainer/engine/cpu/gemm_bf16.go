@@ -157,8 +157,7 @@ func (g *bf16GEMM) packA(transA bool, a []float32, lda, i0, mc, p0, kc int) []ui
 		done := 0
 		if g.asm && kc >= 32 {
 			done = kc / 32 * 16
-			src := span(a[ib*lda+p0:], (rows-1)*lda+2*done)
-			bf16PairCols(&dst[0], &src[0], lda, rows, kc/32, bf16MR)
+			pairCols(dst, a[ib*lda+p0:], lda, rows, kc/32, bf16MR)
 		}
 		for ii := 0; ii < bf16MR; ii++ {
 			t0 := done
@@ -204,8 +203,7 @@ func (g *bf16GEMM) packB(transB bool, b []float32, ldb, p0, kc, j0, nc int) []ui
 		done := 0
 		if g.asm && kc >= 32 {
 			done = kc / 32 * 16
-			src := span(b[jb*ldb+p0:], (cols-1)*ldb+2*done)
-			bf16PairCols(&dst[0], &src[0], ldb, cols, kc/32, bf16NR)
+			pairCols(dst, b[jb*ldb+p0:], ldb, cols, kc/32, bf16NR)
 		}
 		for jj := 0; jj < bf16NR; jj++ {
 			t0 := done
@@ -218,6 +216,15 @@ func (g *bf16GEMM) packB(transB bool, b []float32, ldb, p0, kc, j0, nc int) []ui
 		}
 	}
 	return bp
+}
+
+// pairCols runs bf16PairCols16 over groups of 16 rows of src: for j <
+// cols and p < 16·k32, dst[p·stride+j] = pair(src[j·ld+2p], src[j·ld+2p+1]).
+func pairCols(dst []uint32, src []float32, ld, cols, k32, stride int) {
+	src = span(src, (cols-1)*ld+32*k32)
+	for j := 0; j < cols; j += 16 {
+		bf16PairCols16(&dst[j], &src[j*ld], ld, min(16, cols-j), k32, stride)
+	}
 }
 
 // pairAt returns the bf16 pair (x[i], x[i+step]); zero when !valid, and

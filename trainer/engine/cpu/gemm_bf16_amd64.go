@@ -17,4 +17,4 @@ func bf16PairRows(dst *uint32, src *float32, ld, kp, chunks, stride int)
 func bf16PairRows8(dst *uint32, src *float32, ld, kp int)
 
 //go:noescape
-func bf16PairCols(dst *uint32, src *float32, ld, cols, k32, stride int)
+func bf16PairCols16(dst *uint32, src *float32, ld, rows, k32, stride int)

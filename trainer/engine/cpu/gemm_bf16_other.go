@@ -15,6 +15,6 @@ func bf16PairRows(dst *uint32, src *float32, ld, kp, chunks, stride int) {
 
 func bf16PairRows8(dst *uint32, src *float32, ld, kp int) { panic("cpu: no bf16 kernels") }
 
-func bf16PairCols(dst *uint32, src *float32, ld, cols, k32, stride int) {
+func bf16PairCols16(dst *uint32, src *float32, ld, rows, k32, stride int) {
 	panic("cpu: no bf16 kernels")
 }
