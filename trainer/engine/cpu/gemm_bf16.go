@@ -56,9 +56,11 @@ func (g *bf16GEMM) gemm(transA, transB bool, m, n, k int, alpha float32, a []flo
 	if m == 0 || n == 0 {
 		return
 	}
-	scaleRows(c, m, n, ldc, beta)
-	if k == 0 || alpha == 0 {
-		return
+	if k == 0 || alpha == 0 || beta != 0 {
+		scaleRows(c, m, n, ldc, beta)
+		if k == 0 || alpha == 0 {
+			return
+		}
 	}
 	slices := (k + bf16KC - 1) / bf16KC
 	kcStep := ((k+slices-1)/slices + 1) &^ 1 // even, near k/slices
@@ -70,16 +72,18 @@ func (g *bf16GEMM) gemm(transA, transB bool, m, n, k int, alpha float32, a []flo
 			for i0 := 0; i0 < m; i0 += bf16MC {
 				mc := min(bf16MC, m-i0)
 				ap := g.packA(transA, a, lda, i0, mc, p0, kc)
-				g.block((kc+1)/2, ap, bp, mc, nc, alpha, c[i0*ldc+j0:], ldc)
+				// With beta 0 the first slice overwrites C: no clearing pass,
+				// and NaNs in C never reach the sums.
+				g.block((kc+1)/2, ap, bp, mc, nc, alpha, c[i0*ldc+j0:], ldc, beta != 0 || p0 > 0)
 			}
 		}
 	}
 }
 
-// block adds alpha·A·B to the mc×nc block at c, tile by tile: all row
-// tiles of one B panel before the next panel. Tiles cut by the edges of C
-// go through g.tile.
-func (g *bf16GEMM) block(kp int, ap, bp []uint32, mc, nc int, alpha float32, c []float32, ldc int) {
+// block adds alpha·A·B to the mc×nc block at c (stores it when !add),
+// tile by tile: all row tiles of one B panel before the next panel. Tiles
+// cut by the edges of C go through g.tile.
+func (g *bf16GEMM) block(kp int, ap, bp []uint32, mc, nc int, alpha float32, c []float32, ldc int, add bool) {
 	for q := 0; q*bf16NR < nc; q++ {
 		bq := bp[q*kp*bf16NR : (q+1)*kp*bf16NR]
 		cols := min(bf16NR, nc-q*bf16NR)
@@ -88,14 +92,17 @@ func (g *bf16GEMM) block(kp int, ap, bp []uint32, mc, nc int, alpha float32, c [
 			rows := min(bf16MR, mc-r*bf16MR)
 			cc := c[r*bf16MR*ldc+q*bf16NR:]
 			if rows == bf16MR && cols == bf16NR {
-				g.kernel(kp, ar, bq, cc, ldc, alpha)
+				g.kernel(kp, ar, bq, cc, ldc, alpha, add)
 				continue
 			}
-			clear(g.tile[:])
-			g.kernel(kp, ar, bq, g.tile[:], bf16NR, alpha)
+			g.kernel(kp, ar, bq, g.tile[:], bf16NR, alpha, false)
 			for ii := 0; ii < rows; ii++ {
-				dst := cc[ii*ldc : ii*ldc+cols]
-				for jj, v := range g.tile[ii*bf16NR : ii*bf16NR+cols] {
+				dst, src := cc[ii*ldc:ii*ldc+cols], g.tile[ii*bf16NR:ii*bf16NR+cols]
+				if !add {
+					copy(dst, src)
+					continue
+				}
+				for jj, v := range src {
 					dst[jj] += v
 				}
 			}
@@ -104,11 +111,12 @@ func (g *bf16GEMM) block(kp int, ap, bp []uint32, mc, nc int, alpha float32, c [
 }
 
 // kernel adds alpha times the product of an A panel and a B panel, kp
-// pairs deep, to the 8×48 tile at c (row stride ldc).
-func (g *bf16GEMM) kernel(kp int, a, b []uint32, c []float32, ldc int, alpha float32) {
+// pairs deep, to the 8×48 tile at c (row stride ldc), or stores it there
+// when !add.
+func (g *bf16GEMM) kernel(kp int, a, b []uint32, c []float32, ldc int, alpha float32, add bool) {
 	a, b, c = a[:kp*bf16MR], b[:kp*bf16NR], c[:(bf16MR-1)*ldc+bf16NR] // bounds for the assembly
 	if g.asm {
-		bf16Kernel8x48(kp, &a[0], &b[0], &c[0], ldc, alpha)
+		bf16Kernel8x48(kp, &a[0], &b[0], &c[0], ldc, alpha, add)
 		return
 	}
 	var acc [bf16MR * bf16NR]float32
@@ -126,7 +134,11 @@ func (g *bf16GEMM) kernel(kp int, a, b []uint32, c []float32, ldc int, alpha flo
 	for i := 0; i < bf16MR; i++ {
 		dst := c[i*ldc : i*ldc+bf16NR]
 		for j, v := range acc[i*bf16NR : (i+1)*bf16NR] {
-			dst[j] += alpha * v
+			if add {
+				dst[j] += alpha * v
+			} else {
+				dst[j] = alpha * v
+			}
 		}
 	}
 }
