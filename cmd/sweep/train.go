@@ -42,7 +42,8 @@ The CIFAR-10 directory is --data-dir, else the file's data_dir, else
 $SWEEP_DATA, else data/cifar10. data: synthetic trains on generated,
 learnable images instead (train_limit of them, default 10000; test_limit,
 default 2000): a smoke or throughput run on a machine without CIFAR-10.
-device: auto uses the first GPU found, else the CPU (in fp32, with a notice).`,
+device: auto uses the first GPU found, else the CPU (with a notice; bf16 stays
+bf16, through the CPU's bf16 GEMM, and fp16 becomes fp32).`,
 		Example: `  sweep train examples/tiny-5min.yaml
   sweep report mystudy | sed -n '/^# Best trial/,$p' > best.yaml && sweep train best.yaml
   sweep train best.yaml --set epochs=30 --set device=cuda --json
