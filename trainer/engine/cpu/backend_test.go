@@ -2,6 +2,7 @@ package cpu_test
 
 import (
 	"errors"
+	"math"
 	"strings"
 	"testing"
 
@@ -49,6 +50,31 @@ func TestBackend_BF16(t *testing.T) {
 		t.Run(b.Name(), func(t *testing.T) {
 			enginetest.TestBackendOptions(t, b, enginetest.Options{GEMMTol: enginetest.BF16Tol})
 		})
+	}
+}
+
+// TestBackend_BF16Deterministic checks that the bf16 GEMM gives the same
+// bits on 1 and 2 threads: the split moves tile edges, and edge tiles must
+// compute exactly as full ones (alpha ≠ 1 and beta ≠ 0 would expose a
+// separately rounded edge path).
+func TestBackend_BF16Deterministic(t *testing.T) {
+	run := func(threads int) []float32 {
+		b, err := cpu.New(cpu.Options{Threads: threads, GEMM: cpu.BF16})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer b.Close()
+		a, _ := enginetest.Tensor(b, 1, engine.Shape{700, 203})
+		bm, _ := enginetest.Tensor(b, 2, engine.Shape{700, 301})
+		c, _ := enginetest.Tensor(b, 3, engine.Shape{203, 301})
+		b.Gemm(true, false, 0.3, a, bm, 0.7, c)
+		return engine.ToHost(b, c)
+	}
+	one, two := run(1), run(2)
+	for i := range one {
+		if math.Float32bits(one[i]) != math.Float32bits(two[i]) {
+			t.Fatalf("element %d: %g on 1 thread, %g on 2", i, one[i], two[i])
+		}
 	}
 }
 

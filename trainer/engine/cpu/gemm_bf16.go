@@ -31,7 +31,11 @@ import (
 //
 // The GEMM runs on the calling goroutine; the backend splits convolutions
 // and large GEMMs over its workers exactly as for SGEMM (gemm.go), each
-// part with its own bf16GEMM.
+// part with its own bf16GEMM. Every element is summed over the same depth
+// slices in the same order wherever the split puts it, and tiles cut by
+// the edges of C run the same kernel with masked loads and stores, so
+// results are bit-identical across thread counts
+// (TestBackend_BF16Deterministic).
 
 const (
 	bf16MR = 8   // rows of a tile
@@ -46,7 +50,6 @@ const (
 type bf16GEMM struct {
 	asm  bool // AVX512-BF16 assembly (hasBF16); false runs the Go loops
 	a, b []uint32
-	tile [bf16MR * bf16NR]float32
 }
 
 // gemm computes row-major C = alpha·op(A)·op(B) + beta·C in bf16 with
@@ -81,42 +84,25 @@ func (g *bf16GEMM) gemm(transA, transB bool, m, n, k int, alpha float32, a []flo
 }
 
 // block adds alpha·A·B to the mc×nc block at c (stores it when !add),
-// tile by tile: all row tiles of one B panel before the next panel. Tiles
-// cut by the edges of C go through g.tile.
+// tile by tile: all row tiles of one B panel before the next panel.
 func (g *bf16GEMM) block(kp int, ap, bp []uint32, mc, nc int, alpha float32, c []float32, ldc int, add bool) {
 	for q := 0; q*bf16NR < nc; q++ {
 		bq := bp[q*kp*bf16NR : (q+1)*kp*bf16NR]
 		cols := min(bf16NR, nc-q*bf16NR)
 		for r := 0; r*bf16MR < mc; r++ {
 			ar := ap[r*kp*bf16MR : (r+1)*kp*bf16MR]
-			rows := min(bf16MR, mc-r*bf16MR)
-			cc := c[r*bf16MR*ldc+q*bf16NR:]
-			if rows == bf16MR && cols == bf16NR {
-				g.kernel(kp, ar, bq, cc, ldc, alpha, add)
-				continue
-			}
-			g.kernel(kp, ar, bq, g.tile[:], bf16NR, alpha, false)
-			for ii := 0; ii < rows; ii++ {
-				dst, src := cc[ii*ldc:ii*ldc+cols], g.tile[ii*bf16NR:ii*bf16NR+cols]
-				if !add {
-					copy(dst, src)
-					continue
-				}
-				for jj, v := range src {
-					dst[jj] += v
-				}
-			}
+			g.kernel(kp, ar, bq, c[r*bf16MR*ldc+q*bf16NR:], ldc, alpha, add, min(bf16MR, mc-r*bf16MR), cols)
 		}
 	}
 }
 
 // kernel adds alpha times the product of an A panel and a B panel, kp
-// pairs deep, to the 8×48 tile at c (row stride ldc), or stores it there
-// when !add.
-func (g *bf16GEMM) kernel(kp int, a, b []uint32, c []float32, ldc int, alpha float32, add bool) {
-	a, b, c = a[:kp*bf16MR], b[:kp*bf16NR], c[:(bf16MR-1)*ldc+bf16NR] // bounds for the assembly
+// pairs deep, to rows×cols of the 8×48 tile at c (row stride ldc), or
+// stores it there when !add.
+func (g *bf16GEMM) kernel(kp int, a, b []uint32, c []float32, ldc int, alpha float32, add bool, rows, cols int) {
+	a, b, c = a[:kp*bf16MR], b[:kp*bf16NR], c[:(rows-1)*ldc+cols] // bounds for the assembly
 	if g.asm {
-		bf16Kernel8x48(kp, &a[0], &b[0], &c[0], ldc, alpha, add)
+		bf16Kernel8x48(kp, &a[0], &b[0], &c[0], ldc, alpha, add, rows, 1<<cols-1)
 		return
 	}
 	var acc [bf16MR * bf16NR]float32
@@ -131,9 +117,9 @@ func (g *bf16GEMM) kernel(kp int, a, b []uint32, c []float32, ldc int, alpha flo
 			}
 		}
 	}
-	for i := 0; i < bf16MR; i++ {
-		dst := c[i*ldc : i*ldc+bf16NR]
-		for j, v := range acc[i*bf16NR : (i+1)*bf16NR] {
+	for i := 0; i < rows; i++ {
+		dst := c[i*ldc : i*ldc+cols]
+		for j, v := range acc[i*bf16NR : i*bf16NR+cols] {
 			if add {
 				dst[j] += alpha * v
 			} else {

@@ -8,7 +8,7 @@ import "golang.org/x/sys/cpu"
 var hasBF16 = cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512BF16
 
 //go:noescape
-func bf16Kernel8x48(kp int, a, b *uint32, c *float32, ldc int, alpha float32, add bool)
+func bf16Kernel8x48(kp int, a, b *uint32, c *float32, ldc int, alpha float32, add bool, rows int, mask uint64)
 
 //go:noescape
 func bf16PairRows(dst *uint32, src *float32, ld, kp, chunks, stride int)

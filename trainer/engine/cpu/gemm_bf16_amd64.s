@@ -9,15 +9,18 @@
 // to bf16 (nearest even), words 16-31 are Z1 rounded.
 #define CVT2 BYTE $0x62; BYTE $0xf2; BYTE $0x77; BYTE $0x48; BYTE $0x72; BYTE $0xd0
 
-// func bf16Kernel8x48(kp int, a, b *uint32, c *float32, ldc int, alpha float32, add bool)
-// C[i][j] (+)= alpha·Σ_p dot(a[p·8+i], b[p·48+j]) for the 8×48 tile at c
-// (row stride ldc floats), a and b packed as gemm_bf16.go describes; add
-// false overwrites C without reading it (beta 0, first depth slice).
+// func bf16Kernel8x48(kp int, a, b *uint32, c *float32, ldc int, alpha float32, add bool, rows int, mask uint64)
+// C[i][j] (+)= alpha·Σ_p dot(a[p·8+i], b[p·48+j]) for i < rows (1..8) and
+// the columns j whose bit is set in mask (low 48 bits) of the 8×48 tile at
+// c (row stride ldc floats), a and b packed as gemm_bf16.go describes; add
+// false overwrites C without reading it (beta 0, first depth slice). Edge
+// tiles take the same path as full ones, with masked loads and stores, so
+// an element's arithmetic never depends on where the tiles fall.
 // Accumulators are Z8-Z31 (row i in Z8+3i..Z10+3i), op(B) in Z0-Z2, A's
 // pairs broadcast into Z3-Z6 four rows at a time: explicit broadcasts (11
 // loads per 24 VDPBF16PS) ran 1.3x faster than the instruction's own
 // m32bcst operand (27 loads), measured alternately in one run.
-TEXT ·bf16Kernel8x48(SB), NOSPLIT, $0-45
+TEXT ·bf16Kernel8x48(SB), NOSPLIT, $0-64
 	MOVQ kp+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ b+16(FP), DX
@@ -94,88 +97,111 @@ kloop:
 
 kstore:
 	VBROADCASTSS alpha+40(FP), Z3
+	MOVQ rows+48(FP), R8
+	MOVQ mask+56(FP), AX
+	KMOVW AX, K1
+	SHRQ $16, AX
+	KMOVW AX, K2
+	SHRQ $16, AX
+	KMOVW AX, K3
 	MOVBQZX add+44(FP), AX
 	TESTQ AX, AX
 	JZ kset
-	VMOVUPS (DI), Z0
-	VMOVUPS 64(DI), Z1
-	VMOVUPS 128(DI), Z2
+	VMOVUPS.Z (DI), K1, Z0
+	VMOVUPS.Z 64(DI), K2, Z1
+	VMOVUPS.Z 128(DI), K3, Z2
 	VFMADD231PS Z3, Z8, Z0
 	VFMADD231PS Z3, Z9, Z1
 	VFMADD231PS Z3, Z10, Z2
-	VMOVUPS Z0, (DI)
-	VMOVUPS Z1, 64(DI)
-	VMOVUPS Z2, 128(DI)
+	VMOVUPS Z0, K1, (DI)
+	VMOVUPS Z1, K2, 64(DI)
+	VMOVUPS Z2, K3, 128(DI)
+	DECQ R8
+	JZ kdone
 	ADDQ BX, DI
-	VMOVUPS (DI), Z0
-	VMOVUPS 64(DI), Z1
-	VMOVUPS 128(DI), Z2
+	VMOVUPS.Z (DI), K1, Z0
+	VMOVUPS.Z 64(DI), K2, Z1
+	VMOVUPS.Z 128(DI), K3, Z2
 	VFMADD231PS Z3, Z11, Z0
 	VFMADD231PS Z3, Z12, Z1
 	VFMADD231PS Z3, Z13, Z2
-	VMOVUPS Z0, (DI)
-	VMOVUPS Z1, 64(DI)
-	VMOVUPS Z2, 128(DI)
+	VMOVUPS Z0, K1, (DI)
+	VMOVUPS Z1, K2, 64(DI)
+	VMOVUPS Z2, K3, 128(DI)
+	DECQ R8
+	JZ kdone
 	ADDQ BX, DI
-	VMOVUPS (DI), Z0
-	VMOVUPS 64(DI), Z1
-	VMOVUPS 128(DI), Z2
+	VMOVUPS.Z (DI), K1, Z0
+	VMOVUPS.Z 64(DI), K2, Z1
+	VMOVUPS.Z 128(DI), K3, Z2
 	VFMADD231PS Z3, Z14, Z0
 	VFMADD231PS Z3, Z15, Z1
 	VFMADD231PS Z3, Z16, Z2
-	VMOVUPS Z0, (DI)
-	VMOVUPS Z1, 64(DI)
-	VMOVUPS Z2, 128(DI)
+	VMOVUPS Z0, K1, (DI)
+	VMOVUPS Z1, K2, 64(DI)
+	VMOVUPS Z2, K3, 128(DI)
+	DECQ R8
+	JZ kdone
 	ADDQ BX, DI
-	VMOVUPS (DI), Z0
-	VMOVUPS 64(DI), Z1
-	VMOVUPS 128(DI), Z2
+	VMOVUPS.Z (DI), K1, Z0
+	VMOVUPS.Z 64(DI), K2, Z1
+	VMOVUPS.Z 128(DI), K3, Z2
 	VFMADD231PS Z3, Z17, Z0
 	VFMADD231PS Z3, Z18, Z1
 	VFMADD231PS Z3, Z19, Z2
-	VMOVUPS Z0, (DI)
-	VMOVUPS Z1, 64(DI)
-	VMOVUPS Z2, 128(DI)
+	VMOVUPS Z0, K1, (DI)
+	VMOVUPS Z1, K2, 64(DI)
+	VMOVUPS Z2, K3, 128(DI)
+	DECQ R8
+	JZ kdone
 	ADDQ BX, DI
-	VMOVUPS (DI), Z0
-	VMOVUPS 64(DI), Z1
-	VMOVUPS 128(DI), Z2
+	VMOVUPS.Z (DI), K1, Z0
+	VMOVUPS.Z 64(DI), K2, Z1
+	VMOVUPS.Z 128(DI), K3, Z2
 	VFMADD231PS Z3, Z20, Z0
 	VFMADD231PS Z3, Z21, Z1
 	VFMADD231PS Z3, Z22, Z2
-	VMOVUPS Z0, (DI)
-	VMOVUPS Z1, 64(DI)
-	VMOVUPS Z2, 128(DI)
+	VMOVUPS Z0, K1, (DI)
+	VMOVUPS Z1, K2, 64(DI)
+	VMOVUPS Z2, K3, 128(DI)
+	DECQ R8
+	JZ kdone
 	ADDQ BX, DI
-	VMOVUPS (DI), Z0
-	VMOVUPS 64(DI), Z1
-	VMOVUPS 128(DI), Z2
+	VMOVUPS.Z (DI), K1, Z0
+	VMOVUPS.Z 64(DI), K2, Z1
+	VMOVUPS.Z 128(DI), K3, Z2
 	VFMADD231PS Z3, Z23, Z0
 	VFMADD231PS Z3, Z24, Z1
 	VFMADD231PS Z3, Z25, Z2
-	VMOVUPS Z0, (DI)
-	VMOVUPS Z1, 64(DI)
-	VMOVUPS Z2, 128(DI)
+	VMOVUPS Z0, K1, (DI)
+	VMOVUPS Z1, K2, 64(DI)
+	VMOVUPS Z2, K3, 128(DI)
+	DECQ R8
+	JZ kdone
 	ADDQ BX, DI
-	VMOVUPS (DI), Z0
-	VMOVUPS 64(DI), Z1
-	VMOVUPS 128(DI), Z2
+	VMOVUPS.Z (DI), K1, Z0
+	VMOVUPS.Z 64(DI), K2, Z1
+	VMOVUPS.Z 128(DI), K3, Z2
 	VFMADD231PS Z3, Z26, Z0
 	VFMADD231PS Z3, Z27, Z1
 	VFMADD231PS Z3, Z28, Z2
-	VMOVUPS Z0, (DI)
-	VMOVUPS Z1, 64(DI)
-	VMOVUPS Z2, 128(DI)
+	VMOVUPS Z0, K1, (DI)
+	VMOVUPS Z1, K2, 64(DI)
+	VMOVUPS Z2, K3, 128(DI)
+	DECQ R8
+	JZ kdone
 	ADDQ BX, DI
-	VMOVUPS (DI), Z0
-	VMOVUPS 64(DI), Z1
-	VMOVUPS 128(DI), Z2
+	VMOVUPS.Z (DI), K1, Z0
+	VMOVUPS.Z 64(DI), K2, Z1
+	VMOVUPS.Z 128(DI), K3, Z2
 	VFMADD231PS Z3, Z29, Z0
 	VFMADD231PS Z3, Z30, Z1
 	VFMADD231PS Z3, Z31, Z2
-	VMOVUPS Z0, (DI)
-	VMOVUPS Z1, 64(DI)
-	VMOVUPS Z2, 128(DI)
+	VMOVUPS Z0, K1, (DI)
+	VMOVUPS Z1, K2, 64(DI)
+	VMOVUPS Z2, K3, 128(DI)
+
+kdone:
 	VZEROUPPER
 	RET
 
@@ -183,58 +209,74 @@ kset:
 	VMULPS Z3, Z8, Z0
 	VMULPS Z3, Z9, Z1
 	VMULPS Z3, Z10, Z2
-	VMOVUPS Z0, (DI)
-	VMOVUPS Z1, 64(DI)
-	VMOVUPS Z2, 128(DI)
+	VMOVUPS Z0, K1, (DI)
+	VMOVUPS Z1, K2, 64(DI)
+	VMOVUPS Z2, K3, 128(DI)
+	DECQ R8
+	JZ sdone
 	ADDQ BX, DI
 	VMULPS Z3, Z11, Z0
 	VMULPS Z3, Z12, Z1
 	VMULPS Z3, Z13, Z2
-	VMOVUPS Z0, (DI)
-	VMOVUPS Z1, 64(DI)
-	VMOVUPS Z2, 128(DI)
+	VMOVUPS Z0, K1, (DI)
+	VMOVUPS Z1, K2, 64(DI)
+	VMOVUPS Z2, K3, 128(DI)
+	DECQ R8
+	JZ sdone
 	ADDQ BX, DI
 	VMULPS Z3, Z14, Z0
 	VMULPS Z3, Z15, Z1
 	VMULPS Z3, Z16, Z2
-	VMOVUPS Z0, (DI)
-	VMOVUPS Z1, 64(DI)
-	VMOVUPS Z2, 128(DI)
+	VMOVUPS Z0, K1, (DI)
+	VMOVUPS Z1, K2, 64(DI)
+	VMOVUPS Z2, K3, 128(DI)
+	DECQ R8
+	JZ sdone
 	ADDQ BX, DI
 	VMULPS Z3, Z17, Z0
 	VMULPS Z3, Z18, Z1
 	VMULPS Z3, Z19, Z2
-	VMOVUPS Z0, (DI)
-	VMOVUPS Z1, 64(DI)
-	VMOVUPS Z2, 128(DI)
+	VMOVUPS Z0, K1, (DI)
+	VMOVUPS Z1, K2, 64(DI)
+	VMOVUPS Z2, K3, 128(DI)
+	DECQ R8
+	JZ sdone
 	ADDQ BX, DI
 	VMULPS Z3, Z20, Z0
 	VMULPS Z3, Z21, Z1
 	VMULPS Z3, Z22, Z2
-	VMOVUPS Z0, (DI)
-	VMOVUPS Z1, 64(DI)
-	VMOVUPS Z2, 128(DI)
+	VMOVUPS Z0, K1, (DI)
+	VMOVUPS Z1, K2, 64(DI)
+	VMOVUPS Z2, K3, 128(DI)
+	DECQ R8
+	JZ sdone
 	ADDQ BX, DI
 	VMULPS Z3, Z23, Z0
 	VMULPS Z3, Z24, Z1
 	VMULPS Z3, Z25, Z2
-	VMOVUPS Z0, (DI)
-	VMOVUPS Z1, 64(DI)
-	VMOVUPS Z2, 128(DI)
+	VMOVUPS Z0, K1, (DI)
+	VMOVUPS Z1, K2, 64(DI)
+	VMOVUPS Z2, K3, 128(DI)
+	DECQ R8
+	JZ sdone
 	ADDQ BX, DI
 	VMULPS Z3, Z26, Z0
 	VMULPS Z3, Z27, Z1
 	VMULPS Z3, Z28, Z2
-	VMOVUPS Z0, (DI)
-	VMOVUPS Z1, 64(DI)
-	VMOVUPS Z2, 128(DI)
+	VMOVUPS Z0, K1, (DI)
+	VMOVUPS Z1, K2, 64(DI)
+	VMOVUPS Z2, K3, 128(DI)
+	DECQ R8
+	JZ sdone
 	ADDQ BX, DI
 	VMULPS Z3, Z29, Z0
 	VMULPS Z3, Z30, Z1
 	VMULPS Z3, Z31, Z2
-	VMOVUPS Z0, (DI)
-	VMOVUPS Z1, 64(DI)
-	VMOVUPS Z2, 128(DI)
+	VMOVUPS Z0, K1, (DI)
+	VMOVUPS Z1, K2, 64(DI)
+	VMOVUPS Z2, K3, 128(DI)
+
+sdone:
 	VZEROUPPER
 	RET
 

@@ -125,7 +125,7 @@ func BenchmarkBF16Kernel(b *testing.B) {
 	b.ResetTimer()
 	t0 := threadCPU(b)
 	for range b.N {
-		bf16Kernel8x48(kp, &a[0], &bp[0], &c[0], bf16NR, 1, true)
+		bf16Kernel8x48(kp, &a[0], &bp[0], &c[0], bf16NR, 1, true, bf16MR, 1<<bf16NR-1)
 	}
 	b.ReportMetric(float64(b.N)*2*2*kp*bf16MR*bf16NR/(threadCPU(b)-t0).Seconds()/1e9, "GFLOP/s")
 }

@@ -5,7 +5,7 @@ package cpu
 // Without AVX512-BF16 assembly the bf16 GEMM runs in Go (gemm_bf16.go).
 var hasBF16 = false
 
-func bf16Kernel8x48(kp int, a, b *uint32, c *float32, ldc int, alpha float32, add bool) {
+func bf16Kernel8x48(kp int, a, b *uint32, c *float32, ldc int, alpha float32, add bool, rows int, mask uint64) {
 	panic("cpu: no bf16 kernels")
 }
 
