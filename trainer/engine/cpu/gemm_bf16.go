@@ -153,9 +153,9 @@ func (g *bf16GEMM) packA(transA bool, a []float32, lda, i0, mc, p0, kc int) []ui
 		}
 		// op(A)[i,p] = a[i·lda+p]: a depth pair is adjacent in a row of a.
 		done := 0
-		if g.asm && kc >= 32 {
-			done = kc / 32 * 16
-			pairCols(dst, a[ib*lda+p0:], lda, rows, kc/32, bf16MR)
+		if g.asm {
+			done = kp
+			pairCols(dst, a[ib*lda+p0:], lda, rows, kc, bf16MR)
 		}
 		for ii := 0; ii < bf16MR; ii++ {
 			t0 := done
@@ -181,10 +181,10 @@ func (g *bf16GEMM) packB(transB bool, b []float32, ldb, p0, kc, j0, nc int) []ui
 		jb, cols := j0+q*bf16NR, min(bf16NR, nc-q*bf16NR)
 		if !transB { // op(B)[p,j] = b[p·ldb+j]: a depth pair is two rows of b
 			pairs, done := 0, 0
-			if g.asm && kc >= 2 && cols >= 16 {
-				pairs, done = kc/2, cols/16*16
-				src := span(b[p0*ldb+jb:], (2*pairs-1)*ldb+done)
-				bf16PairRows(&dst[0], &src[0], ldb, pairs, cols/16, bf16NR)
+			if g.asm && kc >= 2 {
+				pairs, done = kc/2, cols
+				src := span(b[p0*ldb+jb:], (2*pairs-1)*ldb+cols)
+				bf16PairRows(&dst[0], &src[0], ldb, pairs, cols/16, cols%16, bf16NR)
 			}
 			for t := 0; t < kp; t++ {
 				j := 0
@@ -199,9 +199,9 @@ func (g *bf16GEMM) packB(transB bool, b []float32, ldb, p0, kc, j0, nc int) []ui
 		}
 		// op(B)[p,j] = b[j·ldb+p]: a depth pair is adjacent in a row of b.
 		done := 0
-		if g.asm && kc >= 32 {
-			done = kc / 32 * 16
-			pairCols(dst, b[jb*ldb+p0:], ldb, cols, kc/32, bf16NR)
+		if g.asm {
+			done = kp
+			pairCols(dst, b[jb*ldb+p0:], ldb, cols, kc, bf16NR)
 		}
 		for jj := 0; jj < bf16NR; jj++ {
 			t0 := done
@@ -217,11 +217,12 @@ func (g *bf16GEMM) packB(transB bool, b []float32, ldb, p0, kc, j0, nc int) []ui
 }
 
 // pairCols runs bf16PairCols16 over groups of 16 rows of src: for j <
-// cols and p < 16·k32, dst[p·stride+j] = pair(src[j·ld+2p], src[j·ld+2p+1]).
-func pairCols(dst []uint32, src []float32, ld, cols, k32, stride int) {
-	src = span(src, (cols-1)*ld+32*k32)
+// cols and p < ⌈depth/2⌉, dst[p·stride+j] = pair(src[j·ld+2p],
+// src[j·ld+2p+1]), the depth past depth read as zero.
+func pairCols(dst []uint32, src []float32, ld, cols, depth, stride int) {
+	src = span(src, (cols-1)*ld+depth)
 	for j := 0; j < cols; j += 16 {
-		bf16PairCols16(&dst[j], &src[j*ld], ld, min(16, cols-j), k32, stride)
+		bf16PairCols16(&dst[j], &src[j*ld], ld, min(16, cols-j), depth/32, depth%32, stride)
 	}
 }
 

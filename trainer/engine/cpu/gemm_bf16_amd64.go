@@ -11,10 +11,10 @@ var hasBF16 = cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512BF16
 func bf16Kernel8x48(kp int, a, b *uint32, c *float32, ldc int, alpha float32, add bool, rows int, mask uint64)
 
 //go:noescape
-func bf16PairRows(dst *uint32, src *float32, ld, kp, chunks, stride int)
+func bf16PairRows(dst *uint32, src *float32, ld, kp, chunks, tail, stride int)
 
 //go:noescape
 func bf16PairRows8(dst *uint32, src *float32, ld, kp int)
 
 //go:noescape
-func bf16PairCols16(dst *uint32, src *float32, ld, rows, k32, stride int)
+func bf16PairCols16(dst *uint32, src *float32, ld, rows, k32, tail, stride int)

@@ -9,12 +9,12 @@ func bf16Kernel8x48(kp int, a, b *uint32, c *float32, ldc int, alpha float32, ad
 	panic("cpu: no bf16 kernels")
 }
 
-func bf16PairRows(dst *uint32, src *float32, ld, kp, chunks, stride int) {
+func bf16PairRows(dst *uint32, src *float32, ld, kp, chunks, tail, stride int) {
 	panic("cpu: no bf16 kernels")
 }
 
 func bf16PairRows8(dst *uint32, src *float32, ld, kp int) { panic("cpu: no bf16 kernels") }
 
-func bf16PairCols16(dst *uint32, src *float32, ld, rows, k32, stride int) {
+func bf16PairCols16(dst *uint32, src *float32, ld, rows, k32, tail, stride int) {
 	panic("cpu: no bf16 kernels")
 }
