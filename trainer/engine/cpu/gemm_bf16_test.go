@@ -128,7 +128,7 @@ func (c gemmCase) String() string {
 func bf16Cases() []gemmCase {
 	var cs []gemmCase
 	shapes := [][3]int{{1, 1, 1}, {3, 5, 1}, {8, 48, 2}, {9, 49, 3}, {7, 47, 33}, {16, 96, 64},
-		{24, 130, 216}, {17, 100, 257}, {64, 61, 600}, {300, 800, 40}}
+		{24, 130, 216}, {17, 100, 257}, {64, 61, 600}, {300, 800, 40}, {24, 50, 2304}}
 	for i, s := range shapes {
 		for tr := 0; tr < 4; tr++ {
 			c := gemmCase{m: s[0], n: s[1], k: s[2], transA: tr&1 != 0, transB: tr&2 != 0, alpha: 1}
@@ -141,6 +141,8 @@ func bf16Cases() []gemmCase {
 			cs = append(cs, c)
 		}
 	}
+	// alpha 0 only scales C (beta 0 clears it, NaN included).
+	cs = append(cs, gemmCase{m: 9, n: 50, k: 7, alpha: 0, beta: 0.5}, gemmCase{m: 9, n: 50, k: 7, transB: true})
 	return cs
 }
 
