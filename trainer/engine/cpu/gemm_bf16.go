@@ -19,7 +19,8 @@ import (
 // the values at depths 2t (low half) and 2t+1 (high half), zero padded
 // past k, m and n. An 8×48 tile of C takes kp = ⌈kc/2⌉ steps of
 // VDPBF16PS, each adding two depths' products to 24 zmm accumulators,
-// and is added to C as C += alpha·acc. A B panel (kp·192 bytes, 24 KiB
+// and is added to C as C += alpha·acc (stored, C = alpha·acc, for the
+// first slice when beta is 0). A B panel (kp·192 bytes, 24 KiB
 // at bf16KC) stays in L1 while the A panels of the row block stream from
 // L2.
 //
@@ -53,7 +54,8 @@ type bf16GEMM struct {
 }
 
 // gemm computes row-major C = alpha·op(A)·op(B) + beta·C in bf16 with
-// float32 accumulation. beta 0 clears C first (NaN included), as SGEMM.
+// float32 accumulation. With beta 0, C's old values (NaN included) are
+// never read, as in SGEMM.
 func (g *bf16GEMM) gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
 	bm []float32, ldb int, beta float32, c []float32, ldc int) {
 	if m == 0 || n == 0 {
