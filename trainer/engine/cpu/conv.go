@@ -127,6 +127,13 @@ func (t *convTask) forward(p *part, n0, nb int) {
 		yT = grow(&p.colT, g.k*nb*pq)
 	}
 	for gi := 0; gi < g.g; gi++ {
+		if t.b.mode == BF16 && g.sh == 1 && g.sw == 1 && g.q == g.w {
+			// The bf16 GEMM packs col rows as im2col makes them.
+			p.rows = im2colRows{g: g, xs: t.in0, sh: shifts(p, g), n0: n0, nb: nb, gi: gi}
+			p.bf16.asm = t.b.bf16Asm
+			p.bf16.gemmRows(false, g.kg, nb*pq, crs, 1, t.in1[gi*g.kg*crs:], crs, &p.rows, 0, yT[gi*g.kg*nb*pq:], nb*pq)
+			continue
+		}
 		col := im2col(p, g, t.in0, n0, nb, gi)
 		t.b.gemmSerial(p, false, false, g.kg, nb*pq, crs, 1, t.in1[gi*g.kg*crs:], crs, col, nb*pq, 0, yT[gi*g.kg*nb*pq:], nb*pq)
 	}
@@ -240,16 +247,39 @@ func im2colSamePlanes(p *part, g convGeom, xs, col []float32, n0, nb, gi int) {
 		for n := 0; n < nb; n++ {
 			plane := xs[((n0+n)*g.c+gi*g.cg+c)*hw:][:hw]
 			for k, t := range sh {
-				row := col[(c*len(sh)+k)*ld+n*pq:][:pq]
-				zero(row[:t.plo*g.q])
-				zero(row[t.phi*g.q:])
-				if t.plo >= t.phi {
-					continue
-				}
-				copy(row[t.dlo:t.dhi], plane[t.slo:])
-				zeroColumns(row, g.q, t.plo, t.phi, t.qlo, t.qhi)
+				shiftRow(g, col[(c*len(sh)+k)*ld+n*pq:][:pq], plane, t)
 			}
 		}
+	}
+}
+
+// shiftRow writes one image's part of a col row: plane shifted by tap t,
+// zero outside it.
+func shiftRow(g convGeom, row, plane []float32, t shift) {
+	zero(row[:t.plo*g.q])
+	zero(row[t.phi*g.q:])
+	if t.plo >= t.phi {
+		return
+	}
+	copy(row[t.dlo:t.dhi], plane[t.slo:])
+	zeroColumns(row, g.q, t.plo, t.phi, t.qlo, t.qhi)
+}
+
+// im2colRows is im2colSamePlanes one col row at a time, the rowSource of
+// the bf16 GEMM: row (c, tap) of group gi for images [n0, n0+nb).
+type im2colRows struct {
+	g          convGeom
+	xs         []float32
+	sh         []shift
+	n0, nb, gi int
+}
+
+func (r *im2colRows) row(p int, dst []float32) {
+	g := r.g
+	pq, hw := g.p*g.q, g.h*g.w
+	c, t := p/len(r.sh), r.sh[p%len(r.sh)]
+	for n := 0; n < r.nb; n++ {
+		shiftRow(g, dst[n*pq:(n+1)*pq], r.xs[((r.n0+n)*g.c+r.gi*g.cg+c)*hw:][:hw], t)
 	}
 }
 

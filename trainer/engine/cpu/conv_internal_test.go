@@ -1,6 +1,7 @@
 package cpu
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 )
@@ -33,6 +34,21 @@ func TestIm2colSamePlanes(t *testing.T) {
 			for i, v := range got {
 				if w := im2colRef(g, xs, c.n, gi, i); v != w {
 					t.Fatalf("%+v group %d: col[%d] = %v, want %v", c, gi, i, v, w)
+				}
+			}
+			// The bf16 GEMM's row source yields the same rows, one at a time.
+			rows := im2colRows{g: g, xs: xs, sh: shifts(&p, g), n0: 0, nb: c.n, gi: gi}
+			ld := c.n * g.p * g.q
+			row := make([]float32, ld)
+			for r := 0; r < g.cg*g.r*g.s; r++ {
+				for i := range row {
+					row[i] = float32(math.NaN()) // every element must be written
+				}
+				rows.row(r, row)
+				for i, v := range row {
+					if w := got[r*ld+i]; v != w {
+						t.Fatalf("%+v group %d: im2colRows row %d [%d] = %v, want %v", c, gi, r, i, v, w)
+					}
 				}
 			}
 		}

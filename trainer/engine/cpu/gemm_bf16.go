@@ -51,6 +51,15 @@ const (
 type bf16GEMM struct {
 	asm  bool // AVX512-BF16 assembly (hasBF16); false runs the Go loops
 	a, b []uint32
+	rows []float32 // two rows of op(B) from a rowSource
+}
+
+// rowSource produces op(B) one row at a time: row(p, dst) fills dst, n
+// long, with op(B)[p, 0:n]. A convolution passes its im2col this way, so
+// that each pair of col rows goes from L1 straight into the packed panels
+// instead of through a col matrix of megabytes written and read back.
+type rowSource interface {
+	row(p int, dst []float32)
 }
 
 // gemm computes row-major C = alpha·op(A)·op(B) + beta·C in bf16 with
@@ -58,6 +67,18 @@ type bf16GEMM struct {
 // never read, as in SGEMM.
 func (g *bf16GEMM) gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
 	bm []float32, ldb int, beta float32, c []float32, ldc int) {
+	g.run(transA, transB, m, n, k, alpha, a, lda, bm, ldb, nil, beta, c, ldc)
+}
+
+// gemmRows is gemm with op(B) (k×n) produced by src.
+func (g *bf16GEMM) gemmRows(transA bool, m, n, k int, alpha float32, a []float32, lda int,
+	src rowSource, beta float32, c []float32, ldc int) {
+	g.run(transA, false, m, n, k, alpha, a, lda, nil, 0, src, beta, c, ldc)
+}
+
+// run is gemm with op(B) from bm or, when src is not nil, from src.
+func (g *bf16GEMM) run(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
+	bm []float32, ldb int, src rowSource, beta float32, c []float32, ldc int) {
 	if m == 0 || n == 0 {
 		return
 	}
@@ -73,7 +94,12 @@ func (g *bf16GEMM) gemm(transA, transB bool, m, n, k int, alpha float32, a []flo
 		nc := min(bf16NC, n-j0)
 		for p0 := 0; p0 < k; p0 += kcStep {
 			kc := min(kcStep, k-p0)
-			bp := g.packB(transB, bm, ldb, p0, kc, j0, nc)
+			var bp []uint32
+			if src != nil {
+				bp = g.packRows(src, n, p0, kc, j0, nc)
+			} else {
+				bp = g.packB(transB, bm, ldb, p0, kc, j0, nc)
+			}
 			for i0 := 0; i0 < m; i0 += bf16MC {
 				mc := min(bf16MC, m-i0)
 				ap := g.packA(transA, a, lda, i0, mc, p0, kc)
@@ -214,6 +240,41 @@ func (g *bf16GEMM) packB(transB bool, b []float32, ldb, p0, kc, j0, nc int) []ui
 				dst[t*bf16NR+jj] = pairAt(b, (jb+jj)*ldb+p0+2*t, 1, jj < cols, 2*t+1 < kc)
 			}
 		}
+	}
+	return bp
+}
+
+// packRows is packB for op(B) from src: per depth pair, the two rows are
+// produced into g.rows (n floats each) and packed into every panel.
+func (g *bf16GEMM) packRows(src rowSource, n, p0, kc, j0, nc int) []uint32 {
+	kp := (kc + 1) / 2
+	stride := kp * bf16NR // one panel
+	bp := growU32(&g.b, (nc+bf16NR-1)/bf16NR*stride)
+	rows := grow(&g.rows, 2*n)
+	r0, r1 := rows[:n], rows[n:]
+	full, rem := nc/bf16NR, nc%bf16NR
+	for t := 0; t < kp; t++ {
+		src.row(p0+2*t, r0)
+		if 2*t+1 < kc {
+			src.row(p0+2*t+1, r1)
+		} else {
+			clear(r1)
+		}
+		if !g.asm {
+			for j := 0; j < full*bf16NR+rem; j++ {
+				bp[j/bf16NR*stride+t*bf16NR+j%bf16NR] = pairAt(rows, j0+j, n, true, true)
+			}
+		} else if full > 0 {
+			bf16PairRowPanels(&bp[t*bf16NR], &r0[j0], &r1[j0], full, stride)
+		}
+		if rem == 0 {
+			continue
+		}
+		dst := bp[full*stride+t*bf16NR : full*stride+(t+1)*bf16NR]
+		if g.asm {
+			bf16PairRows(&dst[0], &span(rows[j0+full*bf16NR:], n+rem)[0], n, 1, rem/16, rem%16, bf16NR)
+		}
+		clear(dst[rem:])
 	}
 	return bp
 }

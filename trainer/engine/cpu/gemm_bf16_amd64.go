@@ -18,3 +18,6 @@ func bf16PairRows8(dst *uint32, src *float32, ld, kp int)
 
 //go:noescape
 func bf16PairCols16(dst *uint32, src *float32, ld, rows, k32, tail, stride int)
+
+//go:noescape
+func bf16PairRowPanels(dst *uint32, r0, r1 *float32, panels, stride int)

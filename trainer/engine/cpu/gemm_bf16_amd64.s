@@ -354,6 +354,46 @@ rdone:
 	VZEROUPPER
 	RET
 
+// func bf16PairRowPanels(dst *uint32, r0, r1 *float32, panels, stride int)
+// For q < panels and t < 48: dst[q·stride+t] = pair(r0[48q+t], r1[48q+t]):
+// one depth pair of op(B), two rows, into row t of each 48-column panel.
+TEXT ·bf16PairRowPanels(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ r0+8(FP), SI
+	MOVQ r1+16(FP), DX
+	MOVQ panels+24(FP), CX
+	MOVQ stride+32(FP), R12
+	SHLQ $2, R12
+	VMOVDQU16 interleave16<>(SB), Z7
+	TESTQ CX, CX
+	JZ pdone
+
+ppanel:
+	VMOVUPS (SI), Z0
+	VMOVUPS (DX), Z1
+	CVT2
+	VPERMW Z2, Z7, Z2
+	VMOVDQU32 Z2, (DI)
+	VMOVUPS 64(SI), Z0
+	VMOVUPS 64(DX), Z1
+	CVT2
+	VPERMW Z2, Z7, Z2
+	VMOVDQU32 Z2, 64(DI)
+	VMOVUPS 128(SI), Z0
+	VMOVUPS 128(DX), Z1
+	CVT2
+	VPERMW Z2, Z7, Z2
+	VMOVDQU32 Z2, 128(DI)
+	ADDQ $192, SI
+	ADDQ $192, DX
+	ADDQ R12, DI
+	DECQ CX
+	JNZ ppanel
+
+pdone:
+	VZEROUPPER
+	RET
+
 // interleave8 is interleave16 for the low 8 words of each half: dword t
 // of the result (t < 8) is the pair (word t, word 16+t).
 DATA interleave8<>+0(SB)/8, $0x0011000100100000

@@ -18,3 +18,7 @@ func bf16PairRows8(dst *uint32, src *float32, ld, kp int) { panic("cpu: no bf16 
 func bf16PairCols16(dst *uint32, src *float32, ld, rows, k32, tail, stride int) {
 	panic("cpu: no bf16 kernels")
 }
+
+func bf16PairRowPanels(dst *uint32, r0, r1 *float32, panels, stride int) {
+	panic("cpu: no bf16 kernels")
+}

@@ -103,6 +103,34 @@ func TestBF16GEMM_Pack(t *testing.T) {
 	}
 }
 
+// matrixRows is a rowSource over a row-major matrix.
+type matrixRows struct {
+	x  []float32
+	ld int
+}
+
+func (m matrixRows) row(p int, dst []float32) { copy(dst, m.x[p*m.ld:p*m.ld+len(dst)]) }
+
+// TestBF16GEMM_PackRows checks that packing op(B) from a row source gives
+// the pairs packB gives from the matrix, on both paths, for column blocks
+// that start inside the rows, odd depths and ragged panels.
+func TestBF16GEMM_PackRows(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, asm := range bf16Paths(t) {
+		for _, c := range []struct{ k, n, p0, kc, j0, nc int }{
+			{9, 100, 0, 9, 0, 100}, {40, 61, 3, 30, 5, 56}, {3, 48, 1, 2, 0, 48}, {64, 500, 0, 64, 17, 483}, {5, 7, 0, 5, 0, 7},
+		} {
+			x := randMatrix(r, c.k, c.n)
+			x[3] = float32(math.NaN())
+			var g, h bf16GEMM
+			g.asm, h.asm = asm, asm
+			want := g.packB(false, x, c.n, c.p0, c.kc, c.j0, c.nc)
+			got := h.packRows(matrixRows{x, c.n}, c.n, c.p0, c.kc, c.j0, c.nc)
+			comparePacked(t, fmt.Sprintf("%s %+v", pathName(asm), c), got, want)
+		}
+	}
+}
+
 func comparePacked(t *testing.T, name string, got, want []uint32) {
 	t.Helper()
 	if len(got) != len(want) {

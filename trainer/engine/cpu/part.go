@@ -11,6 +11,7 @@ type part struct {
 	gemm  gemmTask  // pure-Go SGEMM state
 	packB []float32 // pure-Go SGEMM packed B block
 	bf16  bf16GEMM  // bf16 GEMM state (Options.GEMM = BF16)
+	rows  im2colRows
 
 	col, colT, dw []float32
 	shifts        []shift // im2colSamePlanes' filter taps
