@@ -98,9 +98,12 @@ type Backend struct {
 	blas    *openblas // nil: pure-Go SGEMM
 	mode    GEMM
 	bf16Asm bool // the bf16 GEMM runs the AVX512-BF16 kernels
-	threads int
-	pool    *pool
-	k       kernels // preallocated parallel tasks, one per kind
+	// noStream makes bf16 convolutions build col as SGEMM's do, for the
+	// test that streaming im2col and col2im changes no bit.
+	noStream bool
+	threads  int
+	pool     *pool
+	k        kernels // preallocated parallel tasks, one per kind
 
 	// Reused scratch memory, grown on demand and never shrunk.
 	parts []*part

@@ -17,9 +17,12 @@ import (
 // convolutions never build col: the GEMM's packing asks im2colRows for two
 // rows at a time and rounds them into its panels while they are in L1
 // (forward passes 1.0-1.4x faster at fastnet's shapes than packing a
-// materialised col, both timed alternately in one run). The same for the
-// weight gradient, whose col rows would be made again per depth slice,
-// measured 0.86-1.0x and is not done.
+// materialised col, both timed alternately in one run). In the input
+// gradient the GEMM hands col over in blocks of whole channels to col2im
+// while they are in L2 (1.0-1.14x). The same for the weight gradient,
+// whose col rows would be made again per depth slice, measured 0.86-1.0x
+// and is not done. Results are bit-identical either way
+// (TestConv_BF16Streaming).
 const colsPerGEMM = 512
 
 // convGeom is a convolution's sizes, checked against the tensors.
@@ -133,7 +136,7 @@ func (t *convTask) forward(p *part, n0, nb int) {
 		yT = grow(&p.colT, g.k*nb*pq)
 	}
 	for gi := 0; gi < g.g; gi++ {
-		if t.b.mode == BF16 && g.sh == 1 && g.sw == 1 && g.q == g.w {
+		if t.b.mode == BF16 && !t.b.noStream && g.sh == 1 && g.sw == 1 && g.q == g.w {
 			// The bf16 GEMM packs col rows as im2col makes them.
 			p.rows = im2colRows{g: g, xs: t.in0, sh: shifts(p, g), n0: n0, nb: nb, gi: gi}
 			p.bf16.asm = t.b.bf16Asm
@@ -153,6 +156,16 @@ func (t *convTask) backwardData(p *part, n0, nb int) {
 	pq, crs := g.p*g.q, g.cg*g.r*g.s
 	dyT := transposedGrad(p, g, t.in0, n0, nb)
 	for gi := 0; gi < g.g; gi++ {
+		if t.b.mode == BF16 && !t.b.noStream && g.kg <= bf16KC && nb*pq <= bf16NC {
+			// The bf16 GEMM hands over col in blocks of whole channels,
+			// scattered into dx while they are in L2.
+			rs := g.r * g.s
+			step := rs * 8 / gcd(rs, 8)
+			p.sink = col2imSink{g: g, dx: t.out, n0: n0, nb: nb, gi: gi}
+			p.bf16.asm = t.b.bf16Asm
+			p.bf16.gemmSink(true, false, crs, nb*pq, g.kg, max(step, bf16MC/step*step), 1, t.in1[gi*g.kg*crs:], crs, dyT[gi*g.kg*nb*pq:], nb*pq, &p.sink)
+			continue
+		}
 		col := grow(&p.col, crs*nb*pq)
 		t.b.gemmSerial(p, true, false, crs, nb*pq, g.kg, 1, t.in1[gi*g.kg*crs:], crs, dyT[gi*g.kg*nb*pq:], nb*pq, 0, col, nb*pq)
 		c2i := im2colTask{g: g, img: t.out, col: col, n0: n0, nb: nb, gi: gi, back: true}
@@ -175,6 +188,28 @@ func (t *convTask) backwardFilter(p *part, i int, first bool, n0, nb int) {
 		col := im2col(p, g, t.in0, n0, nb, gi)
 		t.b.gemmSerial(p, false, true, g.kg, crs, nb*pq, 1, dyT[gi*g.kg*nb*pq:], nb*pq, col, nb*pq, beta, dw[gi*g.kg*crs:], crs)
 	}
+}
+
+// col2imSink is col2im for the bf16 GEMM's finished row blocks: rows
+// [i0, i0+mc) of col, whole channels, scatter-added into their dx planes.
+type col2imSink struct {
+	g          convGeom
+	dx         []float32
+	n0, nb, gi int
+}
+
+func (s *col2imSink) rows(i0, mc int, col []float32) {
+	rs := s.g.r * s.g.s
+	c0, c1 := i0/rs, (i0+mc)/rs
+	t := im2colTask{g: s.g, img: s.dx, col: col, n0: s.n0, nb: s.nb, gi: s.gi, back: true, c0: c0}
+	t.run(c0*s.nb, c1*s.nb)
+}
+
+func gcd(a, b int) int {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
 }
 
 // transposedGrad returns dy for images [n0, n0+nb) in (K, nb, P·Q) order.
@@ -299,6 +334,7 @@ type im2colTask struct {
 	img, col   []float32
 	n0, nb, gi int
 	back       bool
+	c0         int // the channel of col's first rows (col2imSink's blocks)
 }
 
 func (t *im2colTask) run(lo, hi int) {
@@ -319,7 +355,7 @@ func (t *im2colTask) run(lo, hi int) {
 		}
 		for r := r0; r < r1; r++ {
 			for s := 0; s < g.s; s++ {
-				row := t.col[((c*g.r+r)*g.s+s)*ld+n*pq:][:pq]
+				row := t.col[(((c-t.c0)*g.r+r)*g.s+s)*ld+n*pq:][:pq]
 				if t.back {
 					col2imRow(g, plane, row, r, s)
 				} else {

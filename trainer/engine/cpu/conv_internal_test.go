@@ -4,6 +4,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"sweep/trainer/engine"
 )
 
 // TestIm2colSamePlanes checks the stride-1, same-width im2col against the
@@ -67,4 +69,43 @@ func im2colRef(g convGeom, xs []float32, nb, gi, i int) float32 {
 		return 0
 	}
 	return xs[((n*g.c+gi*g.cg+c)*g.h+h)*g.w+w]
+}
+
+// TestConv_BF16Streaming checks that the bf16 convolutions that stream
+// im2col rows into the GEMM (forward) and col blocks into col2im (input
+// gradient) give the bits of the same GEMM on a materialised col.
+func TestConv_BF16Streaming(t *testing.T) {
+	for _, c := range []struct {
+		x, w engine.Shape
+		d    engine.ConvDesc
+	}{
+		{engine.Shape{3, 5, 8, 8}, engine.Shape{7, 5, 3, 3}, engine.ConvDesc{PadH: 1, PadW: 1}},
+		{engine.Shape{70, 4, 5, 5}, engine.Shape{6, 2, 3, 3}, engine.ConvDesc{PadH: 1, PadW: 1, Groups: 2}},
+		{engine.Shape{2, 3, 9, 7}, engine.Shape{4, 3, 5, 3}, engine.ConvDesc{PadH: 2, PadW: 1}},
+		{engine.Shape{5, 64, 4, 4}, engine.Shape{8, 64, 3, 3}, engine.ConvDesc{PadH: 1, PadW: 1}}, // col in 3 blocks
+	} {
+		var outs [2][]float32
+		for i, noStream := range []bool{false, true} {
+			b, err := New(Options{Threads: 2, GEMM: BF16})
+			if err != nil {
+				t.Fatal(err)
+			}
+			b.noStream = noStream
+			rr := rand.New(rand.NewPCG(uint64(c.x[0]), 1))
+			x := engine.FromHost(b, c.x, randMatrix(rr, 1, c.x.Numel()))
+			w := engine.FromHost(b, c.w, randMatrix(rr, 1, c.w.Numel()))
+			p, q := c.d.OutSize(c.x[2], c.x[3], c.w[2], c.w[3])
+			ys := engine.Shape{c.x[0], c.w[0], p, q}
+			y, dx := engine.New(b, engine.Float32, ys), engine.New(b, engine.Float32, c.x)
+			b.ConvForward(c.d, x, w, y)
+			b.ConvBackwardData(c.d, engine.FromHost(b, ys, randMatrix(rr, 1, ys.Numel())), w, dx)
+			outs[i] = append(Data(y), Data(dx)...)
+			b.Close()
+		}
+		for i := range outs[0] {
+			if math.Float32bits(outs[0][i]) != math.Float32bits(outs[1][i]) {
+				t.Fatalf("x %v w %v: element %d streamed %g, materialised %g", c.x, c.w, i, outs[0][i], outs[1][i])
+			}
+		}
+	}
 }

@@ -52,6 +52,7 @@ type bf16GEMM struct {
 	asm  bool // AVX512-BF16 assembly (hasBF16); false runs the Go loops
 	a, b []uint32
 	rows []float32 // two rows of op(B) from a rowSource
+	c    []float32 // a block of C for a blockSink
 }
 
 // rowSource produces op(B) one row at a time: row(p, dst) fills dst, n
@@ -74,6 +75,31 @@ func (g *bf16GEMM) gemm(transA, transB bool, m, n, k int, alpha float32, a []flo
 func (g *bf16GEMM) gemmRows(transA bool, m, n, k int, alpha float32, a []float32, lda int,
 	src rowSource, beta float32, c []float32, ldc int) {
 	g.run(transA, false, m, n, k, alpha, a, lda, nil, 0, src, beta, c, ldc)
+}
+
+// blockSink takes C a block of rows at a time: rows [i0, i0+mc), mc×n,
+// final, in a buffer reused for the next block.
+type blockSink interface {
+	rows(i0, mc int, c []float32)
+}
+
+// gemmSink computes C = alpha·op(A)·op(B) in blocks of mc rows, each
+// handed to sink and never stored whole: a convolution's col2im takes col
+// while it is in L2. One depth slice and one column block only: k ≤
+// bf16KC, n ≤ bf16NC.
+func (g *bf16GEMM) gemmSink(transA, transB bool, m, n, k, mc int, alpha float32, a []float32, lda int,
+	bm []float32, ldb int, sink blockSink) {
+	if k > bf16KC || n > bf16NC {
+		panic(fmt.Sprintf("cpu: bf16 gemmSink: k %d n %d beyond one block", k, n))
+	}
+	bp := g.packB(transB, bm, ldb, 0, k, 0, n)
+	cb := grow(&g.c, mc*n)
+	for i0 := 0; i0 < m; i0 += mc {
+		rows := min(mc, m-i0)
+		ap := g.packA(transA, a, lda, i0, rows, 0, k)
+		g.block((k+1)/2, ap, bp, rows, n, alpha, cb, n, false)
+		sink.rows(i0, rows, cb[:rows*n])
+	}
 }
 
 // run is gemm with op(B) from bm or, when src is not nil, from src.

@@ -12,6 +12,7 @@ type part struct {
 	packB []float32 // pure-Go SGEMM packed B block
 	bf16  bf16GEMM  // bf16 GEMM state (Options.GEMM = BF16)
 	rows  im2colRows
+	sink  col2imSink
 
 	col, colT, dw []float32
 	shifts        []shift // im2colSamePlanes' filter taps
