@@ -1,0 +1,627 @@
+#include "textflag.h"
+
+// AVX512-BF16 packing of the bf16 GEMM (gemm_bf16.go): float32 operands
+// rounded to bf16 pairs in the panel layouts the kernel reads. Go's
+// assembler has no AVX512_BF16 mnemonics, so VCVTNE2PS2BF16 is spelled as
+// bytes (encoded by GNU as; each line's comment gives the Intel form). A
+// bf16 pair is one dword: low word the even k, high word the odd k.
+
+// CVT2 is vcvtne2ps2bf16 zmm2, zmm1, zmm0: words 0-15 of Z2 are Z0 rounded
+// to bf16 (nearest even), words 16-31 are Z1 rounded.
+#define CVT2 BYTE $0x62; BYTE $0xf2; BYTE $0x77; BYTE $0x48; BYTE $0x72; BYTE $0xd0
+
+// interleave16 takes words 0-15 and 16-31 of a register alternately, so
+// dword t of the result is the pair (word t, word 16+t).
+DATA interleave16<>+0(SB)/8, $0x0011000100100000
+DATA interleave16<>+8(SB)/8, $0x0013000300120002
+DATA interleave16<>+16(SB)/8, $0x0015000500140004
+DATA interleave16<>+24(SB)/8, $0x0017000700160006
+DATA interleave16<>+32(SB)/8, $0x0019000900180008
+DATA interleave16<>+40(SB)/8, $0x001b000b001a000a
+DATA interleave16<>+48(SB)/8, $0x001d000d001c000c
+DATA interleave16<>+56(SB)/8, $0x001f000f001e000e
+GLOBL interleave16<>(SB), RODATA|NOPTR, $64
+
+// func bf16PairRows(dst *uint32, src *float32, ld, kp, chunks, tail, stride int)
+// For p < kp and t < 16·chunks+tail (tail < 16): dst[p·stride+t] =
+// pair(src[2p·ld+t], src[(2p+1)·ld+t]): two rows of a k-major matrix
+// become one row of pairs; the tail columns load and store under K1.
+TEXT ·bf16PairRows(SB), NOSPLIT, $0-56
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ ld+16(FP), BX
+	SHLQ $2, BX
+	MOVQ kp+24(FP), CX
+	MOVQ chunks+32(FP), R8
+	MOVQ tail+40(FP), R13
+	MOVQ stride+48(FP), R12
+	SHLQ $2, R12
+	VMOVDQU16 interleave16<>(SB), Z7
+	MOVQ CX, DX
+	MOVQ R13, CX
+	MOVQ $1, AX
+	SHLQ CX, AX
+	DECQ AX
+	KMOVW AX, K1
+	MOVQ DX, CX
+	TESTQ CX, CX
+	JZ rdone
+
+rrow:
+	MOVQ SI, R9
+	MOVQ DI, R10
+	MOVQ R8, R11
+	TESTQ R11, R11
+	JZ rtail
+
+rchunk:
+	VMOVUPS (R9), Z0
+	VMOVUPS (R9)(BX*1), Z1
+	CVT2
+	VPERMW Z2, Z7, Z2
+	VMOVDQU32 Z2, (R10)
+	ADDQ $64, R9
+	ADDQ $64, R10
+	DECQ R11
+	JNZ rchunk
+
+rtail:
+	TESTQ R13, R13
+	JZ rnext
+	VMOVUPS.Z (R9), K1, Z0
+	VMOVUPS.Z (R9)(BX*1), K1, Z1
+	CVT2
+	VPERMW Z2, Z7, Z2
+	VMOVDQU32 Z2, K1, (R10)
+
+rnext:
+	LEAQ (SI)(BX*2), SI
+	ADDQ R12, DI
+	DECQ CX
+	JNZ rrow
+
+rdone:
+	VZEROUPPER
+	RET
+
+// func bf16PairRowPanels(dst *uint32, r0, r1 *float32, panels, stride int)
+// For q < panels and t < 48: dst[q·stride+t] = pair(r0[48q+t], r1[48q+t]):
+// one depth pair of op(B), two rows, into row t of each 48-column panel.
+TEXT ·bf16PairRowPanels(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ r0+8(FP), SI
+	MOVQ r1+16(FP), DX
+	MOVQ panels+24(FP), CX
+	MOVQ stride+32(FP), R12
+	SHLQ $2, R12
+	VMOVDQU16 interleave16<>(SB), Z7
+	TESTQ CX, CX
+	JZ pdone
+
+ppanel:
+	VMOVUPS (SI), Z0
+	VMOVUPS (DX), Z1
+	CVT2
+	VPERMW Z2, Z7, Z2
+	VMOVDQU32 Z2, (DI)
+	VMOVUPS 64(SI), Z0
+	VMOVUPS 64(DX), Z1
+	CVT2
+	VPERMW Z2, Z7, Z2
+	VMOVDQU32 Z2, 64(DI)
+	VMOVUPS 128(SI), Z0
+	VMOVUPS 128(DX), Z1
+	CVT2
+	VPERMW Z2, Z7, Z2
+	VMOVDQU32 Z2, 128(DI)
+	ADDQ $192, SI
+	ADDQ $192, DX
+	ADDQ R12, DI
+	DECQ CX
+	JNZ ppanel
+
+pdone:
+	VZEROUPPER
+	RET
+
+// interleave8 is interleave16 for the low 8 words of each half: dword t
+// of the result (t < 8) is the pair (word t, word 16+t).
+DATA interleave8<>+0(SB)/8, $0x0011000100100000
+DATA interleave8<>+8(SB)/8, $0x0013000300120002
+DATA interleave8<>+16(SB)/8, $0x0015000500140004
+DATA interleave8<>+24(SB)/8, $0x0017000700160006
+DATA interleave8<>+32(SB)/8, $0
+DATA interleave8<>+40(SB)/8, $0
+DATA interleave8<>+48(SB)/8, $0
+DATA interleave8<>+56(SB)/8, $0
+GLOBL interleave8<>(SB), RODATA|NOPTR, $64
+
+// func bf16PairRows8(dst *uint32, src *float32, ld, kp int)
+// bf16PairRows for 8 columns and stride 8: an A panel of a transposed A.
+TEXT ·bf16PairRows8(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ ld+16(FP), BX
+	SHLQ $2, BX
+	MOVQ kp+24(FP), CX
+	VMOVDQU16 interleave8<>(SB), Z7
+	TESTQ CX, CX
+	JZ r8done
+
+r8row:
+	VMOVUPS (SI), Y0
+	VMOVUPS (SI)(BX*1), Y1
+	CVT2
+	VPERMW Z2, Z7, Z2
+	VMOVDQU32 Y2, (DI)
+	LEAQ (SI)(BX*2), SI
+	ADDQ $32, DI
+	DECQ CX
+	JNZ r8row
+
+r8done:
+	VZEROUPPER
+	RET
+
+// func bf16PairCols16(dst *uint32, src *float32, ld, rows, k32, tail, stride int)
+// For j < rows (1..16) and p < 16·k32 + ⌈tail/2⌉: dst[p·stride+j] =
+// pair(src[j·ld+2p], src[j·ld+2p+1]), depths at or past 32·k32+tail read
+// as zero: rows of an n-major (transposed) matrix become columns of pairs.
+// Per 32 depths, the rows are rounded into Z0-Z15 (rows past rows repeat
+// the last one), transposed as a 16×16 dword matrix in four shuffle stages
+// and stored 16 pairs (rows bits of K1) per dst row; the last, partial
+// block (tail < 32 depths) loads under masks K4/K5.
+TEXT ·bf16PairCols16(SB), NOSPLIT, $0-56
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ ld+16(FP), BX
+	SHLQ $2, BX
+	MOVQ rows+24(FP), R8
+	MOVQ k32+32(FP), R11
+	MOVQ stride+48(FP), R12
+	SHLQ $2, R12
+	MOVQ $1, AX
+	MOVQ R8, CX
+	SHLQ CX, AX
+	DECQ AX
+	KMOVW AX, K1
+	TESTQ R11, R11
+	JZ ttail
+
+tblock:
+	MOVQ SI, R9
+	MOVQ DI, R10
+	XORQ AX, AX
+	VMOVUPS (R9)(AX*1), Z16
+	VMOVUPS 64(R9)(AX*1), Z17
+	BYTE $0x62; BYTE $0xb2; BYTE $0x77; BYTE $0x40; BYTE $0x72; BYTE $0xc0 // vcvtne2ps2bf16 zmm0, zmm17, zmm16
+	LEAQ (AX)(BX*1), DX
+	CMPQ R8, $1
+	CMOVQGT DX, AX
+	VMOVUPS (R9)(AX*1), Z16
+	VMOVUPS 64(R9)(AX*1), Z17
+	BYTE $0x62; BYTE $0xb2; BYTE $0x77; BYTE $0x40; BYTE $0x72; BYTE $0xc8 // vcvtne2ps2bf16 zmm1, zmm17, zmm16
+	LEAQ (AX)(BX*1), DX
+	CMPQ R8, $2
+	CMOVQGT DX, AX
+	VMOVUPS (R9)(AX*1), Z16
+	VMOVUPS 64(R9)(AX*1), Z17
+	BYTE $0x62; BYTE $0xb2; BYTE $0x77; BYTE $0x40; BYTE $0x72; BYTE $0xd0 // vcvtne2ps2bf16 zmm2, zmm17, zmm16
+	LEAQ (AX)(BX*1), DX
+	CMPQ R8, $3
+	CMOVQGT DX, AX
+	VMOVUPS (R9)(AX*1), Z16
+	VMOVUPS 64(R9)(AX*1), Z17
+	BYTE $0x62; BYTE $0xb2; BYTE $0x77; BYTE $0x40; BYTE $0x72; BYTE $0xd8 // vcvtne2ps2bf16 zmm3, zmm17, zmm16
+	LEAQ (AX)(BX*1), DX
+	CMPQ R8, $4
+	CMOVQGT DX, AX
+	VMOVUPS (R9)(AX*1), Z16
+	VMOVUPS 64(R9)(AX*1), Z17
+	BYTE $0x62; BYTE $0xb2; BYTE $0x77; BYTE $0x40; BYTE $0x72; BYTE $0xe0 // vcvtne2ps2bf16 zmm4, zmm17, zmm16
+	LEAQ (AX)(BX*1), DX
+	CMPQ R8, $5
+	CMOVQGT DX, AX
+	VMOVUPS (R9)(AX*1), Z16
+	VMOVUPS 64(R9)(AX*1), Z17
+	BYTE $0x62; BYTE $0xb2; BYTE $0x77; BYTE $0x40; BYTE $0x72; BYTE $0xe8 // vcvtne2ps2bf16 zmm5, zmm17, zmm16
+	LEAQ (AX)(BX*1), DX
+	CMPQ R8, $6
+	CMOVQGT DX, AX
+	VMOVUPS (R9)(AX*1), Z16
+	VMOVUPS 64(R9)(AX*1), Z17
+	BYTE $0x62; BYTE $0xb2; BYTE $0x77; BYTE $0x40; BYTE $0x72; BYTE $0xf0 // vcvtne2ps2bf16 zmm6, zmm17, zmm16
+	LEAQ (AX)(BX*1), DX
+	CMPQ R8, $7
+	CMOVQGT DX, AX
+	VMOVUPS (R9)(AX*1), Z16
+	VMOVUPS 64(R9)(AX*1), Z17
+	BYTE $0x62; BYTE $0xb2; BYTE $0x77; BYTE $0x40; BYTE $0x72; BYTE $0xf8 // vcvtne2ps2bf16 zmm7, zmm17, zmm16
+	LEAQ (AX)(BX*1), DX
+	CMPQ R8, $8
+	CMOVQGT DX, AX
+	VMOVUPS (R9)(AX*1), Z16
+	VMOVUPS 64(R9)(AX*1), Z17
+	BYTE $0x62; BYTE $0x32; BYTE $0x77; BYTE $0x40; BYTE $0x72; BYTE $0xc0 // vcvtne2ps2bf16 zmm8, zmm17, zmm16
+	LEAQ (AX)(BX*1), DX
+	CMPQ R8, $9
+	CMOVQGT DX, AX
+	VMOVUPS (R9)(AX*1), Z16
+	VMOVUPS 64(R9)(AX*1), Z17
+	BYTE $0x62; BYTE $0x32; BYTE $0x77; BYTE $0x40; BYTE $0x72; BYTE $0xc8 // vcvtne2ps2bf16 zmm9, zmm17, zmm16
+	LEAQ (AX)(BX*1), DX
+	CMPQ R8, $10
+	CMOVQGT DX, AX
+	VMOVUPS (R9)(AX*1), Z16
+	VMOVUPS 64(R9)(AX*1), Z17
+	BYTE $0x62; BYTE $0x32; BYTE $0x77; BYTE $0x40; BYTE $0x72; BYTE $0xd0 // vcvtne2ps2bf16 zmm10, zmm17, zmm16
+	LEAQ (AX)(BX*1), DX
+	CMPQ R8, $11
+	CMOVQGT DX, AX
+	VMOVUPS (R9)(AX*1), Z16
+	VMOVUPS 64(R9)(AX*1), Z17
+	BYTE $0x62; BYTE $0x32; BYTE $0x77; BYTE $0x40; BYTE $0x72; BYTE $0xd8 // vcvtne2ps2bf16 zmm11, zmm17, zmm16
+	LEAQ (AX)(BX*1), DX
+	CMPQ R8, $12
+	CMOVQGT DX, AX
+	VMOVUPS (R9)(AX*1), Z16
+	VMOVUPS 64(R9)(AX*1), Z17
+	BYTE $0x62; BYTE $0x32; BYTE $0x77; BYTE $0x40; BYTE $0x72; BYTE $0xe0 // vcvtne2ps2bf16 zmm12, zmm17, zmm16
+	LEAQ (AX)(BX*1), DX
+	CMPQ R8, $13
+	CMOVQGT DX, AX
+	VMOVUPS (R9)(AX*1), Z16
+	VMOVUPS 64(R9)(AX*1), Z17
+	BYTE $0x62; BYTE $0x32; BYTE $0x77; BYTE $0x40; BYTE $0x72; BYTE $0xe8 // vcvtne2ps2bf16 zmm13, zmm17, zmm16
+	LEAQ (AX)(BX*1), DX
+	CMPQ R8, $14
+	CMOVQGT DX, AX
+	VMOVUPS (R9)(AX*1), Z16
+	VMOVUPS 64(R9)(AX*1), Z17
+	BYTE $0x62; BYTE $0x32; BYTE $0x77; BYTE $0x40; BYTE $0x72; BYTE $0xf0 // vcvtne2ps2bf16 zmm14, zmm17, zmm16
+	LEAQ (AX)(BX*1), DX
+	CMPQ R8, $15
+	CMOVQGT DX, AX
+	VMOVUPS (R9)(AX*1), Z16
+	VMOVUPS 64(R9)(AX*1), Z17
+	BYTE $0x62; BYTE $0x32; BYTE $0x77; BYTE $0x40; BYTE $0x72; BYTE $0xf8 // vcvtne2ps2bf16 zmm15, zmm17, zmm16
+	VPUNPCKLDQ Z1, Z0, Z16
+	VPUNPCKHDQ Z1, Z0, Z17
+	VPUNPCKLDQ Z3, Z2, Z18
+	VPUNPCKHDQ Z3, Z2, Z19
+	VPUNPCKLDQ Z5, Z4, Z20
+	VPUNPCKHDQ Z5, Z4, Z21
+	VPUNPCKLDQ Z7, Z6, Z22
+	VPUNPCKHDQ Z7, Z6, Z23
+	VPUNPCKLDQ Z9, Z8, Z24
+	VPUNPCKHDQ Z9, Z8, Z25
+	VPUNPCKLDQ Z11, Z10, Z26
+	VPUNPCKHDQ Z11, Z10, Z27
+	VPUNPCKLDQ Z13, Z12, Z28
+	VPUNPCKHDQ Z13, Z12, Z29
+	VPUNPCKLDQ Z15, Z14, Z30
+	VPUNPCKHDQ Z15, Z14, Z31
+	VPUNPCKLQDQ Z18, Z16, Z0
+	VPUNPCKHQDQ Z18, Z16, Z1
+	VPUNPCKLQDQ Z19, Z17, Z2
+	VPUNPCKHQDQ Z19, Z17, Z3
+	VPUNPCKLQDQ Z22, Z20, Z4
+	VPUNPCKHQDQ Z22, Z20, Z5
+	VPUNPCKLQDQ Z23, Z21, Z6
+	VPUNPCKHQDQ Z23, Z21, Z7
+	VPUNPCKLQDQ Z26, Z24, Z8
+	VPUNPCKHQDQ Z26, Z24, Z9
+	VPUNPCKLQDQ Z27, Z25, Z10
+	VPUNPCKHQDQ Z27, Z25, Z11
+	VPUNPCKLQDQ Z30, Z28, Z12
+	VPUNPCKHQDQ Z30, Z28, Z13
+	VPUNPCKLQDQ Z31, Z29, Z14
+	VPUNPCKHQDQ Z31, Z29, Z15
+	VSHUFI32X4 $0x88, Z4, Z0, Z16
+	VSHUFI32X4 $0xdd, Z4, Z0, Z20
+	VSHUFI32X4 $0x88, Z12, Z8, Z24
+	VSHUFI32X4 $0xdd, Z12, Z8, Z28
+	VSHUFI32X4 $0x88, Z5, Z1, Z17
+	VSHUFI32X4 $0xdd, Z5, Z1, Z21
+	VSHUFI32X4 $0x88, Z13, Z9, Z25
+	VSHUFI32X4 $0xdd, Z13, Z9, Z29
+	VSHUFI32X4 $0x88, Z6, Z2, Z18
+	VSHUFI32X4 $0xdd, Z6, Z2, Z22
+	VSHUFI32X4 $0x88, Z14, Z10, Z26
+	VSHUFI32X4 $0xdd, Z14, Z10, Z30
+	VSHUFI32X4 $0x88, Z7, Z3, Z19
+	VSHUFI32X4 $0xdd, Z7, Z3, Z23
+	VSHUFI32X4 $0x88, Z15, Z11, Z27
+	VSHUFI32X4 $0xdd, Z15, Z11, Z31
+	VSHUFI32X4 $0x88, Z24, Z16, Z0
+	VSHUFI32X4 $0xdd, Z24, Z16, Z8
+	VSHUFI32X4 $0x88, Z25, Z17, Z1
+	VSHUFI32X4 $0xdd, Z25, Z17, Z9
+	VSHUFI32X4 $0x88, Z26, Z18, Z2
+	VSHUFI32X4 $0xdd, Z26, Z18, Z10
+	VSHUFI32X4 $0x88, Z27, Z19, Z3
+	VSHUFI32X4 $0xdd, Z27, Z19, Z11
+	VSHUFI32X4 $0x88, Z28, Z20, Z4
+	VSHUFI32X4 $0xdd, Z28, Z20, Z12
+	VSHUFI32X4 $0x88, Z29, Z21, Z5
+	VSHUFI32X4 $0xdd, Z29, Z21, Z13
+	VSHUFI32X4 $0x88, Z30, Z22, Z6
+	VSHUFI32X4 $0xdd, Z30, Z22, Z14
+	VSHUFI32X4 $0x88, Z31, Z23, Z7
+	VSHUFI32X4 $0xdd, Z31, Z23, Z15
+	VMOVDQU32 Z0, K1, (R10)
+	ADDQ R12, R10
+	VMOVDQU32 Z1, K1, (R10)
+	ADDQ R12, R10
+	VMOVDQU32 Z2, K1, (R10)
+	ADDQ R12, R10
+	VMOVDQU32 Z3, K1, (R10)
+	ADDQ R12, R10
+	VMOVDQU32 Z4, K1, (R10)
+	ADDQ R12, R10
+	VMOVDQU32 Z5, K1, (R10)
+	ADDQ R12, R10
+	VMOVDQU32 Z6, K1, (R10)
+	ADDQ R12, R10
+	VMOVDQU32 Z7, K1, (R10)
+	ADDQ R12, R10
+	VMOVDQU32 Z8, K1, (R10)
+	ADDQ R12, R10
+	VMOVDQU32 Z9, K1, (R10)
+	ADDQ R12, R10
+	VMOVDQU32 Z10, K1, (R10)
+	ADDQ R12, R10
+	VMOVDQU32 Z11, K1, (R10)
+	ADDQ R12, R10
+	VMOVDQU32 Z12, K1, (R10)
+	ADDQ R12, R10
+	VMOVDQU32 Z13, K1, (R10)
+	ADDQ R12, R10
+	VMOVDQU32 Z14, K1, (R10)
+	ADDQ R12, R10
+	VMOVDQU32 Z15, K1, (R10)
+	ADDQ R12, R10
+	ADDQ $128, SI
+	MOVQ R10, DI
+	DECQ R11
+	JNZ tblock
+
+ttail:
+	MOVQ tail+40(FP), CX
+	TESTQ CX, CX
+	JZ tdone
+	MOVQ CX, R13
+	INCQ R13
+	SHRQ $1, R13 // pairs to store
+	MOVQ $1, AX
+	SHLQ CX, AX
+	DECQ AX // tail bits (tail < 32)
+	KMOVW AX, K4
+	SHRQ $16, AX
+	KMOVW AX, K5
+	MOVQ SI, R9
+	MOVQ DI, R10
+	XORQ AX, AX
+	VMOVUPS.Z (R9)(AX*1), K4, Z16
+	VMOVUPS.Z 64(R9)(AX*1), K5, Z17
+	BYTE $0x62; BYTE $0xb2; BYTE $0x77; BYTE $0x40; BYTE $0x72; BYTE $0xc0 // vcvtne2ps2bf16 zmm0, zmm17, zmm16
+	LEAQ (AX)(BX*1), DX
+	CMPQ R8, $1
+	CMOVQGT DX, AX
+	VMOVUPS.Z (R9)(AX*1), K4, Z16
+	VMOVUPS.Z 64(R9)(AX*1), K5, Z17
+	BYTE $0x62; BYTE $0xb2; BYTE $0x77; BYTE $0x40; BYTE $0x72; BYTE $0xc8 // vcvtne2ps2bf16 zmm1, zmm17, zmm16
+	LEAQ (AX)(BX*1), DX
+	CMPQ R8, $2
+	CMOVQGT DX, AX
+	VMOVUPS.Z (R9)(AX*1), K4, Z16
+	VMOVUPS.Z 64(R9)(AX*1), K5, Z17
+	BYTE $0x62; BYTE $0xb2; BYTE $0x77; BYTE $0x40; BYTE $0x72; BYTE $0xd0 // vcvtne2ps2bf16 zmm2, zmm17, zmm16
+	LEAQ (AX)(BX*1), DX
+	CMPQ R8, $3
+	CMOVQGT DX, AX
+	VMOVUPS.Z (R9)(AX*1), K4, Z16
+	VMOVUPS.Z 64(R9)(AX*1), K5, Z17
+	BYTE $0x62; BYTE $0xb2; BYTE $0x77; BYTE $0x40; BYTE $0x72; BYTE $0xd8 // vcvtne2ps2bf16 zmm3, zmm17, zmm16
+	LEAQ (AX)(BX*1), DX
+	CMPQ R8, $4
+	CMOVQGT DX, AX
+	VMOVUPS.Z (R9)(AX*1), K4, Z16
+	VMOVUPS.Z 64(R9)(AX*1), K5, Z17
+	BYTE $0x62; BYTE $0xb2; BYTE $0x77; BYTE $0x40; BYTE $0x72; BYTE $0xe0 // vcvtne2ps2bf16 zmm4, zmm17, zmm16
+	LEAQ (AX)(BX*1), DX
+	CMPQ R8, $5
+	CMOVQGT DX, AX
+	VMOVUPS.Z (R9)(AX*1), K4, Z16
+	VMOVUPS.Z 64(R9)(AX*1), K5, Z17
+	BYTE $0x62; BYTE $0xb2; BYTE $0x77; BYTE $0x40; BYTE $0x72; BYTE $0xe8 // vcvtne2ps2bf16 zmm5, zmm17, zmm16
+	LEAQ (AX)(BX*1), DX
+	CMPQ R8, $6
+	CMOVQGT DX, AX
+	VMOVUPS.Z (R9)(AX*1), K4, Z16
+	VMOVUPS.Z 64(R9)(AX*1), K5, Z17
+	BYTE $0x62; BYTE $0xb2; BYTE $0x77; BYTE $0x40; BYTE $0x72; BYTE $0xf0 // vcvtne2ps2bf16 zmm6, zmm17, zmm16
+	LEAQ (AX)(BX*1), DX
+	CMPQ R8, $7
+	CMOVQGT DX, AX
+	VMOVUPS.Z (R9)(AX*1), K4, Z16
+	VMOVUPS.Z 64(R9)(AX*1), K5, Z17
+	BYTE $0x62; BYTE $0xb2; BYTE $0x77; BYTE $0x40; BYTE $0x72; BYTE $0xf8 // vcvtne2ps2bf16 zmm7, zmm17, zmm16
+	LEAQ (AX)(BX*1), DX
+	CMPQ R8, $8
+	CMOVQGT DX, AX
+	VMOVUPS.Z (R9)(AX*1), K4, Z16
+	VMOVUPS.Z 64(R9)(AX*1), K5, Z17
+	BYTE $0x62; BYTE $0x32; BYTE $0x77; BYTE $0x40; BYTE $0x72; BYTE $0xc0 // vcvtne2ps2bf16 zmm8, zmm17, zmm16
+	LEAQ (AX)(BX*1), DX
+	CMPQ R8, $9
+	CMOVQGT DX, AX
+	VMOVUPS.Z (R9)(AX*1), K4, Z16
+	VMOVUPS.Z 64(R9)(AX*1), K5, Z17
+	BYTE $0x62; BYTE $0x32; BYTE $0x77; BYTE $0x40; BYTE $0x72; BYTE $0xc8 // vcvtne2ps2bf16 zmm9, zmm17, zmm16
+	LEAQ (AX)(BX*1), DX
+	CMPQ R8, $10
+	CMOVQGT DX, AX
+	VMOVUPS.Z (R9)(AX*1), K4, Z16
+	VMOVUPS.Z 64(R9)(AX*1), K5, Z17
+	BYTE $0x62; BYTE $0x32; BYTE $0x77; BYTE $0x40; BYTE $0x72; BYTE $0xd0 // vcvtne2ps2bf16 zmm10, zmm17, zmm16
+	LEAQ (AX)(BX*1), DX
+	CMPQ R8, $11
+	CMOVQGT DX, AX
+	VMOVUPS.Z (R9)(AX*1), K4, Z16
+	VMOVUPS.Z 64(R9)(AX*1), K5, Z17
+	BYTE $0x62; BYTE $0x32; BYTE $0x77; BYTE $0x40; BYTE $0x72; BYTE $0xd8 // vcvtne2ps2bf16 zmm11, zmm17, zmm16
+	LEAQ (AX)(BX*1), DX
+	CMPQ R8, $12
+	CMOVQGT DX, AX
+	VMOVUPS.Z (R9)(AX*1), K4, Z16
+	VMOVUPS.Z 64(R9)(AX*1), K5, Z17
+	BYTE $0x62; BYTE $0x32; BYTE $0x77; BYTE $0x40; BYTE $0x72; BYTE $0xe0 // vcvtne2ps2bf16 zmm12, zmm17, zmm16
+	LEAQ (AX)(BX*1), DX
+	CMPQ R8, $13
+	CMOVQGT DX, AX
+	VMOVUPS.Z (R9)(AX*1), K4, Z16
+	VMOVUPS.Z 64(R9)(AX*1), K5, Z17
+	BYTE $0x62; BYTE $0x32; BYTE $0x77; BYTE $0x40; BYTE $0x72; BYTE $0xe8 // vcvtne2ps2bf16 zmm13, zmm17, zmm16
+	LEAQ (AX)(BX*1), DX
+	CMPQ R8, $14
+	CMOVQGT DX, AX
+	VMOVUPS.Z (R9)(AX*1), K4, Z16
+	VMOVUPS.Z 64(R9)(AX*1), K5, Z17
+	BYTE $0x62; BYTE $0x32; BYTE $0x77; BYTE $0x40; BYTE $0x72; BYTE $0xf0 // vcvtne2ps2bf16 zmm14, zmm17, zmm16
+	LEAQ (AX)(BX*1), DX
+	CMPQ R8, $15
+	CMOVQGT DX, AX
+	VMOVUPS.Z (R9)(AX*1), K4, Z16
+	VMOVUPS.Z 64(R9)(AX*1), K5, Z17
+	BYTE $0x62; BYTE $0x32; BYTE $0x77; BYTE $0x40; BYTE $0x72; BYTE $0xf8 // vcvtne2ps2bf16 zmm15, zmm17, zmm16
+	VPUNPCKLDQ Z1, Z0, Z16
+	VPUNPCKHDQ Z1, Z0, Z17
+	VPUNPCKLDQ Z3, Z2, Z18
+	VPUNPCKHDQ Z3, Z2, Z19
+	VPUNPCKLDQ Z5, Z4, Z20
+	VPUNPCKHDQ Z5, Z4, Z21
+	VPUNPCKLDQ Z7, Z6, Z22
+	VPUNPCKHDQ Z7, Z6, Z23
+	VPUNPCKLDQ Z9, Z8, Z24
+	VPUNPCKHDQ Z9, Z8, Z25
+	VPUNPCKLDQ Z11, Z10, Z26
+	VPUNPCKHDQ Z11, Z10, Z27
+	VPUNPCKLDQ Z13, Z12, Z28
+	VPUNPCKHDQ Z13, Z12, Z29
+	VPUNPCKLDQ Z15, Z14, Z30
+	VPUNPCKHDQ Z15, Z14, Z31
+	VPUNPCKLQDQ Z18, Z16, Z0
+	VPUNPCKHQDQ Z18, Z16, Z1
+	VPUNPCKLQDQ Z19, Z17, Z2
+	VPUNPCKHQDQ Z19, Z17, Z3
+	VPUNPCKLQDQ Z22, Z20, Z4
+	VPUNPCKHQDQ Z22, Z20, Z5
+	VPUNPCKLQDQ Z23, Z21, Z6
+	VPUNPCKHQDQ Z23, Z21, Z7
+	VPUNPCKLQDQ Z26, Z24, Z8
+	VPUNPCKHQDQ Z26, Z24, Z9
+	VPUNPCKLQDQ Z27, Z25, Z10
+	VPUNPCKHQDQ Z27, Z25, Z11
+	VPUNPCKLQDQ Z30, Z28, Z12
+	VPUNPCKHQDQ Z30, Z28, Z13
+	VPUNPCKLQDQ Z31, Z29, Z14
+	VPUNPCKHQDQ Z31, Z29, Z15
+	VSHUFI32X4 $0x88, Z4, Z0, Z16
+	VSHUFI32X4 $0xdd, Z4, Z0, Z20
+	VSHUFI32X4 $0x88, Z12, Z8, Z24
+	VSHUFI32X4 $0xdd, Z12, Z8, Z28
+	VSHUFI32X4 $0x88, Z5, Z1, Z17
+	VSHUFI32X4 $0xdd, Z5, Z1, Z21
+	VSHUFI32X4 $0x88, Z13, Z9, Z25
+	VSHUFI32X4 $0xdd, Z13, Z9, Z29
+	VSHUFI32X4 $0x88, Z6, Z2, Z18
+	VSHUFI32X4 $0xdd, Z6, Z2, Z22
+	VSHUFI32X4 $0x88, Z14, Z10, Z26
+	VSHUFI32X4 $0xdd, Z14, Z10, Z30
+	VSHUFI32X4 $0x88, Z7, Z3, Z19
+	VSHUFI32X4 $0xdd, Z7, Z3, Z23
+	VSHUFI32X4 $0x88, Z15, Z11, Z27
+	VSHUFI32X4 $0xdd, Z15, Z11, Z31
+	VSHUFI32X4 $0x88, Z24, Z16, Z0
+	VSHUFI32X4 $0xdd, Z24, Z16, Z8
+	VSHUFI32X4 $0x88, Z25, Z17, Z1
+	VSHUFI32X4 $0xdd, Z25, Z17, Z9
+	VSHUFI32X4 $0x88, Z26, Z18, Z2
+	VSHUFI32X4 $0xdd, Z26, Z18, Z10
+	VSHUFI32X4 $0x88, Z27, Z19, Z3
+	VSHUFI32X4 $0xdd, Z27, Z19, Z11
+	VSHUFI32X4 $0x88, Z28, Z20, Z4
+	VSHUFI32X4 $0xdd, Z28, Z20, Z12
+	VSHUFI32X4 $0x88, Z29, Z21, Z5
+	VSHUFI32X4 $0xdd, Z29, Z21, Z13
+	VSHUFI32X4 $0x88, Z30, Z22, Z6
+	VSHUFI32X4 $0xdd, Z30, Z22, Z14
+	VSHUFI32X4 $0x88, Z31, Z23, Z7
+	VSHUFI32X4 $0xdd, Z31, Z23, Z15
+	VMOVDQU32 Z0, K1, (R10)
+	ADDQ R12, R10
+	DECQ R13
+	JZ tdone
+	VMOVDQU32 Z1, K1, (R10)
+	ADDQ R12, R10
+	DECQ R13
+	JZ tdone
+	VMOVDQU32 Z2, K1, (R10)
+	ADDQ R12, R10
+	DECQ R13
+	JZ tdone
+	VMOVDQU32 Z3, K1, (R10)
+	ADDQ R12, R10
+	DECQ R13
+	JZ tdone
+	VMOVDQU32 Z4, K1, (R10)
+	ADDQ R12, R10
+	DECQ R13
+	JZ tdone
+	VMOVDQU32 Z5, K1, (R10)
+	ADDQ R12, R10
+	DECQ R13
+	JZ tdone
+	VMOVDQU32 Z6, K1, (R10)
+	ADDQ R12, R10
+	DECQ R13
+	JZ tdone
+	VMOVDQU32 Z7, K1, (R10)
+	ADDQ R12, R10
+	DECQ R13
+	JZ tdone
+	VMOVDQU32 Z8, K1, (R10)
+	ADDQ R12, R10
+	DECQ R13
+	JZ tdone
+	VMOVDQU32 Z9, K1, (R10)
+	ADDQ R12, R10
+	DECQ R13
+	JZ tdone
+	VMOVDQU32 Z10, K1, (R10)
+	ADDQ R12, R10
+	DECQ R13
+	JZ tdone
+	VMOVDQU32 Z11, K1, (R10)
+	ADDQ R12, R10
+	DECQ R13
+	JZ tdone
+	VMOVDQU32 Z12, K1, (R10)
+	ADDQ R12, R10
+	DECQ R13
+	JZ tdone
+	VMOVDQU32 Z13, K1, (R10)
+	ADDQ R12, R10
+	DECQ R13
+	JZ tdone
+	VMOVDQU32 Z14, K1, (R10)
+	ADDQ R12, R10
+	DECQ R13
+	JZ tdone
+	VMOVDQU32 Z15, K1, (R10)
+	ADDQ R12, R10
+
+tdone:
+	VZEROUPPER
+	RET
