@@ -17,7 +17,8 @@ import (
 // The device option decides whether GPUs are wanted at all:
 //
 //	cpu     every trial on the CPU (the default); spec devices must not list GPUs
-//	auto    GPUs when found, else the CPU in fp32 with a one-line notice
+//	auto    GPUs when found, else the CPU with a one-line notice (bf16 stays
+//	        bf16, the CPU's bf16 GEMM; fp16, which the CPU lacks, becomes fp32)
 //	cuda    GPUs; none found is an error unless cpu_fallback: true
 //	cuda:N  GPU N only (trials_per_device of them at once)
 //
@@ -25,7 +26,7 @@ import (
 // option says.
 type Placement struct {
 	Device    string        // the objective's device option
-	Precision string        // the objective's precision option (fp32 on a CPU fallback)
+	Precision string        // the objective's precision option (see cpuPrecision on a CPU fallback)
 	Devices   devsched.Spec // from the study spec
 	// Found lists the GPUs (cuda.Devices in the binary, a fake in tests).
 	// Its error means "no usable GPU" and is quoted in messages.
@@ -44,6 +45,19 @@ type Placed struct {
 	pool  *devsched.Pool // nil: every trial runs on fixed
 	fixed devsched.Slot
 	prec  string // precision override; "" keeps the option
+	// cpuFallback: trials meant for GPUs train on the CPU; their precision
+	// (option or searched param) goes through cpuPrecision.
+	cpuFallback bool
+}
+
+// cpuPrecision is the precision a trial meant for a GPU trains in on the
+// CPU: bf16 stays (the CPU backend's bf16 GEMM, as trainer's own device
+// fallback keeps it), anything else becomes fp32.
+func cpuPrecision(prec any) string {
+	if prec == "bf16" {
+		return "bf16"
+	}
+	return "fp32"
 }
 
 var _ Objective = (*Placed)(nil)
@@ -90,11 +104,11 @@ func Place(obj Objective, p Placement) (*Placed, string, error) {
 		if why != nil {
 			reason = why.Error()
 		}
-		fallback := &Placed{inner: obj, fixed: devsched.CPU, prec: "fp32"}
+		fallback := &Placed{inner: obj, fixed: devsched.CPU, prec: cpuPrecision(p.Precision), cpuFallback: true}
 		if _, ok := obj.(DeviceRunner); ok {
 			return fallback, fmt.Sprintf("sweep: devices %s: %s; programs run with CUDA_VISIBLE_DEVICES empty", dev, reason), nil
 		}
-		return fallback, fmt.Sprintf("sweep: device %s: %s; trials train on the CPU in fp32", dev, reason), nil
+		return fallback, fmt.Sprintf("sweep: device %s: %s; trials train on the CPU in %s", dev, reason, fallback.prec), nil
 	}
 	pl := &Placed{inner: obj, pool: devsched.NewPool(slots)}
 	return pl, fmt.Sprintf("sweep: %d trial slot(s) on %s; trials beyond that wait for a free GPU", len(slots), describeSlots(slots)), nil
@@ -161,6 +175,9 @@ func (p *Placed) Run(ctx context.Context, params Params, r Reporter) (Result, er
 	q["device"] = slot.String()
 	if p.prec != "" {
 		q["precision"] = p.prec
+	}
+	if searched, ok := params["precision"]; ok && p.cpuFallback {
+		q["precision"] = cpuPrecision(searched)
 	}
 	res, err := p.inner.Run(ctx, q, r)
 	return withDevice(res, err, slot)

@@ -56,6 +56,8 @@ func TestPlace(t *testing.T) {
 		{name: "CPUWithGPUList", p: objective.Placement{Device: "cpu", Devices: devsched.Spec{IDs: []int{0, 1}}}, wantErr: "devices lists GPUs [0 1] but device is cpu; set device: cuda or auto"},
 		{name: "SpecCPUWins", p: objective.Placement{Device: "cuda", Devices: devsched.Spec{CPU: true}, Found: gpus(2, 80*gib)}, wantDevice: "cpu"},
 		{name: "AutoNoGPU", p: objective.Placement{Device: "auto", Precision: "bf16", Devices: devsched.Spec{Auto: true}, Found: noDriver},
+			wantDevice: "cpu", wantPrec: "bf16", wantNotice: "sweep: device auto: cuda: libcuda.so.1 not found; trials train on the CPU in bf16"},
+		{name: "AutoNoGPUFP16", p: objective.Placement{Device: "auto", Precision: "fp16", Devices: devsched.Spec{Auto: true}, Found: noDriver},
 			wantDevice: "cpu", wantPrec: "fp32", wantNotice: "sweep: device auto: cuda: libcuda.so.1 not found; trials train on the CPU in fp32"},
 		{name: "AutoNoGPUSearchReport", p: objective.Placement{Device: "auto", Devices: devsched.Spec{Auto: true}, Found: func() ([]devsched.Device, error) {
 			return nil, errors.New("dynlib: CUDA driver not found (libcuda.so.1); searched:\n  dynamic loader  libcuda.so.1: no such file")
@@ -166,5 +168,34 @@ func waitFor(t *testing.T, cond func() bool) {
 			t.Fatal("condition not reached in 10 s")
 		}
 		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestPlace_SearchedPrecisionOnCPU: a searched precision param of a trial
+// that falls back to the CPU keeps bf16 (the CPU's bf16 GEMM) and turns
+// fp16, which the CPU lacks, into fp32; on a GPU slot it is left alone.
+func TestPlace_SearchedPrecisionOnCPU(t *testing.T) {
+	for _, tc := range []struct {
+		found    func() ([]devsched.Device, error)
+		searched string
+		want     string
+	}{
+		{noDriver, "bf16", "bf16"},
+		{noDriver, "fp16", "fp32"},
+		{noDriver, "fp32", "fp32"},
+		{gpus(1, 80<<30), "fp16", "fp16"},
+	} {
+		var mu sync.Mutex
+		var got []objective.Params
+		pl, _, err := objective.Place(recordParams(&mu, &got), objective.Placement{Device: "auto", Precision: "fp32", Devices: devsched.Spec{Auto: true}, Found: tc.found})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := pl.Run(context.Background(), objective.Params{"precision": tc.searched}, nil); err != nil {
+			t.Fatal(err)
+		}
+		if got[0]["precision"] != tc.want {
+			t.Errorf("searched %s, slot %s: precision %v, want %s", tc.searched, got[0]["device"], got[0]["precision"], tc.want)
+		}
 	}
 }
