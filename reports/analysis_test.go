@@ -93,14 +93,21 @@ params:
   batch_size: {type: categorical, choices: [64, 128]}
   width: {type: int, low: 1, high: 4}
   wd: {type: float, low: 0, high: 2}
+  smoothing: {type: categorical, choices: [0.0, 0.1]}
+  eps: {type: categorical, choices: [1.0e-3, "1e-4"]}
 `
 	params := []ParamRow{
 		{Name: "lr", Kind: "float", Log: true},
 		{Name: "batch_size", Kind: "categorical", Choices: []any{"64", "128"}},
 		{Name: "width", Kind: "int"},
 		{Name: "wd", Kind: "float"},
+		{Name: "smoothing", Kind: "categorical", Choices: []any{"0", "0.1"}},
+		{Name: "eps", Kind: "categorical", Choices: []any{"0.001", "1e-4"}},
 	}
-	best := Best{Number: 3, Value: 0.91, Params: map[string]any{"lr": 0.0123, "batch_size": "128", "width": float64(2), "wd": float64(1)}}
+	// Categorical values come back from storage as strings in Go's
+	// shortest form: the spec's 0.0 and 1.0e-3 are stored "0" and "0.001".
+	best := Best{Number: 3, Value: 0.91, Params: map[string]any{"lr": 0.0123, "batch_size": "128", "width": float64(2), "wd": float64(1),
+		"smoothing": "0", "eps": "0.001"}}
 	out, err := bestConfig(StudyRow{Name: "s", Metric: "val_acc", Spec: spec}, params, best)
 	if err != nil {
 		t.Fatal(err)
@@ -109,7 +116,8 @@ params:
 	if err := yaml.Unmarshal([]byte(out), &got); err != nil {
 		t.Fatalf("best config is not YAML: %v\n%s", err, out)
 	}
-	want := map[string]any{"epochs": 30, "model": "tiny", "lr": 0.0123, "batch_size": 128, "width": 2, "wd": 1.0}
+	want := map[string]any{"epochs": 30, "model": "tiny", "lr": 0.0123, "batch_size": 128, "width": 2, "wd": 1.0,
+		"smoothing": 0.0, "eps": 1e-3}
 	for k, w := range want {
 		if got[k] != w {
 			t.Errorf("%s = %#v (%T), want %#v (%T)\n%s", k, got[k], got[k], w, w, out)

@@ -38,7 +38,7 @@ func bestConfig(study StudyRow, params []ParamRow, best Best) (string, error) {
 			continue
 		}
 		node := scalarNode(p, v)
-		if c := choices[p.Name][fmt.Sprint(v)]; c != nil {
+		if c := choiceNode(choices[p.Name], v); c != nil {
 			node = &yaml.Node{Kind: yaml.ScalarNode, Tag: c.ShortTag(), Value: c.Value, Style: c.Style}
 		}
 		if old := mappingValue(cfg, p.Name); old != nil {
@@ -94,6 +94,27 @@ func scalarNode(p ParamRow, v any) *yaml.Node {
 		}
 	}
 	return n
+}
+
+// choiceNode finds the spec's choice node for a stored categorical value:
+// by its text, else by number, since a choice written 0.0 or 1e-3 comes
+// back from storage as "0" or "0.001".
+func choiceNode(byText map[string]*yaml.Node, v any) *yaml.Node {
+	text := fmt.Sprint(v)
+	if c := byText[text]; c != nil {
+		return c
+	}
+	f, err := strconv.ParseFloat(text, 64)
+	if err != nil {
+		return nil
+	}
+	for _, c := range byText {
+		var g float64
+		if (c.ShortTag() == "!!float" || c.ShortTag() == "!!int") && c.Decode(&g) == nil && g == f {
+			return c
+		}
+	}
+	return nil
 }
 
 // specChoices maps each categorical parameter of the spec (conditional ones
