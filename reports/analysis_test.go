@@ -134,6 +134,20 @@ params:
 	}
 }
 
+// TestBestConfig_CommandStudy: `sweep train` cannot run a command study's
+// best trial, so its config does not say it can.
+func TestBestConfig_CommandStudy(t *testing.T) {
+	spec := "study: s\nobjective:\n  type: command\n  argv: [python3, train.py]\nparams:\n  lr: {type: float, low: 0.001, high: 1}\n"
+	out, err := bestConfig(StudyRow{Name: "s", Metric: "val_acc", Spec: spec}, []ParamRow{{Name: "lr", Kind: "float"}},
+		Best{Number: 1, Value: 0.5, Params: map[string]any{"lr": 0.25}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out, "sweep train") || !strings.Contains(out, "the study's argv") || !strings.Contains(out, "lr: 0.25") {
+		t.Errorf("command study's best config:\n%s", out)
+	}
+}
+
 func TestParseDistribution_Forms(t *testing.T) {
 	cases := []struct {
 		raw  string

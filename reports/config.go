@@ -54,7 +54,13 @@ func bestConfig(study StudyRow, params []ParamRow, best Best) (string, error) {
 	if objType != "" {
 		fmt.Fprintf(&buf, "# Objective %s options merged with the trial's parameters.\n", objType)
 	}
-	buf.WriteString("# Run it alone with: sweep train best.yaml\n")
+	if objType == "command" {
+		// A command study's options are sweep's, not the program's: the
+		// parameters are what the program is given.
+		buf.WriteString("# Run it alone: the study's argv with these parameters (as --name=value or its {name} placeholders)\n")
+	} else {
+		buf.WriteString("# Run it alone with: sweep train best.yaml\n")
+	}
 	if len(cfg.Content) == 0 {
 		buf.WriteString("{}\n")
 		return buf.String(), nil
