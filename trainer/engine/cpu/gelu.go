@@ -58,18 +58,46 @@ func expNeg(v float32) float32 {
 	return p * math.Float32frombits(uint32(n+127)<<23)
 }
 
+// geluVector returns how many leading elements of an n-element slice the
+// GELU assembly kernels handle (a multiple of their width) and whether they
+// are the 16-lane ones; the scalar loops do the rest. Both kernels compute
+// bit-identical results to the scalar path.
+func geluVector(n int) (m int, wide bool) {
+	switch {
+	case hasAVX512 && n >= 16:
+		return n &^ 15, true
+	case hasAVX2 && n >= 8:
+		return n &^ 7, false
+	}
+	return 0, false
+}
+
 func geluForward(x, y []float32) {
 	y = y[:len(x)]
-	for i, v := range x {
-		c, _ := normCDF(v)
-		y[i] = v * c
+	m, wide := geluVector(len(x))
+	switch {
+	case m > 0 && wide:
+		geluForwardAVX512(&x[0], &y[0], m)
+	case m > 0:
+		geluForwardAVX2(&x[0], &y[0], m)
+	}
+	for i := m; i < len(x); i++ {
+		c, _ := normCDF(x[i])
+		y[i] = x[i] * c
 	}
 }
 
 func geluBackward(x, dy, dx []float32) {
 	dx, x = dx[:len(dy)], x[:len(dy)]
-	for i, g := range dy {
+	m, wide := geluVector(len(dy))
+	switch {
+	case m > 0 && wide:
+		geluBackwardAVX512(&x[0], &dy[0], &dx[0], m)
+	case m > 0:
+		geluBackwardAVX2(&x[0], &dy[0], &dx[0], m)
+	}
+	for i := m; i < len(dy); i++ {
 		c, d := normCDF(x[i])
-		dx[i] = g * (c + x[i]*d)
+		dx[i] = dy[i] * (c + x[i]*d)
 	}
 }

@@ -2,6 +2,7 @@ package cpu
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 
 	"sweep/trainer/engine"
@@ -58,5 +59,144 @@ func BenchmarkAct(b *testing.B) {
 				actBackward(act, x, y, dy, dx)
 			}
 		})
+	}
+}
+
+// geluInputs returns n inputs mixing N(0,1) activations, the −20…20 range,
+// random bit patterns (huge, subnormal, NaN payloads) and the edge values
+// where a kernel could part from the scalar path: ±0, ±Inf, NaN, the
+// extremes, and the neighbourhood of |x| ≈ 13.19, where −x²/2 crosses −87
+// and e^(−x²/2) flushes to zero.
+func geluInputs(n int, seed uint64) []float32 {
+	r := rand.New(rand.NewPCG(seed, 1))
+	nan := float32(math.NaN())
+	inf := float32(math.Inf(1))
+	edge := []float32{0, float32(math.Copysign(0, -1)), inf, -inf, nan, -nan,
+		math.MaxFloat32, -math.MaxFloat32, math.SmallestNonzeroFloat32, -math.SmallestNonzeroFloat32,
+		1e-30, -1e-30, 1, -1, 20, -20, 1e4, -1e4, 1e20, -1e20}
+	for _, b := range []float32{13.190906, 13.190907} {
+		for d := float32(-4); d <= 4; d++ {
+			v := math.Nextafter32(b, inf)
+			for range int(d + 4) {
+				v = math.Nextafter32(v, inf)
+			}
+			edge = append(edge, v, -v)
+		}
+	}
+	x := make([]float32, n)
+	for i := range x {
+		switch {
+		case i < len(edge):
+			x[i] = edge[i]
+		case i%3 == 0:
+			x[i] = float32(r.NormFloat64())
+		case i%3 == 1:
+			x[i] = float32(r.Float64()*40 - 20)
+		default:
+			x[i] = math.Float32frombits(r.Uint32())
+		}
+	}
+	r.Shuffle(len(x), func(i, j int) { x[i], x[j] = x[j], x[i] })
+	return x
+}
+
+// geluScalar is gelu.go's scalar loop, the reference for the kernels.
+func geluScalar(x, dy, y, dx []float32) {
+	for i, v := range x {
+		c, d := normCDF(v)
+		y[i] = v * c
+		dx[i] = dy[i] * (c + v*d)
+	}
+}
+
+// geluClose reports whether a kernel's result matches the scalar one:
+// both NaN, or at most geluULP units in the last place apart. The kernels
+// do the scalar float32 operations in the same order, so they agree bit for
+// bit (0 ulp) unless the compiler fuses the scalar path's multiply-adds
+// (GOAMD64=v3 may); 2 ulp covers that.
+const geluULP = 2
+
+func geluClose(got, want float32) bool {
+	if got != got || want != want {
+		return got != got && want != want
+	}
+	if got == want {
+		return math.Signbit(float64(got)) == math.Signbit(float64(want))
+	}
+	if math.Signbit(float64(got)) != math.Signbit(float64(want)) {
+		return false
+	}
+	a, b := int64(math.Float32bits(got)&^(1<<31)), int64(math.Float32bits(want)&^(1<<31))
+	return max(a-b, b-a) <= geluULP
+}
+
+// TestGELU_Kernels checks every GELU path this CPU can run (AVX-512,
+// AVX2, and the dispatching geluForward/geluBackward with their scalar
+// tails, at lengths 0-100 and unaligned starts) against the scalar loop on
+// random and edge inputs, forward and backward.
+func TestGELU_Kernels(t *testing.T) {
+	const n = 1 << 16
+	x := geluInputs(n, 7)
+	dy := geluInputs(n, 8)
+	for i := range dy {
+		if i%2 == 0 { // half ordinary gradients, half anything
+			dy[i] = float32(i%13) - 6
+		}
+	}
+	wantY, wantDX := make([]float32, n), make([]float32, n)
+	geluScalar(x, dy, wantY, wantDX)
+
+	type path struct {
+		name     string
+		ok       bool
+		fwd, bwd func(x, dy, y, dx []float32)
+	}
+	paths := []path{
+		{"AVX512", hasAVX512,
+			func(x, _, y, _ []float32) { geluForwardAVX512(&x[0], &y[0], len(x)) },
+			func(x, dy, _, dx []float32) { geluBackwardAVX512(&x[0], &dy[0], &dx[0], len(x)) }},
+		{"AVX2", hasAVX2,
+			func(x, _, y, _ []float32) { geluForwardAVX2(&x[0], &y[0], len(x)) },
+			func(x, dy, _, dx []float32) { geluBackwardAVX2(&x[0], &dy[0], &dx[0], len(x)) }},
+		{"Dispatch", true,
+			func(x, _, y, _ []float32) { geluForward(x, y) },
+			func(x, dy, _, dx []float32) { geluBackward(x, dy, dx) }},
+	}
+	for _, p := range paths {
+		t.Run(p.name, func(t *testing.T) {
+			if !p.ok {
+				t.Skipf("CPU lacks %s", p.name)
+			}
+			y, dx := make([]float32, n), make([]float32, n)
+			p.fwd(x, dy, y, dx)
+			p.bwd(x, dy, y, dx)
+			checkGELU(t, x, dy, y, dx, wantY, wantDX)
+			if p.name != "Dispatch" {
+				return
+			}
+			for l := range 101 { // tails and unaligned starts
+				lo := (l * 7) % 13
+				y, dx := make([]float32, l), make([]float32, l)
+				p.fwd(x[lo:lo+l], dy[lo:lo+l], y, dx)
+				p.bwd(x[lo:lo+l], dy[lo:lo+l], y, dx)
+				checkGELU(t, x[lo:lo+l], dy[lo:lo+l], y, dx, wantY[lo:lo+l], wantDX[lo:lo+l])
+			}
+		})
+	}
+}
+
+func checkGELU(t *testing.T, x, dy, y, dx, wantY, wantDX []float32) {
+	t.Helper()
+	bad := 0
+	for i := range x {
+		if !geluClose(y[i], wantY[i]) || !geluClose(dx[i], wantDX[i]) {
+			if bad++; bad <= 5 {
+				t.Errorf("x=%g (%#08x) dy=%g: y=%g dx=%g, scalar y=%g dx=%g", x[i], math.Float32bits(x[i]), dy[i],
+					y[i], dx[i], wantY[i], wantDX[i])
+			}
+		}
+	}
+	if bad > 5 {
+		t.Errorf("%d of %d elements differ", bad, len(x))
 	}
 }
