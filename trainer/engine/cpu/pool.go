@@ -107,14 +107,14 @@ func (t *poolTask) run(lo, hi int) {
 				t.dx[pl*hw+i] = v
 			}
 		case poolMax, poolAvg:
-			if t.kind == poolMax && g.is2x2() {
+			if t.kind == poolMax && g.isMax2x2() {
 				max2x2(g, t.x[pl*hw:(pl+1)*hw], t.y[pl*pq:(pl+1)*pq])
 				continue
 			}
 			t.forward(t.x[pl*hw:(pl+1)*hw], t.y[pl*pq:(pl+1)*pq])
 		case poolMaxBack:
 			dx := t.dx[pl*hw : (pl+1)*hw]
-			if g.is2x2() {
+			if g.isMax2x2() {
 				maxBack2x2(g, t.x[pl*hw:(pl+1)*hw], t.y[pl*pq:(pl+1)*pq], t.dy[pl*pq:(pl+1)*pq], dx)
 				continue
 			}
@@ -202,6 +202,17 @@ func (g poolGeom) is2x2() bool {
 		g.h == 2*g.p && g.w == 2*g.q
 }
 
+// isMax2x2 reports a non-overlapping 2x2 window without padding, over an
+// even- or odd-sized plane (an odd last row or column belongs to no
+// window): max pooling's fast path. fastnet pools 31→15, 15→7 and 7→3, all
+// odd, and the general path's clear-then-scatter backward cost more than
+// the rest of its pooling.
+func (g poolGeom) isMax2x2() bool {
+	d := g.d
+	return d.KH == 2 && d.KW == 2 && d.StrideH == 2 && d.StrideW == 2 && d.PadH == 0 && d.PadW == 0 &&
+		g.h-2*g.p < 2 && g.w-2*g.q < 2
+}
+
 func max2x2(g poolGeom, x, y []float32) {
 	for p := 0; p < g.p; p++ {
 		r0, r1 := x[2*p*g.w:(2*p+1)*g.w], x[(2*p+1)*g.w:(2*p+2)*g.w]
@@ -214,11 +225,15 @@ func max2x2(g poolGeom, x, y []float32) {
 }
 
 // maxBack2x2 writes every element of dx: dy at each window's first
-// maximum, 0 elsewhere.
+// maximum, 0 elsewhere (the odd last row and column included), so dx needs
+// no clearing first.
 func maxBack2x2(g poolGeom, x, y, dy, dx []float32) {
 	for p := 0; p < g.p; p++ {
 		r0, r1 := x[2*p*g.w:(2*p+1)*g.w], x[(2*p+1)*g.w:(2*p+2)*g.w]
 		d0, d1 := dx[2*p*g.w:(2*p+1)*g.w], dx[(2*p+1)*g.w:(2*p+2)*g.w]
+		if g.w > 2*g.q {
+			d0[g.w-1], d1[g.w-1] = 0, 0
+		}
 		ys, dys := y[p*g.q:(p+1)*g.q], dy[p*g.q:(p+1)*g.q]
 		n := 2 * len(ys)
 		r0, r1, d0, d1, dys = r0[:n], r1[:n], d0[:n], d1[:n], dys[:len(ys)]
@@ -234,6 +249,7 @@ func maxBack2x2(g poolGeom, x, y, dy, dx []float32) {
 			d0[2*q], d0[2*q+1], d1[2*q], d1[2*q+1] = a, b, c, d
 		}
 	}
+	clear(dx[2*g.p*g.w : g.h*g.w])
 }
 
 // eqMask returns all ones when a == b and 0 otherwise, without a branch
