@@ -36,7 +36,8 @@ func TestNormCDF_Range(t *testing.T) {
 }
 
 // BenchmarkAct compares GELU's forward and backward with ReLU's on one
-// thread, over fastnet's stage-1 activation of one image (64×15×15):
+// thread, over fastnet's stage-1 activation of one image (64×15×15), and
+// with gelu-go, the scalar Go loop the assembly kernels replace:
 //
 //	go test -run '^$' -bench 'Act' ./trainer/engine/cpu/
 func BenchmarkAct(b *testing.B) {
@@ -60,6 +61,24 @@ func BenchmarkAct(b *testing.B) {
 			}
 		})
 	}
+	b.Run("gelu-go/forward", func(b *testing.B) {
+		b.SetBytes(4 * n)
+		for range b.N {
+			for i, v := range x {
+				c, _ := normCDF(v)
+				y[i] = v * c
+			}
+		}
+	})
+	b.Run("gelu-go/backward", func(b *testing.B) {
+		b.SetBytes(4 * n)
+		for range b.N {
+			for i, v := range x {
+				c, d := normCDF(v)
+				dx[i] = dy[i] * (c + v*d)
+			}
+		}
+	})
 }
 
 // geluInputs returns n inputs mixing N(0,1) activations, the −20…20 range,
