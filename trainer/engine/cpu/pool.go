@@ -226,7 +226,8 @@ func max2x2(g poolGeom, x, y []float32) {
 
 // maxBack2x2 writes every element of dx: dy at each window's first
 // maximum, 0 elsewhere (the odd last row and column included), so dx needs
-// no clearing first.
+// no clearing first. With AVX-512 each output row runs in assembly
+// (pool_amd64.s), which makes the same choices.
 func maxBack2x2(g poolGeom, x, y, dy, dx []float32) {
 	for p := 0; p < g.p; p++ {
 		r0, r1 := x[2*p*g.w:(2*p+1)*g.w], x[(2*p+1)*g.w:(2*p+2)*g.w]
@@ -235,6 +236,10 @@ func maxBack2x2(g poolGeom, x, y, dy, dx []float32) {
 			d0[g.w-1], d1[g.w-1] = 0, 0
 		}
 		ys, dys := y[p*g.q:(p+1)*g.q], dy[p*g.q:(p+1)*g.q]
+		if hasAVX512 && g.q > 0 {
+			maxBack2x2AVX512(&r0[0], &r1[0], &ys[0], &dys[0], &d0[0], &d1[0], g.q)
+			continue
+		}
 		n := 2 * len(ys)
 		r0, r1, d0, d1, dys = r0[:n], r1[:n], d0[:n], d1[:n], dys[:len(ys)]
 		for q, m := range ys {

@@ -9,16 +9,35 @@ import (
 )
 
 // TestMaxPool2x2_OddPlanes checks the 2x2 max pool fast path, which odd
-// planes (fastnet's 31→15, 15→7, 7→3) now take too, against the general
-// windowed path: the same outputs and gradients bit for bit, with ties
-// inside windows, and every element of dx written although dx starts
-// dirty (the fast path clears nothing first). dy is never −0 and x never
-// NaN, the two inputs on which the paths were already allowed to differ.
+// planes (fastnet's 31→15, 15→7, 7→3) now take too, in Go and with
+// AVX-512, against the general windowed path: the same outputs and
+// gradients bit for bit, with ties inside windows, and every element of dx
+// written although dx starts dirty (the fast path clears nothing first).
+// Widths cover the assembly's partial and multiple 16-window chunks. dy is
+// never −0 and x never NaN, the two inputs on which the paths were already
+// allowed to differ.
 func TestMaxPool2x2_OddPlanes(t *testing.T) {
+	t.Run("Go", func(t *testing.T) {
+		if hasAVX512 {
+			hasAVX512 = false
+			defer func() { hasAVX512 = true }()
+		}
+		checkMaxPool2x2(t)
+	})
+	t.Run("AVX512", func(t *testing.T) {
+		if !hasAVX512 {
+			t.Skip("CPU lacks AVX-512")
+		}
+		checkMaxPool2x2(t)
+	})
+}
+
+func checkMaxPool2x2(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	d := engine.PoolDesc{KH: 2, KW: 2}.Norm()
-	for h := 2; h <= 9; h++ {
-		for w := 2; w <= 9; w++ {
+	sizes := []int{2, 3, 4, 5, 6, 7, 8, 9, 15, 31, 32, 33, 34, 35, 64, 66, 67}
+	for _, h := range sizes[:10] {
+		for _, w := range sizes {
 			p, q := d.OutSize(h, w)
 			g := poolGeom{h: h, w: w, p: p, q: q, d: d}
 			if !g.isMax2x2() {
