@@ -41,3 +41,34 @@ func TestReap_RetriesStaleTrialsWithinPolicy(t *testing.T) {
 		t.Fatalf("second reap %+v, want the retry stale and not retried again (max 1)", r)
 	}
 }
+
+// A reaper that dies between marking a trial FAIL "stale" and queueing its
+// retry (two statements) must not lose the retry: the next Reap finds the
+// FAIL trial without a copy and queues it, once.
+func TestReap_RepairsRetryLostBetweenStatements(t *testing.T) {
+	store, _, info := setup(t, 10, 1, 1)
+	ctx := context.Background()
+	claim, err := store.ClaimTrial(ctx, info.ID, "w", "h")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The first statement only, as a reaper killed right after it leaves it.
+	if ids, err := store.ReapStale(ctx, info.ID, -time.Second); err != nil || len(ids) != 1 {
+		t.Fatalf("ReapStale = %v, %v", ids, err)
+	}
+	policy := search.RetrySpec{Max: 1}
+	r, err := sweep.Reap(ctx, store, info.ID, time.Hour, policy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Stale) != 0 || len(r.Retried) != 1 {
+		t.Fatalf("reap after the lost retry = %+v, want nothing stale and one retry queued", r)
+	}
+	if r, err = sweep.Reap(ctx, store, info.ID, time.Hour, policy); err != nil || len(r.Retried) != 0 {
+		t.Fatalf("second reap = %+v, %v: want no second retry", r, err)
+	}
+	retry, err := store.ClaimTrial(ctx, info.ID, "w", "h")
+	if err != nil || retry.RetryOf != claim.TrialID || retry.Attempt != 1 {
+		t.Fatalf("claimed %+v, %v: want the retry of trial id %d", retry, err, claim.TrialID)
+	}
+}

@@ -317,3 +317,28 @@ func TestReliability_HeartbeatOwnConnection(t *testing.T) {
 		t.Errorf("reap with the main pool exhausted: %v", err)
 	}
 }
+
+// TestReliability_ReapRepairsLostRetry is TestReap_RepairsRetryLostBetweenStatements
+// on PostgreSQL: a trial marked FAIL "stale" whose retry was never queued
+// gets it from the next Reap, once.
+func TestReliability_ReapRepairsLostRetry(t *testing.T) {
+	store, admin, _, info := pgStudy(t, reliabilitySpec("5"))
+	ctx := context.Background()
+	cl, err := store.ClaimTrial(ctx, info.ID, "w", "h")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.ExecContext(ctx, `UPDATE trials SET state = 'FAIL', reason = 'stale', finished_at = now() WHERE id = $1`, cl.TrialID); err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []int{1, 0} {
+		r, err := sweep.Reap(ctx, store, info.ID, time.Hour, search.RetrySpec{Max: 1})
+		if err != nil || len(r.Retried) != want {
+			t.Fatalf("reap %d = %+v, %v: want %d retry queued", i, r, err, want)
+		}
+	}
+	var n int
+	if err := admin.QueryRowContext(ctx, `SELECT count(*) FROM trials WHERE retry_of = $1 AND state = 'WAITING'`, cl.TrialID).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("%d WAITING retries of the stale trial (%v), want 1", n, err)
+	}
+}

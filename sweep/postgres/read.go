@@ -410,3 +410,19 @@ func (s *Storage) TrialAttempt(ctx context.Context, trialID int) (attempt, retry
 	err = s.db.QueryRowContext(ctx, `SELECT attempt, retry_of FROM trials WHERE id = $1`, trialID).Scan(&attempt, &r)
 	return attempt, int(r.Int64), notFound(err, "get attempt of trial", trialID, goptuna.ErrInvalidTrialID)
 }
+
+// UnretriedFailures returns the IDs of the study's FAIL trials with an
+// attempt below belowAttempt and no retry copy, oldest first (see
+// sweep.UnretriedLister).
+func (s *Storage) UnretriedFailures(ctx context.Context, studyID, belowAttempt int) ([]int, error) {
+	var ids []int
+	err := s.db.SelectContext(ctx, &ids, `
+		SELECT t.id FROM trials t
+		WHERE t.study_id = $1 AND t.state = 'FAIL' AND t.attempt < $2
+		  AND NOT EXISTS (SELECT 1 FROM trials r WHERE r.retry_of = t.id)
+		ORDER BY t.number`, studyID, belowAttempt)
+	if err != nil {
+		return nil, fmt.Errorf("list unretried failures: %w", err)
+	}
+	return ids, nil
+}

@@ -52,8 +52,9 @@ import (
 )
 
 var (
-	_ goptuna.Storage = (*Storage)(nil)
-	_ sweep.Store     = (*Storage)(nil)
+	_ goptuna.Storage       = (*Storage)(nil)
+	_ sweep.Store           = (*Storage)(nil)
+	_ sweep.UnretriedLister = (*Storage)(nil)
 )
 
 // DefaultMaxOpenConns bounds each Storage's connections, the heartbeat's

@@ -19,8 +19,9 @@ import (
 )
 
 var (
-	_ sweep.Store          = (*Store)(nil)
-	_ sweep.TrialAttempter = (*Store)(nil)
+	_ sweep.Store           = (*Store)(nil)
+	_ sweep.TrialAttempter  = (*Store)(nil)
+	_ sweep.UnretriedLister = (*Store)(nil)
 )
 
 // Store is an in-memory sweep.Store holding at most one study. It is safe
@@ -320,4 +321,21 @@ func (s *Store) TrialAttempt(ctx context.Context, trialID int) (attempt, retryOf
 		return 0, 0, err
 	}
 	return s.attempt[trialID], s.retryOf[trialID], nil
+}
+
+// UnretriedFailures implements sweep.UnretriedLister.
+func (s *Store) UnretriedFailures(ctx context.Context, studyID, belowAttempt int) ([]int, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	trials, err := s.mem.GetAllTrials(studyID)
+	if err != nil {
+		return nil, err
+	}
+	var ids []int
+	for _, t := range trials {
+		if _, retried := s.retried[t.ID]; t.State == goptuna.TrialStateFail && !retried && s.attempt[t.ID] < belowAttempt {
+			ids = append(ids, t.ID)
+		}
+	}
+	return ids, nil
 }
