@@ -318,6 +318,28 @@ func (b *BufferedStore) FinishTrial(ctx context.Context, trialID int, state gopt
 	return err
 }
 
+// unwritten returns copies of the reports of trialID still waiting for
+// the database, in order; the worker journals them with the result.
+func (b *BufferedStore) unwritten(trialID int) ([]stepValue, []stepMetrics) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	r := b.pending[trialID]
+	if r == nil {
+		return nil, nil
+	}
+	return append([]stepValue(nil), r.values...), append([]stepMetrics(nil), r.metrics...)
+}
+
+// RecordLateResult implements LateResultRecorder when the wrapped store
+// does, retrying connection errors until ctx ends.
+func (b *BufferedStore) RecordLateResult(ctx context.Context, trialID int, state goptuna.TrialState, value float64) error {
+	rec, ok := find[LateResultRecorder](b.Store)
+	if !ok {
+		return ErrNoLateResults
+	}
+	return b.retry(ctx, func() error { return rec.RecordLateResult(ctx, trialID, state, value) })
+}
+
 // ClaimTrial retries connection errors for up to ClaimPatience. A claim
 // whose answer was lost leaves a RUNNING trial nobody heartbeats; it is
 // reaped as stale like a crashed worker's.

@@ -122,6 +122,10 @@ func TestReliability_StaleLateResult(t *testing.T) {
 	if len(rows) != 2 {
 		t.Fatalf("trials %+v, want the stale one and its retry", rows)
 	}
+	var late string
+	if err := admin.QueryRow(`SELECT value FROM trial_user_attrs WHERE trial_id = $1 AND key = 'late_value'`, rows[0].id).Scan(&late); err != nil || late != "0.5" {
+		t.Errorf("late_value of the stale trial = %q (%v), want its late result 0.5 kept", late, err)
+	}
 	if r := rows[0]; r.state != "FAIL" || r.reason != "stale" || r.steps != 1 {
 		t.Errorf("trial 0 = %+v, want FAIL stale with only the step reported in time", r)
 	}

@@ -100,7 +100,9 @@ type outcome struct {
 
 // run runs one claimed trial to its end and records the outcome. The trial
 // is never left RUNNING: a hard stop (ctx ended) records FAIL
-// "interrupted" on a context that outlives ctx.
+// "interrupted" on a context that outlives ctx. The heartbeat goes on
+// until the outcome is recorded, so a trial whose result waits out a
+// database outage is not reaped once the database is back.
 func (s *slot) run(ctx context.Context, claim Claim) {
 	w := s.w
 	start := w.Now()
@@ -113,18 +115,22 @@ func (s *slot) run(ctx context.Context, claim Claim) {
 	}, w.Display.Logf)
 	rep := &reporter{slot: s, ctx: tctx, trialID: claim.TrialID, number: claim.Number, last: math.NaN()}
 	params, out := s.execute(tctx, claim, rep)
-	hb.stop()
 	select {
 	case <-lost:
-		w.mu.Lock()
-		w.summary.Lost++
-		w.mu.Unlock()
-		w.Display.Logf("trial %d: marked stale by another worker (no heartbeat); its result is dropped", claim.Number)
-		w.Display.Slot(s.index, "")
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		s.retryStale(ctx, claim)
-		return
+		if out.state == goptuna.TrialStateFail {
+			// The objective was stopped because the trial was reaped: there
+			// is no result to keep.
+			hb.stop()
+			w.mu.Lock()
+			w.summary.Lost++
+			w.mu.Unlock()
+			w.Display.Logf("trial %d: marked stale by another worker (no heartbeat); stopped, no result to keep", claim.Number)
+			w.Display.Slot(s.index, "")
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			s.retryStale(ctx, claim)
+			return
+		}
 	default:
 	}
 	if ctx.Err() != nil && out.state == goptuna.TrialStateFail {
@@ -132,10 +138,20 @@ func (s *slot) run(ctx context.Context, claim Claim) {
 		// not the trial's: say so, so retries and reports can tell.
 		out = outcome{state: goptuna.TrialStateFail, value: math.NaN(), reason: reasonInterrupted}
 	}
-	s.finish(claim, out)
-	w.count(out.state, out.reason)
+	verdict := s.finish(ctx, claim, out)
+	hb.stop()
+	w.count(out.state, out.reason, verdict)
 	w.Display.Slot(s.index, "")
-	w.Display.Logf("%s", s.describe(claim.Number, out, rep, params, w.Now().Sub(start)))
+	line := s.describe(claim.Number, out, rep, params, w.Now().Sub(start))
+	switch verdict {
+	case rejected:
+		line += " REJECTED (already finished elsewhere)"
+	case unrecorded:
+		line += " NOT RECORDED"
+	case journaled:
+		line += " NOT RECORDED YET (kept in the journal)"
+	}
+	w.Display.Logf("%s", line)
 }
 
 // execute suggests params (or reuses a WAITING trial's) and runs the
@@ -216,22 +232,127 @@ func (s *slot) setAttrs(trialID int, attrs map[string]string) {
 	}
 }
 
-// finish records the outcome, on a context that survives a hard stop.
-func (s *slot) finish(claim Claim, out outcome) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	err := s.w.Store.FinishTrial(ctx, claim.TrialID, out.state, out.value, out.reason)
-	switch {
-	case errors.Is(err, ErrTrialFinished):
-		s.w.Display.Logf("trial %d: already finished elsewhere (marked stale?); %s result rejected", claim.Number, stateName(out.state))
-		s.retryStale(ctx, claim)
-		return
-	case err != nil:
-		s.w.Display.Logf("trial %d: record %s: %v", claim.Number, stateName(out.state), err)
-		return
+// verdict is what became of a trial's outcome.
+type verdict int
+
+const (
+	recorded   verdict = iota // the database has it
+	rejected                  // the trial was finished elsewhere (reaped as stale)
+	unrecorded                // the database refused it for good (logged)
+	journaled                 // the database could not be reached in time; the journal keeps it
+)
+
+func (v verdict) String() string {
+	return [...]string{"recorded", "rejected (finished elsewhere)", "not recorded", "still in the journal"}[v]
+}
+
+// finish journals the outcome (fsynced, with the trial's reports still
+// buffered in memory), then records it, retrying a lost database for as
+// long as the worker lives: only a hard stop (ctx ended) puts a bound on
+// it, Worker.FinishGrace later. What is still unrecorded then stays in the
+// journal, for the next worker on this host to replay.
+func (s *slot) finish(ctx context.Context, claim Claim, out outcome) verdict {
+	w := s.w
+	var values []stepValue
+	var metrics []stepMetrics
+	if b, ok := w.Store.(*BufferedStore); ok {
+		values, metrics = b.unwritten(claim.TrialID)
 	}
-	if out.state == goptuna.TrialStateFail {
-		s.retry(ctx, claim)
+	if err := w.journal.add(entryFor(claim, out, values, metrics)); err != nil {
+		w.Display.Logf("trial %d: journal result: %v", claim.Number, err)
+	}
+	fctx, cancel := outlive(ctx, w.FinishGrace)
+	defer cancel()
+	v, _ := w.deliver(fctx, journalEntry{TrialID: claim.TrialID, Number: claim.Number, State: stateName(out.state), Value: jsonFloat(out.value), Reason: out.reason})
+	switch {
+	case v == rejected:
+		s.retryStale(fctx, claim)
+	case v == recorded && out.state == goptuna.TrialStateFail:
+		s.retry(fctx, claim)
+	}
+	return v
+}
+
+// outlive returns a context that ends grace after ctx does.
+func outlive(ctx context.Context, grace time.Duration) (context.Context, context.CancelFunc) {
+	fctx, cancel := context.WithCancel(context.Background())
+	stop := context.AfterFunc(ctx, func() {
+		t := time.AfterFunc(grace, cancel)
+		context.AfterFunc(fctx, func() { t.Stop() })
+	})
+	return fctx, func() {
+		stop()
+		cancel()
+	}
+}
+
+// deliver records a journaled result: its reports not yet written, then
+// the outcome. A trial finished elsewhere keeps a late COMPLETE or PRUNED
+// result as its LateResultAttr. The journal entry is closed (settled)
+// unless the database could not be reached before ctx ended.
+func (w *Worker) deliver(ctx context.Context, e journalEntry) (v verdict, settled bool) {
+	state, value := e.state(), float64(e.Value)
+	for _, v := range e.Values {
+		if err := w.Store.SetTrialIntermediateValue(e.TrialID, v.Step, float64(v.Value)); err != nil && !errors.Is(err, ErrTrialFinished) {
+			w.Display.Logf("trial %d: replay value of step %d: %v", e.Number, v.Step, err)
+		}
+	}
+	for _, m := range e.Metrics {
+		mm := make(map[string]float64, len(m.Metrics))
+		for k, v := range m.Metrics {
+			mm[k] = float64(v)
+		}
+		if err := w.Store.RecordMetrics(ctx, e.TrialID, m.Step, mm); err != nil && !errors.Is(err, ErrTrialFinished) {
+			w.Display.Logf("trial %d: replay metrics of step %d: %v", e.Number, m.Step, err)
+		}
+	}
+	err := w.Store.FinishTrial(ctx, e.TrialID, state, value, e.Reason)
+	switch {
+	case err == nil:
+		w.journalDone(e)
+		return recorded, true
+	case errors.Is(err, ErrTrialFinished):
+		return rejected, w.keepLate(ctx, e)
+	case Transient(err):
+		w.Display.Logf("trial %d: record %s: %v; kept in the journal for the next worker on this host", e.Number, e.State, err)
+		return journaled, false
+	}
+	w.Display.Logf("trial %d: record %s: %v", e.Number, e.State, err)
+	w.journalDone(e)
+	return unrecorded, true
+}
+
+// keepLate stores the result of a trial finished elsewhere as a late
+// result, and says so in the log; it reports whether that is settled
+// (false: the journal keeps the result for a later try).
+func (w *Worker) keepLate(ctx context.Context, e journalEntry) bool {
+	state, value := e.state(), float64(e.Value)
+	if state == goptuna.TrialStateFail || !finite(value) {
+		w.Display.Logf("trial %d: already finished elsewhere (marked stale?); %s result rejected", e.Number, e.State)
+		w.journalDone(e)
+		return true
+	}
+	rec, ok := find[LateResultRecorder](w.Store)
+	err := ErrNoLateResults
+	if ok {
+		err = rec.RecordLateResult(ctx, e.TrialID, state, value)
+	}
+	if err != nil {
+		w.Display.Logf("trial %d: already finished elsewhere (marked stale?); %s result rejected (%s=%g) and NOT kept: %v", e.Number, e.State, w.Spec.Metric, value, err)
+		if Transient(err) {
+			return false // the journal keeps it
+		}
+	} else {
+		w.Display.Logf("trial %d: already finished elsewhere (marked stale?); %s result rejected (%s=%g), kept as attr %s", e.Number, e.State, w.Spec.Metric, value, LateResultAttr)
+	}
+	w.journalDone(e)
+	return true
+}
+
+// journalDone closes a trial's journal entry.
+func (w *Worker) journalDone(e journalEntry) {
+	if err := w.journal.done(e.TrialID); err != nil {
+		w.Display.Logf("trial %d: journal: %v", e.Number, err)
 	}
 }
 

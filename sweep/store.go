@@ -26,6 +26,9 @@ var (
 	ErrSpecChanged = errors.New("sweep: study exists with a different spec")
 	// ErrStudyNotFound means no study has that name.
 	ErrStudyNotFound = errors.New("sweep: study not found")
+	// ErrNoLateResults means the store cannot keep a late result (it does
+	// not implement LateResultRecorder).
+	ErrNoLateResults = errors.New("sweep: store cannot keep late results")
 )
 
 // StudyInfo describes a stored study.
@@ -98,4 +101,22 @@ type Store interface {
 	// SetStudyStatus sets a study's status: "finished" (stamping the time)
 	// or "running" (clearing it).
 	SetStudyStatus(ctx context.Context, studyID int, status string) error
+}
+
+// LateResultAttr and LateStateAttr are the trial user attrs that hold a
+// result which arrived after its trial was finished elsewhere (reaped as
+// stale while its worker was cut off): the value and the state the worker
+// would have recorded.
+const (
+	LateResultAttr = "late_value"
+	LateStateAttr  = "late_state"
+)
+
+// LateResultRecorder is implemented by stores that can keep a late result
+// on a finished trial as the user attrs LateResultAttr and LateStateAttr,
+// leaving its state and value as they are: the one change a finished
+// trial accepts, so that hours of training are never dropped silently.
+// sweep/postgres.Storage implements it.
+type LateResultRecorder interface {
+	RecordLateResult(ctx context.Context, trialID int, state goptuna.TrialState, value float64) error
 }

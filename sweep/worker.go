@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -36,7 +37,17 @@ type Worker struct {
 	NewPruner  func(spec search.PrunerSpec) (goptuna.Pruner, error)
 	// Now is the clock for durations in log lines; nil means time.Now.
 	Now func() time.Time
+	// JournalDir is the study's directory for result journals on this
+	// host (see StudyRunDir). Each worker journals its results there
+	// before recording them and replays those of dead workers of the same
+	// host. Empty: no journal, so a result outlives a database outage
+	// only while this process lives.
+	JournalDir string
+	// FinishGrace is how long a result is still retried after a hard stop
+	// (ctx ended) before it is left to the journal; zero means 30 s.
+	FinishGrace time.Duration
 
+	journal *journal // nil without JournalDir
 	mu      sync.Mutex
 	summary Summary
 }
@@ -45,11 +56,19 @@ type Worker struct {
 type Summary struct {
 	Complete, Pruned, Failed int
 	Interrupted              int // FAIL with reason "interrupted", included in Failed
-	Lost                     int // results dropped because the trial was marked stale elsewhere
+	Lost                     int // trials stopped because they were marked stale elsewhere
+	// Rejected counts results the database refused because the trial was
+	// finished elsewhere (reaped as stale while this worker was cut off);
+	// not in Complete, Pruned or Failed. A COMPLETE or PRUNED one is kept
+	// as the trial's LateResultAttr.
+	Rejected int
+	// Unrecorded counts results the database never took: refused for good,
+	// or still in the journal at a hard stop.
+	Unrecorded int
 }
 
 // Total is the number of trials the worker finished.
-func (s Summary) Total() int { return s.Complete + s.Pruned + s.Failed }
+func (s Summary) Total() int { return s.Complete + s.Pruned + s.Failed + s.Rejected + s.Unrecorded }
 
 // NewWorkerID returns host:pid:random, unique across processes and hosts.
 func NewWorkerID(host string) string {
@@ -71,6 +90,14 @@ func (w *Worker) Run(ctx context.Context, drain <-chan struct{}) (Summary, error
 	if err := w.init(); err != nil {
 		return Summary{}, err
 	}
+	if w.JournalDir != "" {
+		j, err := openJournal(w.JournalDir, w.Host, w.ID)
+		if err != nil {
+			return Summary{}, err
+		}
+		w.journal = j
+	}
+	replayed := w.replayOrphans(ctx)
 	reapCtx, stopReaper := context.WithCancel(ctx)
 	reaper := w.startReaper(reapCtx)
 	errs := make([]error, w.Slots)
@@ -85,8 +112,12 @@ func (w *Worker) Run(ctx context.Context, drain <-chan struct{}) (Summary, error
 		}()
 	}
 	wg.Wait()
+	<-replayed
 	stopReaper()
 	<-reaper
+	if kept, err := w.journal.close(); err != nil || kept > 0 {
+		w.Display.Logf("journal %s: %d result(s) kept for the next worker on this host (%v)", w.journal.path, kept, err)
+	}
 	w.Display.Close()
 	w.markFinished(ctx)
 	w.mu.Lock()
@@ -116,6 +147,9 @@ func (w *Worker) init() error {
 	}
 	if w.Now == nil {
 		w.Now = time.Now
+	}
+	if w.FinishGrace <= 0 {
+		w.FinishGrace = 30 * time.Second
 	}
 	if _, ok := w.Store.(*BufferedStore); !ok {
 		// Keep trials training through a lost database connection.
@@ -177,9 +211,17 @@ func (w *Worker) markFinished(ctx context.Context) {
 }
 
 // count records one finished trial in the summary.
-func (w *Worker) count(state goptuna.TrialState, reason string) {
+func (w *Worker) count(state goptuna.TrialState, reason string, v verdict) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	switch {
+	case v == rejected:
+		w.summary.Rejected++
+		return
+	case v != recorded:
+		w.summary.Unrecorded++
+		return
+	}
 	switch state {
 	case goptuna.TrialStateComplete:
 		w.summary.Complete++
@@ -191,6 +233,38 @@ func (w *Worker) count(state goptuna.TrialState, reason string) {
 			w.summary.Interrupted++
 		}
 	}
+}
+
+// replayOrphans delivers the results left in the journals of this host's
+// dead workers of the study, in the background; the channel closes when
+// it is done. Delivery retries a lost database like finish does.
+func (w *Worker) replayOrphans(ctx context.Context) <-chan struct{} {
+	done := make(chan struct{})
+	if w.journal == nil {
+		close(done)
+		return done
+	}
+	go func() {
+		defer close(done)
+		orphans, err := findOrphans(w.JournalDir, w.Host, w.journal.path)
+		if err != nil {
+			w.Display.Logf("replay journals: %v", err)
+		}
+		for _, o := range orphans {
+			fctx, cancel := outlive(ctx, w.FinishGrace)
+			settled := true
+			for _, e := range o.entries {
+				v, ok := w.deliver(fctx, e)
+				settled = settled && ok
+				w.Display.Logf("trial %d: %s result replayed from journal %s: %s", e.Number, e.State, filepath.Base(o.path), v)
+			}
+			cancel()
+			if err := o.release(settled); err != nil {
+				w.Display.Logf("replay journal %s: %v", o.path, err)
+			}
+		}
+	}()
+	return done
 }
 
 func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }

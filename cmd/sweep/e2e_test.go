@@ -72,7 +72,7 @@ type process struct {
 func startProcess(t *testing.T, bin, dsn string, args ...string) *process {
 	t.Helper()
 	p := &process{cmd: exec.Command(bin, args...)}
-	p.cmd.Env = append(os.Environ(), "SWEEP_DB="+dsn)
+	p.cmd.Env = append(os.Environ(), "SWEEP_DB="+dsn, "SWEEP_RUN_DIR="+t.TempDir()) // journals stay out of $HOME
 	p.cmd.Stdout, p.cmd.Stderr = &p.out, &p.err
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)

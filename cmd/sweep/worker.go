@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/c-bata/goptuna"
 	"github.com/spf13/cobra"
@@ -119,8 +120,15 @@ func work(ctx context.Context, e *env, store *postgres.Storage, info sweep.Study
 	hard, drain, stop := sweep.Interrupts(ctx, sigs, disp.Logf)
 	defer stop()
 	w := &sweep.Worker{Store: store, Study: info, Spec: spec, Objective: obj, Slots: slots, Host: host, Display: disp, Now: e.Now}
+	if base := runBase(e.Getenv); base != "" {
+		w.JournalDir = sweep.StudyRunDir(base, info.Name)
+	}
 	sum, runErr := w.Run(hard, drain)
-	fmt.Fprintf(e.Out, "%d trial(s) run here: %d complete, %d pruned, %d failed\n", sum.Total(), sum.Complete, sum.Pruned, sum.Failed)
+	fmt.Fprintf(e.Out, "%d trial(s) run here: %d complete, %d pruned, %d failed", sum.Total(), sum.Complete, sum.Pruned, sum.Failed)
+	if sum.Rejected+sum.Unrecorded > 0 {
+		fmt.Fprintf(e.Out, ", %d rejected (finished elsewhere), %d not recorded", sum.Rejected, sum.Unrecorded)
+	}
+	fmt.Fprintln(e.Out)
 	if best, err := store.GetBestTrial(info.ID); err == nil && best.State == goptuna.TrialStateComplete {
 		fmt.Fprintf(e.Out, "best so far: trial %d %s=%.4f  %s\n", best.Number, spec.Metric, best.Value, safetext.Terminal(formatStored(spec.Params, best.Params)))
 	}
@@ -150,4 +158,21 @@ func budgetSpent(trials []goptuna.FrozenTrial, budget int) bool {
 		}
 	}
 	return true
+}
+
+// runBase is where the studies' local files (the workers' result
+// journals) live on this host: $SWEEP_RUN_DIR, else
+// $XDG_STATE_HOME/sweep/runs, else ~/.local/state/sweep/runs; "" when
+// none can be found (no journal then).
+func runBase(getenv func(string) string) string {
+	if d := getenv("SWEEP_RUN_DIR"); d != "" {
+		return d
+	}
+	if x := getenv("XDG_STATE_HOME"); filepath.IsAbs(x) {
+		return filepath.Join(x, "sweep", "runs")
+	}
+	if h := getenv("HOME"); filepath.IsAbs(h) {
+		return filepath.Join(h, ".local", "state", "sweep", "runs")
+	}
+	return ""
 }

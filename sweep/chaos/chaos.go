@@ -222,7 +222,7 @@ func (c Config) spawn(i int, args ...string) (*proc, error) {
 		return nil, fmt.Errorf("create log: %w", err)
 	}
 	p.cmd = exec.Command(c.Bin, args...)
-	p.cmd.Env = append(os.Environ(), "SWEEP_DB="+c.DSN)
+	p.cmd.Env = append(os.Environ(), "SWEEP_DB="+c.DSN, "SWEEP_RUN_DIR="+filepath.Join(c.Dir, "run")) // one host: shared journals
 	p.cmd.Stdout, p.cmd.Stderr = f, f
 	if err := p.cmd.Start(); err != nil {
 		f.Close()

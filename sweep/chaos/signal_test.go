@@ -43,7 +43,7 @@ type worker struct {
 func startWorker(t *testing.T, bin, dsn string, args ...string) *worker {
 	t.Helper()
 	w := &worker{cmd: exec.Command(bin, args...), more: make(chan struct{}, 1), done: make(chan error, 1)}
-	w.cmd.Env = append(os.Environ(), "SWEEP_DB="+dsn)
+	w.cmd.Env = append(os.Environ(), "SWEEP_DB="+dsn, "SWEEP_RUN_DIR="+t.TempDir())
 	stderr, err := w.cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -52,9 +52,10 @@ import (
 )
 
 var (
-	_ goptuna.Storage       = (*Storage)(nil)
-	_ sweep.Store           = (*Storage)(nil)
-	_ sweep.UnretriedLister = (*Storage)(nil)
+	_ goptuna.Storage          = (*Storage)(nil)
+	_ sweep.Store              = (*Storage)(nil)
+	_ sweep.UnretriedLister    = (*Storage)(nil)
+	_ sweep.LateResultRecorder = (*Storage)(nil)
 )
 
 // DefaultMaxOpenConns bounds each Storage's connections, the heartbeat's

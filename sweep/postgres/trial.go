@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
 	"time"
 
 	"github.com/c-bata/goptuna"
@@ -225,6 +226,28 @@ func (s *Storage) FinishTrial(ctx context.Context, trialID int, state goptuna.Tr
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return s.trialStateError(ctx, "finish trial", trialID)
+	}
+	return nil
+}
+
+// RecordLateResult keeps the result of a trial finished elsewhere as its
+// user attrs late_value and late_state (see sweep.LateResultRecorder),
+// in one statement; the trial's state and value stay as they are.
+func (s *Storage) RecordLateResult(ctx context.Context, trialID int, state goptuna.TrialState, value float64) error {
+	name, err := stateName(state)
+	if err != nil {
+		return err
+	}
+	res, err := s.db.ExecContext(ctx, `
+		INSERT INTO trial_user_attrs (trial_id, key, value)
+		SELECT id, a.key, a.value FROM trials, (VALUES ($2, $3), ($4, $5)) AS a (key, value) WHERE id = $1
+		ON CONFLICT (trial_id, key) DO UPDATE SET value = EXCLUDED.value`,
+		trialID, sweep.LateResultAttr, strconv.FormatFloat(value, 'g', -1, 64), sweep.LateStateAttr, name)
+	if err != nil {
+		return fmt.Errorf("record late result of trial %d: %w", trialID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("record late result of trial %d: %w", trialID, goptuna.ErrInvalidTrialID)
 	}
 	return nil
 }

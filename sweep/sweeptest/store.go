@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -19,9 +21,10 @@ import (
 )
 
 var (
-	_ sweep.Store           = (*Store)(nil)
-	_ sweep.TrialAttempter  = (*Store)(nil)
-	_ sweep.UnretriedLister = (*Store)(nil)
+	_ sweep.Store              = (*Store)(nil)
+	_ sweep.TrialAttempter     = (*Store)(nil)
+	_ sweep.UnretriedLister    = (*Store)(nil)
+	_ sweep.LateResultRecorder = (*Store)(nil)
 )
 
 // Store is an in-memory sweep.Store holding at most one study. It is safe
@@ -47,6 +50,7 @@ type Store struct {
 	attempt   map[int]int
 	retryOf   map[int]int
 	retried   map[int]int // original → copy
+	late      map[int]map[string]string
 }
 
 // New returns an empty store.
@@ -61,6 +65,7 @@ func New() *Store {
 		attempt:   map[int]int{},
 		retryOf:   map[int]int{},
 		retried:   map[int]int{},
+		late:      map[int]map[string]string{},
 	}
 }
 
@@ -338,4 +343,25 @@ func (s *Store) UnretriedFailures(ctx context.Context, studyID, belowAttempt int
 		}
 	}
 	return ids, nil
+}
+
+// RecordLateResult implements sweep.LateResultRecorder; Late reads it back.
+func (s *Store) RecordLateResult(ctx context.Context, trialID int, state goptuna.TrialState, value float64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, err := s.mem.GetTrial(trialID); err != nil {
+		return err
+	}
+	s.late[trialID] = map[string]string{
+		sweep.LateResultAttr: strconv.FormatFloat(value, 'g', -1, 64),
+		sweep.LateStateAttr:  strings.ToUpper(state.String()),
+	}
+	return nil
+}
+
+// Late returns the late result attrs kept for a trial (nil if none).
+func (s *Store) Late(trialID int) map[string]string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return maps.Clone(s.late[trialID])
 }
