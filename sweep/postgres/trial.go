@@ -12,6 +12,7 @@ import (
 	"github.com/c-bata/goptuna"
 	"github.com/jmoiron/sqlx"
 
+	"sweep/search/sampler"
 	"sweep/sweep"
 )
 
@@ -179,6 +180,11 @@ func (s *Storage) RetryTrial(ctx context.Context, trialID int, inheritIntermedia
 			INSERT INTO trial_params (trial_id, name, value, external, distribution)
 			SELECT $1, name, value, external, distribution FROM trial_params WHERE trial_id = $2`, newID, trialID); err != nil {
 			return fmt.Errorf("copy params of trial %d: %w", trialID, err)
+		}
+		// Samplers that hand out points by claim (the grid) skip retries.
+		if _, err := tx.ExecContext(ctx, `INSERT INTO trial_system_attrs (trial_id, key, value) VALUES ($1, $2, $3)`,
+			newID, sampler.RetryOfAttr, strconv.Itoa(trialID)); err != nil {
+			return fmt.Errorf("mark retry of trial %d: %w", trialID, err)
 		}
 		if inheritIntermediate {
 			if _, err := tx.ExecContext(ctx, `

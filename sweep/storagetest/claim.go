@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/c-bata/goptuna"
 
+	"sweep/search/sampler"
 	"sweep/sweep"
 )
 
@@ -102,6 +104,9 @@ func testRetryTrial(t *testing.T, newStore NewStore) {
 	must(t, err)
 	if tr.Params["opt"] != distCat.Choices[1] || len(tr.IntermediateValues) != 2 || tr.IntermediateValues[2] != 0.6 {
 		t.Errorf("retry trial = %+v; want params and intermediate values copied", tr)
+	}
+	if got, want := tr.SystemAttrs[sampler.RetryOfAttr], strconv.Itoa(orig.TrialID); got != want {
+		t.Errorf("retry's system attr %s = %q, want %q (the grid skips retries by it)", sampler.RetryOfAttr, got, want)
 	}
 	// A failed retry is retried in turn, without inheriting.
 	must(t, s.FinishTrial(c, id, goptuna.TrialStateFail, 0, "stale"))

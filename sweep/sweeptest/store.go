@@ -17,6 +17,7 @@ import (
 
 	"github.com/c-bata/goptuna"
 
+	"sweep/search/sampler"
 	"sweep/sweep"
 )
 
@@ -277,6 +278,9 @@ func (s *Store) RetryTrial(ctx context.Context, trialID int, inherit bool) (int,
 	}
 	id, err := s.enqueue(studyID, maps.Clone(t.InternalParams), maps.Clone(t.Distributions), iv)
 	if err != nil {
+		return 0, false, err
+	}
+	if err := s.mem.SetTrialSystemAttr(id, sampler.RetryOfAttr, strconv.Itoa(trialID)); err != nil {
 		return 0, false, err
 	}
 	s.retried[trialID], s.retryOf[id], s.attempt[id] = id, trialID, s.attempt[trialID]+1
