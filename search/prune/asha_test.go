@@ -266,3 +266,28 @@ func TestASHA_NeverPrunesAtMaxResource(t *testing.T) {
 		t.Fatal("without MaxResource the same trial is not pruned: the test no longer exercises the rule")
 	}
 }
+
+// Steps start at 1, so a trial that completed 8 steps used a resource of
+// 8: the automatic max_resource is 8 (not Optuna's last step + 1, whose
+// steps start at 0), which with min 1 and factor 3 makes ⌊log₃ 8⌋ + 1 = 2
+// brackets, and a trial at step 8 has done all its work.
+func TestHyperband_AutoMaxResource(t *testing.T) {
+	h, err := prune.NewHyperband(1, 0, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newStudy(t, goptuna.StudyDirectionMaximize, h)
+	addTrial(t, s, []float64{1, 2, 3, 4, 5, 6, 7, 8}, goptuna.TrialStateComplete)
+	id := addTrial(t, s, nil, goptuna.TrialStateRunning)
+	report(t, s, h, id, 1, 0.5)
+	attrs, err := s.Storage.GetStudySystemAttrs(s.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := attrs[prune.MaxResourceAttr]; got != "8" {
+		t.Fatalf("automatic max_resource %q, want 8 (the completed trial's last step)", got)
+	}
+	if n := len(h.Brackets(8)); n != 2 {
+		t.Fatalf("%d brackets for max_resource 8, want 2", n)
+	}
+}

@@ -24,7 +24,7 @@ const MaxResourceAttr = "hyperband:max_resource"
 // its own bracket.
 type Hyperband struct {
 	MinResource     int // ≥ 1
-	MaxResource     int // steps of a full trial; 0 = auto (largest step of completed trials + 1, stored in the study)
+	MaxResource     int // steps of a full trial; 0 = auto (largest last step of completed trials, stored in the study)
 	ReductionFactor int // ≥ 2
 	BootstrapCount  int
 }
@@ -101,7 +101,10 @@ func (h *Hyperband) Prune(study *goptuna.Study, trial goptuna.FrozenTrial) (bool
 
 // maxResource returns the configured max_resource, or the automatic one
 // stored in the study, deriving and storing it from completed trials on
-// first use. It returns 0 while no trial has completed.
+// first use: their largest last step. Our steps start at 1, so that is
+// the resource a full trial used (Optuna, counting from step 0, adds 1;
+// copying that made a trial at its final step prunable and could add a
+// bracket). It returns 0 while no trial has completed.
 func (h *Hyperband) maxResource(study *goptuna.Study) (int, error) {
 	if h.MaxResource > 0 {
 		return h.MaxResource, nil
@@ -121,8 +124,8 @@ func (h *Hyperband) maxResource(study *goptuna.Study) (int, error) {
 	}
 	best := 0
 	for _, t := range trials {
-		if s, ok := t.GetLatestStep(); ok && t.State == goptuna.TrialStateComplete && s+1 > best {
-			best = s + 1
+		if s, ok := t.GetLatestStep(); ok && t.State == goptuna.TrialStateComplete && s > best {
+			best = s
 		}
 	}
 	if best == 0 {
