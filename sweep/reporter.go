@@ -19,7 +19,8 @@ type reporter struct {
 	number  int
 	params  objective.Params
 	step    int
-	last    float64 // last reported value; NaN before the first report
+	last    float64      // last reported value; NaN before the first report
+	own     map[int]bool // steps this run reported (not inherited from a failed attempt)
 }
 
 var (
@@ -35,6 +36,10 @@ func (r *reporter) Report(step int, value float64) (bool, error) {
 		return false, fmt.Errorf("store intermediate value: %w", err)
 	}
 	r.step, r.last = step, value
+	if r.own == nil {
+		r.own = map[int]bool{}
+	}
+	r.own[step] = true
 	r.slot.w.Display.Slot(r.slot.index, r.slot.live(r.number, r))
 	pruner := r.slot.study.Pruner
 	if pruner == nil {
@@ -42,6 +47,7 @@ func (r *reporter) Report(step int, value float64) (bool, error) {
 	}
 	frozen, err := st.GetTrial(r.trialID)
 	if err == nil {
+		frozen.IntermediateValues = r.ownValues(frozen.IntermediateValues)
 		var prune bool
 		if prune, err = pruner.Prune(r.slot.study, frozen); err == nil {
 			return prune, nil
@@ -54,6 +60,24 @@ func (r *reporter) Report(step int, value float64) (bool, error) {
 		return false, nil
 	}
 	return false, fmt.Errorf("prune: %w", err)
+}
+
+// ownValues keeps the values of the steps this run reported. A retry
+// with retry.inherit_intermediate starts with its failed attempt's values,
+// but its objective starts again at step 1: the inherited values are
+// history (for reports and plots, overwritten step by step as the rerun
+// reports), and the pruner judges the rerun on its own reports only, at
+// the step it just reported. Otherwise the pruners would read the dead
+// run's highest step as the current one, and ASHA would record rungs the
+// rerun has not reached, from stale values.
+func (r *reporter) ownValues(all map[int]float64) map[int]float64 {
+	out := make(map[int]float64, len(r.own))
+	for s, v := range all {
+		if r.own[s] {
+			out[s] = v
+		}
+	}
+	return out
 }
 
 // RecordMetrics implements objective.MetricsRecorder.

@@ -54,6 +54,18 @@ func (s *Store) SetTrialValue(id int, v float64) error {
 func (s *Store) SetTrialIntermediateValue(id, step int, v float64) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	t, err := s.mem.GetTrial(id)
+	if err != nil {
+		return err
+	}
+	if _, ok := t.IntermediateValues[step]; ok && !t.State.IsFinished() {
+		// An upsert, as PostgreSQL's: a rerun re-reports inherited steps.
+		if s.rewritten[id] == nil {
+			s.rewritten[id] = map[int]float64{}
+		}
+		s.rewritten[id][step] = v
+		return nil
+	}
 	return s.mem.SetTrialIntermediateValue(id, step, v)
 }
 func (s *Store) SetTrialParam(id int, name string, v float64, d any) error {
@@ -87,7 +99,7 @@ func (s *Store) GetTrial(id int) (goptuna.FrozenTrial, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	t, err := s.mem.GetTrial(id)
-	return copyTrial(t), err
+	return s.view(t), err
 }
 func (s *Store) GetAllTrials(id int) ([]goptuna.FrozenTrial, error) {
 	s.mu.RLock()
@@ -95,7 +107,7 @@ func (s *Store) GetAllTrials(id int) ([]goptuna.FrozenTrial, error) {
 	ts, err := s.mem.GetAllTrials(id)
 	out := make([]goptuna.FrozenTrial, len(ts))
 	for i, t := range ts {
-		out[i] = copyTrial(t)
+		out[i] = s.view(t)
 	}
 	return out, err
 }
@@ -103,7 +115,7 @@ func (s *Store) GetBestTrial(id int) (goptuna.FrozenTrial, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	t, err := s.mem.GetBestTrial(id)
-	return copyTrial(t), err
+	return s.view(t), err
 }
 func (s *Store) GetTrialParams(id int) (map[string]any, error) {
 	s.mu.RLock()
@@ -122,6 +134,14 @@ func (s *Store) GetTrialSystemAttrs(id int) (map[string]string, error) {
 	defer s.mu.RUnlock()
 	m, err := s.mem.GetTrialSystemAttrs(id)
 	return maps.Clone(m), err
+}
+
+// view is a stored trial as readers see it: a deep copy, with the values
+// re-reported at a step that had one.
+func (s *Store) view(t goptuna.FrozenTrial) goptuna.FrozenTrial {
+	t = copyTrial(t)
+	maps.Copy(t.IntermediateValues, s.rewritten[t.ID])
+	return t
 }
 
 // copyTrial deep-copies the maps of a trial.

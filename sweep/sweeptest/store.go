@@ -52,6 +52,7 @@ type Store struct {
 	retryOf   map[int]int
 	retried   map[int]int // original → copy
 	late      map[int]map[string]string
+	rewritten map[int]map[int]float64 // values re-reported at a step that had one
 }
 
 // New returns an empty store.
@@ -67,6 +68,7 @@ func New() *Store {
 		retryOf:   map[int]int{},
 		retried:   map[int]int{},
 		late:      map[int]map[string]string{},
+		rewritten: map[int]map[int]float64{},
 	}
 }
 
