@@ -51,15 +51,26 @@ func WorkerSeed(spec SamplerSpec, studyName string, workerIndex int) uint64 {
 // params. Both are safe for concurrent use, so one pair may serve all trial
 // slots of a process.
 func NewSampler(spec SamplerSpec, params []Param, studyName string, workerIndex int) (goptuna.Sampler, goptuna.RelativeSampler, error) {
-	if spec.StartupTrials < 0 || spec.EICandidates < 0 {
+	startup := -1 // unset: the sampler's default
+	if spec.StartupTrials != nil {
+		startup = *spec.StartupTrials
+	}
+	if spec.StartupTrials != nil && startup < 0 || spec.EICandidates < 0 {
 		// ParseSpec rejects these with file and line; this guards direct callers.
 		return nil, nil, fmt.Errorf("search: sampler startup_trials %d and ei_candidates %d must not be negative",
-			spec.StartupTrials, spec.EICandidates)
+			startup, spec.EICandidates)
 	}
 	seed := WorkerSeed(spec, studyName, workerIndex)
 	switch spec.Type {
 	case "", "tpe":
-		t := tpe.New(tpe.Options{Seed: seed, StartupTrials: spec.StartupTrials, EICandidates: spec.EICandidates,
+		tpeStartup := 0 // TPE's default
+		switch {
+		case startup == 0:
+			tpeStartup = tpe.NoStartupTrials
+		case startup > 0:
+			tpeStartup = startup
+		}
+		t := tpe.New(tpe.Options{Seed: seed, StartupTrials: tpeStartup, EICandidates: spec.EICandidates,
 			Multivariate: spec.Multivariate, Group: spec.Group, ConstantLiar: spec.ConstantLiar})
 		return t, nil, nil
 	case "random":
@@ -78,7 +89,7 @@ func NewSampler(spec SamplerSpec, params []Param, studyName string, workerIndex 
 		if err := numericOnly(params); err != nil {
 			return nil, nil, err
 		}
-		return sampler.NewRandom(seed), sampler.NewCMAES(seed, spec.StartupTrials), nil
+		return sampler.NewRandom(seed), sampler.NewCMAES(seed, max(startup, 0)), nil
 	}
 	return nil, nil, fmt.Errorf("%w %q (want tpe, random, grid or cmaes)", ErrUnknownSampler, spec.Type)
 }
@@ -176,13 +187,15 @@ func gridValues(p Param) ([]gridOption, error) {
 
 // NewPruner builds the pruner a study's spec asks for. Type "none" (or
 // empty) returns a nil Pruner and no error: the caller then never prunes.
-// Zero-valued fields take Optuna's defaults: startup 5, warm-up 0, interval
-// 1, percentile 25; ASHA min_resource auto and reduction_factor 4;
-// Hyperband min_resource 1, max_resource auto and reduction_factor 3.
+// Unset fields (nil, or zero for those where 0 is no valid value) take
+// Optuna's defaults: startup 5, warm-up 0, interval 1, percentile 25; ASHA
+// min_resource auto and reduction_factor 4; Hyperband min_resource 1,
+// max_resource auto and reduction_factor 3. An explicit startup 0 or
+// percentile 0 is kept.
 func NewPruner(spec PrunerSpec) (goptuna.Pruner, error) {
-	startup := spec.StartupTrials
-	if startup == 0 {
-		startup = 5
+	startup := 5
+	if spec.StartupTrials != nil {
+		startup = *spec.StartupTrials
 	}
 	interval := spec.Interval
 	if interval == 0 {
@@ -200,9 +213,9 @@ func NewPruner(spec PrunerSpec) (goptuna.Pruner, error) {
 	case "median":
 		return pruner(prune.NewMedian(startup, spec.WarmupSteps, interval))
 	case "percentile":
-		pct := spec.Percentile
-		if pct == 0 {
-			pct = 25
+		pct := 25.0
+		if spec.Percentile != nil {
+			pct = *spec.Percentile
 		}
 		return pruner(prune.NewPercentile(pct, startup, spec.WarmupSteps, interval))
 	case "asha":

@@ -7,6 +7,7 @@ import (
 	"github.com/c-bata/goptuna"
 
 	"sweep/search"
+	"sweep/search/prune"
 	"sweep/search/searchtest"
 )
 
@@ -126,7 +127,18 @@ func TestGridPoints(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := s.Sample(nil, goptuna.FrozenTrial{Number: 10}, "depth", goptuna.IntUniformDistribution{Low: 1, High: 3})
+	study, err := goptuna.CreateStudy("s", goptuna.StudyOptionSampler(s), goptuna.StudyOptionLogger(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var id int
+	for range 11 { // trials 0..10, none a retry
+		if id, err = study.Storage.CreateNewTrial(study.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	trial, _ := study.Storage.GetTrial(id)
+	v, err := s.Sample(study, trial, "depth", goptuna.IntUniformDistribution{Low: 1, High: 3})
 	if err != nil || v != pts[1]["depth"] {
 		t.Fatalf("trial 10 depth = %g, %v; want point 10 mod 9 = %g", v, err, pts[1]["depth"])
 	}
@@ -166,10 +178,10 @@ func specParams() []search.Param {
 }
 
 func TestNewSampler_SuggestsSpecSpace(t *testing.T) {
-	seed := int64(1)
+	seed, five := int64(1), 5
 	for _, spec := range []search.SamplerSpec{
-		{Type: "tpe", StartupTrials: 5},
-		{Type: "tpe", StartupTrials: 5, Multivariate: true, Group: true, ConstantLiar: true},
+		{Type: "tpe", StartupTrials: &five},
+		{Type: "tpe", StartupTrials: &five, Multivariate: true, Group: true, ConstantLiar: true},
 		{Type: "random"},
 	} {
 		spec.Seed = &seed
@@ -216,5 +228,77 @@ func TestGridPoints_FloatStepStaysInBounds(t *testing.T) {
 	}
 	if len(pts) != 4 || pts[3]["x"] > 0.3 {
 		t.Fatalf("points %v, want 4 inside [0, 0.3]", pts)
+	}
+}
+
+// An explicit 0 is a setting, not "use the default": startup_trials: 0
+// prunes from the first completed trial, percentile: 0 keeps only trials
+// as good as the best; absent keys take Optuna's defaults (5, 25).
+func TestNewPruner_ZeroIsNotDefault(t *testing.T) {
+	for _, tc := range []struct {
+		yaml       string
+		startup    int
+		percentile float64
+		ok         bool
+	}{
+		{"{type: percentile}", 5, 25, true},
+		{"{type: percentile, startup_trials: 0, percentile: 0}", 0, 0, true},
+		{"{type: median, startup_trials: 0}", 0, 50, true},
+		{"{type: percentile, startup_trials: 3, percentile: 10}", 3, 10, true},
+	} {
+		raw := "study: s\ndirection: minimize\ntrials: 3\nobjective: {type: synthetic}\nparams:\n  x: {type: float, low: 0, high: 1}\npruner: " + tc.yaml + "\n"
+		spec, err := search.ParseSpec("s.yaml", []byte(raw))
+		if err != nil {
+			t.Fatalf("%s: %v", tc.yaml, err)
+		}
+		p, err := search.NewPruner(spec.Pruner)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.yaml, err)
+		}
+		got := p.(*prune.Percentile)
+		if got.StartupTrials != tc.startup || got.Percentile != tc.percentile {
+			t.Errorf("%s: startup %d percentile %g, want %d and %g", tc.yaml, got.StartupTrials, got.Percentile, tc.startup, tc.percentile)
+		}
+	}
+}
+
+// sampler startup_trials: 0 makes TPE model from the first trial: with one
+// completed trial at x = 0.9, a TPE without start-up trials samples near
+// it far more often than the 10 random start-up draws would.
+func TestNewSampler_StartupZero(t *testing.T) {
+	near := func(startup *int) int {
+		seed := int64(3)
+		s, _, err := search.NewSampler(search.SamplerSpec{Type: "tpe", Seed: &seed, StartupTrials: startup},
+			[]search.Param{{Name: "x", Type: search.Float, Low: 0, High: 1}}, "s", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		study := searchtest.NewStudy(t, goptuna.StudyDirectionMinimize, s, nil, nil)
+		d := goptuna.UniformDistribution{Low: 0, High: 1}
+		for i, x := range []float64{0.9, 0.1} {
+			id, _ := study.Storage.CreateNewTrial(study.ID)
+			study.Storage.SetTrialParam(id, "x", x, d)
+			study.Storage.SetTrialValue(id, float64(i))
+			study.Storage.SetTrialState(id, goptuna.TrialStateComplete)
+		}
+		n := 0
+		for range 40 {
+			id, _ := study.Storage.CreateNewTrial(study.ID)
+			tr, _ := study.Storage.GetTrial(id)
+			v, err := s.Sample(study, tr, "x", d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v > 0.7 {
+				n++
+			}
+			study.Storage.SetTrialState(id, goptuna.TrialStateFail)
+		}
+		return n
+	}
+	zero := 0
+	withZero, byDefault := near(&zero), near(nil)
+	if withZero < 30 || byDefault > 20 {
+		t.Errorf("draws near the best: %d of 40 with startup_trials 0, %d with the default 10; want most with 0, about 30%% by default", withZero, byDefault)
 	}
 }

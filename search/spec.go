@@ -72,12 +72,14 @@ type Spec struct {
 	Dir string `yaml:"-" json:"-"`
 }
 
-// SamplerSpec selects and configures the sampler. Zero values mean the
-// sampler's defaults. Seed nil means "derive from the study name".
+// SamplerSpec selects and configures the sampler. Seed nil means "derive
+// from the study name"; StartupTrials nil means the sampler's default (10
+// for TPE, none for CMA-ES), and an explicit 0 means none; a zero
+// EICandidates means TPE's default 24.
 type SamplerSpec struct {
 	Type          string `yaml:"type"` // tpe (default), random, grid, cmaes
 	Seed          *int64 `yaml:"seed"`
-	StartupTrials int    `yaml:"startup_trials"`
+	StartupTrials *int   `yaml:"startup_trials"`
 	EICandidates  int    `yaml:"ei_candidates"`
 	Multivariate  bool   `yaml:"multivariate"`
 	Group         bool   `yaml:"group"`
@@ -85,17 +87,22 @@ type SamplerSpec struct {
 }
 
 // PrunerSpec selects and configures the pruner. Steps are the objective's
-// report steps (epochs for the built-in objectives).
+// report steps (epochs for the built-in objectives). StartupTrials and
+// Percentile are nil when the spec does not set them (defaults 5 and 25),
+// so that an explicit 0 (prune from the first completed trial; prune all
+// but the best) means 0. A zero Interval or ReductionFactor means the
+// default (1; 4 for ASHA, 3 for Hyperband): the spec refuses them as
+// explicit values.
 type PrunerSpec struct {
-	Type                 string  `yaml:"type"` // none (default), median, percentile, asha, hyperband
-	StartupTrials        int     `yaml:"startup_trials"`
-	WarmupSteps          int     `yaml:"warmup_steps"`
-	Interval             int     `yaml:"interval"`
-	Percentile           float64 `yaml:"percentile"`
-	MinResource          int     `yaml:"min_resource"`
-	MaxResource          int     `yaml:"max_resource"`
-	ReductionFactor      int     `yaml:"reduction_factor"`
-	MinEarlyStoppingRate int     `yaml:"min_early_stopping_rate"`
+	Type                 string   `yaml:"type"` // none (default), median, percentile, asha, hyperband
+	StartupTrials        *int     `yaml:"startup_trials"`
+	WarmupSteps          int      `yaml:"warmup_steps"`
+	Interval             int      `yaml:"interval"`
+	Percentile           *float64 `yaml:"percentile"`
+	MinResource          int      `yaml:"min_resource"`
+	MaxResource          int      `yaml:"max_resource"`
+	ReductionFactor      int      `yaml:"reduction_factor"`
+	MinEarlyStoppingRate int      `yaml:"min_early_stopping_rate"`
 }
 
 // ObjectiveSpec names the objective and carries its options. Type selects a

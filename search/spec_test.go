@@ -28,10 +28,10 @@ func TestParseSpec_Demo(t *testing.T) {
 	if s.Study != "demo-synthetic" || s.Direction != "maximize" || s.Metric != "val_acc" || s.Trials != 30 || s.Workers != 2 {
 		t.Errorf("header = %q %q %q %d %d", s.Study, s.Direction, s.Metric, s.Trials, s.Workers)
 	}
-	if s.Sampler.Type != "tpe" || s.Sampler.Seed == nil || *s.Sampler.Seed != 1 || s.Sampler.StartupTrials != 10 {
+	if s.Sampler.Type != "tpe" || s.Sampler.Seed == nil || *s.Sampler.Seed != 1 || s.Sampler.StartupTrials == nil || *s.Sampler.StartupTrials != 10 {
 		t.Errorf("sampler = %+v", s.Sampler)
 	}
-	if s.Pruner.Type != "median" || s.Pruner.StartupTrials != 5 || s.Pruner.WarmupSteps != 2 {
+	if s.Pruner.Type != "median" || s.Pruner.StartupTrials == nil || *s.Pruner.StartupTrials != 5 || s.Pruner.WarmupSteps != 2 {
 		t.Errorf("pruner = %+v", s.Pruner)
 	}
 	if s.Heartbeat.Interval != 30 || s.Heartbeat.Grace != 90 {
@@ -113,6 +113,10 @@ func TestParseSpec_Errors(t *testing.T) {
 		{"PrunerUnknown", base + "pruner: {type: sha}\n", `s.yaml:7: pruner.type: unknown pruner "sha" (want none, median, percentile, asha, hyperband)`},
 		{"PrunerKey", base + "pruner:\n  type: median\n  warmup: 3\n", "s.yaml:9: pruner.warmup: unknown key (want one of type, startup_trials, warmup_steps, interval, percentile, min_resource, max_resource, reduction_factor, min_early_stopping_rate)"},
 		{"SamplerSeedType", base + "sampler: {seed: abc}\n", `s.yaml:7: sampler.seed: must be an integer (got "abc")`},
+		{"PrunerIntervalZero", base + "pruner: {type: median, interval: 0}\n", "s.yaml:7: pruner.interval: must be between 1 and 1000000 (got 0)"},
+		{"PrunerReductionZero", base + "pruner: {type: asha, reduction_factor: 0}\n", "s.yaml:7: pruner.reduction_factor: must be between 2 and 100 (got 0)"},
+		{"PrunerPercentile", base + "pruner: {type: percentile, percentile: 100}\n", "s.yaml:7: pruner.percentile: must be between 0 and 100 (got 100)"},
+		{"SamplerStartupNegative", base + "sampler: {startup_trials: -1}\n", "s.yaml:7: sampler.startup_trials: must be between 0 and 1000000 (got -1)"},
 		{"Heartbeat", base + "heartbeat: {interval: 10, grace: 5}\n", "s.yaml:7: heartbeat.grace: must be > heartbeat.interval (got 5 ≤ 10)"},
 		{"Retry", base + "retry: {max: -1}\n", "s.yaml:7: retry.max: must be between 0 and 100 (got -1)"},
 		{"Devices", base + "devices: [0, 0]\n", "s.yaml:7: devices[1]: must be distinct device indexes between 0 and 63 (got 0)"},

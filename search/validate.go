@@ -12,27 +12,35 @@ func (d *decoder) checkSampler(n *yaml.Node, s SamplerSpec) {
 	if !slices.Contains(samplerTypes, s.Type) {
 		d.failf(lookup(n, "type"), "sampler.type", "unknown sampler %q (want %s)", clip(s.Type), strings.Join(samplerTypes, ", "))
 	}
-	d.nonNegative(n, "sampler", "startup_trials", s.StartupTrials, MaxTrials)
+	if s.StartupTrials != nil {
+		d.nonNegative(n, "sampler", "startup_trials", *s.StartupTrials, MaxTrials)
+	}
 	d.nonNegative(n, "sampler", "ei_candidates", s.EICandidates, 100_000)
 }
 
-// checkPruner validates a decoded pruner mapping; n is its node. Zero
-// values mean "the pruner's default", so only explicit nonsense is refused.
+// checkPruner validates a decoded pruner mapping; n is its node. An
+// absent key (lookup returns n itself) means the pruner's default; a
+// present one is taken as given, 0 included, so 0 is refused where it
+// makes no sense.
 func (d *decoder) checkPruner(n *yaml.Node, p PrunerSpec) {
 	if !slices.Contains(prunerTypes, p.Type) {
 		d.failf(lookup(n, "type"), "pruner.type", "unknown pruner %q (want %s)", clip(p.Type), strings.Join(prunerTypes, ", "))
 	}
-	d.nonNegative(n, "pruner", "startup_trials", p.StartupTrials, MaxTrials)
+	if p.StartupTrials != nil {
+		d.nonNegative(n, "pruner", "startup_trials", *p.StartupTrials, MaxTrials)
+	}
 	d.nonNegative(n, "pruner", "warmup_steps", p.WarmupSteps, 1_000_000)
-	d.nonNegative(n, "pruner", "interval", p.Interval, 1_000_000)
+	if k := lookup(n, "interval"); k != n && (p.Interval < 1 || p.Interval > 1_000_000) {
+		d.failf(k, "pruner.interval", "must be between 1 and 1000000 (got %d)", p.Interval)
+	}
 	d.nonNegative(n, "pruner", "min_resource", p.MinResource, 1_000_000)
 	d.nonNegative(n, "pruner", "max_resource", p.MaxResource, 1_000_000)
 	d.nonNegative(n, "pruner", "min_early_stopping_rate", p.MinEarlyStoppingRate, 100)
-	if p.Percentile < 0 || p.Percentile >= 100 {
-		d.failf(lookup(n, "percentile"), "pruner.percentile", "must be between 0 and 100 (got %g)", p.Percentile)
+	if p.Percentile != nil && !(*p.Percentile >= 0 && *p.Percentile < 100) {
+		d.failf(lookup(n, "percentile"), "pruner.percentile", "must be between 0 and 100 (got %g)", *p.Percentile)
 	}
-	if p.ReductionFactor == 1 || p.ReductionFactor < 0 || p.ReductionFactor > 100 {
-		d.failf(lookup(n, "reduction_factor"), "pruner.reduction_factor", "must be between 2 and 100 (got %d)", p.ReductionFactor)
+	if k := lookup(n, "reduction_factor"); k != n && (p.ReductionFactor < 2 || p.ReductionFactor > 100) {
+		d.failf(k, "pruner.reduction_factor", "must be between 2 and 100 (got %d)", p.ReductionFactor)
 	}
 	if p.MaxResource > 0 && p.MinResource > p.MaxResource {
 		d.failf(lookup(n, "min_resource"), "pruner.min_resource", "must be ≤ max_resource (got %d > %d)", p.MinResource, p.MaxResource)

@@ -29,7 +29,7 @@ var (
 // default.
 type Options struct {
 	Seed          uint64
-	StartupTrials int  // random trials before TPE starts; default 10
+	StartupTrials int  // random trials before TPE starts; 0 means the default 10, NoStartupTrials none
 	EICandidates  int  // candidates drawn from l(x) per suggestion; default 24
 	Multivariate  bool // model parameters jointly, drawn at a trial's first Sample call
 	Group         bool // multivariate per group of params that co-occur (conditional spaces); implies Multivariate
@@ -112,10 +112,17 @@ type pendingValue struct {
 // calls (conditional params a trial may never ask for).
 const maxPending = 256
 
+// NoStartupTrials as Options.StartupTrials makes TPE model from the first
+// trial (a zero value means the default 10).
+const NoStartupTrials = -1
+
 // New returns a TPE sampler.
 func New(opt Options) *Sampler {
-	if opt.StartupTrials == 0 {
+	switch {
+	case opt.StartupTrials == 0:
 		opt.StartupTrials = 10
+	case opt.StartupTrials < 0:
+		opt.StartupTrials = 0
 	}
 	if opt.EICandidates == 0 {
 		opt.EICandidates = 24
