@@ -98,7 +98,9 @@ func TestWorker_JournalReplay(t *testing.T) {
 	flaky.down.Store(false)
 	other := &sweep.Worker{Store: newBuffered(mem, &log), Study: info, Spec: spec, Host: "h2", JournalDir: dir,
 		Objective: obj, Display: sweep.NewDisplay(&bytes.Buffer{}, false, 1, nil)}
-	if _, err := other.Run(context.Background(), nil); err != nil {
+	drained := make(chan struct{})
+	close(drained) // run no trials (it would reap the RUNNING one): replay only
+	if _, err := other.Run(context.Background(), drained); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := mem.GetAllTrials(info.ID); got[0].State != goptuna.TrialStateRunning {

@@ -1,9 +1,12 @@
 package sweep_test
 
 import (
+	"bytes"
 	"context"
 	"testing"
 	"time"
+
+	"github.com/c-bata/goptuna"
 
 	"sweep/search"
 	"sweep/sweep"
@@ -70,5 +73,31 @@ func TestReap_RepairsRetryLostBetweenStatements(t *testing.T) {
 	retry, err := store.ClaimTrial(ctx, info.ID, "w", "h")
 	if err != nil || retry.RetryOf != claim.TrialID || retry.Attempt != 1 {
 		t.Fatalf("claimed %+v, %v: want the retry of trial id %d", retry, err, claim.TrialID)
+	}
+}
+
+// TestWorker_StaysToReap: a worker whose study's budget is spent does not
+// leave while another worker's trial is RUNNING: when that worker is dead
+// (here it claimed trial 0 and never beat), the staying worker reaps the
+// trial after the grace period, so nothing is left RUNNING once the last
+// worker is gone.
+func TestWorker_StaysToReap(t *testing.T) {
+	store, spec, info := setup(t, 2, 1, 0)
+	ctx := context.Background()
+	dead, err := store.ClaimTrial(ctx, info.ID, "dead", "h")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var log bytes.Buffer
+	w := &sweep.Worker{Store: store, Study: info, Spec: spec, Objective: synthetic(t, spec), Display: sweep.NewDisplay(&log, false, 1, nil)}
+	if _, err := w.Run(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	tr, err := store.GetTrial(dead.TrialID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr.State != goptuna.TrialStateFail || store.Reason(dead.TrialID) != "stale" {
+		t.Fatalf("dead worker's trial %s (%q) after the last worker left, want FAIL stale\n%s", tr.State, store.Reason(dead.TrialID), log.String())
 	}
 }

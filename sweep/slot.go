@@ -34,7 +34,7 @@ func (w *Worker) runSlot(ctx context.Context, drain <-chan struct{}, index int) 
 	if err != nil {
 		return err
 	}
-	failures := 0
+	failures, waited := 0, false
 	for {
 		select {
 		case <-drain:
@@ -45,6 +45,14 @@ func (w *Worker) runSlot(ctx context.Context, drain <-chan struct{}, index int) 
 		}
 		claim, err := w.Store.ClaimTrial(ctx, w.Study.ID, s.id, w.Host)
 		switch {
+		case errors.Is(err, ErrBudgetExhausted) && index == 0 && w.unsettled(ctx, &waited):
+			// Trials still run elsewhere: stay, so that if their workers
+			// die this worker reaps them and runs their retries, and the
+			// study never waits for a worker that is not coming back.
+			if sleepCtx(ctx, seconds(w.Spec.Heartbeat.Interval)) != nil {
+				return nil
+			}
+			continue
 		case errors.Is(err, ErrBudgetExhausted):
 			return nil
 		case ctx.Err() != nil:
@@ -62,6 +70,27 @@ func (w *Worker) runSlot(ctx context.Context, drain <-chan struct{}, index int) 
 		failures = 0
 		s.run(ctx, claim)
 	}
+}
+
+// unsettled reports whether the study, its budget spent, still has
+// RUNNING or WAITING trials; it says once that this worker waits for
+// them. A store error counts as unsettled (the next poll asks again).
+func (w *Worker) unsettled(ctx context.Context, said *bool) bool {
+	trials, err := w.Store.GetAllTrials(w.Study.ID)
+	if err != nil {
+		return ctx.Err() == nil
+	}
+	open := 0
+	for _, t := range trials {
+		if !t.State.IsFinished() {
+			open++
+		}
+	}
+	if open > 0 && !*said {
+		*said = true
+		w.Display.Logf("budget spent; staying while %d trial(s) run elsewhere, to reap and retry them if their workers die (interrupt to leave)", open)
+	}
+	return open > 0
 }
 
 // newSlot builds the slot's sampler, pruner and study view.
