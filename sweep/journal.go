@@ -36,14 +36,15 @@ type journal struct {
 
 // journalEntry is one line of a journal: a result, or done for a trial.
 type journalEntry struct {
-	TrialID int             `json:"trial_id"`
-	Done    bool            `json:"done,omitempty"`
-	Number  int             `json:"number"`
-	State   string          `json:"state,omitempty"` // COMPLETE, PRUNED or FAIL
-	Value   jsonFloat       `json:"value"`
-	Reason  string          `json:"reason,omitempty"`
-	Values  []journalValue  `json:"values,omitempty"`  // reports not yet in the database, in order
-	Metrics []journalMetric `json:"metrics,omitempty"` // metric rows not yet in the database, in order
+	TrialID int               `json:"trial_id"`
+	Done    bool              `json:"done,omitempty"`
+	Number  int               `json:"number"`
+	State   string            `json:"state,omitempty"` // COMPLETE, PRUNED or FAIL
+	Value   jsonFloat         `json:"value"`
+	Reason  string            `json:"reason,omitempty"`
+	Attrs   map[string]string `json:"attrs,omitempty"`   // the objective's, stored as user attrs
+	Values  []journalValue    `json:"values,omitempty"`  // reports not yet in the database, in order
+	Metrics []journalMetric   `json:"metrics,omitempty"` // metric rows not yet in the database, in order
 }
 
 type journalValue struct {
@@ -280,7 +281,7 @@ func (o *orphan) release(delivered bool) error {
 // entryFor builds the journal entry of a finished trial, with the
 // reports the store still holds for it.
 func entryFor(claim Claim, out outcome, values []stepValue, metrics []stepMetrics) journalEntry {
-	e := journalEntry{TrialID: claim.TrialID, Number: claim.Number, State: stateName(out.state), Value: jsonFloat(out.value), Reason: out.reason}
+	e := journalEntry{TrialID: claim.TrialID, Number: claim.Number, State: stateName(out.state), Value: jsonFloat(out.value), Reason: out.reason, Attrs: out.attrs}
 	for _, v := range values {
 		e.Values = append(e.Values, journalValue{v.step, jsonFloat(v.value)})
 	}

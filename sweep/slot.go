@@ -68,19 +68,22 @@ func (w *Worker) runSlot(ctx context.Context, drain <-chan struct{}, index int) 
 			continue
 		}
 		failures = 0
+		w.running.Add(1)
 		s.run(ctx, claim)
+		w.running.Add(-1)
 	}
 }
 
 // unsettled reports whether the study, its budget spent, still has
-// RUNNING or WAITING trials; it says once that this worker waits for
-// them. A store error counts as unsettled (the next poll asks again).
+// RUNNING or WAITING trials other than this worker's own; it says once
+// that this worker waits for them. A store error counts as unsettled (the
+// next poll asks again).
 func (w *Worker) unsettled(ctx context.Context, said *bool) bool {
 	trials, err := w.Store.GetAllTrials(w.Study.ID)
 	if err != nil {
 		return ctx.Err() == nil
 	}
-	open := 0
+	open := -int(w.running.Load())
 	for _, t := range trials {
 		if !t.State.IsFinished() {
 			open++
@@ -125,6 +128,7 @@ type outcome struct {
 	state  goptuna.TrialState
 	value  float64
 	reason string
+	attrs  map[string]string // the objective's, stored as user attrs with the outcome
 }
 
 // run runs one claimed trial to its end and records the outcome. The trial
@@ -208,11 +212,9 @@ func (s *slot) execute(ctx context.Context, claim Claim, rep *reporter) (objecti
 	case err == nil && (math.IsNaN(res.Value) || math.IsInf(res.Value, 0)):
 		return params, fail("objective returned %v", res.Value)
 	case err == nil:
-		s.setAttrs(claim.TrialID, res.Attrs)
-		return params, outcome{state: goptuna.TrialStateComplete, value: res.Value}
+		return params, outcome{state: goptuna.TrialStateComplete, value: res.Value, attrs: res.Attrs}
 	case errors.Is(err, objective.ErrPruned):
-		s.setAttrs(claim.TrialID, res.Attrs)
-		return params, outcome{state: goptuna.TrialStatePruned, value: rep.last}
+		return params, outcome{state: goptuna.TrialStatePruned, value: rep.last, attrs: res.Attrs}
 	}
 	return params, fail("%s", clipReason(err.Error()))
 }
@@ -252,15 +254,6 @@ func (s *slot) call(ctx context.Context, params objective.Params, rep *reporter)
 	return s.w.Objective.Run(ctx, params, rep)
 }
 
-// setAttrs stores the objective's attrs as trial user attrs.
-func (s *slot) setAttrs(trialID int, attrs map[string]string) {
-	for k, v := range attrs {
-		if err := s.w.Store.SetTrialUserAttr(trialID, k, v); err != nil {
-			s.w.Display.Logf("store attr %s of trial id %d: %v", k, trialID, err)
-		}
-	}
-}
-
 // verdict is what became of a trial's outcome.
 type verdict int
 
@@ -292,7 +285,8 @@ func (s *slot) finish(ctx context.Context, claim Claim, out outcome) verdict {
 	}
 	fctx, cancel := outlive(ctx, w.FinishGrace)
 	defer cancel()
-	v, _ := w.deliver(fctx, journalEntry{TrialID: claim.TrialID, Number: claim.Number, State: stateName(out.state), Value: jsonFloat(out.value), Reason: out.reason})
+	e := entryFor(claim, out, nil, nil) // its reports are in the store's buffer
+	v, _ := w.deliver(fctx, e)
 	switch {
 	case v == rejected:
 		s.retryStale(fctx, claim)
@@ -315,8 +309,9 @@ func outlive(ctx context.Context, grace time.Duration) (context.Context, context
 	}
 }
 
-// deliver records a journaled result: its reports not yet written, then
-// the outcome. A trial finished elsewhere keeps a late COMPLETE or PRUNED
+// deliver records a journaled result: its reports not yet written and
+// the objective's attrs (retried like the outcome: a finished trial takes
+// no attrs), then the outcome. A trial finished elsewhere keeps a late COMPLETE or PRUNED
 // result as its LateResultAttr. The journal entry is closed (settled)
 // unless the database could not be reached before ctx ended.
 func (w *Worker) deliver(ctx context.Context, e journalEntry) (v verdict, settled bool) {
@@ -335,6 +330,11 @@ func (w *Worker) deliver(ctx context.Context, e journalEntry) (v verdict, settle
 			w.Display.Logf("trial %d: replay metrics of step %d: %v", e.Number, m.Step, err)
 		}
 	}
+	for k, v := range e.Attrs {
+		if err := w.setAttr(ctx, e.TrialID, k, v); err != nil && !errors.Is(err, ErrTrialFinished) && !errors.Is(err, goptuna.ErrTrialCannotBeUpdated) {
+			w.Display.Logf("trial %d: store attr %s: %v", e.Number, k, err)
+		}
+	}
 	err := w.Store.FinishTrial(ctx, e.TrialID, state, value, e.Reason)
 	switch {
 	case err == nil:
@@ -349,6 +349,16 @@ func (w *Worker) deliver(ctx context.Context, e journalEntry) (v verdict, settle
 	w.Display.Logf("trial %d: record %s: %v", e.Number, e.State, err)
 	w.journalDone(e)
 	return unrecorded, true
+}
+
+// setAttr stores a user attr of a trial, retrying a lost database until
+// ctx ends.
+func (w *Worker) setAttr(ctx context.Context, trialID int, key, value string) error {
+	b, ok := w.Store.(*BufferedStore)
+	if !ok {
+		return w.Store.SetTrialUserAttr(trialID, key, value)
+	}
+	return b.retry(ctx, func() error { return b.Store.SetTrialUserAttr(trialID, key, value) })
 }
 
 // keepLate stores the result of a trial finished elsewhere as a late

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/c-bata/goptuna"
@@ -47,7 +48,8 @@ type Worker struct {
 	// (ctx ended) before it is left to the journal; zero means 30 s.
 	FinishGrace time.Duration
 
-	journal *journal // nil without JournalDir
+	journal *journal     // nil without JournalDir
+	running atomic.Int64 // trials this worker's slots are running
 	mu      sync.Mutex
 	summary Summary
 }

@@ -54,6 +54,14 @@ type Config struct {
 	// StatusAfterRestart runs `sweep status` (which reaps) as soon as the
 	// server is back, before the workers had time to beat again.
 	StatusAfterRestart bool
+	// Stop and Start, when both are set, replace Restart: each restart is
+	// then an outage of Outage, with OutageKills workers killed (SIGKILL)
+	// two thirds into it — by then every trial running at its start has
+	// ended and waits in its worker's journal — and started again on the
+	// same host (the same run directory) once the server is back.
+	Stop, Start func(ctx context.Context) error
+	Outage      time.Duration
+	OutageKills int
 	// Logf narrates the run; nil means silent.
 	Logf func(format string, args ...any)
 }
@@ -71,7 +79,14 @@ type Report struct {
 	NumberGaps                    int            // numbers missing from 0..Trials-1: must be 0
 	LostValues                    int            // missing intermediate values of COMPLETE/PRUNED trials (gaps, missing final steps): must be 0
 	LeftRunning                   int            // RUNNING or WAITING after the grace period and a reap: must be 0
+	LeftByWorkers                 int            // RUNNING or WAITING after the grace period, before `sweep status` reaped: must be 0
+	FrozenTrials, FrozenReaped    int            // trials RUNNING in SIGSTOPped workers, and those of them reaped (FAIL stale): must be equal
+	Outage                        time.Duration  // total time the server was down (Stop/Start outages)
+	OutageKilled, Respawned       int            // workers killed during an outage, and started again after it
+	Replayed                      int            // worker lines: a dead worker's journaled result replayed
+	LateKept                      int            // trials holding a late result (attr late_value)
 	ExitFailures                  []string
+	frozenIDs                     []int
 	BufferedOutages               int // worker log lines saying reports were buffered
 	RejectedLate                  int // late results rejected after stale-marking
 	ReapedByWorkers               int // stale trials reaped by running workers (the rest by `sweep status`)
@@ -83,6 +98,7 @@ type Report struct {
 // OK reports whether every promise held.
 func (r Report) OK() bool {
 	return r.DuplicateNumbers == 0 && r.NumberGaps == 0 && r.LostValues == 0 && r.LeftRunning == 0 &&
+		r.LeftByWorkers == 0 && r.FrozenReaped == r.FrozenTrials &&
 		len(r.ExitFailures) == 0 && r.Trials == r.Budget && r.TooManyClients == 0
 }
 
@@ -94,6 +110,11 @@ func (r Report) String() string {
 	row("killed with SIGKILL", r.Killed)
 	row("frozen (SIGSTOP) past grace, resumed", r.Frozen)
 	row("PostgreSQL restarts", r.Restarts)
+	if r.Outage > 0 {
+		row("outage length (server down)", r.Outage)
+		row("killed during the outage, restarted after", fmt.Sprintf("%d, %d", r.OutageKilled, r.Respawned))
+		row("journaled results replayed", r.Replayed)
+	}
 	row("trials (budget)", fmt.Sprintf("%d (%d)", r.Trials, r.Budget))
 	row("trials completed", r.Complete)
 	row("trials pruned", r.Pruned)
@@ -106,7 +127,10 @@ func (r Report) String() string {
 	row("duplicate numbers", r.DuplicateNumbers)
 	row("gaps in numbers", r.NumberGaps)
 	row("lost reported values", r.LostValues)
+	row("left RUNNING/WAITING by the workers", r.LeftByWorkers)
 	row("left RUNNING/WAITING after grace", r.LeftRunning)
+	row("frozen workers' trials reaped", fmt.Sprintf("%d of %d", r.FrozenReaped, r.FrozenTrials))
+	row("late results kept (late_value)", r.LateKept)
 	row("stale trials reaped by running workers", r.ReapedByWorkers)
 	row("late results rejected (stale)", r.RejectedLate)
 	row("worker lines: reports buffered", r.BufferedOutages)
@@ -150,8 +174,8 @@ type proc struct {
 // Run runs the study to its end under faults and checks the database.
 func Run(ctx context.Context, c Config) (Report, error) {
 	rep := Report{Workers: c.Workers, Budget: c.Trials}
-	if c.Restarts > 0 && c.Restart == nil {
-		return rep, errors.New("chaos: Restarts set but Restart is nil")
+	if c.Restarts > 0 && c.Restart == nil && (c.Stop == nil || c.Start == nil) {
+		return rep, errors.New("chaos: Restarts set but neither Restart nor Stop and Start")
 	}
 	db, err := sql.Open("postgres", c.DSN)
 	if err != nil {
@@ -186,7 +210,7 @@ func Run(ctx context.Context, c Config) (Report, error) {
 		}
 		procs = append(procs, p)
 	}
-	if err := c.inflict(ctx, db, procs, &rep); err != nil {
+	if err := c.inflict(ctx, db, &procs, &rep); err != nil {
 		return rep, err
 	}
 	for _, p := range procs {
@@ -204,6 +228,12 @@ func Run(ctx context.Context, c Config) (Report, error) {
 	c.logf("all workers gone after %s; waiting out the grace period, then reaping", rep.Wall.Round(time.Millisecond))
 	if err := sleep(ctx, time.Duration(c.Grace*float64(time.Second))+time.Second); err != nil {
 		return rep, err
+	}
+	// The workers themselves must have left nothing RUNNING or WAITING:
+	// the last ones stay until every trial is finished or reaped.
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM trials t JOIN studies s ON s.id = t.study_id
+		WHERE s.name = 'chaos' AND t.state IN ('RUNNING', 'WAITING')`).Scan(&rep.LeftByWorkers); err != nil {
+		return rep, fmt.Errorf("count trials left running: %w", err)
 	}
 	if out, err := exec.CommandContext(ctx, c.Bin, "status", "chaos", "--db", c.DSN).CombinedOutput(); err != nil {
 		return rep, fmt.Errorf("sweep status: %v\n%s", err, out)
@@ -264,7 +294,7 @@ func (c Config) plan() []fault {
 
 // inflict waits for each fault's moment and causes it, until the plan is
 // done or every process has exited.
-func (c Config) inflict(ctx context.Context, db *sql.DB, procs []*proc, rep *Report) error {
+func (c Config) inflict(ctx context.Context, db *sql.DB, procs *[]*proc, rep *Report) error {
 	rng := rand.New(rand.NewSource(c.Seed + 1))
 	faults := c.plan()
 	tick := time.NewTicker(50 * time.Millisecond)
@@ -284,12 +314,12 @@ func (c Config) inflict(ctx context.Context, db *sql.DB, procs []*proc, rep *Rep
 			continue // the server may be restarting
 		}
 		rep.MaxConnections = max(rep.MaxConnections, conns)
-		alive := aliveProcs(procs)
+		alive := aliveProcs(*procs)
 		if len(alive) == 0 {
 			return nil
 		}
 		for len(faults) > 0 && finished >= faults[0].at {
-			if err := c.strike(ctx, faults[0], procs, rng, rep, finished); err != nil {
+			if err := c.strike(ctx, db, faults[0], procs, rng, rep, finished); err != nil {
 				return err
 			}
 			faults = faults[1:]
@@ -299,8 +329,11 @@ func (c Config) inflict(ctx context.Context, db *sql.DB, procs []*proc, rep *Rep
 }
 
 // strike causes one fault.
-func (c Config) strike(ctx context.Context, f fault, procs []*proc, rng *rand.Rand, rep *Report, finished int) error {
+func (c Config) strike(ctx context.Context, db *sql.DB, f fault, procs *[]*proc, rng *rand.Rand, rep *Report, finished int) error {
 	if f.kind == "restart" {
+		if c.Stop != nil && c.Start != nil {
+			return c.outage(ctx, procs, rng, rep, finished)
+		}
 		c.logf("%d trials finished: restarting PostgreSQL", finished)
 		t0 := time.Now()
 		if err := c.Restart(ctx); err != nil {
@@ -308,16 +341,9 @@ func (c Config) strike(ctx context.Context, f fault, procs []*proc, rng *rand.Ra
 		}
 		rep.Restarts++
 		c.logf("PostgreSQL back after %s", time.Since(t0).Round(time.Millisecond))
-		if c.StatusAfterRestart {
-			out, err := exec.CommandContext(ctx, c.Bin, "status", "chaos", "--db", c.DSN).CombinedOutput()
-			if err != nil {
-				return fmt.Errorf("sweep status after the restart: %v\n%s", err, out)
-			}
-			c.logf("sweep status right after the restart:\n%s", out)
-		}
-		return nil
+		return c.statusAfterRestart(ctx)
 	}
-	alive := aliveProcs(procs)
+	alive := aliveProcs(*procs)
 	if len(alive) <= 1 {
 		return nil // keep one worker, or nobody finishes the study
 	}
@@ -330,6 +356,19 @@ func (c Config) strike(ctx context.Context, f fault, procs []*proc, rng *rand.Ra
 		}
 		v.frozen.Store(true)
 		rep.Frozen++
+		// Its RUNNING trials must be reaped while it is frozen. Its worker
+		// IDs are host:pid:random/slot.
+		rows, err := db.QueryContext(ctx, `SELECT t.id FROM trials t JOIN studies s ON s.id = t.study_id
+			WHERE s.name = 'chaos' AND t.state = 'RUNNING' AND t.worker_id LIKE $1`, fmt.Sprintf("%%:%d:%%", v.cmd.Process.Pid))
+		if err == nil {
+			for rows.Next() {
+				var id int
+				if rows.Scan(&id) == nil {
+					rep.frozenIDs = append(rep.frozenIDs, id)
+				}
+			}
+			rows.Close()
+		}
 		time.AfterFunc(d, func() {
 			v.cmd.Process.Signal(syscall.SIGCONT)
 			v.frozen.Store(false)
@@ -343,6 +382,65 @@ func (c Config) strike(ctx context.Context, f fault, procs []*proc, rng *rand.Ra
 	}
 	rep.Killed++
 	return nil
+}
+
+// statusAfterRestart runs `sweep status` when StatusAfterRestart is set.
+func (c Config) statusAfterRestart(ctx context.Context) error {
+	if !c.StatusAfterRestart {
+		return nil
+	}
+	out, err := exec.CommandContext(ctx, c.Bin, "status", "chaos", "--db", c.DSN).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("sweep status after the restart: %v\n%s", err, out)
+	}
+	c.logf("sweep status right after the restart:\n%s", out)
+	return nil
+}
+
+// outage stops PostgreSQL for c.Outage, kills c.OutageKills workers two
+// thirds into it, and starts the server and then new workers in their
+// place.
+func (c Config) outage(ctx context.Context, procs *[]*proc, rng *rand.Rand, rep *Report, finished int) error {
+	c.logf("%d trials finished: PostgreSQL down for %s", finished, c.Outage)
+	if err := c.Stop(ctx); err != nil {
+		return fmt.Errorf("stop postgres: %w", err)
+	}
+	rep.Outage += c.Outage
+	if err := sleep(ctx, c.Outage*2/3); err != nil {
+		return err
+	}
+	killed := 0
+	for range c.OutageKills {
+		alive := aliveProcs(*procs)
+		if len(alive) <= 1 {
+			break
+		}
+		v := alive[rng.Intn(len(alive))]
+		c.logf("SIGKILL %s during the outage", v.name)
+		v.killed = true
+		if err := v.cmd.Process.Kill(); err != nil {
+			return fmt.Errorf("kill %s: %w", v.name, err)
+		}
+		killed++
+	}
+	rep.OutageKilled += killed
+	if err := sleep(ctx, c.Outage-c.Outage*2/3); err != nil {
+		return err
+	}
+	if err := c.Start(ctx); err != nil {
+		return fmt.Errorf("start postgres: %w", err)
+	}
+	rep.Restarts++
+	c.logf("PostgreSQL back after %s; starting %d worker(s) in place of the killed", c.Outage, killed)
+	for range killed {
+		p, err := c.spawn(len(*procs), "worker", "chaos", "--workers", "1")
+		if err != nil {
+			return err
+		}
+		*procs = append(*procs, p)
+		rep.Respawned++
+	}
+	return c.statusAfterRestart(ctx)
 }
 
 // aliveProcs are the processes running and neither killed nor frozen.
@@ -430,6 +528,20 @@ func check(ctx context.Context, db *sql.DB, c Config, rep *Report) error {
 		return err
 	}
 	rep.LostValues += lastLost
+	if err := q(&rep.LateKept, `SELECT count(*) FROM trial_user_attrs a JOIN trials t ON t.id = a.trial_id
+		WHERE t.study_id = `+study+` AND a.key = 'late_value'`); err != nil {
+		return err
+	}
+	rep.FrozenTrials = len(rep.frozenIDs)
+	for _, id := range rep.frozenIDs {
+		var stale bool
+		if err := db.QueryRowContext(ctx, `SELECT state = 'FAIL' AND reason = 'stale' FROM trials WHERE id = $1`, id).Scan(&stale); err != nil {
+			return fmt.Errorf("check frozen trial %d: %w", id, err)
+		}
+		if stale {
+			rep.FrozenReaped++
+		}
+	}
 	rows, err := db.QueryContext(ctx, `SELECT reason, count(*) FROM `+trials+` AND state = 'FAIL'
 		AND reason NOT IN ('stale', 'interrupted') AND reason NOT LIKE 'synthetic: simulated failure%' GROUP BY reason`)
 	if err != nil {
@@ -477,6 +589,7 @@ func countLogLines(dir string, rep *Report) error {
 		rep.BufferedOutages += strings.Count(s, "buffering reports")
 		rep.TooManyClients += strings.Count(s, "too many clients") + strings.Count(s, "53300")
 		rep.RejectedLate += strings.Count(s, "marked stale by another worker") + strings.Count(s, "result rejected")
+		rep.Replayed += strings.Count(s, "replayed from journal")
 		for _, m := range reapedLine.FindAllStringSubmatch(s, -1) {
 			n, _ := strconv.Atoi(m[1])
 			rep.ReapedByWorkers += n

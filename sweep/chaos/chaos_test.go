@@ -44,7 +44,7 @@ func TestChaos(t *testing.T) {
 	dir := t.TempDir()
 	cfg.Dir = dir
 	cfg.Bin = buildBinary(t, dir)
-	srv, restart := startPostgres(t, ctx, 0)
+	srv, restart, _, _ := startPostgres(t, ctx, 0)
 	cfg.DSN = srv
 	cfg.Restart = restart
 	cfg.Logf = t.Logf
@@ -65,6 +65,12 @@ func TestChaos(t *testing.T) {
 	if rep.Stale == 0 {
 		t.Errorf("no trial was reaped as stale although %d workers were killed", rep.Killed)
 	}
+	if rep.LeftByWorkers != 0 {
+		t.Errorf("%d trials RUNNING or WAITING when the last worker left (before sweep status reaped)", rep.LeftByWorkers)
+	}
+	if rep.FrozenReaped != rep.FrozenTrials {
+		t.Errorf("%d of the %d trials of SIGSTOPped workers reaped, want all", rep.FrozenReaped, rep.FrozenTrials)
+	}
 	if rep.MaxConnections > 100 {
 		t.Errorf("%d connections at once: more than PostgreSQL's default max_connections", rep.MaxConnections)
 	}
@@ -78,38 +84,62 @@ func TestChaos(t *testing.T) {
 	}
 }
 
-// TestChaos_LongOutage keeps PostgreSQL down for longer than the
-// heartbeat grace period while every worker is mid-trial, and runs `sweep
-// status` the moment it is back. No trial may be reaped as stale because
-// of it (the workers were cut off, not dead), none may fail, and no
-// reported value may be lost: the workers buffer their reports, wait,
-// reconnect and flush.
+// EnvOutage sets TestChaos_LongOutage's outage (a Go duration); make
+// test-chaos runs it with 90s, `go test` with the 8 s default.
+const EnvOutage = "SWEEP_CHAOS_OUTAGE"
+
+// TestChaos_LongOutage stops PostgreSQL for longer than the heartbeat
+// grace period while every worker is mid-trial, so that every running
+// trial ends during the outage; two thirds in, it kills two workers (whose
+// results then wait only in their journals) and starts two new ones on the
+// same host once the server is back, then runs `sweep status` at once.
+// No trial may fail but those of the killed workers, and those only as
+// stale with their late result kept; no reported value may be lost: the
+// workers buffer, journal, retry and replay.
 func TestChaos_LongOutage(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs many worker processes and stops PostgreSQL")
 	}
+	outage := 8 * time.Second
+	if s := os.Getenv(EnvOutage); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			t.Fatalf("%s=%q: %v", EnvOutage, s, err)
+		}
+		outage = d
+	}
 	cfg := chaos.Config{
 		Workers: 8, Trials: 120, Restarts: 1, Seed: 3,
 		Interval: 0.25, Grace: 4, Epochs: 5, EpochSeconds: 0.2, RetryMax: 1,
-		StatusAfterRestart: true,
+		StatusAfterRestart: true, Outage: outage, OutageKills: 2,
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute+outage)
 	defer cancel()
 	cfg.Dir = t.TempDir()
 	cfg.Bin = buildBinary(t, cfg.Dir)
-	outage := 6 * time.Second
-	cfg.DSN, cfg.Restart = startPostgres(t, ctx, outage)
+	cfg.DSN, _, cfg.Stop, cfg.Start = startPostgres(t, ctx, 0)
 	cfg.Logf = t.Logf
 	rep, err := chaos.Run(ctx, cfg)
 	t.Logf("report (%s outage, grace %gs):\n%s", outage, cfg.Grace, rep)
+	if out := os.Getenv("SWEEP_CHAOS_REPORT"); out != "" {
+		f, ferr := os.OpenFile(out, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+		if ferr == nil {
+			fmt.Fprintf(f, "\nlong outage (TestChaos_LongOutage):\n%s", rep)
+			f.Close()
+		}
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !rep.OK() || rep.Restarts != 1 {
+	if !rep.OK() || rep.Restarts != 1 || rep.Outage != outage {
 		t.Errorf("broken promise or no outage; worker logs in %s", cfg.Dir)
 	}
-	if rep.Stale != 0 || rep.Failed != 0 || rep.BufferedOutages == 0 {
-		t.Errorf("%d stale, %d failed, %d buffering workers: want none reaped or failed, reports buffered", rep.Stale, rep.Failed, rep.BufferedOutages)
+	if rep.OutageKilled != 2 || rep.Respawned != 2 || rep.Replayed == 0 {
+		t.Errorf("%d killed in the outage, %d restarted, %d journaled results replayed: want 2, 2 and some", rep.OutageKilled, rep.Respawned, rep.Replayed)
+	}
+	if rep.Failed != rep.Stale || rep.Stale > rep.OutageKilled || rep.LateKept != rep.Stale || rep.BufferedOutages == 0 {
+		t.Errorf("%d failed, %d stale, %d late results kept, %d buffering workers: want failures only stale ones of killed workers, each with its late result, and reports buffered",
+			rep.Failed, rep.Stale, rep.LateKept, rep.BufferedOutages)
 	}
 }
 
@@ -127,9 +157,10 @@ func buildBinary(t *testing.T, dir string) string {
 
 // startPostgres runs a private server with PostgreSQL's default
 // max_connections (100), so that the pools are shown to fit, and returns
-// its DSN and a function restarting it (fast shutdown, then start on the
-// same port, as `pg_ctl restart -m fast` does) after outage.
-func startPostgres(t *testing.T, ctx context.Context, outage time.Duration) (string, func(context.Context) error) {
+// its DSN, a function restarting it (fast shutdown, then start on the
+// same port, as `pg_ctl restart -m fast` does) after outage, and the stop
+// and start halves of it.
+func startPostgres(t *testing.T, ctx context.Context, outage time.Duration) (dsn string, restart, stop, start func(context.Context) error) {
 	t.Helper()
 	dir := t.TempDir()
 	// The server may run as an unprivileged user who must reach dir.
@@ -148,11 +179,8 @@ func startPostgres(t *testing.T, ctx context.Context, outage time.Duration) (str
 	}
 	t.Cleanup(func() { srv.Stop(context.Background()) })
 	url := srv.URL
-	restart := func(ctx context.Context) error {
-		if err := srv.Stop(ctx); err != nil {
-			return err
-		}
-		time.Sleep(outage)
+	stop = func(ctx context.Context) error { return srv.Stop(ctx) }
+	start = func(ctx context.Context) error {
 		s, err := c.Start(ctx)
 		if err != nil {
 			return err
@@ -163,5 +191,12 @@ func startPostgres(t *testing.T, ctx context.Context, outage time.Duration) (str
 		}
 		return nil
 	}
-	return url, restart
+	restart = func(ctx context.Context) error {
+		if err := stop(ctx); err != nil {
+			return err
+		}
+		time.Sleep(outage)
+		return start(ctx)
+	}
+	return url, restart, stop, start
 }
