@@ -321,6 +321,12 @@ func (b *BufferedStore) FinishTrial(ctx context.Context, trialID int, state gopt
 // unwritten returns copies of the reports of trialID still waiting for
 // the database, in order; the worker journals them with the result.
 func (b *BufferedStore) unwritten(trialID int) ([]stepValue, []stepMetrics) {
+	// The flusher takes a trial's reports out of pending while it writes
+	// them, holding the trial's lock: wait for it to put back what it
+	// could not write.
+	lock := b.trialLock(trialID)
+	lock.Lock()
+	defer lock.Unlock()
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	r := b.pending[trialID]

@@ -86,6 +86,7 @@ type Report struct {
 	Replayed                      int            // worker lines: a dead worker's journaled result replayed
 	LateKept                      int            // trials holding a late result (attr late_value)
 	ExitFailures                  []string
+	LostIn                        []string // the trials with lost values, for the log
 	frozenIDs                     []int
 	BufferedOutages               int // worker log lines saying reports were buffered
 	RejectedLate                  int // late results rejected after stale-marking
@@ -127,6 +128,9 @@ func (r Report) String() string {
 	row("duplicate numbers", r.DuplicateNumbers)
 	row("gaps in numbers", r.NumberGaps)
 	row("lost reported values", r.LostValues)
+	for _, l := range r.LostIn {
+		row("  lost in", l)
+	}
 	row("left RUNNING/WAITING by the workers", r.LeftByWorkers)
 	row("left RUNNING/WAITING after grace", r.LeftRunning)
 	row("frozen workers' trials reaped", fmt.Sprintf("%d of %d", r.FrozenReaped, r.FrozenTrials))
@@ -349,7 +353,9 @@ func (c Config) strike(ctx context.Context, db *sql.DB, f fault, procs *[]*proc,
 	}
 	v := alive[rng.Intn(len(alive))]
 	if f.kind == "freeze" {
-		d := time.Duration((c.Grace + 2) * float64(time.Second))
+		// Twice the grace period and more: reapers on a loaded machine
+		// may run late, and the trial must be reaped while frozen.
+		d := time.Duration((2*c.Grace + 2) * float64(time.Second))
 		c.logf("%d trials finished: SIGSTOP %s for %s", finished, v.name, d)
 		if err := v.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
 			return fmt.Errorf("stop %s: %w", v.name, err)
@@ -528,6 +534,22 @@ func check(ctx context.Context, db *sql.DB, c Config, rep *Report) error {
 		return err
 	}
 	rep.LostValues += lastLost
+	if rep.LostValues > 0 {
+		rows, err := db.QueryContext(ctx, `SELECT t.number, t.state, t.value, COALESCE(t.worker_id, ''),
+			COALESCE((SELECT string_agg(v.step || '=' || v.value, ' ' ORDER BY v.step) FROM trial_values v WHERE v.trial_id = t.id), '')
+			FROM `+trials+` AND state IN ('COMPLETE', 'PRUNED') AND retry_of IS NULL ORDER BY number`)
+		if err == nil {
+			for rows.Next() {
+				var n int
+				var st, w, vals string
+				var v sql.NullFloat64
+				if rows.Scan(&n, &st, &v, &w, &vals) == nil && (st == "COMPLETE" && strings.Count(vals, "=") != c.Epochs || !strings.HasSuffix(vals, fmt.Sprintf("=%v", v.Float64))) {
+					rep.LostIn = append(rep.LostIn, fmt.Sprintf("trial %d %s %v by %s: %s", n, st, v.Float64, w, vals))
+				}
+			}
+			rows.Close()
+		}
+	}
 	if err := q(&rep.LateKept, `SELECT count(*) FROM trial_user_attrs a JOIN trials t ON t.id = a.trial_id
 		WHERE t.study_id = `+study+` AND a.key = 'late_value'`); err != nil {
 		return err
