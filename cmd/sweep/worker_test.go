@@ -70,3 +70,22 @@ func TestRunWorker(t *testing.T) {
 		t.Errorf("unknown study: exit %d, stderr %q", code, errOut)
 	}
 }
+
+// runBase picks the journals' directory: $SWEEP_RUN_DIR, then the XDG
+// state dir, then ~/.local/state; relative XDG or HOME values are ignored.
+func TestRunBase(t *testing.T) {
+	for _, c := range []struct {
+		env  map[string]string
+		want string
+	}{
+		{map[string]string{"SWEEP_RUN_DIR": "/r", "XDG_STATE_HOME": "/x", "HOME": "/h"}, "/r"},
+		{map[string]string{"XDG_STATE_HOME": "/x", "HOME": "/h"}, "/x/sweep/runs"},
+		{map[string]string{"XDG_STATE_HOME": "rel", "HOME": "/h"}, "/h/.local/state/sweep/runs"},
+		{map[string]string{"HOME": "rel"}, ""},
+		{nil, ""},
+	} {
+		if got := runBase(func(k string) string { return c.env[k] }); got != c.want {
+			t.Errorf("runBase(%v) = %q, want %q", c.env, got, c.want)
+		}
+	}
+}
