@@ -20,6 +20,23 @@ func newCPU(tb testing.TB, blas string, threads int) *cpu.Backend {
 	return b
 }
 
+// Tolerances of the gradient checks, per tensor (enginetest.CompareRel:
+// max|analytic−numeric| / max|numeric|). The numeric gradient is a float64
+// central difference (step eps = 1e-3) of float32 forward passes: its
+// truncation error is O(eps²) ≈ 1e-6 relative, and its rounding noise is
+// about ε₃₂·|L|/eps ≈ 6e-8·|L|/1e-3, i.e. 1e-4 absolute for the losses of
+// order 1 these tests use. The gradients checked are 0.03 to 2 in size,
+// so the noise alone is up to ~3e-3 relative (measured: at most 3.1e-3,
+// on the small net's first conv weight of size 0.03); 1e-2 leaves three
+// times that, while a real mistake (a missing term, a wrong index) makes
+// the relative error of order 1. Below gradFloor the reference is too
+// small for a relative error to mean anything and the bound becomes
+// gradTol·gradFloor = 1e-3 absolute, ten times the noise.
+const (
+	gradTol   = 1e-2
+	gradFloor = 0.1
+)
+
 // unfused hides the CPU backend's optional fused kernels, so layers take
 // their fallback paths.
 type unfused struct{ engine.Backend }
@@ -74,7 +91,7 @@ func gradCheck(t *testing.T, b engine.Backend, l engine.Layer, xs engine.Shape, 
 			got = append(got, tg.analytic[i])
 			want = append(want, (lp-lm)/(2*eps))
 		}
-		enginetest.Compare(t, tg.name, got, want, 1e-2)
+		enginetest.CompareRel(t, tg.name, got, want, gradTol, gradFloor)
 	}
 }
 
@@ -252,9 +269,42 @@ func TestNet_Gradients(t *testing.T) {
 			got = append(got, analytic[j])
 			want = append(want, (lp-lm)/(2*eps))
 		}
-		enginetest.Compare(t, fmt.Sprintf("param %d %s", i, p.Name)+" "+p.Value.Shape.String(), got, want, 1e-2)
+		enginetest.CompareRel(t, fmt.Sprintf("param %d %s", i, p.Name)+" "+p.Value.Shape.String(), got, want, gradTol, gradFloor)
 	}
 	if l := lossAt(); math.IsNaN(l) || l <= 0 {
 		t.Fatalf("loss %v", l)
+	}
+}
+
+// failRecorder is a testing.TB that records Errorf instead of failing.
+type failRecorder struct {
+	testing.TB
+	failed bool
+}
+
+func (r *failRecorder) Errorf(string, ...any) { r.failed = true }
+func (r *failRecorder) Logf(string, ...any)   {}
+func (r *failRecorder) Helper()               {}
+
+// A gradient 5% off on a tensor of size 0.1 — a missing term in a
+// backward pass looks like this — passes the old rule, an absolute
+// 1e-2·(1+max|ref|), and fails the per-tensor relative one.
+func TestCompareRel_CatchesSmallGradientError(t *testing.T) {
+	want := []float64{0.1, -0.05, 0.08, 0.02}
+	got := make([]float32, len(want))
+	for i, w := range want {
+		got[i] = float32(1.05 * w)
+	}
+	old := &failRecorder{TB: t}
+	enginetest.Compare(old, "old rule", got, want, 1e-2)
+	rel := &failRecorder{TB: t}
+	enginetest.CompareRel(rel, "relative", got, want, gradTol, gradFloor)
+	if old.failed || !rel.failed {
+		t.Errorf("5%% error: old rule failed=%v, relative failed=%v; want only the relative rule to catch it", old.failed, rel.failed)
+	}
+	exact := &failRecorder{TB: t}
+	enginetest.CompareRel(exact, "exact", []float32{0.1, -0.05}, []float64{0.1, -0.05}, gradTol, gradFloor)
+	if exact.failed {
+		t.Error("relative rule failed exact gradients")
 	}
 }

@@ -98,6 +98,39 @@ func Compare(t testing.TB, name string, got []float32, want []float64, tol float
 	return maxDiff
 }
 
+// CompareRel checks got against a float64 reference as one tensor, llm.c
+// style: the largest absolute difference relative to the largest reference
+// magnitude, max|got−want| / max|want|, must stay within tol. Unlike
+// Compare's tol·(1+max|want|), the bound scales with the tensor: a
+// gradient of size 0.1 is held to tol·0.1, not to an absolute tol.
+// floor bounds the denominator for tensors whose reference is (nearly)
+// zero, where the relative error means nothing; give the reference's own
+// noise there. It returns the relative error and logs it per tensor.
+func CompareRel(t testing.TB, name string, got []float32, want []float64, tol, floor float64) float64 {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d values, want %d", name, len(got), len(want))
+	}
+	var maxDiff, maxRef float64
+	worst := 0
+	for i := range got {
+		d := math.Abs(float64(got[i]) - want[i])
+		if math.IsNaN(d) {
+			d = math.Inf(1)
+		}
+		if d > maxDiff {
+			maxDiff, worst = d, i
+		}
+		maxRef = max(maxRef, math.Abs(want[i]))
+	}
+	rel := maxDiff / max(maxRef, floor)
+	t.Logf("%-28s rel err %.3g (max |diff| %.3g, ref max %.3g)", name, rel, maxDiff, maxRef)
+	if !(rel <= tol) {
+		t.Errorf("%s: element %d = %g, want %g (rel err %.3g > %.3g)", name, worst, got[worst], want[worst], rel, tol)
+	}
+	return rel
+}
+
 // Host copies a tensor out.
 func Host(b engine.Backend, x engine.Tensor) []float32 { return engine.ToHost(b, x) }
 
