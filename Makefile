@@ -25,10 +25,13 @@ demo: deps build
 
 # test runs every package's tests, the end-to-end test included; it needs
 # PostgreSQL's server binaries (scripts/deps.sh). Keep it under ~15 minutes
-# on 2 cores.
+# on 2 cores. internal/testsum prints the package lines and failures as
+# they come, then how many tests were skipped and why (no GPU, no
+# CIFAR-10 files...); its status is the run's.
 test:
 	$(GO) vet $(PKGS)
-	$(GO) test -count=1 -timeout 14m $(PKGS)
+	$(GO) build -o bin/testsum ./internal/testsum
+	$(GO) test -count=1 -timeout 14m -json $(PKGS) | bin/testsum
 
 # test-short skips the slow tests (the end-to-end test's binary build and
 # processes).
