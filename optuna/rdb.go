@@ -9,6 +9,8 @@ import (
 	"time"
 
 	_ "github.com/lib/pq" // ReadRDB opens Optuna's PostgreSQL storage
+
+	"sweep/internal/pyjson"
 )
 
 // readRDB reads one study from Optuna's tables on db.
@@ -36,7 +38,7 @@ LEFT JOIN study_directions d ON d.study_id = s.study_id WHERE s.study_name = $1 
 		func(r *sql.Rows) error {
 			var k, v string
 			err := r.Scan(&k, &v)
-			st.UserAttrs[k] = json.RawMessage(pythonJSON([]byte(v)))
+			st.UserAttrs[k] = json.RawMessage(pyjson.Quote([]byte(v)))
 			return err
 		}); err != nil {
 		return nil, fmt.Errorf("read study attrs: %w", err)
@@ -115,7 +117,7 @@ func readRDBDetails(ctx context.Context, db *sql.DB, studyID int, byID map[int]*
 				return err
 			}
 			if t := byID[id]; t != nil {
-				t.UserAttrs[k] = json.RawMessage(pythonJSON([]byte(v)))
+				t.UserAttrs[k] = json.RawMessage(pyjson.Quote([]byte(v)))
 			}
 			return nil
 		}},

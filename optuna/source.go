@@ -9,9 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"strings"
 	"time"
+
+	"sweep/internal/pyjson"
 )
 
 // Study is an Optuna study as read from Optuna's storage, for import.
@@ -68,7 +69,7 @@ func ReadJournal(r io.Reader, name string) (*Study, error) {
 			continue
 		}
 		var op journalOp
-		if err := json.Unmarshal(pythonJSON(sc.Bytes()), &op); err != nil {
+		if err := json.Unmarshal(pyjson.Quote(sc.Bytes()), &op); err != nil {
 			return nil, fmt.Errorf("read journal line %d: %w", line, err)
 		}
 		if err := rp.apply(&op); err != nil {
@@ -190,21 +191,21 @@ type journalOp struct {
 	UserAttr          map[string]json.RawMessage `json:"user_attr"`
 	SystemAttr        map[string]json.RawMessage `json:"system_attr"`
 	ParamName         string                     `json:"param_name"`
-	ParamValue        pyFloat                    `json:"param_value_internal"`
+	ParamValue        pyjson.Float               `json:"param_value_internal"`
 	Distribution      string                     `json:"distribution"` // distribution_to_json text
 	Step              int                        `json:"step"`
-	IntermediateValue pyFloat                    `json:"intermediate_value"`
+	IntermediateValue pyjson.Float               `json:"intermediate_value"`
 	// create trial (from a template) and set state/values
 	State         *int                       `json:"state"`
-	Value         *pyFloat                   `json:"value"`
-	Values        []pyFloat                  `json:"values"`
+	Value         *pyjson.Float              `json:"value"`
+	Values        []pyjson.Float             `json:"values"`
 	DatetimeStart *string                    `json:"datetime_start"`
 	DatetimeEnd   *string                    `json:"datetime_complete"`
 	Distributions map[string]string          `json:"distributions"`
-	ParamsMap     map[string]pyFloat         `json:"params"`
+	ParamsMap     map[string]pyjson.Float    `json:"params"`
 	UserAttrs     map[string]json.RawMessage `json:"user_attrs"`
 	SystemAttrs   map[string]json.RawMessage `json:"system_attrs"`
-	Intermediates map[string]pyFloat         `json:"intermediate_values"`
+	Intermediates map[string]pyjson.Float    `json:"intermediate_values"`
 }
 
 // template fills a created trial from the operation's template fields.
@@ -273,70 +274,6 @@ func sortParams(t *Trial) {
 			t.ParamOrder[j], t.ParamOrder[j-1] = t.ParamOrder[j-1], t.ParamOrder[j]
 		}
 	}
-}
-
-// pyFloat decodes a number or one of the NaN/Infinity tokens that Python's
-// json module writes (pythonJSON turns them into marked strings first).
-type pyFloat float64
-
-func (f *pyFloat) UnmarshalJSON(b []byte) error {
-	switch string(b) {
-	case `"\u0000NaN"`:
-		*f = pyFloat(math.NaN())
-	case `"\u0000Infinity"`:
-		*f = pyFloat(math.Inf(1))
-	case `"\u0000-Infinity"`:
-		*f = pyFloat(math.Inf(-1))
-	case "null":
-	default:
-		var x float64
-		if err := json.Unmarshal(b, &x); err != nil {
-			return err
-		}
-		*f = pyFloat(x)
-	}
-	return nil
-}
-
-// pythonJSON rewrites Python's NaN, Infinity and -Infinity tokens (outside
-// strings) as strings pyFloat recognises, so encoding/json can read a line.
-func pythonJSON(b []byte) []byte {
-	if !bytes.Contains(b, []byte("NaN")) && !bytes.Contains(b, []byte("Infinity")) {
-		return b
-	}
-	var out []byte
-	inString, escaped := false, false
-	for i := 0; i < len(b); i++ {
-		c := b[i]
-		if inString {
-			out = append(out, c)
-			switch {
-			case escaped:
-				escaped = false
-			case c == '\\':
-				escaped = true
-			case c == '"':
-				inString = false
-			}
-			continue
-		}
-		if c == '"' {
-			inString = true
-		}
-		matched := false
-		for _, tok := range []string{"-Infinity", "Infinity", "NaN"} {
-			if strings.HasPrefix(string(b[i:]), tok) {
-				out = append(out, `"\u0000`+tok+`"`...)
-				i += len(tok) - 1
-				matched = true
-				break
-			}
-		}
-		if !matched {
-			out = append(out, c)
-		}
-	}
-	return out
 }
 
 // ReadRDB reads the study called name from an Optuna RDB storage on

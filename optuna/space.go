@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"sweep/internal/pyjson"
 	"sweep/search"
 )
 
@@ -23,7 +24,7 @@ func ParamFromDistribution(name string, dist json.RawMessage) (search.Param, err
 			Choices   []any
 		} `json:"attributes"`
 	}
-	if err := json.Unmarshal(pythonJSON(dist), &d); err != nil {
+	if err := json.Unmarshal(pyjson.Quote(dist), &d); err != nil {
 		return search.Param{}, fmt.Errorf("param %s: decode distribution: %w", name, err)
 	}
 	a := d.Attrs
@@ -79,7 +80,7 @@ func choiceNumber(x float64, dist json.RawMessage, i int) any {
 			Choices []json.RawMessage `json:"choices"`
 		} `json:"attributes"`
 	}
-	if json.Unmarshal(pythonJSON(dist), &d) == nil && i < len(d.Attrs.Choices) &&
+	if json.Unmarshal(pyjson.Quote(dist), &d) == nil && i < len(d.Attrs.Choices) &&
 		!strings.ContainsAny(string(d.Attrs.Choices[i]), ".eE") && x == math.Trunc(x) && math.Abs(x) < 1<<53 {
 		return int(x)
 	}

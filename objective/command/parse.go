@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"sweep/internal/pyjson"
 )
 
 // Record is what one line of a program's stdout reported.
@@ -99,13 +101,10 @@ func finish(vals map[string]float64, metric string) (Record, bool) {
 	return rec, rec.HasStep || hasMetric
 }
 
-// jsonSpecial matches the non-standard numbers Python's json.dumps writes.
-var jsonSpecial = map[string]float64{"NaN": math.NaN(), "Infinity": math.Inf(1), "-Infinity": math.Inf(-1)}
-
 // parseJSON reads a JSON object line; numeric top-level members count.
 func parseJSON(line, metric string) (Record, bool) {
 	var obj map[string]any
-	if err := json.Unmarshal([]byte(quoteSpecials(line)), &obj); err != nil {
+	if err := json.Unmarshal(pyjson.Quote([]byte(line)), &obj); err != nil {
 		return Record{}, false
 	}
 	vals := map[string]float64{}
@@ -114,59 +113,12 @@ func parseJSON(line, metric string) (Record, bool) {
 		case float64:
 			vals[k] = x
 		case string:
-			if f, ok := jsonSpecial[strings.TrimPrefix(x, specialMark)]; ok && strings.HasPrefix(x, specialMark) {
+			if f, ok := pyjson.Special(x); ok {
 				vals[k] = f
 			}
 		}
 	}
 	return finish(vals, metric)
-}
-
-// specialMark prefixes the strings quoteSpecials makes of NaN and
-// Infinity; no JSON text holds a NUL, so none is taken for one.
-const specialMark = "\x00"
-
-// quoteSpecials rewrites bare NaN, Infinity and -Infinity outside strings
-// as marked strings, so encoding/json accepts Python's output.
-func quoteSpecials(s string) string {
-	if !strings.Contains(s, "NaN") && !strings.Contains(s, "Infinity") {
-		return s
-	}
-	var b strings.Builder
-	inString, escaped := false, false
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if inString {
-			b.WriteByte(c)
-			switch {
-			case escaped:
-				escaped = false
-			case c == '\\':
-				escaped = true
-			case c == '"':
-				inString = false
-			}
-			continue
-		}
-		if c == '"' {
-			inString = true
-			b.WriteByte(c)
-			continue
-		}
-		matched := false
-		for _, tok := range []string{"-Infinity", "Infinity", "NaN"} {
-			if strings.HasPrefix(s[i:], tok) {
-				b.WriteString(`"\u0000` + tok + `"`)
-				i += len(tok) - 1
-				matched = true
-				break
-			}
-		}
-		if !matched {
-			b.WriteByte(c)
-		}
-	}
-	return b.String()
 }
 
 // keyValue matches key=number pairs. A key starts with a letter or _ and
