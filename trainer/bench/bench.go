@@ -161,8 +161,7 @@ func newModel(cfg Config, b engine.Backend) (*models.Model, error) {
 		for i := range o.Whiten {
 			o.Whiten[i] = float32(r.NormFloat64())
 		}
-		o.Act, o.Init = engine.GELU, "airbench"
-		o.BN = engine.BatchNormOptions{Eps: 1e-12, Momentum: 0.4, FrozenScale: true}
+		o = o.Airbench94()
 	default:
 		return models.New(cfg.Model, b, cfg.Options)
 	}

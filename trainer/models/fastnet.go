@@ -64,6 +64,16 @@ type FastNetOptions struct {
 	Init string
 }
 
+// Airbench94 sets o's network options to airbench94's: GELU, batch norm
+// with eps 1e-12, momentum 0.4 (airbench's "0.6") and a frozen unit
+// scale, and airbench's init, the network of examples/fastnet-94.yaml.
+// Seed, width and whitening data are left as they are.
+func (o FastNetOptions) Airbench94() FastNetOptions {
+	o.Act, o.Init = engine.GELU, "airbench"
+	o.BN = engine.BatchNormOptions{Eps: 1e-12, Momentum: 0.4, FrozenScale: true}
+	return o
+}
+
 // NewFastNet builds FastNet on b with seeded initialisation.
 func NewFastNet(b engine.Backend, o FastNetOptions) *FastNet {
 	w := o.Width

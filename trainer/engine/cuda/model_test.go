@@ -181,8 +181,7 @@ func TestGPU_Models(t *testing.T) {
 					build = fastnet(models.FastNetOptions{Seed: 5, Width: width})
 				case "fastnet94": // airbench94's whitening stem, GELU, batch norm and init
 					build = fastnet(models.FastNetOptions{Seed: 5, Width: width, Whiten: enginetest.Rand(11, 64*3*32*32),
-						WhitenN: 64, Act: engine.GELU, Init: "airbench",
-						BN: engine.BatchNormOptions{Eps: 1e-12, Momentum: 0.4, FrozenScale: true}})
+						WhitenN: 64}.Airbench94())
 				}
 				// float32: cuDNN's algorithms (Winograd, FFT) sum in other
 				// orders than the CPU, and batch norm over 4 images
