@@ -70,9 +70,7 @@ func TestEmulated_Models(t *testing.T) {
 	narrow := models.FastNetOptions{Seed: 3, Width: 0.125}
 	whiten := narrow
 	whiten.Whiten, whiten.WhitenN = enginetest.Rand(11, 64*3*32*32), 64
-	airbench := whiten // airbench94's activation, batch norm and init
-	airbench.Act, airbench.Init = engine.GELU, "airbench"
-	airbench.BN = engine.BatchNormOptions{Eps: 1e-12, Momentum: 0.4, FrozenScale: true}
+	airbench := whiten.Airbench94() // airbench94's activation, batch norm and init
 	for _, c := range []struct {
 		name  string
 		build func(testing.TB, engine.Backend) net
