@@ -315,3 +315,55 @@ func BenchmarkImportance_1000Trials(b *testing.B) {
 		importance(params, ts)
 	}
 }
+
+// TestGroup_ShowsBestTrialsParams checks the article's table shape: per
+// optimizer, the best trial, its learning rate, and "-" for a conditional
+// parameter the best trial lacks.
+func TestGroup_ShowsBestTrialsParams(t *testing.T) {
+	f := func(v float64) *float64 { return &v }
+	d := &Data{
+		Study: StudyRow{Name: "opt", Direction: "maximize", Metric: "val_acc"},
+		Params: []ParamRow{
+			{Name: "optimizer", Kind: "categorical", Choices: []any{"sgd", "adamw"}},
+			{Name: "lr", Kind: "float", Low: 1e-3, High: 1, Log: true},
+			{Name: "momentum", Kind: "float", Low: 0.8, High: 0.95},
+		},
+		Trials: []TrialRow{
+			{Number: 0, State: "COMPLETE", Value: f(0.80), Params: map[string]any{"optimizer": "sgd", "lr": 0.1, "momentum": 0.9}, Steps: 4},
+			{Number: 1, State: "COMPLETE", Value: f(0.85), Params: map[string]any{"optimizer": "sgd", "lr": 0.3, "momentum": 0.85}, Steps: 4},
+			{Number: 2, State: "COMPLETE", Value: f(0.83), Params: map[string]any{"optimizer": "adamw", "lr": 0.002}, Steps: 4},
+			{Number: 3, State: "PRUNED", Value: f(0.99), Params: map[string]any{"optimizer": "adamw", "lr": 0.5}, Steps: 1},
+		},
+	}
+	r, err := Build(d, Options{GroupBy: []string{"optimizer"}, Show: []string{"lr", "momentum"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := r.Groups[0].Rows
+	if len(rows) != 2 || *rows[0].BestTrial != 1 || rows[0].BestParams["lr"] != 0.3 ||
+		*rows[1].BestTrial != 2 || rows[1].BestParams["lr"] != 0.002 {
+		t.Fatalf("rows = %+v, want sgd best #1 lr 0.3, adamw best #2 lr 0.002 (a pruned trial never sets best)", rows)
+	}
+	var buf strings.Builder
+	if err := Render(&buf, r, "markdown"); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	for _, want := range []string{"best #", "lr (best)", "momentum (best)", "| sgd ", "#1", "#2"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("markdown lacks %q:\n%s", want, out)
+		}
+	}
+	var adamw string
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(line, "| adamw ") {
+			adamw = line
+		}
+	}
+	if cells := strings.Split(adamw, "|"); len(cells) < 9 || strings.TrimSpace(cells[8]) != "-" {
+		t.Errorf("adamw row %q: want - for the momentum its best trial lacks", adamw)
+	}
+	if _, err := Build(d, Options{GroupBy: []string{"optimizer"}, Show: []string{"nope"}}); !errors.Is(err, ErrUnknownParam) {
+		t.Errorf("Build(show nope) = %v, want ErrUnknownParam", err)
+	}
+}

@@ -12,6 +12,9 @@ import (
 // classic CIFAR tuning write-ups.
 type Group struct {
 	By []string `json:"by"`
+	// Show names the parameters whose values in each row's best trial the
+	// table adds as columns (Options.Show).
+	Show []string `json:"show,omitempty"`
 	// Reach is the X of "epochs to reach X", in the study's metric.
 	Reach float64    `json:"reach"`
 	Rows  []GroupRow `json:"rows"`
@@ -33,6 +36,12 @@ type GroupRow struct {
 	// of the wall time from trial start to that report.
 	MedianSteps   *float64 `json:"median_steps"`
 	MedianMinutes *float64 `json:"median_minutes"`
+	// BestTrial is the number of the trial that set Best; BestParams holds
+	// that trial's values of the parameters named in Options.Show, so that
+	// a table by optimizer can say which learning rate won (the article's
+	// "optimizer, LR, final accuracy" shape).
+	BestTrial  *int           `json:"best_trial,omitempty"`
+	BestParams map[string]any `json:"best_params,omitempty"`
 
 	order []int // sort key: choice or bin index per param
 }
@@ -74,8 +83,13 @@ func buildGroups(d *Data, opts Options, maximize bool) ([]Group, error) {
 			}
 			ps = append(ps, p)
 		}
-		g := Group{By: by, Reach: reach}
-		g.Rows = groupRows(ps, trials, reached, opts.Bins, maximize)
+		for _, name := range opts.Show {
+			if _, ok := paramByName(d.Params, name); !ok {
+				return nil, fmt.Errorf("show %q: %w (have %s)", name, ErrUnknownParam, paramNames(d.Params))
+			}
+		}
+		g := Group{By: by, Reach: reach, Show: opts.Show}
+		g.Rows = groupRows(ps, trials, reached, opts.Bins, maximize, opts.Show)
 		out = append(out, g)
 	}
 	return out, nil
@@ -125,7 +139,7 @@ type groupAcc struct {
 	mins  []float64
 }
 
-func groupRows(ps []ParamRow, trials []TrialRow, reached map[int]reachPoint, bins int, maximize bool) []GroupRow {
+func groupRows(ps []ParamRow, trials []TrialRow, reached map[int]reachPoint, bins int, maximize bool, show []string) []GroupRow {
 	labelers := make([]labeler, len(ps))
 	for i, p := range ps {
 		labelers[i] = newLabeler(p, trials, bins)
@@ -147,7 +161,7 @@ func groupRows(ps []ParamRow, trials []TrialRow, reached map[int]reachPoint, bin
 			acc[k] = a
 			keys = append(keys, k)
 		}
-		a.add(t, reached, maximize)
+		a.add(t, reached, maximize, show)
 	}
 	out := make([]GroupRow, 0, len(keys))
 	for _, k := range keys {
@@ -157,7 +171,7 @@ func groupRows(ps []ParamRow, trials []TrialRow, reached map[int]reachPoint, bin
 	return out
 }
 
-func (a *groupAcc) add(t TrialRow, reached map[int]reachPoint, maximize bool) {
+func (a *groupAcc) add(t TrialRow, reached map[int]reachPoint, maximize bool, show []string) {
 	a.row.Trials++
 	if t.State == "PRUNED" {
 		a.row.Pruned++
@@ -168,6 +182,15 @@ func (a *groupAcc) add(t TrialRow, reached map[int]reachPoint, maximize bool) {
 		a.sum += v
 		if a.row.Best == nil || better(v, *a.row.Best, maximize) {
 			a.row.Best = &v
+			n := t.Number
+			a.row.BestTrial = &n
+			a.row.BestParams = nil
+			for _, name := range show {
+				if a.row.BestParams == nil {
+					a.row.BestParams = map[string]any{}
+				}
+				a.row.BestParams[name] = t.Params[name] // nil: the trial lacks this conditional param
+			}
 		}
 	}
 	if r, ok := reached[t.Number]; ok {

@@ -45,6 +45,9 @@ type Options struct {
 	Bins int
 	// Top is the number of leaderboard rows (default 10).
 	Top int
+	// Show names parameters whose value in each comparison row's best
+	// trial is added as a column, with that trial's number.
+	Show []string
 }
 
 func (o Options) withDefaults() Options {

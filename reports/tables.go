@@ -90,6 +90,26 @@ func (r *Report) leaderboardTable() Table {
 	return t
 }
 
+// showCells are a comparison row's best trial number and its values of
+// the parameters named in show; "-" where there is no complete trial or the
+// trial lacks a conditional parameter.
+func (r *Report) showCells(show []string, row GroupRow) []string {
+	cells := []string{"-"}
+	if row.BestTrial != nil {
+		cells[0] = "#" + strconv.Itoa(*row.BestTrial)
+	}
+	for _, name := range show {
+		v, ok := row.BestParams[name]
+		if !ok || v == nil {
+			cells = append(cells, "-")
+			continue
+		}
+		p, _ := paramByName(r.Params, name)
+		cells = append(cells, formatValue(p, v))
+	}
+	return cells
+}
+
 func (r *Report) groupTable(g Group) Table {
 	reach := strconv.FormatFloat(g.Reach, 'g', 4, 64)
 	op := "≥"
@@ -100,8 +120,14 @@ func (r *Report) groupTable(g Group) Table {
 		Name:  "group_" + strings.Join(g.By, "_"),
 		Title: fmt.Sprintf("By %s (convergence: first epoch with %s %s %s)", strings.Join(g.By, " × "), r.Study.Metric, op, reach),
 	}
-	t.Header = append(append([]string{}, g.By...), "trials", "complete", "pruned",
-		"best", "mean", "reached", "median epochs", "median time")
+	t.Header = append(append([]string{}, g.By...), "trials", "complete", "pruned", "best")
+	if len(g.Show) > 0 {
+		t.Header = append(t.Header, "best #")
+		for _, name := range g.Show {
+			t.Header = append(t.Header, name+" (best)")
+		}
+	}
+	t.Header = append(t.Header, "mean", "reached", "median epochs", "median time")
 	t.Right = make([]bool, len(t.Header))
 	for i := len(g.By); i < len(t.Header); i++ {
 		t.Right[i] = true
@@ -109,7 +135,11 @@ func (r *Report) groupTable(g Group) Table {
 	for _, row := range g.Rows {
 		cells := append([]string{}, row.Key...)
 		cells = append(cells, strconv.Itoa(row.Trials), strconv.Itoa(row.Complete), strconv.Itoa(row.Pruned),
-			formatMetric(row.Best), formatMetric(row.Mean), fmt.Sprintf("%d/%d", row.Reached, row.Trials),
+			formatMetric(row.Best))
+		if len(g.Show) > 0 {
+			cells = append(cells, r.showCells(g.Show, row)...)
+		}
+		cells = append(cells, formatMetric(row.Mean), fmt.Sprintf("%d/%d", row.Reached, row.Trials),
 			formatOpt(row.MedianSteps, 1), formatMinutes(row.MedianMinutes))
 		t.Rows = append(t.Rows, cells)
 	}

@@ -22,6 +22,7 @@ type reportOptions struct {
 	Format  string
 	Out     string
 	GroupBy []string
+	Show    []string
 	Reach   *float64
 	Bins    int
 	Top     int
@@ -77,6 +78,7 @@ Every number comes from the report_* SQL views (see docs/reports.md).`,
 	f.StringVar(&opts.Format, "format", "table", "output format: "+strings.Join(reports.Formats, ", "))
 	f.StringVarP(&opts.Out, "out", "o", "", "write the report to `FILE` instead of standard output")
 	f.StringSliceVar(&opts.GroupBy, "group-by", nil, "one comparison table over these params, e.g. optimizer,scheduler")
+	f.StringSliceVar(&opts.Show, "show", nil, "add each comparison row's best trial and its values of these params, e.g. lr (the article's optimizer, LR, accuracy table)")
 	f.Float64Var(&reach, "reach", 0, "convergence target: epochs to reach this metric value (default: median final value)")
 	f.IntVar(&opts.Bins, "bins", 4, "quantile bins for numeric params in comparison tables")
 	f.IntVar(&opts.Top, "top", 10, "leaderboard rows")
@@ -91,7 +93,7 @@ func runReport(ctx context.Context, opts *reportOptions) error {
 		return err
 	}
 	defer store.Close()
-	ropts := reports.Options{GroupBy: opts.GroupBy, Reach: opts.Reach, Bins: opts.Bins, Top: opts.Top}
+	ropts := reports.Options{GroupBy: opts.GroupBy, Show: opts.Show, Reach: opts.Reach, Bins: opts.Bins, Top: opts.Top}
 	var built []*reports.Report
 	for _, name := range opts.Studies {
 		d, err := reports.Load(ctx, store.DB(), name)
