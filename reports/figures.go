@@ -4,55 +4,151 @@ import (
 	"fmt"
 	"math"
 	"sort"
-	"strings"
 )
 
-// Figure is one titled SVG chart of the HTML report.
+// Figure is one titled SVG chart of the HTML report. A figure with no SVG
+// is a note saying why there is nothing to draw.
 type Figure struct {
 	ID   string
 	Note string // shown under the chart: where the numbers come from
 	SVG  string
 }
 
-// Figures returns the HTML report's charts in reading order.
+// Down-sampling. One SVG mark per trial makes a 10,000-trial report a page
+// of tens of megabytes that browsers draw slowly, while a chart a few
+// hundred pixels wide cannot show more than about a thousand marks apart.
+// Past maxDrawn trials a figure draws the pinnedBest best trials and an
+// even sample of the rest, and its note says how many it drew.
+const (
+	maxDrawn   = 1000
+	pinnedBest = 100
+	// maxCurvePoints is the most points drawn of one trial's curve.
+	maxCurvePoints = 200
+)
+
+// Figures returns the HTML report's charts in reading order; the best
+// trial's training curves (metricFigures) come last.
 func (r *Report) Figures() []Figure {
 	figs := []Figure{r.historyFigure(), r.curvesFigure(), r.parallelFigure()}
 	if len(r.Importance) > 0 {
 		figs = append(figs, r.importanceFigure())
 	}
+	for _, f := range []func() (Figure, bool){r.sliceFigure, r.contourFigure, r.edfFigure, r.timelineFigure} {
+		if fig, ok := f(); ok {
+			figs = append(figs, fig)
+		}
+	}
 	return append(figs, r.metricFigures()...)
+}
+
+// thin returns the ascending indices of the items to draw out of n: all
+// of them up to limit, else every item keep selects and an even sample of
+// the others filling the limit. It is deterministic, so goldens hold.
+func thin(n, limit int, keep func(i int) bool) []int {
+	out := make([]int, 0, min(n, limit))
+	if n <= limit {
+		for i := 0; i < n; i++ {
+			out = append(out, i)
+		}
+		return out
+	}
+	var rest []int
+	for i := 0; i < n; i++ {
+		if keep != nil && keep(i) {
+			out = append(out, i)
+		} else {
+			rest = append(rest, i)
+		}
+	}
+	if budget := limit - len(out); budget > 0 && len(rest) > 0 {
+		for k := 0; k < budget; k++ {
+			out = append(out, rest[k*len(rest)/budget])
+		}
+	}
+	sort.Ints(out)
+	return out
+}
+
+// sampleNote is the caption suffix of a down-sampled figure.
+func sampleNote(drawn, total int) string {
+	if drawn >= total {
+		return ""
+	}
+	return fmt.Sprintf("; drawn: %d of %d trials (the best and an even sample of the rest)", drawn, total)
+}
+
+// topNumbers returns the numbers of the n best complete trials.
+func topNumbers(trials []TrialRow, maximize bool, n int) map[int]bool {
+	c := completeTrials(trials)
+	sortByValue(c, maximize)
+	set := map[int]bool{}
+	for i := 0; i < len(c) && i < n; i++ {
+		set[c[i].Number] = true
+	}
+	return set
 }
 
 // historyFigure plots every finished trial's value by trial number and the
 // best-so-far line (view report_history).
 func (r *Report) historyFigure() Figure {
+	var rows []HistoryRow
 	var xs, ys, bx, by []float64
-	for _, h := range r.History {
+	var prev *float64
+	improved := map[int]bool{}
+	for i, h := range r.History {
 		if h.Value != nil {
+			rows = append(rows, h)
 			xs, ys = append(xs, float64(h.Number)), append(ys, *h.Value)
 		}
-		if h.BestSoFar != nil {
+		// The staircase needs only the trials where the best changed, and
+		// the last one to carry the line to the end.
+		if h.BestSoFar != nil && (prev == nil || *h.BestSoFar != *prev || i == len(r.History)-1) {
+			if prev == nil || *h.BestSoFar != *prev {
+				improved[h.Number] = true
+			}
 			bx, by = append(bx, float64(h.Number)), append(by, *h.BestSoFar)
+			prev = h.BestSoFar
 		}
 	}
 	x0, x1 := rangeOf(xs)
 	y0, y1 := rangeOf(ys)
 	p := newPlot("Optimisation history", "trial number", r.Study.Metric, x0, x1, y0, y1)
 	p.frame()
-	for _, h := range r.History {
-		if h.Value == nil {
-			continue
-		}
+	top := topNumbers(r.Trials, r.Study.Direction != "minimize", pinnedBest)
+	drawn := thin(len(rows), maxDrawn, func(i int) bool { return top[rows[i].Number] || improved[rows[i].Number] })
+	var complete, other bool
+	for _, i := range drawn {
+		h := rows[i]
 		col, rad := colBlue, 2.6
 		if h.State != "COMPLETE" {
 			col, rad = colGrey, 2
 		}
+		complete, other = complete || h.State == "COMPLETE", other || h.State != "COMPLETE"
 		p.dot(float64(h.Number), *h.Value, rad, col, fmt.Sprintf("trial %d %s %.4f", h.Number, h.State, *h.Value))
 	}
 	sx, sy := stepLine(bx, by)
 	p.line(sx, sy, colOrange, 2, 1, "best so far")
-	p.legend(colBlue, "complete", colGrey, "pruned (last value)", colOrange, "best")
-	return Figure{ID: "history", Note: "view report_history", SVG: p.svg()}
+	p.legend(legendItems(legendEntry{complete, colBlue, "complete"},
+		legendEntry{other, colGrey, "pruned (last value)"}, legendEntry{len(bx) > 0, colOrange, "best"})...)
+	return Figure{ID: "history", Note: "view report_history" + sampleNote(len(drawn), len(rows)), SVG: p.svg()}
+}
+
+// legendEntry is one series of a legend; show says whether it has data.
+type legendEntry struct {
+	show         bool
+	color, label string
+}
+
+// legendItems keeps the entries with data, as (colour, label) pairs for
+// plot.legend, so that a legend never lists an empty series.
+func legendItems(entries ...legendEntry) []string {
+	var out []string
+	for _, e := range entries {
+		if e.show {
+			out = append(out, e.color, e.label)
+		}
+	}
+	return out
 }
 
 // stepLine turns points into a staircase (best-so-far changes only at trials).
@@ -68,8 +164,13 @@ func stepLine(xs, ys []float64) ([]float64, []float64) {
 }
 
 // curvesFigure plots each trial's intermediate values (view report_curves);
-// pruned trials end in a red ×, the best trial is drawn on top.
+// pruned trials end in a red ×, failed ones are grey, the best trial is
+// drawn on top. A study whose objective reported no intermediate values
+// gets a note instead of empty axes.
 func (r *Report) curvesFigure() Figure {
+	if len(r.Curves) == 0 {
+		return Figure{ID: "curves", Note: "No intermediate values were reported (view report_curves is empty for this study), so there are no learning curves to draw."}
+	}
 	state := map[int]string{}
 	for _, t := range r.Trials {
 		state[t.Number] = t.State
@@ -86,22 +187,52 @@ func (r *Report) curvesFigure() Figure {
 	if r.Best != nil {
 		best = r.Best.Number
 	}
+	type curve struct {
+		num    int
+		xs, ys []float64
+	}
+	var curves []curve
+	forEachCurve(r.Curves, func(num int, xs, ys []float64) { curves = append(curves, curve{num, xs, ys}) })
+	top := topNumbers(r.Trials, r.Study.Direction != "minimize", pinnedBest)
+	drawn := thin(len(curves), maxDrawn, func(i int) bool { return top[curves[i].num] })
+	var complete, pruned, other bool
 	var bx, by []float64
-	forEachCurve(r.Curves, func(num int, xs, ys []float64) {
-		if num == best {
+	for _, i := range drawn {
+		c := curves[i]
+		xs, ys := thinPoints(c.xs, c.ys, maxCurvePoints)
+		switch st := state[c.num]; {
+		case c.num == best:
 			bx, by = xs, ys
-			return
-		}
-		if state[num] == "PRUNED" {
-			p.line(xs, ys, colRed, 1, 0.35, fmt.Sprintf("trial %d (pruned)", num))
+		case st == "PRUNED":
+			pruned = true
+			p.line(xs, ys, colRed, 1, 0.35, fmt.Sprintf("trial %d (pruned)", c.num))
 			p.cross(xs[len(xs)-1], ys[len(ys)-1], 2.5, colRed)
-			return
+		case st == "COMPLETE":
+			complete = true
+			p.line(xs, ys, colBlue, 1, 0.35, fmt.Sprintf("trial %d", c.num))
+		default:
+			other = true
+			p.line(xs, ys, colGrey, 1, 0.5, fmt.Sprintf("trial %d (%s)", c.num, st))
 		}
-		p.line(xs, ys, colBlue, 1, 0.35, fmt.Sprintf("trial %d", num))
-	})
+	}
 	p.line(bx, by, colOrange, 2.5, 1, fmt.Sprintf("best trial %d", best))
-	p.legend(colBlue, "complete", colRed, "pruned ×", colOrange, "best")
-	return Figure{ID: "curves", Note: "view report_curves", SVG: p.svg()}
+	p.legend(legendItems(legendEntry{complete, colBlue, "complete"}, legendEntry{pruned, colRed, "pruned ×"},
+		legendEntry{other, colGrey, "failed/running"}, legendEntry{len(bx) > 0, colOrange, "best"})...)
+	return Figure{ID: "curves", Note: "view report_curves" + sampleNote(len(drawn), len(curves)), SVG: p.svg()}
+}
+
+// thinPoints keeps at most limit points of a curve, evenly spaced, always
+// with its last point (where a pruned trial stopped).
+func thinPoints(xs, ys []float64, limit int) ([]float64, []float64) {
+	if len(xs) <= limit {
+		return xs, ys
+	}
+	idx := thin(len(xs), limit, func(i int) bool { return i == len(xs)-1 })
+	ox, oy := make([]float64, len(idx)), make([]float64, len(idx))
+	for k, i := range idx {
+		ox[k], oy[k] = xs[i], ys[i]
+	}
+	return ox, oy
 }
 
 // forEachCurve calls fn with each trial's steps and values; curves must be
@@ -116,151 +247,6 @@ func forEachCurve(curves []CurvePoint, fn func(num int, xs, ys []float64)) {
 		fn(curves[i].Number, xs, ys)
 		i = j
 	}
-}
-
-// parallelFigure draws complete trials across one vertical axis per key
-// parameter plus the metric, coloured by value (view report_trials).
-func (r *Report) parallelFigure() Figure {
-	var axes []ParamRow
-	for _, name := range r.KeyParams {
-		p, _ := paramByName(r.Params, name)
-		axes = append(axes, p)
-	}
-	trials := completeTrials(r.Trials)
-	maximize := r.Study.Direction != "minimize"
-	// Worst first, so the best lines end up on top.
-	sortByValue(trials, !maximize)
-	var vals []float64
-	for _, t := range trials {
-		vals = append(vals, *t.Value)
-	}
-	v0, v1 := rangeOf(vals)
-	p := &plot{w: 1120, h: 300, left: 40, right: 70, top: 34, bot: 40, title: "Parallel coordinates (complete trials)"}
-	fmt.Fprintf(&p.b, `<text x="%g" y="18" class="title">%s</text>`, p.left, esc(p.title))
-	n := len(axes) + 1
-	ax := func(i int) float64 { return p.left + float64(i)*(p.w-p.left-p.right)/math.Max(1, float64(n-1)) }
-	ay := func(u float64) float64 { return p.h - p.bot - u*(p.h-p.top-p.bot) }
-	scales := make([]func(any) float64, len(axes))
-	for i, a := range axes {
-		scales[i] = axisScale(a, trials)
-	}
-	for _, t := range trials {
-		var pts []string
-		for i := range axes {
-			if v, ok := t.Params[axes[i].Name]; ok && v != nil {
-				pts = append(pts, num(ax(i))+","+num(ay(scales[i](v))))
-			}
-		}
-		u := unit(*t.Value, v0, v1)
-		pts = append(pts, num(ax(n-1))+","+num(ay(u)))
-		fmt.Fprintf(&p.b, `<polyline fill="none" points="%s" stroke="%s" stroke-opacity="0.55" stroke-width="1"><title>trial %d: %.4f</title></polyline>`,
-			strings.Join(pts, " "), viridis(valueShade(u, maximize)), t.Number, *t.Value)
-	}
-	for i := 0; i < n; i++ {
-		name, lo, hi := r.Study.Metric, formatFloat(v0), formatFloat(v1)
-		if i < len(axes) {
-			name, lo, hi = axes[i].Name, axisLabel(axes[i], trials, false), axisLabel(axes[i], trials, true)
-		}
-		x := ax(i)
-		fmt.Fprintf(&p.b, `<line x1="%s" x2="%s" y1="%g" y2="%g" class="axis"/>`, num(x), num(x), p.top, p.h-p.bot)
-		fmt.Fprintf(&p.b, `<text x="%s" y="%g" class="label" text-anchor="middle">%s</text>`, num(x), p.h-p.bot+16, esc(name))
-		fmt.Fprintf(&p.b, `<text x="%s" y="%g" class="tick">%s</text>`, num(x+3), p.top+8, esc(hi))
-		fmt.Fprintf(&p.b, `<text x="%s" y="%g" class="tick">%s</text>`, num(x+3), p.h-p.bot-2, esc(lo))
-	}
-	return Figure{ID: "parallel", Note: "view report_trials; colour = " + r.Study.Metric + " (yellow = best)", SVG: p.svg()}
-}
-
-// valueShade maps a value's position in the range so that yellow is best.
-func valueShade(u float64, maximize bool) float64 {
-	if maximize {
-		return u
-	}
-	return 1 - u
-}
-
-func unit(v, lo, hi float64) float64 {
-	if !(hi > lo) {
-		return 0.5
-	}
-	return (v - lo) / (hi - lo)
-}
-
-// axisScale maps a parameter value to [0,1] on its axis: categorical choices
-// evenly spaced, numbers by their declared (log) range.
-func axisScale(p ParamRow, trials []TrialRow) func(any) float64 {
-	if p.Kind == "categorical" {
-		idx := choiceIndex(p, trials)
-		return func(v any) float64 {
-			if len(idx) < 2 {
-				return 0.5
-			}
-			return float64(idx[fmt.Sprint(v)]) / float64(len(idx)-1)
-		}
-	}
-	var vals []any
-	for _, t := range trials {
-		vals = append(vals, t.Params[p.Name])
-	}
-	s := unitScale(p, vals)
-	return func(v any) float64 { f, _ := paramFloat(v); return s(f) }
-}
-
-// choiceIndex numbers a categorical parameter's choices: declared ones
-// first, then any other value seen, sorted.
-func choiceIndex(p ParamRow, trials []TrialRow) map[string]int {
-	idx := map[string]int{}
-	for _, c := range p.Choices {
-		idx[fmt.Sprint(c)] = len(idx)
-	}
-	var extra []string
-	seen := map[string]bool{}
-	for _, t := range trials {
-		if v, ok := t.Params[p.Name]; ok && v != nil {
-			s := fmt.Sprint(v)
-			if _, known := idx[s]; !known && !seen[s] {
-				extra, seen[s] = append(extra, s), true
-			}
-		}
-	}
-	sort.Strings(extra)
-	for _, e := range extra {
-		idx[e] = len(idx)
-	}
-	return idx
-}
-
-// axisLabel is the text at the top (high) or bottom of a parameter axis.
-func axisLabel(p ParamRow, trials []TrialRow, high bool) string {
-	if p.Kind == "categorical" {
-		idx := choiceIndex(p, trials)
-		want := 0
-		if high {
-			want = len(idx) - 1
-		}
-		for k, i := range idx {
-			if i == want {
-				return k
-			}
-		}
-		return ""
-	}
-	if p.High > p.Low {
-		if high {
-			return formatValue(p, p.High)
-		}
-		return formatValue(p, p.Low)
-	}
-	var vals []float64
-	for _, t := range trials {
-		if f, ok := paramFloat(t.Params[p.Name]); ok {
-			vals = append(vals, f)
-		}
-	}
-	lo, hi := rangeOf(vals)
-	if high {
-		return formatValue(p, hi)
-	}
-	return formatValue(p, lo)
 }
 
 // importanceFigure draws the importance shares as horizontal bars.
@@ -323,11 +309,17 @@ func (r *Report) metricFigures() []Figure {
 		p.frame()
 		var legend []string
 		for i, name := range pn.names {
+			if len(series[name]) == 0 {
+				// The synthetic objective stores val_loss only: a
+				// train_loss entry would name a line that is not there.
+				continue
+			}
 			col := []string{colBlue, colOrange}[i%2]
 			var sx, sy []float64
 			for _, pt := range series[name] {
 				sx, sy = append(sx, pt[0]), append(sy, pt[1])
 			}
+			sx, sy = thinPoints(sx, sy, maxCurvePoints)
 			p.line(sx, sy, col, 1.8, 1, name)
 			legend = append(legend, col, name)
 		}
@@ -339,4 +331,39 @@ func (r *Report) metricFigures() []Figure {
 			Note: fmt.Sprintf("No per-step training metrics (lr, grad_norm, losses) were stored for trial %d; objectives that record them (cifar10) get curves here.", best)})
 	}
 	return figs
+}
+
+// edfMaxPoints is the most steps drawn of the EDF (a chart this wide shows
+// no more).
+const edfMaxPoints = 500
+
+// edfFigure draws Optuna's empirical distribution function of the final
+// values of complete trials: at each value x, the share of trials whose
+// value is at most x. It shows at a glance how many trials came close to
+// the best, which a best-so-far line hides.
+func (r *Report) edfFigure() (Figure, bool) {
+	trials := completeTrials(r.Trials)
+	if len(trials) == 0 {
+		return Figure{}, false
+	}
+	vals := make([]float64, len(trials))
+	for i, t := range trials {
+		vals[i] = *t.Value
+	}
+	sort.Float64s(vals)
+	n := len(vals)
+	idx := thin(n, edfMaxPoints, func(i int) bool { return i == 0 || i == n-1 })
+	xs, ys := []float64{vals[0]}, []float64{0}
+	for _, i := range idx {
+		xs, ys = append(xs, vals[i]), append(ys, float64(i+1)/float64(n))
+	}
+	sx, sy := stepLine(xs, ys)
+	p := newPlot("Empirical distribution of "+r.Study.Metric, r.Study.Metric, "share of trials ≤ x", vals[0], vals[n-1], 0, 1)
+	p.frame()
+	p.line(sx, sy, colBlue, 2, 1, "")
+	note := fmt.Sprintf("view report_trials; %d complete trials; y = share whose final %s is at most x", n, r.Study.Metric)
+	if len(idx) < n {
+		note += fmt.Sprintf("; drawn through %d of the %d sorted values", len(idx), n)
+	}
+	return Figure{ID: "edf", Note: note, SVG: p.svg()}, true
 }

@@ -76,6 +76,11 @@ type TrialRow struct {
 	Worker    string         `json:"worker"`
 	Reason    string         `json:"reason,omitempty"`
 	TestAcc   *float64       `json:"test_acc,omitempty"` // user attr test_acc
+	// Started and Finished are the trial's start and end (UTC); nil before
+	// it starts and while it runs. Worker is "<worker id>/<slot>", so
+	// together they give the timeline of each slot.
+	Started  *time.Time `json:"started,omitempty"`
+	Finished *time.Time `json:"finished,omitempty"`
 }
 
 // ParamRow is one row of the report_params view: a parameter and its
@@ -193,7 +198,8 @@ func loadSummary(ctx context.Context, db sqlx.QueryerContext, id int, s *Summary
 func loadTrials(ctx context.Context, db sqlx.QueryerContext, id int, out *[]TrialRow) error {
 	rows, err := db.QueryxContext(ctx, `
 		SELECT number, state, value, params, steps, duration_s,
-		       coalesce(worker, '') AS worker, coalesce(reason, '') AS reason, test_acc
+		       coalesce(worker, '') AS worker, coalesce(reason, '') AS reason, test_acc,
+		       started, finished
 		FROM report_trials WHERE study_id = $1 ORDER BY number`, id)
 	if err != nil {
 		return err
@@ -203,9 +209,19 @@ func loadTrials(ctx context.Context, db sqlx.QueryerContext, id int, out *[]Tria
 		var t TrialRow
 		var params []byte
 		var value, testAcc sql.NullFloat64
+		var started, finished sql.NullTime
 		if err := rows.Scan(&t.Number, &t.State, &value, &params, &t.Steps, &t.DurationS,
-			&t.Worker, &t.Reason, &testAcc); err != nil {
+			&t.Worker, &t.Reason, &testAcc, &started, &finished); err != nil {
 			return err
+		}
+		// Times print the same whatever the session's TimeZone.
+		if started.Valid {
+			u := started.Time.UTC()
+			t.Started = &u
+		}
+		if finished.Valid {
+			u := finished.Time.UTC()
+			t.Finished = &u
 		}
 		if value.Valid {
 			t.Value = &value.Float64

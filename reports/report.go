@@ -18,6 +18,8 @@ import (
 	"math"
 	"sort"
 	"time"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // Sentinel errors.
@@ -113,6 +115,9 @@ func Build(d *Data, opts Options) (*Report, error) {
 		Trials:      d.Trials,
 		BestMetrics: d.BestMetrics,
 	}
+	if full := specSteps(d.Study.Spec); full > 0 && (d.Summary.Complete == 0 || d.Summary.FullSteps == 0) {
+		r.Summary = rebudget(d.Summary, d.Trials, max(full, d.Summary.FullSteps))
+	}
 	maximize := d.Study.Direction != "minimize"
 	complete := completeTrials(d.Trials)
 	sortByValue(complete, maximize)
@@ -143,6 +148,67 @@ func Build(d *Data, opts Options) (*Report, error) {
 		r.BestConfig = cfg
 	}
 	return r, nil
+}
+
+// specSteps returns how many steps a trial runs when nothing stops it,
+// from the spec: objective.epochs, else the pruner's max_resource; 0 when
+// the spec sets neither or does not parse.
+func specSteps(spec string) int {
+	var s struct {
+		Objective struct {
+			Epochs int `yaml:"epochs"`
+		} `yaml:"objective"`
+		Pruner struct {
+			MaxResource int `yaml:"max_resource"`
+		} `yaml:"pruner"`
+	}
+	if yaml.Unmarshal([]byte(spec), &s) != nil {
+		return 0
+	}
+	if s.Objective.Epochs > 0 {
+		return s.Objective.Epochs
+	}
+	return max(0, s.Pruner.MaxResource)
+}
+
+// rebudget redoes the summary's "without pruning" compute for a study with
+// no complete trial. report_study_summary takes a full run to be the most
+// steps a COMPLETE trial reported, and without one it can only fall back on
+// the longest trial seen: a study whose trials all failed after one epoch
+// would read "every trial run to 1 epoch" when the spec asks for 4. The sums
+// are the view's, over the same report_trials rows, with full from the spec.
+func rebudget(s SummaryRow, trials []TrialRow, full int) SummaryRow {
+	s.FullSteps = full
+	var stepsUsed, stepsFull int
+	var wallUsed, wallFull float64
+	for _, t := range trials {
+		if t.State != "COMPLETE" && t.State != "PRUNED" && t.State != "FAIL" {
+			continue
+		}
+		stepsUsed += t.Steps
+		wallUsed += t.DurationS
+		if t.State != "PRUNED" {
+			stepsFull += t.Steps
+			wallFull += t.DurationS
+			continue
+		}
+		n := max(t.Steps, full)
+		stepsFull += n
+		if t.Steps > 0 {
+			wallFull += t.DurationS * float64(n) / float64(t.Steps)
+		} else {
+			wallFull += t.DurationS
+		}
+	}
+	s.StepsUsed, s.StepsFull, s.WallUsedS, s.WallFullS = stepsUsed, stepsFull, wallUsed, wallFull
+	s.StepsSaved, s.WallSaved = 0, 0
+	if stepsFull > 0 {
+		s.StepsSaved = 1 - float64(stepsUsed)/float64(stepsFull)
+	}
+	if wallFull > 0 {
+		s.WallSaved = 1 - wallUsed/wallFull
+	}
+	return s
 }
 
 // completeTrials returns the COMPLETE trials that have a finite value.

@@ -18,7 +18,16 @@ type plot struct {
 	left, right, top, bot float64
 	x0, x1, y0, y1        float64
 	title, xlabel, ylabel string
-	b                     strings.Builder
+	// xTicks and yTicks replace the nice numeric ticks when set: one per
+	// categorical choice, decades of a log axis, lanes of a timeline.
+	xTicks, yTicks []axisTick
+	b              strings.Builder
+}
+
+// axisTick is a labelled position on an axis, in data coordinates.
+type axisTick struct {
+	At    float64
+	Label string
 }
 
 // Palette, colour-blind safe (Okabe-Ito).
@@ -54,15 +63,22 @@ func (p *plot) py(y float64) float64 {
 // frame draws the title, axes, grid lines and tick labels.
 func (p *plot) frame() {
 	fmt.Fprintf(&p.b, `<text x="%g" y="18" class="title">%s</text>`, p.left, esc(p.title))
-	for _, t := range niceTicks(p.y0, p.y1, 5) {
-		y := p.py(t)
-		fmt.Fprintf(&p.b, `<line x1="%g" x2="%g" y1="%.1f" y2="%.1f" class="grid"/>`, p.left, p.w-p.right, y, y)
-		fmt.Fprintf(&p.b, `<text x="%g" y="%.1f" class="tick" text-anchor="end">%s</text>`, p.left-4, y+3, tickLabel(t))
+	yt, xt := p.yTicks, p.xTicks
+	if yt == nil {
+		yt = numTicks(p.y0, p.y1, 5)
 	}
-	for _, t := range niceTicks(p.x0, p.x1, 6) {
-		x := p.px(t)
+	if xt == nil {
+		xt = numTicks(p.x0, p.x1, 6)
+	}
+	for _, t := range yt {
+		y := p.py(t.At)
+		fmt.Fprintf(&p.b, `<line x1="%g" x2="%g" y1="%.1f" y2="%.1f" class="grid"/>`, p.left, p.w-p.right, y, y)
+		fmt.Fprintf(&p.b, `<text x="%g" y="%.1f" class="tick" text-anchor="end">%s</text>`, p.left-4, y+3, esc(t.Label))
+	}
+	for _, t := range xt {
+		x := p.px(t.At)
 		fmt.Fprintf(&p.b, `<line x1="%.1f" x2="%.1f" y1="%g" y2="%g" class="axis"/>`, x, x, p.h-p.bot, p.h-p.bot+4)
-		fmt.Fprintf(&p.b, `<text x="%.1f" y="%g" class="tick" text-anchor="middle">%s</text>`, x, p.h-p.bot+15, tickLabel(t))
+		fmt.Fprintf(&p.b, `<text x="%.1f" y="%g" class="tick" text-anchor="middle">%s</text>`, x, p.h-p.bot+15, esc(t.Label))
 	}
 	fmt.Fprintf(&p.b, `<rect x="%g" y="%g" width="%g" height="%g" class="frame"/>`,
 		p.left, p.top, p.w-p.left-p.right, p.h-p.top-p.bot)
@@ -120,6 +136,62 @@ func (p *plot) legend(items ...string) {
 func (p *plot) svg() string {
 	return fmt.Sprintf(`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %g %g" width="%g" height="%g">%s</svg>`,
 		p.w, p.h, p.w, p.h, p.b.String())
+}
+
+// panel returns the plot as a nested <svg> placed at (x, y) pixels of an
+// enclosing chart, for small multiples (one slice panel per parameter).
+func (p *plot) panel(x, y float64) string {
+	return fmt.Sprintf(`<svg x="%g" y="%g" width="%g" height="%g" viewBox="0 0 %g %g">%s</svg>`,
+		x, y, p.w, p.h, p.w, p.h, p.b.String())
+}
+
+// rect fills the data-coordinate box [x0,x1]×[y0,y1], at least minW
+// pixels wide so that a short trial stays visible.
+func (p *plot) rect(x0, x1, y0, y1, minW float64, fill, title string) {
+	left, right := p.px(x0), p.px(x1)
+	top, bot := p.py(y1), p.py(y0)
+	fmt.Fprintf(&p.b, `<rect x="%s" y="%s" width="%s" height="%s" fill="%s">`,
+		num(left), num(top), num(math.Max(minW, right-left)), num(bot-top), fill)
+	if title != "" {
+		fmt.Fprintf(&p.b, `<title>%s</title>`, esc(title))
+	}
+	p.b.WriteString(`</rect>`)
+}
+
+// numTicks labels niceTicks as numbers.
+func numTicks(lo, hi float64, n int) []axisTick {
+	var out []axisTick
+	for _, t := range niceTicks(lo, hi, n) {
+		out = append(out, axisTick{t, tickLabel(t)})
+	}
+	return out
+}
+
+// clipText cleans untrusted text and shortens it to at most n runes with
+// an ellipsis, keeping the end when keepEnd is set (worker ids differ in
+// their pid and slot suffix, not their host prefix). The result still
+// needs esc.
+func clipText(s string, n int, keepEnd bool) string {
+	r := []rune(safetext.Terminal(s))
+	if len(r) <= n {
+		return string(r)
+	}
+	if keepEnd {
+		return "…" + string(r[len(r)-n+1:])
+	}
+	return string(r[:n-1]) + "…"
+}
+
+// ramp maps t in [0,1] from light blue (early trials) to dark blue (late),
+// kept apart from viridis, which the report uses for values.
+func ramp(t float64) string {
+	lo, hi := [3]float64{198, 219, 239}, [3]float64{8, 48, 107}
+	t = math.Min(1, math.Max(0, t))
+	var c [3]int
+	for k := range c {
+		c[k] = int(lo[k] + t*(hi[k]-lo[k]) + 0.5)
+	}
+	return fmt.Sprintf("#%02x%02x%02x", c[0], c[1], c[2])
 }
 
 // niceTicks returns about n round tick values covering [lo, hi].

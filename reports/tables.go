@@ -31,7 +31,6 @@ func (r *Report) Tables() []Table {
 
 func (r *Report) summaryTable() Table {
 	s := r.Summary
-	unit := "epochs"
 	rows := [][]string{
 		{"study", fmt.Sprintf("%s (%s %s)", r.Study.Name, r.Study.Direction, r.Study.Metric)},
 		{"status", r.Study.Status},
@@ -49,13 +48,22 @@ func (r *Report) summaryTable() Table {
 	rows = append(rows,
 		[]string{"elapsed", formatDuration(s.ElapsedS)},
 		[]string{"workers seen", workersSeen(s)},
-		[]string{"compute used", fmt.Sprintf("%d %s, %s trial time", s.StepsUsed, unit, formatDuration(s.WallUsedS))},
-		[]string{"without pruning", fmt.Sprintf("%d %s, %s trial time (every trial run to %d %s)",
-			s.StepsFull, unit, formatDuration(s.WallFullS), s.FullSteps, unit)},
-		[]string{"saved by pruning", fmt.Sprintf("%s of %s, %s of trial time",
-			formatShare(s.StepsSaved), unit, formatShare(s.WallSaved))},
+		[]string{"compute used", fmt.Sprintf("%s, %s trial time", epochs(s.StepsUsed), formatDuration(s.WallUsedS))},
+		[]string{"without pruning", fmt.Sprintf("%s, %s trial time (every trial run to %s)",
+			epochs(s.StepsFull), formatDuration(s.WallFullS), epochs(s.FullSteps))},
+		[]string{"saved by pruning", fmt.Sprintf("%s of epochs, %s of trial time",
+			formatShare(s.StepsSaved), formatShare(s.WallSaved))},
 	)
 	return Table{Name: "summary", Title: "Study " + r.Study.Name, Header: []string{"field", "value"}, Rows: rows}
+}
+
+// epochs prints a count of report steps, which the built-in objectives
+// report once per epoch.
+func epochs(n int) string {
+	if n == 1 {
+		return "1 epoch"
+	}
+	return strconv.Itoa(n) + " epochs"
 }
 
 func (r *Report) leaderboardTable() Table {

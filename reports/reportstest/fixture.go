@@ -328,7 +328,10 @@ func paramRow(trial int, name string, v any) pRow {
 // stores: a cosine learning rate, a decaying gradient norm and losses.
 func metricRows(trial int, t Trial) []mRow {
 	type m = mRow
-	lr := t.Params["lr"].(float64)
+	lr, ok := t.Params["lr"].(float64)
+	if !ok { // a trial that did not sample lr (a conditional space)
+		lr = 0.1
+	}
 	var out []m
 	n := len(t.Curve)
 	for e := 1; e <= n; e++ {
