@@ -46,9 +46,9 @@ func (r *Report) sliceFigure() (Figure, bool) {
 	drawnMax := 0
 	for i, name := range names {
 		p, _ := paramByName(r.Params, name)
-		panel, drawn := slicePanel(p, trials, r.Study.Metric, v0, v1, maxNum)
+		pl, drawn := slicePanel(p, trials, r.Study.Metric, v0, v1, maxNum)
 		drawnMax = max(drawnMax, drawn)
-		out.b.WriteString(panel.panel(float64(i%cols)*pw, head+float64(i/cols)*ph))
+		out.b.WriteString(pl.panel(float64(i%cols)*pw, head+float64(i/cols)*ph))
 	}
 	note := "view report_trials; one panel per parameter, most important first; colour = trial number (light = early, dark = late); a conditional parameter's panel has only the trials that sampled it"
 	if drawnMax < len(trials) {

@@ -125,8 +125,8 @@ func timelineBars(trials []TrialRow) ([]timelineBar, []string) {
 		if t.Finished != nil {
 			end = math.Max(start, t.Finished.Sub(t0).Seconds())
 		}
-		if f, ok := first[t.Worker]; !ok || start < f {
-			first[t.Worker] = start
+		if f, ok := first[laneName(t)]; !ok || start < f {
+			first[laneName(t)] = start
 		}
 		bars = append(bars, timelineBar{start: start, end: end, t: t})
 	}
@@ -145,10 +145,18 @@ func timelineBars(trials []TrialRow) ([]timelineBar, []string) {
 		index[w] = i
 	}
 	for i := range bars {
-		bars[i].lane = index[bars[i].t.Worker]
+		bars[i].lane = index[laneName(bars[i].t)]
 	}
 	markStragglers(bars)
 	return bars, lanes
+}
+
+// laneName is the timeline lane of a trial: its worker slot.
+func laneName(t TrialRow) string {
+	if t.Worker == "" {
+		return "(no worker recorded)"
+	}
+	return t.Worker
 }
 
 // markStragglers flags the bars whose time per step exceeds
