@@ -103,8 +103,9 @@ func toHTMLTable(t Table, withTitle bool) htmlTable {
 func toHTMLFigures(figs []Figure) []htmlFigure {
 	out := make([]htmlFigure, len(figs))
 	for i, f := range figs {
-		// The SVG is built by plot, which escapes every text it embeds.
-		out[i] = htmlFigure{SVG: template.HTML(f.SVG), Note: f.Note}
+		// The SVG is built by plot, which escapes every text it embeds;
+		// notes quote the metric name, so control characters go here.
+		out[i] = htmlFigure{SVG: template.HTML(f.SVG), Note: safetext.Terminal(f.Note)}
 	}
 	return out
 }
