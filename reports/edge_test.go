@@ -68,9 +68,9 @@ func edgeDB(t *testing.T) *sqlx.DB {
 	return db
 }
 
-// TestRender_EdgeCases renders each edge-case study as Markdown and HTML
+// TestRender_EdgeStudies renders each edge-case study as Markdown and HTML
 // (goldens) and checks what each must show.
-func TestRender_EdgeCases(t *testing.T) {
+func TestRender_EdgeStudies(t *testing.T) {
 	db := edgeDB(t)
 	checks := map[string]func(t *testing.T, r *reports.Report, markdown string){
 		"all-failed": func(t *testing.T, r *reports.Report, md string) {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strings"
 )
 
 // Figure is one titled SVG chart of the HTML report. A figure with no SVG
@@ -195,7 +196,8 @@ func (r *Report) curvesFigure() Figure {
 	forEachCurve(r.Curves, func(num int, xs, ys []float64) { curves = append(curves, curve{num, xs, ys}) })
 	top := topNumbers(r.Trials, r.Study.Direction != "minimize", pinnedBest)
 	drawn := thin(len(curves), maxDrawn, func(i int) bool { return top[curves[i].num] })
-	var complete, pruned, other bool
+	var complete, pruned bool
+	others := map[string]bool{} // failed or running trials, by state
 	var bx, by []float64
 	for _, i := range drawn {
 		c := curves[i]
@@ -211,13 +213,18 @@ func (r *Report) curvesFigure() Figure {
 			complete = true
 			p.line(xs, ys, colBlue, 1, 0.35, fmt.Sprintf("trial %d", c.num))
 		default:
-			other = true
+			others[strings.ToLower(st)] = true
 			p.line(xs, ys, colGrey, 1, 0.5, fmt.Sprintf("trial %d (%s)", c.num, st))
 		}
 	}
 	p.line(bx, by, colOrange, 2.5, 1, fmt.Sprintf("best trial %d", best))
+	var other []string
+	for st := range others {
+		other = append(other, st)
+	}
+	sort.Strings(other)
 	p.legend(legendItems(legendEntry{complete, colBlue, "complete"}, legendEntry{pruned, colRed, "pruned ×"},
-		legendEntry{other, colGrey, "failed/running"}, legendEntry{len(bx) > 0, colOrange, "best"})...)
+		legendEntry{len(other) > 0, colGrey, strings.Join(other, "/")}, legendEntry{len(bx) > 0, colOrange, "best"})...)
 	return Figure{ID: "curves", Note: "view report_curves" + sampleNote(len(drawn), len(curves)), SVG: p.svg()}
 }
 

@@ -139,7 +139,11 @@ func (a paramAxis) ticks() []axisTick {
 		vals = []float64{a.lo, a.hi}
 	}
 	for _, v := range vals {
-		out = append(out, axisTick{a.unit(v), formatValue(a.p, v)})
+		label := tickLabel(v) // 0.0001 rather than the tables' 1.00e-04
+		if a.p.Kind == "int" {
+			label = formatValue(a.p, v)
+		}
+		out = append(out, axisTick{a.unit(v), label})
 	}
 	return out
 }

@@ -216,11 +216,9 @@ func Insert(tb testing.TB, db *sqlx.DB, name, spec string, trials []Trial, t0 ti
 		Key   string `json:"key"`
 		Value string `json:"value"`
 	}
-	var ts []tRow
-	var ps []pRow
-	var vs []vRow
-	var ms []mRow
-	var as []aRow
+	// Empty, not nil: jsonb_to_recordset needs an array even with no rows
+	// (a study whose trials all failed has no metrics or attrs).
+	ts, ps, vs, ms, as := []tRow{}, []pRow{}, []vRow{}, []mRow{}, []aRow{}
 	base := 0
 	_ = tx.Get(&base, `SELECT COALESCE(max(id), 0) FROM trials`)
 	for _, t := range trials {
