@@ -91,8 +91,24 @@ func TestRender_EdgeStudies(t *testing.T) {
 			if failedBars != 6 {
 				t.Errorf("timeline shows %d failed trials, want 6", failedBars)
 			}
-			if f := figure(t, r, "curves"); strings.Contains(f.SVG, ">complete<") {
+			curves := figure(t, r, "curves")
+			if strings.Contains(curves.SVG, ">complete<") {
 				t.Errorf("curves legend lists complete trials, though all failed")
+			}
+			// Five trials reported one epoch each: a one-point line is a dot.
+			dots := 0
+			for _, e := range parseSVG(t, curves.SVG) {
+				if e.name == "circle" && strings.HasSuffix(e.title, "(FAIL)") {
+					dots++
+				}
+			}
+			if dots != 5 {
+				t.Errorf("curves show %d one-epoch failed trials, want 5", dots)
+			}
+			for _, id := range []string{"history", "parallel"} {
+				if f := figure(t, r, id); f.SVG != "" || f.Note == "" {
+					t.Errorf("%s figure without values = %+v, want a note instead of empty axes", id, f)
+				}
 			}
 		},
 		"one-trial": func(t *testing.T, r *reports.Report, md string) {

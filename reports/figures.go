@@ -111,6 +111,9 @@ func (r *Report) historyFigure() Figure {
 			prev = h.BestSoFar
 		}
 	}
+	if len(rows) == 0 {
+		return Figure{ID: "history", Note: "No trial has finished with a value yet (view report_history), so there is no history to draw."}
+	}
 	x0, x1 := rangeOf(xs)
 	y0, y1 := rangeOf(ys)
 	p := newPlot("Optimisation history", "trial number", r.Study.Metric, x0, x1, y0, y1)

@@ -174,6 +174,9 @@ func byImportance(names []string, imp []Importance) []string {
 // conditional one) instead of crossing that axis at a made-up value.
 func (r *Report) parallelFigure() Figure {
 	trials := completeTrials(r.Trials)
+	if len(trials) == 0 {
+		return Figure{ID: "parallel", Note: "No complete trial yet (view report_trials): parallel coordinates need final values."}
+	}
 	sortByValue(trials, r.Study.Direction != "minimize") // best first
 	names := byImportance(r.KeyParams, r.Importance)
 	axes := make([]paramAxis, len(names))

@@ -93,6 +93,13 @@ func (p *plot) line(xs, ys []float64, color string, width, opacity float64, titl
 	if len(xs) == 0 {
 		return
 	}
+	if len(xs) == 1 {
+		// A one-point polyline draws nothing: a trial that reported one
+		// epoch would vanish while the legend names it.
+		fmt.Fprintf(&p.b, `<circle cx="%s" cy="%s" r="%g" fill="%s" fill-opacity="%g"><title>%s</title></circle>`,
+			num(p.px(xs[0])), num(p.py(ys[0])), width+1, color, math.Max(opacity, 0.6), esc(title))
+		return
+	}
 	p.b.WriteString(`<polyline fill="none" points="`)
 	for i := range xs {
 		if i > 0 {
