@@ -58,3 +58,20 @@ var ErrPruned = errors.New("objective: trial pruned")
 type TrialIdentifier interface {
 	TrialID() (study string, number int)
 }
+
+// StepCounter is an optional interface an Objective may implement to say
+// how many steps Run reports for params in all (epochs for the built-in
+// objectives), so that progress displays can show "step 3/10" and a bar.
+// 0 means it cannot tell. Steps must be cheap and safe for concurrent use.
+type StepCounter interface {
+	Steps(params Params) int
+}
+
+// StepsOf returns obj's step count for params when it is a StepCounter,
+// else 0. Wrappers forward their inner objective's through it.
+func StepsOf(obj Objective, params Params) int {
+	if c, ok := obj.(StepCounter); ok {
+		return c.Steps(params)
+	}
+	return 0
+}

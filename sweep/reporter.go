@@ -17,7 +17,6 @@ type reporter struct {
 	ctx     context.Context
 	trialID int
 	number  int
-	params  objective.Params
 	step    int
 	last    float64      // last reported value; NaN before the first report
 	own     map[int]bool // steps this run reported (not inherited from a failed attempt)
@@ -40,7 +39,7 @@ func (r *reporter) Report(step int, value float64) (bool, error) {
 		r.own = map[int]bool{}
 	}
 	r.own[step] = true
-	r.slot.w.Display.Slot(r.slot.index, r.slot.live(r.number, r))
+	r.slot.w.Display.TrialReported(r.slot.index, step, value)
 	pruner := r.slot.study.Pruner
 	if pruner == nil {
 		return false, nil

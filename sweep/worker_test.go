@@ -139,8 +139,10 @@ func TestWorker_Run(t *testing.T) {
 	if len(slots) < 2 {
 		t.Errorf("trials claimed by %v only: slots did not run in parallel", slots)
 	}
-	if got := strings.Count(log.String(), "\n"); got != 40 {
-		t.Errorf("%d log lines, want one per trial:\n%s", got, log.String())
+	finished := regexp.MustCompile(`(?m)^trial \d+ (COMPLETE|PRUNED|FAIL) `).FindAllString(log.String(), -1)
+	started := regexp.MustCompile(`(?m)^trial \d+ started\b`).FindAllString(log.String(), -1)
+	if len(finished) != 40 || len(started) != 40 {
+		t.Errorf("%d finished and %d started lines, want one of each per trial:\n%s", len(finished), len(started), log.String())
 	}
 	if st, _ := store.Study(context.Background(), "t"); st.Status != "finished" {
 		t.Errorf("study status %q, want finished", st.Status)
