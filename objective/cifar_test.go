@@ -266,3 +266,27 @@ func TestCIFAR10Options_AirbenchKeys(t *testing.T) {
 		t.Fatal("negative seed accepted")
 	}
 }
+
+func TestCIFAR10_Steps(t *testing.T) {
+	// The epochs option, overridden by a searched epochs param; 0 when the
+	// params make no valid configuration (Run reports that itself).
+	o := DefaultCIFAR10Options()
+	o.Epochs = 6
+	obj, err := NewCIFAR10(o, "study")
+	if err != nil {
+		t.Fatal(err)
+	}
+	placed := &Placed{inner: obj}
+	for _, tt := range []struct {
+		params Params
+		want   int
+	}{
+		{Params{"lr": 0.1}, 6},
+		{Params{"epochs": 3}, 3},
+		{Params{"learning_rate": 0.1}, 0},
+	} {
+		if got, viaPlaced := obj.Steps(tt.params), StepsOf(placed, tt.params); got != tt.want || viaPlaced != tt.want {
+			t.Errorf("Steps(%v) = %d (placed %d), want %d", tt.params, got, viaPlaced, tt.want)
+		}
+	}
+}

@@ -39,25 +39,6 @@ func (c *testClock) add(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-// syncBuffer is a bytes.Buffer the display's timer may write to while the
-// test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // stored is a trial as the store returns it, took long when finished.
 func stored(number int, state goptuna.TrialState, value float64, took time.Duration) goptuna.FrozenTrial {
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
