@@ -408,7 +408,9 @@ func (t liveTrial) line(now time.Time, metric string, fit int) string {
 		value := fmt.Sprintf("%s=%.4g", metric, t.value)
 		took := shortDuration(now.Sub(t.start))
 		line = fmt.Sprintf("#%d %s %s %s", t.number, progress, value, took)
-		room := fit - runewidth.StringWidth(line) - 1 // the bar's separator
+		// The room left for the bar and its separator, as if took were 5
+		// columns wide (shortDuration's usual most), so bars line up.
+		room := fit - runewidth.StringWidth(line) - 1 - max(0, 5-len(took))
 		if cells := min(20, room) / runewidth.StringWidth("█"); t.steps > 0 && cells >= 5 {
 			full := min(cells, cells*t.step/t.steps)
 			bar := strings.Repeat("█", full) + strings.Repeat("░", cells-full)

@@ -379,6 +379,7 @@ func TestDisplay_InPlace(t *testing.T) {
 			d.SetWidth(func() int { return width })
 			logs := scenario(d, c)
 			s := screen(t, width, b.String())
+			t.Logf("the screen at %d columns:\n%s", width, s)
 			checkScreen(t, s, width, logs, true)
 			if s.Moves < 10 {
 				t.Errorf("%d cursor-up moves: the block was not redrawn in place", s.Moves)
