@@ -20,19 +20,19 @@ import (
 // display needs from the terminal is its width (golang.org/x/term, already
 // a dependency), the display width of text (go-runewidth, already in the
 // module graph through tablewriter) and two escape sequences. Measured
-// with mpb v8.16.2 (a toy program drawing this block, CGO_ENABLED=0, go
-// 1.26): four more modules (mpb, cupwriter, VividCortex/ewma and
+// with mpb v8.16.2 (a toy program drawing this block, CGO_ENABLED=0,
+// go 1.26): four more modules (mpb, cupwriter, VividCortex/ewma and
 // acarl005/stripansi, untouched since 2018), go-runewidth forced from
-// v0.0.19 to v0.0.30 or later under tablewriter's tables, +0.85 MB of
-// binary (+0.61 MB stripped), and 8 goroutines of its own for one
+// v0.0.19 to v0.0.30 or later under tablewriter's tables, +0.85 MB
+// of binary (+0.61 MB stripped), and 8 goroutines of its own for one
 // container with 5 bars, where this display has a timer at most. mpb
-// draws from those goroutines on a wall-clock ticker, so what reaches
-// the screen depends on scheduling: the byte-exact tests, the injected
-// clock and the commands' golden output would go. Its bars are counters made to
+// draws from those goroutines on a wall-clock ticker, so what reaches the
+// screen depends on scheduling: the byte-exact tests, the injected clock
+// and the commands' golden output would go. Its bars are counters made to
 // complete, where a slot's line lives across trials and the study line
-// is no bar. bubbletea is an application loop that owns rendering and, by
-// default, reads the terminal in raw mode, where Ctrl-C arrives as a key
-// rather than the SIGINT of Interrupts' two-stage stop.
+// is no bar. bubbletea is an application loop that owns rendering and,
+// by default, reads the terminal in raw mode, where Ctrl-C arrives as
+// a key rather than the SIGINT of Interrupts' two-stage stop.
 
 // Display cadences. redrawEvery throttles redraws of the live block on a
 // terminal (a synthetic study reports thousands of steps a second);
