@@ -258,6 +258,9 @@ func (o *CIFAR10) Run(ctx context.Context, params Params, r Reporter) (Result, e
 		h.Log = o.log
 	case opts.Log:
 		h.Log = os.Stderr
+		if lw, ok := r.(LogWriter); ok {
+			h.Log = lw.LogWriter()
+		}
 	}
 	res, err := o.train(ctx, cfg, h)
 	if errors.Is(err, trainer.ErrPruned) {

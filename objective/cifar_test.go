@@ -1,8 +1,11 @@
 package objective
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"strings"
 	"testing"
 
@@ -288,5 +291,35 @@ func TestCIFAR10_Steps(t *testing.T) {
 		if got, viaPlaced := obj.Steps(tt.params), StepsOf(placed, tt.params); got != tt.want || viaPlaced != tt.want {
 			t.Errorf("Steps(%v) = %d (placed %d), want %d", tt.params, got, viaPlaced, tt.want)
 		}
+	}
+}
+
+// logReporter is a fakeReporter that takes the objective's log lines.
+type logReporter struct {
+	fakeReporter
+	log bytes.Buffer
+}
+
+func (l *logReporter) LogWriter() io.Writer { return &l.log }
+
+func TestCIFAR10_LogToReporter(t *testing.T) {
+	// With `log: true` the per-epoch lines go to the reporter when it
+	// takes them (a worker's display), not straight to stderr.
+	o := DefaultCIFAR10Options()
+	o.Log = true
+	obj, err := NewCIFAR10(o, "study")
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj.train = func(ctx context.Context, c trainer.Config, h trainer.Hooks) (trainer.Result, error) {
+		fmt.Fprintf(h.Log, "epoch 1 of %d\n", c.Epochs)
+		return fakeTrain(ctx, c, h)
+	}
+	rep := &logReporter{}
+	if _, err := obj.Run(context.Background(), Params{"epochs": 2}, rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.log.String() != "epoch 1 of 2\n" {
+		t.Errorf("reporter's log %q, want the trainer's line", rep.log.String())
 	}
 }

@@ -9,6 +9,7 @@ package objective
 import (
 	"context"
 	"errors"
+	"io"
 )
 
 // Params holds one trial's parameter values by name. Values are float64,
@@ -74,4 +75,13 @@ func StepsOf(obj Objective, params Params) int {
 		return c.Steps(params)
 	}
 	return 0
+}
+
+// LogWriter is an optional interface a Reporter may implement to take an
+// objective's progress lines (cifar10's per-epoch lines with `log: true`)
+// instead of the process's stderr, so that a live display prints them
+// above its block rather than through it. Objectives check for it with a
+// type assertion.
+type LogWriter interface {
+	LogWriter() io.Writer
 }

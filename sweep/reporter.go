@@ -1,8 +1,10 @@
 package sweep
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 
 	"sweep/objective"
 )
@@ -26,6 +28,7 @@ var (
 	_ objective.Reporter        = (*reporter)(nil)
 	_ objective.MetricsRecorder = (*reporter)(nil)
 	_ objective.TrialIdentifier = (*reporter)(nil)
+	_ objective.LogWriter       = (*reporter)(nil)
 )
 
 // Report implements objective.Reporter.
@@ -86,3 +89,30 @@ func (r *reporter) RecordMetrics(step int, metrics map[string]float64) error {
 
 // TrialID implements objective.TrialIdentifier.
 func (r *reporter) TrialID() (string, int) { return r.slot.w.Spec.Study, r.number }
+
+// LogWriter implements objective.LogWriter: each line goes to the
+// display's log as "trial N: line".
+func (r *reporter) LogWriter() io.Writer {
+	return &logLines{logf: r.slot.w.Display.Logf, prefix: fmt.Sprintf("trial %d: ", r.number)}
+}
+
+// logLines turns writes into log lines, keeping an unfinished line until
+// its end arrives. It is used by one goroutine at a time, as
+// objective.Reporter is.
+type logLines struct {
+	logf    func(format string, args ...any)
+	prefix  string
+	partial []byte
+}
+
+func (l *logLines) Write(p []byte) (int, error) {
+	l.partial = append(l.partial, p...)
+	for {
+		i := bytes.IndexByte(l.partial, '\n')
+		if i < 0 {
+			return len(p), nil
+		}
+		l.logf("%s%s", l.prefix, l.partial[:i])
+		l.partial = l.partial[i+1:]
+	}
+}
