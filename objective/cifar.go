@@ -258,6 +258,9 @@ func (o *CIFAR10) Run(ctx context.Context, params Params, r Reporter) (Result, e
 		h.Log = o.log
 	case opts.Log:
 		h.Log = os.Stderr
+		if lw, ok := r.(LogWriter); ok {
+			h.Log = lw.LogWriter()
+		}
 	}
 	res, err := o.train(ctx, cfg, h)
 	if errors.Is(err, trainer.ErrPruned) {
@@ -267,6 +270,20 @@ func (o *CIFAR10) Run(ctx context.Context, params Params, r Reporter) (Result, e
 		return Result{}, err
 	}
 	return Result{Value: res.ValAcc, Attrs: res.Attrs()}, nil
+}
+
+// Steps implements StepCounter: the epochs a trial with params trains, 0
+// when the params do not make a valid configuration (Run reports that).
+func (o *CIFAR10) Steps(params Params) int {
+	opts, err := o.opts.WithParams(params)
+	if err != nil {
+		return 0
+	}
+	cfg, err := opts.Config()
+	if err != nil {
+		return 0
+	}
+	return cfg.Epochs
 }
 
 // applyRecipe sets the optimiser, learning rate, schedule and averaging of

@@ -1,8 +1,11 @@
 package objective
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"strings"
 	"testing"
 
@@ -264,5 +267,59 @@ func TestCIFAR10Options_AirbenchKeys(t *testing.T) {
 	}
 	if _, err := o.WithParams(Params{"seed": -1}); err == nil {
 		t.Fatal("negative seed accepted")
+	}
+}
+
+func TestCIFAR10_Steps(t *testing.T) {
+	// The epochs option, overridden by a searched epochs param; 0 when the
+	// params make no valid configuration (Run reports that itself).
+	o := DefaultCIFAR10Options()
+	o.Epochs = 6
+	obj, err := NewCIFAR10(o, "study")
+	if err != nil {
+		t.Fatal(err)
+	}
+	placed := &Placed{inner: obj}
+	for _, tt := range []struct {
+		params Params
+		want   int
+	}{
+		{Params{"lr": 0.1}, 6},
+		{Params{"epochs": 3}, 3},
+		{Params{"learning_rate": 0.1}, 0},
+	} {
+		if got, viaPlaced := obj.Steps(tt.params), StepsOf(placed, tt.params); got != tt.want || viaPlaced != tt.want {
+			t.Errorf("Steps(%v) = %d (placed %d), want %d", tt.params, got, viaPlaced, tt.want)
+		}
+	}
+}
+
+// logReporter is a fakeReporter that takes the objective's log lines.
+type logReporter struct {
+	fakeReporter
+	log bytes.Buffer
+}
+
+func (l *logReporter) LogWriter() io.Writer { return &l.log }
+
+func TestCIFAR10_LogToReporter(t *testing.T) {
+	// With `log: true` the per-epoch lines go to the reporter when it
+	// takes them (a worker's display), not straight to stderr.
+	o := DefaultCIFAR10Options()
+	o.Log = true
+	obj, err := NewCIFAR10(o, "study")
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj.train = func(ctx context.Context, c trainer.Config, h trainer.Hooks) (trainer.Result, error) {
+		fmt.Fprintf(h.Log, "epoch 1 of %d\n", c.Epochs)
+		return fakeTrain(ctx, c, h)
+	}
+	rep := &logReporter{}
+	if _, err := obj.Run(context.Background(), Params{"epochs": 2}, rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.log.String() != "epoch 1 of 2\n" {
+		t.Errorf("reporter's log %q, want the trainer's line", rep.log.String())
 	}
 }

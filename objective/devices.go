@@ -156,6 +156,9 @@ func (p *Placed) Slots() int {
 	return p.pool.Size()
 }
 
+// Steps implements StepCounter for the inner objective.
+func (p *Placed) Steps(params Params) int { return StepsOf(p.inner, params) }
+
 // Run waits for a device slot, then runs the inner objective on it.
 func (p *Placed) Run(ctx context.Context, params Params, r Reporter) (Result, error) {
 	slot := p.fixed

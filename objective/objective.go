@@ -9,6 +9,7 @@ package objective
 import (
 	"context"
 	"errors"
+	"io"
 )
 
 // Params holds one trial's parameter values by name. Values are float64,
@@ -57,4 +58,30 @@ var ErrPruned = errors.New("objective: trial pruned")
 // with a type assertion and fall back to a timestamp.
 type TrialIdentifier interface {
 	TrialID() (study string, number int)
+}
+
+// StepCounter is an optional interface an Objective may implement to say
+// how many steps Run reports for params in all (epochs for the built-in
+// objectives), so that progress displays can show "step 3/10" and a bar.
+// 0 means it cannot tell. Steps must be cheap and safe for concurrent use.
+type StepCounter interface {
+	Steps(params Params) int
+}
+
+// StepsOf returns obj's step count for params when it is a StepCounter,
+// else 0. Wrappers forward their inner objective's through it.
+func StepsOf(obj Objective, params Params) int {
+	if c, ok := obj.(StepCounter); ok {
+		return c.Steps(params)
+	}
+	return 0
+}
+
+// LogWriter is an optional interface a Reporter may implement to take an
+// objective's progress lines (cifar10's per-epoch lines with `log: true`)
+// instead of the process's stderr, so that a live display prints them
+// above its block rather than through it. Objectives check for it with a
+// type assertion.
+type LogWriter interface {
+	LogWriter() io.Writer
 }

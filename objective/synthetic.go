@@ -89,6 +89,9 @@ func NewSynthetic(cfg SyntheticConfig, space []SyntheticParam) (*Synthetic, erro
 // fraction of trials that fail_rate selects.
 var ErrSimulatedFailure = errors.New("synthetic: simulated failure")
 
+// Steps implements StepCounter: every trial reports Epochs steps.
+func (s *Synthetic) Steps(Params) int { return s.cfg.Epochs }
+
 // Run reports one value per epoch (steps 1..Epochs), sleeping EpochSeconds
 // before each, and returns the last. It stops with ErrPruned (wrapped) when
 // the Reporter says so and with ctx's error when ctx ends.

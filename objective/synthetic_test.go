@@ -138,3 +138,16 @@ func TestSyntheticConfig_Validate(t *testing.T) {
 		}
 	}
 }
+
+func TestSynthetic_Steps(t *testing.T) {
+	// Steps is what Run reports, so the display's "step 3/7" is true.
+	s := newSynthetic(t, func(c *objective.SyntheticConfig) { c.Epochs = 7 })
+	p := objective.Params{"lr": 0.03, "momentum": 0.9, "opt": "adamw"}
+	r := &recorder{}
+	if _, err := run(t, s, p, r); err != nil {
+		t.Fatal(err)
+	}
+	if got := objective.StepsOf(s, p); got != 7 || len(r.values) != 7 {
+		t.Errorf("Steps %d, Run reported %d steps; want 7 and 7", got, len(r.values))
+	}
+}

@@ -1,8 +1,10 @@
 package sweep
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 
 	"sweep/objective"
 )
@@ -17,7 +19,6 @@ type reporter struct {
 	ctx     context.Context
 	trialID int
 	number  int
-	params  objective.Params
 	step    int
 	last    float64      // last reported value; NaN before the first report
 	own     map[int]bool // steps this run reported (not inherited from a failed attempt)
@@ -27,6 +28,7 @@ var (
 	_ objective.Reporter        = (*reporter)(nil)
 	_ objective.MetricsRecorder = (*reporter)(nil)
 	_ objective.TrialIdentifier = (*reporter)(nil)
+	_ objective.LogWriter       = (*reporter)(nil)
 )
 
 // Report implements objective.Reporter.
@@ -40,7 +42,7 @@ func (r *reporter) Report(step int, value float64) (bool, error) {
 		r.own = map[int]bool{}
 	}
 	r.own[step] = true
-	r.slot.w.Display.Slot(r.slot.index, r.slot.live(r.number, r))
+	r.slot.w.Display.TrialReported(r.slot.index, step, value)
 	pruner := r.slot.study.Pruner
 	if pruner == nil {
 		return false, nil
@@ -87,3 +89,30 @@ func (r *reporter) RecordMetrics(step int, metrics map[string]float64) error {
 
 // TrialID implements objective.TrialIdentifier.
 func (r *reporter) TrialID() (string, int) { return r.slot.w.Spec.Study, r.number }
+
+// LogWriter implements objective.LogWriter: each line goes to the
+// display's log as "trial N: line".
+func (r *reporter) LogWriter() io.Writer {
+	return &logLines{logf: r.slot.w.Display.Logf, prefix: fmt.Sprintf("trial %d: ", r.number)}
+}
+
+// logLines turns writes into log lines, keeping an unfinished line until
+// its end arrives. It is used by one goroutine at a time, as
+// objective.Reporter is.
+type logLines struct {
+	logf    func(format string, args ...any)
+	prefix  string
+	partial []byte
+}
+
+func (l *logLines) Write(p []byte) (int, error) {
+	l.partial = append(l.partial, p...)
+	for {
+		i := bytes.IndexByte(l.partial, '\n')
+		if i < 0 {
+			return len(p), nil
+		}
+		l.logf("%s%s", l.prefix, l.partial[:i])
+		l.partial = l.partial[i+1:]
+	}
+}

@@ -158,7 +158,7 @@ func (s *slot) run(ctx context.Context, claim Claim) {
 			w.summary.Lost++
 			w.mu.Unlock()
 			w.Display.Logf("trial %d: marked stale by another worker (no heartbeat); stopped, no result to keep", claim.Number)
-			w.Display.Slot(s.index, "")
+			w.Display.SlotIdle(s.index)
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
 			s.retryStale(ctx, claim)
@@ -174,8 +174,8 @@ func (s *slot) run(ctx context.Context, claim Claim) {
 	verdict := s.finish(ctx, claim, out)
 	hb.stop()
 	w.count(out.state, out.reason, verdict)
-	w.Display.Slot(s.index, "")
-	line := s.describe(claim.Number, out, rep, params, w.Now().Sub(start))
+	took := w.Now().Sub(start)
+	line := s.describe(claim.Number, out, rep, params, took)
 	switch verdict {
 	case rejected:
 		line += " REJECTED (already finished elsewhere)"
@@ -184,7 +184,7 @@ func (s *slot) run(ctx context.Context, claim Claim) {
 	case journaled:
 		line += " NOT RECORDED YET (kept in the journal)"
 	}
-	w.Display.Logf("%s", line)
+	w.Display.TrialFinished(s.index, claim.Number, out.state, out.value, took, line)
 }
 
 // execute suggests params (or reuses a WAITING trial's) and runs the
@@ -205,8 +205,7 @@ func (s *slot) execute(ctx context.Context, claim Claim, rep *reporter) (objecti
 			return nil, fail("%v", err)
 		}
 	}
-	rep.params = params
-	s.w.Display.Slot(s.index, s.live(claim.Number, rep))
+	s.w.Display.TrialStarted(s.index, claim.Number, formatParams(s.w.Spec.Params, params), s.w.steps(params))
 	res, err := s.call(ctx, params, rep)
 	switch {
 	case err == nil && (math.IsNaN(res.Value) || math.IsInf(res.Value, 0)):
@@ -451,18 +450,14 @@ func (s *slot) describe(number int, out outcome, rep *reporter, params objective
 	return b.String()
 }
 
-// live is a slot's live line while its trial runs.
-func (s *slot) live(number int, rep *reporter) string {
-	line := fmt.Sprintf("[%d] trial %d", s.index, number)
-	if rep.step > 0 {
-		line += fmt.Sprintf(" step %d %s=%.4f", rep.step, s.w.Spec.Metric, rep.last)
-	} else {
-		line += " starting"
+// steps is how many steps a trial with params reports in all, for the
+// display: what the objective says (objective.StepCounter), else the
+// pruner's max_resource; 0 when unknown.
+func (w *Worker) steps(params objective.Params) int {
+	if n := objective.StepsOf(w.Objective, params); n > 0 {
+		return n
 	}
-	if p := formatParams(s.w.Spec.Params, rep.params); p != "" {
-		line += "  " + p
-	}
-	return line
+	return w.Spec.Pruner.MaxResource
 }
 
 // stateName is a trial state as the database and the docs spell it.

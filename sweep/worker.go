@@ -92,6 +92,8 @@ func (w *Worker) Run(ctx context.Context, drain <-chan struct{}) (Summary, error
 	if err := w.init(); err != nil {
 		return Summary{}, err
 	}
+	w.Display.SetStudy(DisplayStudy{Trials: w.Study.Trials, Metric: w.Spec.Metric, Maximize: w.Spec.Direction == "maximize"})
+	w.observe()
 	if w.JournalDir != "" {
 		j, err := openJournal(w.JournalDir, w.Host, w.ID)
 		if err != nil {
@@ -171,13 +173,15 @@ func (w *Worker) startReaper(ctx context.Context) <-chan struct{} {
 		defer close(done)
 		t := time.NewTicker(interval)
 		defer t.Stop()
-		for {
+		for tick := 0; ; tick++ {
 			r, err := Reap(ctx, w.Store, w.Study.ID, grace, w.Spec.Retry)
 			switch {
 			case ctx.Err() != nil:
 				return
 			case err != nil:
 				w.Display.Logf("reap stale trials: %v", err)
+			case tick > 0: // Run showed the trials at start
+				w.observe()
 			}
 			if len(r.Stale) > 0 {
 				w.Display.Logf("marked %d trial(s) FAIL (stale): no heartbeat for %s; %d retry(ies) queued", len(r.Stale), grace, len(r.Retried))
@@ -270,3 +274,18 @@ func (w *Worker) replayOrphans(ctx context.Context) <-chan struct{} {
 }
 
 func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
+
+// observe shows the study's stored trials (other workers' too) on the
+// display: one read, not retried, since the next reaper tick asks again.
+func (w *Worker) observe() {
+	if w.Display == nil {
+		return
+	}
+	st := w.Store
+	if b, ok := st.(*BufferedStore); ok {
+		st = b.Store
+	}
+	if trials, err := st.GetAllTrials(w.Study.ID); err == nil {
+		w.Display.Observe(trials)
+	}
+}

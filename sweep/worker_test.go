@@ -139,8 +139,10 @@ func TestWorker_Run(t *testing.T) {
 	if len(slots) < 2 {
 		t.Errorf("trials claimed by %v only: slots did not run in parallel", slots)
 	}
-	if got := strings.Count(log.String(), "\n"); got != 40 {
-		t.Errorf("%d log lines, want one per trial:\n%s", got, log.String())
+	finished := regexp.MustCompile(`(?m)^trial \d+ (COMPLETE|PRUNED|FAIL) `).FindAllString(log.String(), -1)
+	started := regexp.MustCompile(`(?m)^trial \d+ started\b`).FindAllString(log.String(), -1)
+	if len(finished) != 40 || len(started) != 40 {
+		t.Errorf("%d finished and %d started lines, want one of each per trial:\n%s", len(finished), len(started), log.String())
 	}
 	if st, _ := store.Study(context.Background(), "t"); st.Status != "finished" {
 		t.Errorf("study status %q, want finished", st.Status)
@@ -341,5 +343,32 @@ func TestWorker_WaitingTrials(t *testing.T) {
 	}
 	if seen[1]["lr"] != 0.5 || seen[1]["opt"] == nil {
 		t.Errorf("second waiting trial ran with %v, want lr=0.5 and a sampled opt", seen[1])
+	}
+}
+
+func TestWorker_ObjectiveLog(t *testing.T) {
+	// An objective's progress lines (cifar10's `log: true`) go through the
+	// display, one log line each with the trial's number, so that on a
+	// terminal they print above the live block rather than through it.
+	store, spec, info := setup(t, 2, 1, 0)
+	obj := objectiveFunc(func(ctx context.Context, p objective.Params, r objective.Reporter) (objective.Result, error) {
+		lw, ok := r.(objective.LogWriter)
+		if !ok {
+			return objective.Result{}, errors.New("reporter is no objective.LogWriter")
+		}
+		w := lw.LogWriter()
+		fmt.Fprint(w, "epoch 1 loss 0.5\nepoch 2 ")
+		fmt.Fprint(w, "loss 0.4\n")
+		return objective.Result{Value: 0.4}, nil
+	})
+	var log bytes.Buffer
+	w := &sweep.Worker{Store: store, Study: info, Spec: spec, Objective: obj, Display: sweep.NewDisplay(&log, false, 1, nil)}
+	if _, err := w.Run(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"\ntrial 0: epoch 1 loss 0.5\ntrial 0: epoch 2 loss 0.4\ntrial 0 COMPLETE", "\ntrial 1: epoch 2 loss 0.4\n"} {
+		if !strings.Contains(log.String(), want) {
+			t.Errorf("log lacks %q:\n%s", want, log.String())
+		}
 	}
 }

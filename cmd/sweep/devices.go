@@ -109,6 +109,11 @@ func (o *placedObjective) Prepare(slots int, w io.Writer) error {
 	return o.err
 }
 
+// Steps implements objective.StepCounter for the inner objective.
+func (o *placedObjective) Steps(params objective.Params) int {
+	return objective.StepsOf(o.inner, params)
+}
+
 // Run places the trial (preparing first if work did not) and runs it.
 func (o *placedObjective) Run(ctx context.Context, params objective.Params, r objective.Reporter) (objective.Result, error) {
 	if err := o.Prepare(0, nil); err != nil {
