@@ -299,7 +299,7 @@ func (d *decoder) decodeStruct(n *yaml.Node, field string, v any) {
 	d.mapping(n, field, func(key string, k, val *yaml.Node) {
 		i, ok := index[key]
 		if !ok {
-			d.failf(k, join(field, key), "unknown key (want one of %s)", strings.Join(names, ", "))
+			d.failf(k, join(field, key), "unknown key (want one of %s)%s", strings.Join(names, ", "), DidYouMean(key, names))
 			return
 		}
 		d.set(val, join(field, key), rv.FieldByIndex(i))

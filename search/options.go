@@ -59,7 +59,8 @@ func (c *OptionChecker) Decode(v any) {
 		i, ok := index[key]
 		if !ok {
 			c.d.errs = append(c.d.errs, &SpecError{File: c.o.File, Line: c.o.Lines[key], Field: "objective." + key,
-				Err: fmt.Errorf("unknown option for objective %s (want one of type, %s)", c.o.Type, strings.Join(names, ", "))})
+				Err: fmt.Errorf("unknown option for objective %s (want one of type, %s)%s", c.o.Type, strings.Join(names, ", "),
+					DidYouMean(key, names))})
 			continue
 		}
 		c.used[key] = true

@@ -49,7 +49,7 @@ func (d *decoder) param(name string, line int, n *yaml.Node, field string, depth
 				return
 			}
 		}
-		d.failf(k, join(field, key), "unknown key (want one of %s)", strings.Join(paramKeys, ", "))
+		d.failf(k, join(field, key), "unknown key (want one of %s)%s", strings.Join(paramKeys, ", "), DidYouMean(key, paramKeys))
 	}) {
 		return p
 	}
@@ -71,7 +71,8 @@ func (d *decoder) param(name string, line int, n *yaml.Node, field string, depth
 		d.only(nodes, field, []string{"low", "high", "log", "step"}, "only for float and int params")
 		d.categorical(&p, nodes, n, field, depth, seen)
 	default:
-		d.failf(tn, join(field, "type"), "must be float, int or categorical (got %q)", clip(typ))
+		d.failf(tn, join(field, "type"), "must be float, int or categorical (got %q)%s", clip(typ),
+			DidYouMean(typ, []string{string(Float), string(Int), string(Categorical)}))
 	}
 	return p
 }
@@ -204,7 +205,7 @@ func (d *decoder) conditional(p *Param, n *yaml.Node, field string, index map[st
 			for i, c := range p.Choices {
 				names[i] = ChoiceString(c)
 			}
-			d.failf(k, join(field, key), "not among choices (%s)", strings.Join(names, ", "))
+			d.failf(k, join(field, key), "not among choices (%s)%s", strings.Join(names, ", "), DidYouMean(key, names))
 			return
 		}
 		p.Conditional[key] = d.params(v, join(field, key), depth+1, seen)

@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -32,10 +33,14 @@ const (
 	MaxDepth     = 8   // nesting of conditional params
 )
 
-// Known algorithm names, in the order error messages list them.
+// Known names, in the order error messages list them.
 var (
 	samplerTypes = []string{"tpe", "random", "grid", "cmaes"}
 	prunerTypes  = []string{"none", "median", "percentile", "asha", "hyperband"}
+	directions   = []string{"maximize", "minimize"}
+	// topKeys are the keys of a spec's root mapping.
+	topKeys = []string{"study", "direction", "metric", "trials", "workers", "sampler", "pruner", "objective", "params",
+		"heartbeat", "retry", "devices", "trials_per_device", "trial_memory_gb", "cpu_fallback"}
 )
 
 // Spec is a parsed and validated study specification.
@@ -121,10 +126,11 @@ type ObjectiveSpec struct {
 	nodes map[string]*yaml.Node
 }
 
-// HeartbeatSpec configures trial liveness; durations are seconds.
+// HeartbeatSpec configures trial liveness. The spec writes each duration
+// as 30s, 2m, 1h or a plain number of seconds (see decoder.duration).
 type HeartbeatSpec struct {
-	Interval float64 `yaml:"interval"` // default 30
-	Grace    float64 `yaml:"grace"`    // default 3 × Interval
+	Interval time.Duration `yaml:"interval"` // default 30s
+	Grace    time.Duration `yaml:"grace"`    // default 3 × Interval
 }
 
 // RetrySpec configures re-running failed trials.
@@ -191,7 +197,7 @@ func ParsePartial(filename string, data []byte) (*Spec, error) {
 		Workers:   1,
 		Sampler:   SamplerSpec{Type: "tpe"},
 		Pruner:    PrunerSpec{Type: "none"},
-		Heartbeat: HeartbeatSpec{Interval: 30},
+		Heartbeat: HeartbeatSpec{Interval: 30 * time.Second},
 	}
 	seen := map[string]*yaml.Node{}
 	d.mapping(root, "", func(key string, k, v *yaml.Node) {
@@ -206,7 +212,7 @@ func ParsePartial(filename string, data []byte) (*Spec, error) {
 	if s.Heartbeat.Grace == 0 {
 		s.Heartbeat.Grace = 3 * s.Heartbeat.Interval
 	} else if s.Heartbeat.Grace <= s.Heartbeat.Interval {
-		d.failf(lookup(seen["heartbeat"], "grace"), "heartbeat.grace", "must be > heartbeat.interval (got %g ≤ %g)", s.Heartbeat.Grace, s.Heartbeat.Interval)
+		d.failf(lookup(seen["heartbeat"], "grace"), "heartbeat.grace", "must be > heartbeat.interval (got %v ≤ %v)", s.Heartbeat.Grace, s.Heartbeat.Interval)
 	}
 	if s.Sampler.Type == "grid" {
 		d.checkGrid(seen["sampler"], s.Params)
@@ -267,7 +273,7 @@ func (d *decoder) topLevel(s *Spec, key string, k, v *yaml.Node) {
 	case "direction":
 		if dir, ok := d.str(v, key); ok {
 			if dir != "maximize" && dir != "minimize" {
-				d.failf(v, key, "must be maximize or minimize (got %q)", clip(dir))
+				d.failf(v, key, "must be maximize or minimize (got %q)%s", clip(dir), DidYouMean(dir, directions))
 			}
 			s.Direction = dir
 		}
@@ -312,7 +318,7 @@ func (d *decoder) topLevel(s *Spec, key string, k, v *yaml.Node) {
 	case "cpu_fallback":
 		s.CPUFallback, _ = d.boolean(v, key)
 	default:
-		d.failf(k, key, "unknown key (want one of study, direction, metric, trials, workers, sampler, pruner, objective, params, heartbeat, retry, devices, trials_per_device, trial_memory_gb, cpu_fallback)")
+		d.failf(k, key, "unknown key (want one of %s)%s", strings.Join(topKeys, ", "), DidYouMean(key, topKeys))
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"sweep/search"
 )
@@ -34,7 +35,7 @@ func TestParseSpec_Demo(t *testing.T) {
 	if s.Pruner.Type != "median" || s.Pruner.StartupTrials == nil || *s.Pruner.StartupTrials != 5 || s.Pruner.WarmupSteps != 2 {
 		t.Errorf("pruner = %+v", s.Pruner)
 	}
-	if s.Heartbeat.Interval != 30 || s.Heartbeat.Grace != 90 {
+	if s.Heartbeat.Interval != 30*time.Second || s.Heartbeat.Grace != 90*time.Second {
 		t.Errorf("heartbeat defaults = %+v", s.Heartbeat)
 	}
 	if s.Objective.Type != "synthetic" || s.Objective.Options["epochs"] != 10 || s.Objective.Options["epoch_seconds"] != 0.05 {
@@ -110,14 +111,14 @@ func TestParseSpec_Errors(t *testing.T) {
 		{"StudyControl", strings.Replace(base, "study: s", `study: "a\tb"`, 1), `s.yaml:1: study: must not contain control characters (got "a\tb")`},
 		{"DuplicateKey", base + "trials: 5\n", "s.yaml:7: trials: duplicate key (first at line 3)"},
 		{"Pruner", base + "pruner: {type: median, percentile: 120}\n", "s.yaml:7: pruner.percentile: must be between 0 and 100 (got 120)"},
-		{"PrunerUnknown", base + "pruner: {type: sha}\n", `s.yaml:7: pruner.type: unknown pruner "sha" (want none, median, percentile, asha, hyperband)`},
+		{"PrunerUnknown", base + "pruner: {type: sha}\n", `s.yaml:7: pruner.type: unknown pruner "sha" (want none, median, percentile, asha, hyperband); did you mean "asha"?`},
 		{"PrunerKey", base + "pruner:\n  type: median\n  warmup: 3\n", "s.yaml:9: pruner.warmup: unknown key (want one of type, startup_trials, warmup_steps, interval, percentile, min_resource, max_resource, reduction_factor, min_early_stopping_rate)"},
 		{"SamplerSeedType", base + "sampler: {seed: abc}\n", `s.yaml:7: sampler.seed: must be an integer (got "abc")`},
 		{"PrunerIntervalZero", base + "pruner: {type: median, interval: 0}\n", "s.yaml:7: pruner.interval: must be between 1 and 1000000 (got 0)"},
 		{"PrunerReductionZero", base + "pruner: {type: asha, reduction_factor: 0}\n", "s.yaml:7: pruner.reduction_factor: must be between 2 and 100 (got 0)"},
 		{"PrunerPercentile", base + "pruner: {type: percentile, percentile: 100}\n", "s.yaml:7: pruner.percentile: must be between 0 and 100 (got 100)"},
 		{"SamplerStartupNegative", base + "sampler: {startup_trials: -1}\n", "s.yaml:7: sampler.startup_trials: must be between 0 and 1000000 (got -1)"},
-		{"Heartbeat", base + "heartbeat: {interval: 10, grace: 5}\n", "s.yaml:7: heartbeat.grace: must be > heartbeat.interval (got 5 ≤ 10)"},
+		{"Heartbeat", base + "heartbeat: {interval: 10, grace: 5}\n", "s.yaml:7: heartbeat.grace: must be > heartbeat.interval (got 5s ≤ 10s)"},
 		{"Retry", base + "retry: {max: -1}\n", "s.yaml:7: retry.max: must be between 0 and 100 (got -1)"},
 		{"Devices", base + "devices: [0, 0]\n", "s.yaml:7: devices[1]: must be distinct device indexes between 0 and 63 (got 0)"},
 		{"ObjectiveType", strings.Replace(base, "{type: synthetic}", "{epochs: 3}", 1), "s.yaml:4: objective.type: required (e.g. synthetic)"},
@@ -137,6 +138,17 @@ func TestParseSpec_Errors(t *testing.T) {
 		{"ParamEqual", base + "  y: {type: int, low: 3, high: 3}\n", "s.yaml:7: params.y.low: must be < high (got 3 ≥ 3)"},
 		{"GridContinuous", base + "sampler: {type: grid}\n", "s.yaml:7: sampler.type: grid needs a finite space: params.x is a continuous float (give it a step or make it categorical)"},
 		{"MergeKey", base + "sampler:\n  <<: {type: tpe}\n", "s.yaml:8: sampler: merge keys (<<) are not supported"},
+		{"TopKeyTypo", base + "trial: 3\n", `s.yaml:7: trial: unknown key (want one of study, direction, metric, trials, workers, sampler, pruner, objective, params, heartbeat, retry, devices, trials_per_device, trial_memory_gb, cpu_fallback); did you mean "trials"?`},
+		{"DirectionTypo", strings.Replace(base, "minimize", "minimise", 1), `s.yaml:2: direction: must be maximize or minimize (got "minimise"); did you mean "minimize"?`},
+		{"SamplerTypo", base + "sampler: {type: radnom}\n", `s.yaml:7: sampler.type: unknown sampler "radnom" (want tpe, random, grid, cmaes); did you mean "random"?`},
+		{"SamplerKeyTypo", base + "sampler: {sed: 3}\n", `s.yaml:7: sampler.sed: unknown key (want one of type, seed, startup_trials, ei_candidates, multivariate, group, constant_liar); did you mean "seed"?`},
+		{"ParamTypeTypo", base + "  y: {type: flaot, low: 0, high: 1}\n", `s.yaml:7: params.y.type: must be float, int or categorical (got "flaot"); did you mean "float"?`},
+		{"ParamKeyTypo", base + "  y: {type: float, low: 0, high: 1, lgo: true}\n", `s.yaml:7: params.y.lgo: unknown key (want one of type, low, high, log, step, choices, conditional); did you mean "log"?`},
+		{"ConditionalTypo", base + "  c:\n    type: categorical\n    choices: [sgd, adam]\n    conditional:\n      adma:\n        m: {type: float, low: 0, high: 1}\n", `s.yaml:11: params.c.conditional.adma: not among choices (sgd, adam); did you mean "adam"?`},
+		{"HeartbeatKeyTypo", base + "heartbeat: {intervall: 10s}\n", `s.yaml:7: heartbeat.intervall: unknown key (want one of interval, grace); did you mean "interval"?`},
+		{"HeartbeatNotDuration", base + "heartbeat: {interval: soon}\n", `s.yaml:7: heartbeat.interval: must be a duration between 0 and 8760h such as 90s, 2h or a number of seconds (got "soon")`},
+		{"HeartbeatTooLong", base + "heartbeat: {interval: 2h}\n", "s.yaml:7: heartbeat.interval: must be > 0 and ≤ 1h (got 2h0m0s)"},
+		{"HeartbeatZero", base + "heartbeat: {interval: 0s}\n", "s.yaml:7: heartbeat.interval: must be > 0 and ≤ 1h (got 0s)"},
 		{"Alias", base + "  y: *nope\n", "s.yaml: invalid YAML: unknown anchor 'nope' referenced"},
 	}
 	for _, tt := range tests {
@@ -211,7 +223,7 @@ func TestParseSpec_Defaults(t *testing.T) {
 	if s.Workers != 1 || s.Metric != "value" || s.Sampler.Type != "tpe" || s.Sampler.Seed != nil || s.Pruner.Type != "none" {
 		t.Errorf("defaults = workers %d metric %q sampler %+v pruner %+v", s.Workers, s.Metric, s.Sampler, s.Pruner)
 	}
-	if s.Heartbeat.Interval != 30 || s.Heartbeat.Grace != 90 {
+	if s.Heartbeat.Interval != 30*time.Second || s.Heartbeat.Grace != 90*time.Second {
 		t.Errorf("heartbeat = %+v", s.Heartbeat)
 	}
 }
@@ -295,5 +307,55 @@ func TestParsePartial(t *testing.T) {
 	}
 	if search.Merge(nil, nil) != nil {
 		t.Error("Merge(nil, nil) != nil")
+	}
+}
+
+// TestParseSpec_HeartbeatDurations: heartbeat times take 30s, 2m, 1h or
+// plain seconds, as every duration of the spec does.
+func TestParseSpec_HeartbeatDurations(t *testing.T) {
+	for _, c := range []struct {
+		yaml            string
+		interval, grace time.Duration
+	}{
+		{"{interval: 30s, grace: 2m}", 30 * time.Second, 2 * time.Minute},
+		{"{interval: 10}", 10 * time.Second, 30 * time.Second},
+		{"{interval: 1.5, grace: 1h}", 1500 * time.Millisecond, time.Hour},
+		{"{interval: 500ms}", 500 * time.Millisecond, 1500 * time.Millisecond},
+		{"{grace: 5m}", 30 * time.Second, 5 * time.Minute},
+	} {
+		s, err := search.ParseSpec("s.yaml", []byte(base+"heartbeat: "+c.yaml+"\n"))
+		if err != nil {
+			t.Errorf("%s: %v", c.yaml, err)
+			continue
+		}
+		if s.Heartbeat.Interval != c.interval || s.Heartbeat.Grace != c.grace {
+			t.Errorf("%s: interval %v grace %v, want %v %v", c.yaml, s.Heartbeat.Interval, s.Heartbeat.Grace, c.interval, c.grace)
+		}
+	}
+}
+
+func TestDidYouMean(t *testing.T) {
+	params := []string{"type", "low", "high", "log", "step", "choices", "conditional"}
+	for _, c := range []struct {
+		got        string
+		candidates []string
+		want       string
+	}{
+		{"flaot", []string{"float", "int", "categorical"}, `; did you mean "float"?`},
+		{"lgo", params, `; did you mean "log"?`},
+		{"hihg", params, `; did you mean "high"?`},
+		{"Maximize", []string{"maximize", "minimize"}, `; did you mean "maximize"?`},
+		{"maximise", []string{"maximize", "minimize"}, `; did you mean "maximize"?`},
+		{"epoch", []string{"epochs", "epoch_seconds"}, `; did you mean "epochs"?`},
+		{"colour", params, ""},           // nothing close
+		{"float", []string{"float"}, ""}, // an exact match needs no suggestion
+		{"x", []string{"y"}, ""},         // one letter has nothing in common
+		{"lw", params, `; did you mean "low"?`},
+		{"xy", []string{"ab"}, ""},
+		{"", params, ""},
+	} {
+		if got := search.DidYouMean(c.got, c.candidates); got != c.want {
+			t.Errorf("DidYouMean(%q, %v) = %q, want %q", c.got, c.candidates, got, c.want)
+		}
 	}
 }

@@ -89,3 +89,68 @@ var (
 	// sheer size) past MaxSpecNodes nodes.
 	ErrSpecTooComplex = errors.New("search: spec too complex")
 )
+
+// DidYouMean returns `; did you mean "x"?` when one of candidates is close
+// enough to got to be what was meant (see closest), else "". Spec errors
+// for unknown keys and enum values end with it; cmd/sweep uses it for
+// objective types.
+func DidYouMean(got string, candidates []string) string {
+	if c := closest(got, candidates); c != "" {
+		return fmt.Sprintf("; did you mean %q?", c)
+	}
+	return ""
+}
+
+// closest returns the candidate nearest to got, ignoring case, when it is
+// within one edit (insert, delete, substitute, swap two neighbours) per
+// three letters of the candidate (at least one, and fewer than got has
+// letters): "flaot" → "float", "lgo" → "log", "maximise" → "maximize",
+// but nothing for "colour". Ties go to the earlier candidate; an exact
+// match is no suggestion.
+func closest(got string, candidates []string) string {
+	if got == "" || len(got) > 64 {
+		return ""
+	}
+	best, bestDist := "", 0
+	for _, c := range candidates {
+		if c == got {
+			return ""
+		}
+		d := editDistance(strings.ToLower(got), strings.ToLower(c))
+		if d > max(1, len([]rune(c))/3) || d >= len([]rune(got)) {
+			continue // too far, or nothing in common (a one-letter key)
+		}
+		if best == "" || d < bestDist {
+			best, bestDist = c, d
+		}
+	}
+	return best
+}
+
+// editDistance is the optimal string alignment distance between a and b:
+// Levenshtein's insertions, deletions and substitutions plus swaps of two
+// adjacent letters, the commonest typing slip.
+func editDistance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev2 := make([]int, len(rb)+1) // row i-2, for swaps
+	prev := make([]int, len(rb)+1)  // row i-1
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	return prev[len(rb)]
+}

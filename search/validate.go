@@ -3,6 +3,7 @@ package search
 import (
 	"slices"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -10,7 +11,8 @@ import (
 // checkSampler validates a decoded sampler mapping; n is its node.
 func (d *decoder) checkSampler(n *yaml.Node, s SamplerSpec) {
 	if !slices.Contains(samplerTypes, s.Type) {
-		d.failf(lookup(n, "type"), "sampler.type", "unknown sampler %q (want %s)", clip(s.Type), strings.Join(samplerTypes, ", "))
+		d.failf(lookup(n, "type"), "sampler.type", "unknown sampler %q (want %s)%s", clip(s.Type), strings.Join(samplerTypes, ", "),
+			DidYouMean(s.Type, samplerTypes))
 	}
 	if s.StartupTrials != nil {
 		d.nonNegative(n, "sampler", "startup_trials", *s.StartupTrials, MaxTrials)
@@ -24,7 +26,8 @@ func (d *decoder) checkSampler(n *yaml.Node, s SamplerSpec) {
 // makes no sense.
 func (d *decoder) checkPruner(n *yaml.Node, p PrunerSpec) {
 	if !slices.Contains(prunerTypes, p.Type) {
-		d.failf(lookup(n, "type"), "pruner.type", "unknown pruner %q (want %s)", clip(p.Type), strings.Join(prunerTypes, ", "))
+		d.failf(lookup(n, "type"), "pruner.type", "unknown pruner %q (want %s)%s", clip(p.Type), strings.Join(prunerTypes, ", "),
+			DidYouMean(p.Type, prunerTypes))
 	}
 	if p.StartupTrials != nil {
 		d.nonNegative(n, "pruner", "startup_trials", *p.StartupTrials, MaxTrials)
@@ -54,13 +57,13 @@ func (d *decoder) nonNegative(n *yaml.Node, section, key string, v, hi int) {
 	}
 }
 
-// checkHeartbeat validates heartbeat timing (seconds).
+// checkHeartbeat validates heartbeat timing.
 func (d *decoder) checkHeartbeat(n *yaml.Node, h HeartbeatSpec) {
-	if h.Interval <= 0 || h.Interval > 3600 {
-		d.failf(lookup(n, "interval"), "heartbeat.interval", "must be > 0 and ≤ 3600 seconds (got %g)", h.Interval)
+	if h.Interval <= 0 || h.Interval > time.Hour {
+		d.failf(lookup(n, "interval"), "heartbeat.interval", "must be > 0 and ≤ 1h (got %v)", h.Interval)
 	}
 	if h.Grace < 0 {
-		d.failf(lookup(n, "grace"), "heartbeat.grace", "must be > 0 seconds (got %g)", h.Grace)
+		d.failf(lookup(n, "grace"), "heartbeat.grace", "must be > 0 (got %v)", h.Grace)
 	}
 }
 

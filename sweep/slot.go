@@ -49,7 +49,7 @@ func (w *Worker) runSlot(ctx context.Context, drain <-chan struct{}, index int) 
 			// Trials still run elsewhere: stay, so that if their workers
 			// die this worker reaps them and runs their retries, and the
 			// study never waits for a worker that is not coming back.
-			if sleepCtx(ctx, seconds(w.Spec.Heartbeat.Interval)) != nil {
+			if sleepCtx(ctx, w.Spec.Heartbeat.Interval) != nil {
 				return nil
 			}
 			continue
@@ -142,7 +142,7 @@ func (s *slot) run(ctx context.Context, claim Claim) {
 	tctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	lost := make(chan struct{})
-	hb := startHeartbeat(tctx, w.Store, claim.TrialID, seconds(w.Spec.Heartbeat.Interval), func() {
+	hb := startHeartbeat(tctx, w.Store, claim.TrialID, w.Spec.Heartbeat.Interval, func() {
 		close(lost)
 		cancel()
 	}, w.Display.Logf)

@@ -167,8 +167,8 @@ func (w *Worker) init() error {
 // not stay RUNNING. The returned channel closes when it has stopped.
 func (w *Worker) startReaper(ctx context.Context) <-chan struct{} {
 	done := make(chan struct{})
-	interval := seconds(w.Spec.Heartbeat.Interval)
-	grace := seconds(w.Spec.Heartbeat.Grace)
+	interval := w.Spec.Heartbeat.Interval
+	grace := w.Spec.Heartbeat.Grace
 	go func() {
 		defer close(done)
 		t := time.NewTicker(interval)
@@ -272,8 +272,6 @@ func (w *Worker) replayOrphans(ctx context.Context) <-chan struct{} {
 	}()
 	return done
 }
-
-func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
 
 // observe shows the study's stored trials (other workers' too) on the
 // display: one read, not retried, since the next reaper tick asks again.

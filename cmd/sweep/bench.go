@@ -68,13 +68,13 @@ the speed that decides the 94% run's wall time.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if !slices.Contains(bench.Models, opts.Model) {
-				return fmt.Errorf("--model %q: want one of %s", opts.Model, strings.Join(bench.Models, ", "))
+				return usageErrorf("--model %q: want one of %s", opts.Model, strings.Join(bench.Models, ", "))
 			}
 			if _, ok := engine.ParsePrecision(opts.Precision); !ok {
-				return fmt.Errorf("--precision %q: want fp32, bf16 or fp16", opts.Precision)
+				return usageErrorf("--precision %q: want fp32, bf16 or fp16", opts.Precision)
 			}
 			if opts.Batch < 1 || opts.Steps < 1 {
-				return fmt.Errorf("--batch %d --steps %d: both must be ≥ 1", opts.Batch, opts.Steps)
+				return usageErrorf("--batch %d --steps %d: both must be ≥ 1", opts.Batch, opts.Steps)
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)

@@ -113,13 +113,13 @@ The augmentation is --preset at --strength, or the augment section in
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.DataDir = data.ResolveDir(opts.DataDir, e.Getenv)
 			if opts.Out == "" {
-				return fmt.Errorf("--out is required")
+				return usageErrorf("--out is required")
 			}
 			if opts.Strength < 0 || opts.Strength > 1 {
-				return fmt.Errorf("--strength %g: want a value in [0, 1]", opts.Strength)
+				return usageErrorf("--strength %g: want a value in [0, 1]", opts.Strength)
 			}
 			if opts.Rows < 1 || opts.Cols < 1 || opts.Scale < 1 {
-				return fmt.Errorf("--n, --cols and --scale must be at least 1")
+				return usageErrorf("--n, --cols and --scale must be at least 1")
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)

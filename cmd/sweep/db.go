@@ -4,10 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -19,13 +17,13 @@ import (
 
 // dbOptions are the flags of `sweep db ...`.
 type dbOptions struct {
-	env     *env
-	Action  string // up, down, status, url, psql
-	DataDir string
-	Listen  string   // up: TCP listen address, "off", or "" to keep the remembered one
-	TCP     bool     // url: print the TCP URL for remote workers
-	Optuna  bool     // url: print the URL of the read-only optuna views
-	Args    []string // extra psql arguments
+	env    *env
+	Action string // up, down, status, url, psql
+	PGDir  string
+	Listen string   // up: TCP listen address, "off", or "" to keep the remembered one
+	TCP    bool     // url: print the TCP URL for remote workers
+	Optuna bool     // url: print the URL of the read-only optuna views
+	Args   []string // extra psql arguments
 }
 
 func newDBCmd(e *env, runF func(context.Context, *dbOptions) error) *cobra.Command {
@@ -33,7 +31,7 @@ func newDBCmd(e *env, runF func(context.Context, *dbOptions) error) *cobra.Comma
 	cmd := &cobra.Command{
 		Use:   "db",
 		Short: "Manage the private PostgreSQL cluster sweep runs when no --db is given",
-		Long: `The private cluster lives in --data-dir (default: $XDG_DATA_HOME/sweep/postgres,
+		Long: `The private cluster lives in --pg-dir (default: $XDG_DATA_HOME/sweep/postgres,
 or /var/lib/sweep/postgres as root) and is used whenever neither --db nor
 $SWEEP_DB is set; sweep start brings it up on demand.
 
@@ -74,7 +72,8 @@ PGPASSFILE). URLs printed here never contain the password. See docs/security.md.
 				return runDB(cmd.Context(), opts)
 			}
 		}
-		sub.Flags().StringVar(&opts.DataDir, "data-dir", "", "private cluster directory (default: the user's data dir)")
+		addPGDirFlag(sub.Flags(), &opts.PGDir)
+		refuseDataDir(sub.Flags())
 		switch a.name {
 		case "up":
 			sub.Flags().StringVar(&opts.Listen, "listen", "", "also accept TCP connections on this address, "+
@@ -96,7 +95,7 @@ PGPASSFILE). URLs printed here never contain the password. See docs/security.md.
 // runDB performs one db action.
 func runDB(ctx context.Context, opts *dbOptions) error {
 	e := opts.env
-	c, err := pgcluster.New(opts.DataDir)
+	c, err := pgcluster.New(opts.PGDir)
 	if err != nil {
 		return err
 	}
@@ -113,6 +112,10 @@ func runDB(ctx context.Context, opts *dbOptions) error {
 			fmt.Fprintf(e.Err, "TCP on for workers on other hosts: --db '%s' with PGPASSFILE=(a copy of %s)\n", tcp, c.PassFile())
 		}
 	case "down":
+		if st, _ := c.Status(ctx); !st.Initialized {
+			fmt.Fprintf(e.Err, "no private cluster at %s; nothing to stop\n", c.Dir)
+			return nil
+		}
 		if err := c.Down(ctx); err != nil {
 			return err
 		}
@@ -124,6 +127,9 @@ func runDB(ctx context.Context, opts *dbOptions) error {
 		}
 		printDBStatus(e, st)
 	case "url":
+		if st, _ := c.Status(ctx); !st.Initialized {
+			return noPrivateCluster(c.Dir)
+		}
 		url, err := c.URL()
 		if opts.TCP {
 			url, err = c.TCPURL()
@@ -172,7 +178,7 @@ func printDBStatus(e *env, st pgcluster.State) {
 
 // runPsql runs psql on the private cluster with the terminal attached.
 func runPsql(ctx context.Context, c *pgcluster.Cluster, opts *dbOptions) error {
-	url, err := c.Up(ctx)
+	url, err := upExisting(ctx, c)
 	if err != nil {
 		return err
 	}
@@ -208,7 +214,7 @@ func psqlPath() (string, error) {
 // views), records the typed distributions of studies made before them, and
 // returns base as Optuna's storage URL.
 func optunaURL(ctx context.Context, e *env, c *pgcluster.Cluster, base string) (string, error) {
-	dsn, err := c.Up(ctx)
+	dsn, err := upExisting(ctx, c)
 	if err != nil {
 		return "", err
 	}
@@ -231,61 +237,19 @@ func optunaURL(ctx context.Context, e *env, c *pgcluster.Cluster, base string) (
 	return optuna.URL(base)
 }
 
-// resolveDSN picks the database: --db, else $SWEEP_DB, else the private
-// cluster in dataDir, started when it is not running. A value "@FILE"
-// (flag or variable) reads the DSN from FILE, so that a password stays out
-// of the process list, which every local user can read; a password given
-// on the command line itself draws a warning.
-func resolveDSN(ctx context.Context, e *env, flag, dataDir string) (string, error) {
-	if flag != "" {
-		if !strings.HasPrefix(flag, "@") && postgres.Password(flag) != "" {
-			fmt.Fprintln(e.Err, "sweep: warning: --db carries a password, which every user of this machine can "+
-				"read in the process list; use SWEEP_DB, --db @FILE or a pgpass file (PGPASSFILE) instead")
-		}
-		return dsnValue(e, "--db", flag)
+// upExisting starts the private cluster when it is stopped but never
+// creates one: db url and db psql only read.
+func upExisting(ctx context.Context, c *pgcluster.Cluster) (string, error) {
+	dsn, err := c.UpExisting(ctx)
+	if errors.Is(err, pgcluster.ErrNoCluster) {
+		return "", noPrivateCluster(c.Dir)
 	}
-	if v := strings.TrimSpace(e.Getenv("SWEEP_DB")); v != "" {
-		return dsnValue(e, "SWEEP_DB", v)
-	}
-	c, err := pgcluster.New(dataDir)
-	if err != nil {
-		return "", err
-	}
-	c.Notify = e.Err
-	dsn, err := c.Up(ctx)
-	if err != nil {
-		return "", fmt.Errorf("start private database (or pass --db / set SWEEP_DB): %w", err)
-	}
-	return dsn, nil
+	return dsn, err
 }
 
-// dsnValue returns v, or the first line of the file v names as "@FILE",
-// warning when that line holds a password that other users can read.
-func dsnValue(e *env, from, v string) (string, error) {
-	name, ok := strings.CutPrefix(v, "@")
-	if !ok {
-		return v, nil
-	}
-	b, err := os.ReadFile(name)
-	if err != nil {
-		return "", fmt.Errorf("read %s file: %w", from, err)
-	}
-	line, _, _ := strings.Cut(strings.TrimSpace(string(b)), "\n")
-	if line = strings.TrimSpace(line); line == "" {
-		return "", fmt.Errorf("read %s file %s: no DSN in it", from, name)
-	}
-	if fi, err := os.Stat(name); err == nil && fi.Mode().Perm()&0o077 != 0 && postgres.Password(line) != "" {
-		fmt.Fprintf(e.Err, "sweep: warning: %s (mode %04o) holds a password that other users can read; chmod 600 it\n",
-			name, fi.Mode().Perm())
-	}
-	return line, nil
-}
-
-// openStore resolves the DSN and opens (and migrates) the database.
-func openStore(ctx context.Context, e *env, flag, dataDir string) (*postgres.Storage, error) {
-	dsn, err := resolveDSN(ctx, e, flag, dataDir)
-	if err != nil {
-		return nil, err
-	}
-	return postgres.Open(ctx, dsn)
+// noPrivateCluster says that the private cluster directory holds no
+// cluster, and how to make one or point at the right directory.
+func noPrivateCluster(dir string) error {
+	return fmt.Errorf("no private cluster at %s; create it with sweep db up (or by starting a study), "+
+		"or pass --pg-dir where it lives", dir)
 }

@@ -15,15 +15,17 @@ import (
 func TestNewDBCmd(t *testing.T) {
 	cases := []struct {
 		argv    string
-		want    string // Action|DataDir|Args|Listen|TCP
+		want    string // Action|PGDir|Args|Listen|TCP
 		wantErr string
 	}{
-		{argv: "up --data-dir /d", want: "up|/d|||false"},
+		{argv: "up --pg-dir /d", want: "up|/d|||false"},
+		{argv: "up --db-dir /d", want: "up|/d|||false"},
+		{argv: "up --data-dir /d", wantErr: "--data-dir names a dataset directory; the PostgreSQL cluster directory is --pg-dir"},
 		{argv: "up --listen 0.0.0.0", want: "up|||0.0.0.0|false"},
 		{argv: "up --listen off", want: "up|||off|false"},
 		{argv: "down", want: "down||||false"},
 		{argv: "status", want: "status||||false"},
-		{argv: "url --data-dir x", want: "url|x|||false"},
+		{argv: "url --pg-dir x", want: "url|x|||false"},
 		{argv: "url --tcp", want: "url||||true"},
 		{argv: "url --optuna", want: "url||||false|optuna"},
 		{argv: "psql -- -c select", want: "psql||-c select||false"},
@@ -44,7 +46,7 @@ func TestNewDBCmd(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			s := fmt.Sprintf("%s|%s|%s|%s|%v", got.Action, got.DataDir, strings.Join(got.Args, " "), got.Listen, got.TCP)
+			s := fmt.Sprintf("%s|%s|%s|%s|%v", got.Action, got.PGDir, strings.Join(got.Args, " "), got.Listen, got.TCP)
 			if got.Optuna {
 				s += "|optuna"
 			}
@@ -58,15 +60,32 @@ func TestNewDBCmd(t *testing.T) {
 func TestRunDB(t *testing.T) {
 	dir := t.TempDir()
 	e, out, errOut, _ := newTestEnv(false)
-	if code := run(context.Background(), e, []string{"db", "status", "--data-dir", dir}); code != 0 {
+	if code := run(context.Background(), e, []string{"db", "status", "--pg-dir", dir}); code != 0 {
 		t.Fatalf("status: exit %d: %s", code, errOut)
 	}
 	if !strings.Contains(out.String(), "state\tnot created (sweep db up creates it)") {
 		t.Errorf("status of an empty dir:\n%s", out)
 	}
-	e, _, errOut, _ = newTestEnv(false)
-	if code := run(context.Background(), e, []string{"db", "url", "--data-dir", dir}); code != 1 || !strings.Contains(errOut.String(), "has not been started yet (run: sweep db up)") {
-		t.Errorf("url before up: exit %d, %s", code, errOut)
+	// The read-only actions refuse a directory without a cluster and
+	// leave it empty; down has nothing to stop.
+	for _, c := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"url"}, exitRuntime, "sweep: no private cluster at " + dir + "; create it with sweep db up (or by starting a study), or pass --pg-dir where it lives\n"},
+		{[]string{"url", "--optuna"}, exitRuntime, "sweep: no private cluster at " + dir + "; create it with sweep db up (or by starting a study), or pass --pg-dir where it lives\n"},
+		{[]string{"psql", "--", "-c", "SELECT 1"}, exitRuntime, "sweep: no private cluster at " + dir + "; create it with sweep db up (or by starting a study), or pass --pg-dir where it lives\n"},
+		{[]string{"down"}, exitOK, "no private cluster at " + dir + "; nothing to stop\n"},
+	} {
+		e, _, errOut, _ := newTestEnv(false)
+		args := append([]string{"db", c.args[0], "--pg-dir", dir}, c.args[1:]...)
+		if code := run(context.Background(), e, args); code != c.code || errOut.String() != c.want {
+			t.Errorf("%v: exit %d, stderr %q; want %d, %q", args, code, errOut, c.code, c.want)
+		}
+	}
+	if entries, err := os.ReadDir(dir); err != nil || len(entries) != 0 {
+		t.Errorf("the empty cluster dir now holds %d entries (%v)", len(entries), err)
 	}
 }
 
@@ -83,7 +102,7 @@ func TestRunDB_Listen(t *testing.T) {
 	db := func(args ...string) (string, string) {
 		t.Helper()
 		e, out, errOut, _ := newTestEnv(false)
-		if code := run(ctx, e, append([]string{"db"}, append(args, "--data-dir", dir)...)); code != 0 {
+		if code := run(ctx, e, append([]string{"db"}, append(args, "--pg-dir", dir)...)); code != 0 {
 			t.Fatalf("db %v: exit %d: %s", args, code, errOut)
 		}
 		return out.String(), errOut.String()
@@ -180,7 +199,8 @@ func TestResolveDSN(t *testing.T) {
 				}
 				return ""
 			}
-			got, err := resolveDSN(ctx, e, c.flag, "/nonexistent/never")
+			src, err := resolveDSN(ctx, e, c.flag, "/nonexistent/never", false)
+			got := src.DSN
 			if c.wantErr != "" {
 				if err == nil || err.Error() != c.wantErr {
 					t.Fatalf("err = %v, want %q", err, c.wantErr)
@@ -189,6 +209,9 @@ func TestResolveDSN(t *testing.T) {
 			}
 			if err != nil || got != c.want {
 				t.Fatalf("resolveDSN = %q, %v; want %q", got, err, c.want)
+			}
+			if from := map[bool]string{true: "--db", false: "$SWEEP_DB"}[c.flag != ""]; src.From != from {
+				t.Errorf("source %q, want %q", src.From, from)
 			}
 			if (c.warn == "") != (errOut.Len() == 0) || !strings.Contains(errOut.String(), c.warn) {
 				t.Errorf("stderr %q, want warning %q", errOut, c.warn)

@@ -114,8 +114,8 @@ params:
 `), 0o644)
 		p := startProcess(t, bin, dsn, "start", spec)
 		err := p.cmd.Wait()
-		if code := p.cmd.ProcessState.ExitCode(); err == nil || code != 1 {
-			t.Fatalf("exit %d, want 1", code)
+		if code := p.cmd.ProcessState.ExitCode(); err == nil || code != exitUsage {
+			t.Fatalf("exit %d, want %d", code, exitUsage)
 		}
 		want := fmt.Sprintf(`%[1]s:4: workers: must be an integer (got "two")
 %[1]s:7: params.lr.colour: unknown key (want one of type, low, high, log, step, choices, conditional)
@@ -163,7 +163,7 @@ sweep: %[1]s: 4 problems; nothing was stored
 
 // testInterrupts sends real SIGINTs to a `sweep start` process: once lets
 // the running trials finish, twice marks them FAIL "interrupted"; either
-// way nothing is left RUNNING and the exit status is 1.
+// way nothing is left RUNNING and the exit status is 130.
 func testInterrupts(t *testing.T, bin string) {
 	for _, c := range []struct {
 		name    string
@@ -185,8 +185,8 @@ func testInterrupts(t *testing.T, bin string) {
 				time.Sleep(50 * time.Millisecond)
 			}
 			p.cmd.Wait()
-			if code := p.cmd.ProcessState.ExitCode(); code != 1 {
-				t.Fatalf("exit %d, want 1; stderr:\n%s", code, p.err.String())
+			if code := p.cmd.ProcessState.ExitCode(); code != exitInterrupted {
+				t.Fatalf("exit %d, want %d; stderr:\n%s", code, exitInterrupted, p.err.String())
 			}
 			if !strings.HasSuffix(p.err.String(), c.want) {
 				t.Errorf("stderr ends:\n%s\nwant %q", p.err.String(), c.want)

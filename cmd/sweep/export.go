@@ -15,12 +15,12 @@ import (
 
 // exportOptions are the flags and arguments of `sweep export`.
 type exportOptions struct {
-	env     *env
-	Study   string
-	DB      string
-	DataDir string
-	Format  string // optuna-journal
-	Out     string // "" = standard output
+	env    *env
+	Study  string
+	DB     string
+	PGDir  string
+	Format string // optuna-journal
+	Out    string // "" = standard output
 }
 
 // exportFormats are the formats sweep export writes. Flat tables (csv,
@@ -49,7 +49,7 @@ read the live database from Optuna, sweep db url --optuna.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Study = args[0]
 			if opts.Format != "optuna-journal" {
-				return fmt.Errorf("--format %q: want optuna-journal (tables: sweep trials --format csv|json|jsonl)", opts.Format)
+				return usageErrorf("--format %q: want optuna-journal (tables: sweep trials --format csv|json|jsonl)", opts.Format)
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -58,8 +58,7 @@ read the live database from Optuna, sweep db url --optuna.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&opts.DB, "db", "", "PostgreSQL DSN, or @FILE holding it (default: $SWEEP_DB, else the private cluster)")
-	f.StringVar(&opts.DataDir, "data-dir", "", "private cluster directory (default: the user's data dir)")
+	addDBFlags(f, &opts.DB, &opts.PGDir)
 	f.StringVar(&opts.Format, "format", "optuna-journal", "output format: optuna-journal")
 	f.StringVarP(&opts.Out, "out", "o", "", "write to `FILE` (replaced whole) instead of standard output")
 	return cmd
@@ -69,7 +68,7 @@ read the live database from Optuna, sweep db url --optuna.`,
 // failure never leaves half a log that Optuna would replay.
 func runExport(ctx context.Context, opts *exportOptions) error {
 	e := opts.env
-	store, err := openStore(ctx, e, opts.DB, opts.DataDir)
+	store, err := openExistingStore(ctx, e, opts.DB, opts.PGDir)
 	if err != nil {
 		return err
 	}

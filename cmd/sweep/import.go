@@ -16,12 +16,12 @@ import (
 
 // importOptions are the flags of `sweep import`.
 type importOptions struct {
-	env     *env
-	From    string // Optuna storage: postgresql:// URL or a journal file
-	Study   string // the Optuna study's name
-	Spec    string // optional spec file, checked against the imported distributions
-	DB      string
-	DataDir string
+	env   *env
+	From  string // Optuna storage: postgresql:// URL or a journal file
+	Study string // the Optuna study's name
+	Spec  string // optional spec file, checked against the imported distributions
+	DB    string
+	PGDir string
 }
 
 func newImportCmd(e *env, runF func(context.Context, *importOptions) error) *cobra.Command {
@@ -46,7 +46,7 @@ printed: edit its objective and trials, then sweep start FILE --force-update.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if opts.From == "" || opts.Study == "" {
-				return fmt.Errorf("--from-optuna and --study are required")
+				return usageErrorf("--from-optuna and --study are required")
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -58,8 +58,7 @@ printed: edit its objective and trials, then sweep start FILE --force-update.`,
 	f.StringVar(&opts.From, "from-optuna", "", "Optuna storage: a postgresql:// URL or a journal log file")
 	f.StringVar(&opts.Study, "study", "", "name of the Optuna study to copy")
 	f.StringVar(&opts.Spec, "spec", "", "sweep spec `FILE` for the study (checked against the imported distributions)")
-	f.StringVar(&opts.DB, "db", "", "PostgreSQL DSN, or @FILE holding it (default: $SWEEP_DB, else the private cluster)")
-	f.StringVar(&opts.DataDir, "data-dir", "", "private cluster directory (default: the user's data dir)")
+	addDBFlags(f, &opts.DB, &opts.PGDir)
 	return cmd
 }
 
@@ -96,7 +95,7 @@ func runImport(ctx context.Context, opts *importOptions) error {
 			return fmt.Errorf("write spec from the Optuna distributions: %w", err)
 		}
 	}
-	store, err := openStore(ctx, e, opts.DB, opts.DataDir)
+	store, err := openStore(ctx, e, opts.DB, opts.PGDir)
 	if err != nil {
 		return err
 	}

@@ -77,6 +77,7 @@ func parseArgv[T any](t *testing.T, newCmd func(*env, func(context.Context, *T) 
 	e, _, _, _ := newTestEnv(false)
 	var got *T
 	cmd := newCmd(e, func(_ context.Context, o *T) error { got = o; return nil })
+	cmd.SetFlagErrorFunc(flagError) // as newRootCmd does for every command
 	cmd.SetArgs(strings.Fields(argv))
 	cmd.SetOut(new(bytes.Buffer))
 	cmd.SetErr(new(bytes.Buffer))

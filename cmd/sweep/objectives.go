@@ -50,7 +50,8 @@ func newObjective(spec *search.Spec, getenv func(string) string) (objective.Obje
 		}
 		slices.Sort(names)
 		c := spec.Objective.Checker()
-		c.Check("type", false, "unknown objective %q (want %s)", spec.Objective.Type, strings.Join(names, ", "))
+		c.Check("type", false, "unknown objective %q (want %s)%s", spec.Objective.Type, strings.Join(names, ", "),
+			search.DidYouMean(spec.Objective.Type, names))
 		return nil, c.Err()
 	}
 	return f(spec, getenv)

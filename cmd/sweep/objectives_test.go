@@ -88,8 +88,8 @@ params:
 `
 	e, _, errOut, _ := newTestEnv(false)
 	file := writeFile(t, dir, "bad.yaml", spec)
-	if code := run(context.Background(), e, []string{"start", file, "--dry-run"}); code != 1 {
-		t.Fatalf("exit %d, want 1: %s", code, errOut)
+	if code := run(context.Background(), e, []string{"start", file, "--dry-run"}); code != exitUsage {
+		t.Fatalf("exit %d, want %d: %s", code, exitUsage, errOut)
 	}
 	got := strings.ReplaceAll(errOut.String(), dir, "DIR")
 	for _, want := range []string{
@@ -139,8 +139,8 @@ params:
 			for range c.signals {
 				sigs <- syscall.SIGINT
 			}
-			if code := <-done; code != 1 {
-				t.Fatalf("exit %d, want 1: %s", code, errOut)
+			if code := <-done; code != exitInterrupted {
+				t.Fatalf("exit %d, want %d: %s", code, exitInterrupted, errOut)
 			}
 			if states := countStates(t, dsn); states["RUNNING"] != 0 || states[c.state] < 2 {
 				t.Errorf("trial states %v, want the running trials %s", states, c.state)

@@ -18,7 +18,7 @@ type reportOptions struct {
 	env     *env
 	Studies []string // one study, or two to compare
 	DB      string
-	DataDir string
+	PGDir   string
 	Format  string
 	Out     string
 	GroupBy []string
@@ -55,16 +55,16 @@ Every number comes from the report_* SQL views (see docs/reports.md).`,
 				opts.Reach = &reach
 			}
 			if !slices.Contains(reports.Formats, opts.Format) {
-				return fmt.Errorf("--format %q: want one of %s", opts.Format, strings.Join(reports.Formats, ", "))
+				return usageErrorf("--format %q: want one of %s", opts.Format, strings.Join(reports.Formats, ", "))
 			}
 			if opts.Bins < 1 {
-				return fmt.Errorf("--bins %d: want at least 1", opts.Bins)
+				return usageErrorf("--bins %d: want at least 1", opts.Bins)
 			}
 			if opts.Top < 1 {
-				return fmt.Errorf("--top %d: want at least 1", opts.Top)
+				return usageErrorf("--top %d: want at least 1", opts.Top)
 			}
 			if len(args) == 2 && len(opts.GroupBy) > 0 {
-				return fmt.Errorf("--group-by applies to one study, not a comparison of two")
+				return usageErrorf("--group-by applies to one study, not a comparison of two")
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -73,8 +73,7 @@ Every number comes from the report_* SQL views (see docs/reports.md).`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&opts.DB, "db", "", "PostgreSQL DSN, or @FILE holding it (default: $SWEEP_DB, else the private cluster)")
-	f.StringVar(&opts.DataDir, "data-dir", "", "private cluster directory (default: the user's data dir)")
+	addDBFlags(f, &opts.DB, &opts.PGDir)
 	f.StringVar(&opts.Format, "format", "table", "output format: "+strings.Join(reports.Formats, ", "))
 	f.StringVarP(&opts.Out, "out", "o", "", "write the report to `FILE` instead of standard output")
 	f.StringSliceVar(&opts.GroupBy, "group-by", nil, "one comparison table over these params, e.g. optimizer,scheduler")
@@ -88,7 +87,7 @@ Every number comes from the report_* SQL views (see docs/reports.md).`,
 // runReport loads, builds and renders the report, writing --out only once
 // the whole report rendered, so a failure never leaves half a file.
 func runReport(ctx context.Context, opts *reportOptions) error {
-	store, err := openStore(ctx, opts.env, opts.DB, opts.DataDir)
+	store, err := openExistingStore(ctx, opts.env, opts.DB, opts.PGDir)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -55,7 +56,10 @@ func newRootCmd(e *env) *cobra.Command {
 		Short:         "Hyperparameter sweeps for image classifiers, stored in PostgreSQL",
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       versionString(debug.ReadBuildInfo()),
 	}
+	root.SetVersionTemplate("{{.Version}}\n")
+	root.SetFlagErrorFunc(flagError)
 	root.SetIn(e.In)
 	root.SetOut(e.Out)
 	root.SetErr(e.Err)
@@ -73,19 +77,19 @@ func newRootCmd(e *env) *cobra.Command {
 		newDataCmd(e),
 		newDBCmd(e, nil),
 		newDoctorCmd(e, nil),
+		newVersionCmd(e),
 	)
+	markUsage(root)
 	return root
 }
 
-// run executes the CLI and maps errors to an exit status.
+// run executes the CLI and maps errors to an exit status (see exitCode).
 func run(ctx context.Context, e *env, args []string) int {
 	root := newRootCmd(e)
 	root.SetArgs(args)
-	if err := root.ExecuteContext(ctx); err != nil {
-		if !errors.Is(err, errSilent) {
-			fmt.Fprintf(e.Err, "sweep: %v\n", err)
-		}
-		return 1
+	err := root.ExecuteContext(ctx)
+	if err != nil && !errors.Is(err, errSilent) {
+		fmt.Fprintf(e.Err, "sweep: %v\n", err)
 	}
-	return 0
+	return exitCode(ctx, err)
 }

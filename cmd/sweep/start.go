@@ -24,7 +24,7 @@ type startOptions struct {
 	env         *env
 	File        string
 	DB          string
-	DataDir     string
+	PGDir       string
 	Workers     int // trial slots; 0 = the spec's workers
 	ForceUpdate bool
 	DryRun      bool // validate and describe the study; touch no database
@@ -48,7 +48,7 @@ finish; interrupt again to stop now (running trials are marked FAIL with
 reason "interrupted").
 
 The database is --db, else $SWEEP_DB, else a private PostgreSQL cluster that
-sweep starts itself in --data-dir.`,
+sweep starts itself in --pg-dir.`,
 		Example: `  sweep start examples/synthetic.yaml
   sweep start study.yaml --workers 4 --db postgres://me@db/sweep
   sweep start study.yaml --force-update
@@ -57,7 +57,7 @@ sweep starts itself in --data-dir.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.File = args[0]
 			if opts.Workers < 0 || opts.Workers > search.MaxWorkers {
-				return fmt.Errorf("--workers %d: want between 1 and %d", opts.Workers, search.MaxWorkers)
+				return usageErrorf("--workers %d: want between 1 and %d", opts.Workers, search.MaxWorkers)
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -66,8 +66,7 @@ sweep starts itself in --data-dir.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&opts.DB, "db", "", "PostgreSQL DSN, or @FILE holding it (default: $SWEEP_DB, else the private cluster)")
-	f.StringVar(&opts.DataDir, "data-dir", "", "private cluster directory (default: the user's data dir)")
+	addDBFlags(f, &opts.DB, &opts.PGDir)
 	f.IntVarP(&opts.Workers, "workers", "w", 0, "parallel trial slots in this process (default: the spec's workers)")
 	f.BoolVar(&opts.ForceUpdate, "force-update", false, "replace the stored spec of an existing study with this one")
 	f.BoolVarP(&opts.DryRun, "dry-run", "n", false, "validate the spec and describe the study; touch no database")
@@ -98,7 +97,7 @@ func runStart(ctx context.Context, opts *startOptions) error {
 	if err := prepareObjective(obj, cmp.Or(opts.Workers, spec.Workers), e.Err); err != nil {
 		return specProblems(e.Err, opts.File, err)
 	}
-	store, err := openStore(ctx, e, opts.DB, opts.DataDir)
+	store, err := openStore(ctx, e, opts.DB, opts.PGDir)
 	if err != nil {
 		return err
 	}
@@ -215,6 +214,9 @@ func cleanLines(s string) string {
 func readSpec(name string) ([]byte, error) {
 	f, err := os.Open(name)
 	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, usageErrorf("read spec: %w", err)
+		}
 		return nil, fmt.Errorf("read spec: %w", err)
 	}
 	defer f.Close()
@@ -239,17 +241,17 @@ func specProblems(w io.Writer, file string, err error) error {
 	if len(list) == 1 {
 		noun = "problem"
 	}
-	return fmt.Errorf("%s: %d %s; nothing was stored", file, len(list), noun)
+	return usageErrorf("%s: %d %s; nothing was stored", file, len(list), noun)
 }
 
 // checkAlgorithms builds the sampler and pruner once, so that a spec they
 // reject fails before anything is stored.
 func checkAlgorithms(spec *search.Spec) error {
 	if _, _, err := search.NewSampler(spec.Sampler, spec.Params, spec.Study, 0); err != nil {
-		return fmt.Errorf("sampler: %w", err)
+		return usageErrorf("sampler: %w", err)
 	}
 	if _, err := search.NewPruner(spec.Pruner); err != nil {
-		return fmt.Errorf("pruner: %w", err)
+		return usageErrorf("pruner: %w", err)
 	}
 	return nil
 }

@@ -24,14 +24,17 @@ func TestNewStartCmd(t *testing.T) {
 		wantErr string
 	}{
 		{argv: "s.yaml", want: startOptions{File: "s.yaml"}},
-		{argv: "s.yaml --db postgres://x/y --workers 3 --force-update --data-dir /d", want: startOptions{File: "s.yaml", DB: "postgres://x/y", Workers: 3, ForceUpdate: true, DataDir: "/d"}},
+		{argv: "s.yaml --db postgres://x/y --workers 3 --force-update --pg-dir /d", want: startOptions{File: "s.yaml", DB: "postgres://x/y", Workers: 3, ForceUpdate: true, PGDir: "/d"}},
+		{argv: "s.yaml --db-dir /d", want: startOptions{File: "s.yaml", PGDir: "/d"}},
+		{argv: "s.yaml --data-dir /d", wantErr: "--data-dir names a dataset directory; the PostgreSQL cluster directory is --pg-dir"},
 		{argv: "s.yaml -w 2", want: startOptions{File: "s.yaml", Workers: 2}},
 		{argv: "s.yaml --dry-run", want: startOptions{File: "s.yaml", DryRun: true}},
 		{argv: "", wantErr: "accepts 1 arg(s), received 0"},
 		{argv: "a.yaml b.yaml", wantErr: "accepts 1 arg(s), received 2"},
 		{argv: "s.yaml --workers -1", wantErr: "--workers -1: want between 1 and 256"},
 		{argv: "s.yaml --workers 1000", wantErr: "--workers 1000: want between 1 and 256"},
-		{argv: "s.yaml --workers x", wantErr: `invalid argument "x" for "-w, --workers" flag: strconv.ParseInt: parsing "x": invalid syntax`},
+		{argv: "s.yaml --workers two", wantErr: `invalid value "two" for --workers: want an integer`},
+		{argv: "s.yaml --dry-run=maybe", wantErr: `invalid value "maybe" for --dry-run: want true or false`},
 		{argv: "s.yaml --colour", wantErr: "unknown flag: --colour"},
 	}
 	for _, c := range cases {
@@ -150,8 +153,8 @@ params:
 		t.Run(c.name, func(t *testing.T) {
 			e, out, errOut, _ := newTestEnv(false)
 			file := writeFile(t, t.TempDir(), "broken.yaml", c.spec)
-			if code := run(context.Background(), e, []string{"start", file, "--db", dsn}); code != 1 {
-				t.Fatalf("exit %d, want 1", code)
+			if code := run(context.Background(), e, []string{"start", file, "--db", dsn}); code != exitUsage {
+				t.Fatalf("exit %d, want %d", code, exitUsage)
 			}
 			golden(t, "start", "broken-"+c.name+".err", strings.ReplaceAll(errOut.String(), file, "broken.yaml"))
 			if out.Len() != 0 {
@@ -204,8 +207,8 @@ func TestRunStart_Interrupt(t *testing.T) {
 			for range c.signals {
 				sigs <- syscall.SIGINT
 			}
-			if code := <-done; code != 1 {
-				t.Fatalf("exit %d, want 1", code)
+			if code := <-done; code != exitInterrupted {
+				t.Fatalf("exit %d, want %d", code, exitInterrupted)
 			}
 			if !strings.HasSuffix(errOut.String(), c.want+"\n") {
 				t.Errorf("stderr ends:\n%s\nwant %q", errOut, c.want)
@@ -318,7 +321,7 @@ func TestRunStart_DryRun(t *testing.T) {
 	e, out, errOut, _ := newTestEnv(false)
 	// No --db and no private cluster: a dry run must not need a database.
 	e.Getenv = func(string) string { return "" }
-	if code := run(context.Background(), e, []string{"start", "../../examples/synthetic.yaml", "--dry-run", "--data-dir", "/nonexistent/never"}); code != 0 {
+	if code := run(context.Background(), e, []string{"start", "../../examples/synthetic.yaml", "--dry-run", "--pg-dir", "/nonexistent/never"}); code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
 	golden(t, "start", "dry-run.out", out.String())
@@ -342,7 +345,7 @@ func TestRunStart_Examples(t *testing.T) {
 		t.Run(filepath.Base(p), func(t *testing.T) {
 			e, _, errOut, _ := newTestEnv(false)
 			e.Getenv = func(string) string { return "" }
-			if code := run(context.Background(), e, []string{"start", p, "--dry-run", "--data-dir", "/nonexistent/never"}); code != 0 {
+			if code := run(context.Background(), e, []string{"start", p, "--dry-run", "--pg-dir", "/nonexistent/never"}); code != 0 {
 				t.Fatalf("exit %d: %s", code, errOut)
 			}
 		})

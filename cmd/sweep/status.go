@@ -20,11 +20,11 @@ import (
 
 // statusOptions are the flags and arguments of `sweep status`.
 type statusOptions struct {
-	env     *env
-	Study   string // "" = all studies
-	DB      string
-	DataDir string
-	Format  string // table or json
+	env    *env
+	Study  string // "" = all studies
+	DB     string
+	PGDir  string
+	Format string // table or json
 }
 
 func newStatusCmd(e *env, runF func(context.Context, *statusOptions) error) *cobra.Command {
@@ -45,7 +45,7 @@ went silent for longer than the spec's heartbeat.grace are marked FAIL
 				opts.Study = args[0]
 			}
 			if opts.Format != "table" && opts.Format != "json" {
-				return fmt.Errorf("--format %q: want table or json", opts.Format)
+				return usageErrorf("--format %q: want table or json", opts.Format)
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -54,8 +54,7 @@ went silent for longer than the spec's heartbeat.grace are marked FAIL
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&opts.DB, "db", "", "PostgreSQL DSN, or @FILE holding it (default: $SWEEP_DB, else the private cluster)")
-	f.StringVar(&opts.DataDir, "data-dir", "", "private cluster directory (default: the user's data dir)")
+	addDBFlags(f, &opts.DB, &opts.PGDir)
 	f.StringVar(&opts.Format, "format", "table", "output format: table or json")
 	return cmd
 }
@@ -100,7 +99,7 @@ func loadOverview(ctx context.Context, store *postgres.Storage, study string) ([
 // runStatus reaps stale trials, then prints the overview.
 func runStatus(ctx context.Context, opts *statusOptions) error {
 	e := opts.env
-	store, err := openStore(ctx, e, opts.DB, opts.DataDir)
+	store, err := openExistingStore(ctx, e, opts.DB, opts.PGDir)
 	if err != nil {
 		return err
 	}
@@ -206,7 +205,7 @@ func reap(ctx context.Context, e *env, store *postgres.Storage, study string) er
 	if err != nil {
 		return err
 	}
-	r, err := sweep.Reap(ctx, store, info.ID, time.Duration(spec.Heartbeat.Grace*float64(time.Second)), spec.Retry)
+	r, err := sweep.Reap(ctx, store, info.ID, spec.Heartbeat.Grace, spec.Retry)
 	if len(r.Stale) > 0 {
 		fmt.Fprintf(e.Err, "study %s: marked %d silent trial(s) FAIL (stale); %d retry(ies) queued\n", safetext.Terminal(study), len(r.Stale), len(r.Retried))
 	}

@@ -7,8 +7,8 @@ import (
 )
 
 func TestNewStatusCmd(t *testing.T) {
-	got, err := parseArgv(t, newStatusCmd, "demo --db d --data-dir x")
-	if err != nil || got.Study != "demo" || got.DB != "d" || got.DataDir != "x" {
+	got, err := parseArgv(t, newStatusCmd, "demo --db d --pg-dir x")
+	if err != nil || got.Study != "demo" || got.DB != "d" || got.PGDir != "x" {
 		t.Errorf("parsed %+v, %v", got, err)
 	}
 	if got, err := parseArgv(t, newStatusCmd, ""); err != nil || got.Study != "" {

@@ -54,7 +54,7 @@ bf16, through the CPU's bf16 GEMM, and fp16 becomes fp32).`,
 			opts.File = args[0]
 			for _, s := range opts.Set {
 				if k, _, ok := strings.Cut(s, "="); !ok || k == "" {
-					return fmt.Errorf("--set %q: want key=value", s)
+					return usageErrorf("--set %q: want key=value", s)
 				}
 			}
 			if runF != nil {

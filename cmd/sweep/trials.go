@@ -21,12 +21,12 @@ import (
 
 // trialsOptions are the flags and arguments of `sweep trials`.
 type trialsOptions struct {
-	env     *env
-	Study   string
-	DB      string
-	DataDir string
-	State   string // "" = all
-	Format  string // table, csv, json, jsonl
+	env    *env
+	Study  string
+	DB     string
+	PGDir  string
+	State  string // "" = all
+	Format string // table, csv, json, jsonl
 }
 
 // trialFormats are the formats of sweep trials: table is for people (a
@@ -58,10 +58,10 @@ each param's type as the spec writes it (a categorical 64 is a number).`,
 			opts.Study = args[0]
 			opts.State = strings.ToUpper(opts.State)
 			if opts.State != "" && !slices.Contains(trialStates, opts.State) {
-				return fmt.Errorf("--state %q: want one of %s", opts.State, strings.Join(trialStates, ", "))
+				return usageErrorf("--state %q: want one of %s", opts.State, strings.Join(trialStates, ", "))
 			}
 			if !slices.Contains(trialFormats, opts.Format) {
-				return fmt.Errorf("--format %q: want one of %s", opts.Format, strings.Join(trialFormats, ", "))
+				return usageErrorf("--format %q: want one of %s", opts.Format, strings.Join(trialFormats, ", "))
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -70,8 +70,7 @@ each param's type as the spec writes it (a categorical 64 is a number).`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&opts.DB, "db", "", "PostgreSQL DSN, or @FILE holding it (default: $SWEEP_DB, else the private cluster)")
-	f.StringVar(&opts.DataDir, "data-dir", "", "private cluster directory (default: the user's data dir)")
+	addDBFlags(f, &opts.DB, &opts.PGDir)
 	f.StringVar(&opts.State, "state", "", "only trials in this state: "+strings.Join(trialStates, ", "))
 	f.StringVar(&opts.Format, "format", "table", "output format: "+strings.Join(trialFormats, ", "))
 	return cmd
@@ -80,7 +79,7 @@ each param's type as the spec writes it (a categorical 64 is a number).`,
 // runTrials prints the study's trials.
 func runTrials(ctx context.Context, opts *trialsOptions) error {
 	e := opts.env
-	store, err := openStore(ctx, e, opts.DB, opts.DataDir)
+	store, err := openExistingStore(ctx, e, opts.DB, opts.PGDir)
 	if err != nil {
 		return err
 	}

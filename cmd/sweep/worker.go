@@ -22,7 +22,7 @@ type workerOptions struct {
 	env     *env
 	Study   string
 	DB      string
-	DataDir string
+	PGDir   string
 	Workers int // trial slots; 0 = the stored spec's workers
 }
 
@@ -40,7 +40,7 @@ other worker of the study. Interrupts behave as for sweep start.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Study = args[0]
 			if opts.Workers < 0 || opts.Workers > search.MaxWorkers {
-				return fmt.Errorf("--workers %d: want between 1 and %d", opts.Workers, search.MaxWorkers)
+				return usageErrorf("--workers %d: want between 1 and %d", opts.Workers, search.MaxWorkers)
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -49,8 +49,7 @@ other worker of the study. Interrupts behave as for sweep start.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&opts.DB, "db", "", "PostgreSQL DSN, or @FILE holding it (default: $SWEEP_DB, else the private cluster)")
-	f.StringVar(&opts.DataDir, "data-dir", "", "private cluster directory (default: the user's data dir)")
+	addDBFlags(f, &opts.DB, &opts.PGDir)
 	f.IntVarP(&opts.Workers, "workers", "w", 0, "parallel trial slots in this process (default: the spec's workers)")
 	return cmd
 }
@@ -58,7 +57,7 @@ other worker of the study. Interrupts behave as for sweep start.`,
 // runWorker runs trials of a stored study.
 func runWorker(ctx context.Context, opts *workerOptions) error {
 	e := opts.env
-	store, err := openStore(ctx, e, opts.DB, opts.DataDir)
+	store, err := openStore(ctx, e, opts.DB, opts.PGDir)
 	if err != nil {
 		return err
 	}
@@ -129,19 +128,26 @@ func work(ctx context.Context, e *env, store *postgres.Storage, info sweep.Study
 		fmt.Fprintf(e.Out, ", %d rejected (finished elsewhere), %d not recorded", sum.Rejected, sum.Unrecorded)
 	}
 	fmt.Fprintln(e.Out)
-	if best, err := store.GetBestTrial(info.ID); err == nil && best.State == goptuna.TrialStateComplete {
+	best, bestErr := store.GetBestTrial(info.ID)
+	complete := bestErr == nil && best.State == goptuna.TrialStateComplete
+	if complete {
 		fmt.Fprintf(e.Out, "best so far: trial %d %s=%.4f  %s\n", best.Number, spec.Metric, best.Value, safetext.Terminal(formatStored(spec.Params, best.Params)))
 	}
 	switch {
 	case runErr != nil:
 		return runErr
 	case hard.Err() != nil:
-		return fmt.Errorf("stopped by a second interrupt; resume with: sweep worker %s", shellQuote(info.Name))
+		return withExit(exitInterrupted, fmt.Errorf("stopped by a second interrupt; resume with: sweep worker %s", shellQuote(info.Name)))
 	}
 	select {
 	case <-drain:
-		return fmt.Errorf("stopped by interrupt before the budget was spent; resume with: sweep worker %s", shellQuote(info.Name))
+		return withExit(exitInterrupted, fmt.Errorf("stopped by interrupt before the budget was spent; resume with: sweep worker %s", shellQuote(info.Name)))
 	default:
+	}
+	if !complete {
+		// Scripts and CI must not read a study that learnt nothing as success.
+		return withExit(exitNoComplete, fmt.Errorf("study %s has no COMPLETE trial; sweep trials %s shows why they failed or were pruned",
+			safetext.Terminal(info.Name), shellQuote(info.Name)))
 	}
 	return nil
 }

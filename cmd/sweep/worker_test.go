@@ -17,7 +17,9 @@ func TestNewWorkerCmd(t *testing.T) {
 		wantErr string
 	}{
 		{argv: "demo", want: workerOptions{Study: "demo"}},
-		{argv: "demo --db d --data-dir x -w 4", want: workerOptions{Study: "demo", DB: "d", DataDir: "x", Workers: 4}},
+		{argv: "demo --db d --pg-dir x -w 4", want: workerOptions{Study: "demo", DB: "d", PGDir: "x", Workers: 4}},
+		{argv: "demo --data-dir x", wantErr: "--data-dir names a dataset directory; the PostgreSQL cluster directory is --pg-dir"},
+		{argv: "demo -w two", wantErr: `invalid value "two" for --workers: want an integer`},
 		{argv: "", wantErr: "accepts 1 arg(s), received 0"},
 		{argv: "demo --workers -2", wantErr: "--workers -2: want between 1 and 256"},
 	}

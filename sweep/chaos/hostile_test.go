@@ -170,7 +170,7 @@ func walkStrings(v any, fn func(string)) {
 }
 
 // TestHostileSpecs feeds `sweep start` specs that are absurd or hostile:
-// each is refused with exit status 1 and a message naming the problem, and
+// each is refused with exit status 2 (usage) and a message naming the problem, and
 // the database is left without a study.
 func TestHostileSpecs(t *testing.T) {
 	if testing.Short() {
@@ -210,8 +210,8 @@ func TestHostileSpecs(t *testing.T) {
 			}
 			cmd := exec.Command(bin, "start", spec, "--db", dsn)
 			out, err := cmd.CombinedOutput()
-			if code := cmd.ProcessState.ExitCode(); err == nil || code != 1 {
-				t.Errorf("exit %d, want 1", code)
+			if code := cmd.ProcessState.ExitCode(); err == nil || code != 2 {
+				t.Errorf("exit %d, want 2", code)
 			}
 			if !strings.Contains(string(out), c.want) || !strings.Contains(string(out), spec) {
 				t.Errorf("output lacks %q and the file name:\n%.2000s", c.want, out)

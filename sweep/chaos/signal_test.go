@@ -172,8 +172,8 @@ func TestSignals(t *testing.T) {
 		t.Run("Graceful"+name, func(t *testing.T) {
 			_, db, w := setup(t)
 			w.cmd.Process.Signal(sig)
-			if code := w.wait(t); code != 1 {
-				t.Errorf("exit %d, want 1 (stopped before the budget was spent)", code)
+			if code := w.wait(t); code != 130 {
+				t.Errorf("exit %d, want 130 (interrupted before the budget was spent)", code)
 			}
 			got := states(t, db)
 			if got["COMPLETE"] != 2 || len(got) != 1 {
@@ -191,8 +191,8 @@ func TestSignals(t *testing.T) {
 		w.cmd.Process.Signal(syscall.SIGINT)
 		w.waitLine(t, "interrupt: finishing running trials")
 		w.cmd.Process.Signal(syscall.SIGINT)
-		if code := w.wait(t); code != 1 {
-			t.Errorf("exit %d, want 1", code)
+		if code := w.wait(t); code != 130 {
+			t.Errorf("exit %d, want 130 (interrupted)", code)
 		}
 		got := states(t, db)
 		if got["FAIL interrupted"] != 2 || got["WAITING"] != 2 || got["RUNNING"] != 0 {

@@ -47,7 +47,7 @@ func (o owner) checkDir(dir string, initialized bool) error {
 	mode := fi.Mode().Perm()
 	if mode&0o022 != 0 {
 		return fmt.Errorf("check data dir %s: it is writable by other users (mode %04o), who could take over "+
-			"the database; make it private (chmod 0700 %s) or choose another --data-dir", dir, mode, dir)
+			"the database; make it private (chmod 0700 %s) or choose another --pg-dir", dir, mode, dir)
 	}
 	uid := -1
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
@@ -60,7 +60,7 @@ func (o owner) checkDir(dir string, initialized bool) error {
 			}
 		} else {
 			return fmt.Errorf("check data dir %s: it belongs to %s, not to %s who runs the server; "+
-				"sweep does not run a cluster that another user controls (choose another --data-dir)",
+				"sweep does not run a cluster that another user controls (choose another --pg-dir)",
 				dir, userName(uid), o.describeServer())
 		}
 	}

@@ -36,7 +36,7 @@ type Server struct {
 // to this process (see Server). The cluster must not be running already.
 // Stop it with Server.Stop.
 func (c *Cluster) Start(ctx context.Context) (*Server, error) {
-	p, unlock, err := c.prepare(ctx)
+	p, unlock, err := c.prepare(ctx, true)
 	if err != nil {
 		return nil, err
 	}

@@ -28,7 +28,23 @@ const includeLine = "include_if_exists = '" + confFile + "'\n"
 // calling Up at once are serialised by a lock file, so the cluster is
 // initialised and started once.
 func (c *Cluster) Up(ctx context.Context) (string, error) {
-	p, unlock, err := c.prepare(ctx)
+	return c.up(ctx, true)
+}
+
+// UpExisting is Up for callers that only read: it starts a stopped cluster
+// but never creates one, so that a mistyped directory fails instead of
+// holding a new, empty cluster. A directory without a cluster gives an
+// error wrapping ErrNoCluster, and is left as it was.
+func (c *Cluster) UpExisting(ctx context.Context) (string, error) {
+	if !c.initialized() {
+		return "", fmt.Errorf("%w in %s", ErrNoCluster, c.Dir)
+	}
+	return c.up(ctx, false)
+}
+
+// up is Up; create says whether a missing cluster may be initialised.
+func (c *Cluster) up(ctx context.Context, create bool) (string, error) {
+	p, unlock, err := c.prepare(ctx, create)
 	if err != nil {
 		return "", err
 	}
@@ -56,9 +72,13 @@ func (c *Cluster) Up(ctx context.Context) (string, error) {
 }
 
 // Down stops the cluster (fast shutdown: open sessions are disconnected).
-// Stopping a cluster that is not running is not an error.
+// Stopping a cluster that is not running, or that does not exist (nothing
+// is created then), is not an error.
 func (c *Cluster) Down(ctx context.Context) error {
-	p, unlock, err := c.prepare(ctx)
+	if !c.initialized() {
+		return nil
+	}
+	p, unlock, err := c.prepare(ctx, false)
 	if err != nil {
 		return err
 	}
@@ -147,8 +167,9 @@ type prepared struct {
 }
 
 // prepare creates and checks the directory, takes the lock, finds the
-// binaries and the owner, and initialises the data directory when needed.
-func (c *Cluster) prepare(ctx context.Context) (prepared, func(), error) {
+// binaries and the owner, and initialises the data directory when needed
+// and create allows it (else a missing data directory is ErrNoCluster).
+func (c *Cluster) prepare(ctx context.Context, create bool) (prepared, func(), error) {
 	var p prepared
 	if err := c.makeDir(); err != nil {
 		return p, nil, err
@@ -177,6 +198,9 @@ func (c *Cluster) prepare(ctx context.Context) (prepared, func(), error) {
 		return fail(err)
 	}
 	if !c.initialized() {
+		if !create {
+			return fail(fmt.Errorf("%w in %s", ErrNoCluster, c.Dir))
+		}
 		if err := c.initdb(ctx, p.owner); err != nil {
 			return fail(err)
 		}
@@ -206,7 +230,7 @@ func (c *Cluster) makeDir() error {
 	// socket <dir>/.s.PGSQL.<port>.
 	if n := len(c.SocketDir() + "/.s.PGSQL.65535"); n > 107 {
 		return fmt.Errorf("check data dir %s: too long for a unix socket path (%d bytes, at most 107); "+
-			"choose a shorter --data-dir", c.Dir, n)
+			"choose a shorter --pg-dir", c.Dir, n)
 	}
 	if err := os.MkdirAll(filepath.Dir(c.Dir), 0o755); err != nil {
 		return fmt.Errorf("create data dir: %w", err)

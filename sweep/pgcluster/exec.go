@@ -37,6 +37,24 @@ func findBinDir(ctx context.Context) (string, error) {
 		ErrNotInstalled, installHint())
 }
 
+// FindServer locates the server binaries a new cluster would use and returns
+// their directory and version ("16.4"), for sweep doctor. It starts nothing.
+func FindServer(ctx context.Context) (binDir, version string, err error) {
+	if binDir, err = findBinDir(ctx); err != nil {
+		return "", "", err
+	}
+	out, err := exec.CommandContext(ctx, filepath.Join(binDir, "postgres"), "--version").Output()
+	if err != nil {
+		return binDir, "", fmt.Errorf("run postgres --version: %w", err)
+	}
+	// "postgres (PostgreSQL) 16.4 (Debian 16.4-1.pgdg120+2)"
+	line := strings.TrimSpace(string(out))
+	if _, rest, ok := strings.Cut(line, "(PostgreSQL) "); ok && rest != "" {
+		return binDir, strings.Fields(rest)[0], nil
+	}
+	return binDir, line, nil
+}
+
 // installHint is the command that installs the server on Debian/Ubuntu.
 func installHint() string {
 	if os.Geteuid() != 0 {

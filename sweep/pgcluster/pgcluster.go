@@ -42,7 +42,9 @@
 // synchronous_commit off (see writeConf for why) and max_connections 200.
 //
 // Up starts a detached server (pg_ctl) that outlives the caller, for the
-// CLI; Cluster.Start runs one attached to the calling process, for tests.
+// CLI, creating the cluster on first use; UpExisting, for commands that only
+// read, never creates one. Cluster.Start runs a server attached to the
+// calling process, for tests.
 package pgcluster
 
 import (
@@ -78,8 +80,14 @@ const (
 	rootDefDir = "/var/lib/sweep/postgres"
 )
 
-// ErrNotInstalled means no PostgreSQL server binaries were found.
-var ErrNotInstalled = errors.New("pgcluster: PostgreSQL server binaries not found")
+// Sentinel errors of pgcluster.
+var (
+	// ErrNotInstalled means no PostgreSQL server binaries were found.
+	ErrNotInstalled = errors.New("pgcluster: PostgreSQL server binaries not found")
+	// ErrNoCluster means a directory holds no initialised cluster, which
+	// UpExisting does not create.
+	ErrNoCluster = errors.New("pgcluster: no cluster")
+)
 
 // Cluster is a private cluster living in Dir. The zero value is not usable;
 // make one with New. Methods are safe to call from several processes at once

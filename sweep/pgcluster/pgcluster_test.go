@@ -108,9 +108,10 @@ func TestCluster_UpDown(t *testing.T) {
 		t.Fatalf("Down of stopped cluster: %v", err)
 	}
 	// Restart keeps the port, so the URL is stable, and keeps the data.
-	again, err := c.Up(ctx)
+	// UpExisting starts a stopped cluster as Up does.
+	again, err := c.UpExisting(ctx)
 	if err != nil || again != dsns[0] {
-		t.Fatalf("Up after Down = %q, %v; want %q", again, err, dsns[0])
+		t.Fatalf("UpExisting after Down = %q, %v; want %q", again, err, dsns[0])
 	}
 	ping(t, again)
 }
@@ -207,5 +208,54 @@ func TestCluster_LongPath(t *testing.T) {
 	_, err := c.Up(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "too long for a unix socket") {
 		t.Fatalf("Up with a 100+ byte data dir: %v", err)
+	}
+}
+
+// TestCluster_UpExistingMissing: read-only callers never create a cluster;
+// the directory stays as it was, absent or empty, and Down does nothing.
+func TestCluster_UpExistingMissing(t *testing.T) {
+	ctx := context.Background()
+	for _, c := range []struct {
+		name string
+		make bool
+	}{{"Absent", false}, {"Empty", true}} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "pg")
+			if c.make {
+				if err := os.Mkdir(dir, 0o700); err != nil {
+					t.Fatal(err)
+				}
+			}
+			cl, err := pgcluster.New(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := cl.UpExisting(ctx); !errors.Is(err, pgcluster.ErrNoCluster) || !strings.Contains(err.Error(), dir) {
+				t.Fatalf("UpExisting = %v, want ErrNoCluster naming %s", err, dir)
+			}
+			if err := cl.Down(ctx); err != nil {
+				t.Fatalf("Down of a missing cluster: %v", err)
+			}
+			entries, err := os.ReadDir(dir)
+			if c.make && (err != nil || len(entries) != 0) {
+				t.Errorf("empty dir now holds %d entries (%v)", len(entries), err)
+			}
+			if !c.make && !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("absent dir was created (%v)", err)
+			}
+		})
+	}
+}
+
+func TestFindServer(t *testing.T) {
+	dir, version, err := pgcluster.FindServer(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "initdb")); err != nil {
+		t.Errorf("FindServer dir %s lacks initdb: %v", dir, err)
+	}
+	if major, _, _ := strings.Cut(version, "."); major == "" || strings.Trim(major, "0123456789") != "" {
+		t.Errorf("version %q: want a PostgreSQL version such as 16.4", version)
 	}
 }

@@ -213,3 +213,21 @@ func applyViews(ctx context.Context, tx *sql.Tx, views []viewFile, hash string) 
 	}
 	return nil
 }
+
+// AppliedVersion is the newest migration recorded in db, 0 when sweep's
+// schema was never applied there. Unlike Migrate it changes nothing, so
+// sweep doctor can compare it with SchemaVersion.
+func AppliedVersion(ctx context.Context, db *sql.DB) (int, error) {
+	var exists bool
+	if err := db.QueryRowContext(ctx, `SELECT to_regclass('schema_migrations') IS NOT NULL`).Scan(&exists); err != nil {
+		return 0, fmt.Errorf("read schema version: %w", err)
+	}
+	if !exists {
+		return 0, nil
+	}
+	var v sql.NullInt64
+	if err := db.QueryRowContext(ctx, `SELECT max(version) FROM schema_migrations`).Scan(&v); err != nil {
+		return 0, fmt.Errorf("read schema version: %w", err)
+	}
+	return int(v.Int64), nil
+}

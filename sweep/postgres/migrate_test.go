@@ -95,3 +95,28 @@ func TestMigrate_NewerSchema(t *testing.T) {
 		t.Errorf("views of a newer schema were replaced (hash %q, %v)", hash, err)
 	}
 }
+
+// TestAppliedVersion reads the schema version without migrating: 0 on an
+// empty database, SchemaVersion once Open has migrated it.
+func TestAppliedVersion(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dsn := pgtest.DSN(t)
+	db, err := sql.Open("postgres", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if v, err := postgres.AppliedVersion(ctx, db); err != nil || v != 0 {
+		t.Fatalf("empty database: AppliedVersion = %d, %v; want 0", v, err)
+	}
+	var tables int
+	if err := db.QueryRow(`SELECT count(*) FROM pg_tables WHERE schemaname = 'public'`).Scan(&tables); err != nil || tables != 0 {
+		t.Fatalf("AppliedVersion created %d tables (%v)", tables, err)
+	}
+	open(t, dsn)
+	want, _ := postgres.SchemaVersion()
+	if v, err := postgres.AppliedVersion(ctx, db); err != nil || v != want {
+		t.Errorf("migrated database: AppliedVersion = %d, %v; want %d", v, err, want)
+	}
+}
