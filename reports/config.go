@@ -15,13 +15,16 @@ import (
 // study's objective options (every key of the spec's objective mapping but
 // type, in file order, comments kept) with the best trial's parameters
 // merged over them (a parameter replaces an option of the same name; the
-// others are appended in spec order).
+// others are appended in spec order). A synthetic study's file is the
+// structured form instead (syntheticConfig).
 func bestConfig(study StudyRow, params []ParamRow, best Best) (string, error) {
 	cfg := &yaml.Node{Kind: yaml.MappingNode}
 	objType := ""
 	var root yaml.Node
+	var objNode *yaml.Node
 	if err := yaml.Unmarshal([]byte(study.Spec), &root); err == nil && len(root.Content) == 1 {
 		if obj := mappingValue(root.Content[0], "objective"); obj != nil && obj.Kind == yaml.MappingNode {
+			objNode = obj
 			for i := 0; i+1 < len(obj.Content); i += 2 {
 				if obj.Content[i].Value == "type" {
 					objType = obj.Content[i+1].Value
@@ -32,6 +35,7 @@ func bestConfig(study StudyRow, params []ParamRow, best Best) (string, error) {
 		}
 	}
 	choices := specChoices(&root)
+	values := &yaml.Node{Kind: yaml.MappingNode}
 	for _, p := range params {
 		v, ok := best.Params[p.Name]
 		if !ok || v == nil {
@@ -41,6 +45,7 @@ func bestConfig(study StudyRow, params []ParamRow, best Best) (string, error) {
 		if c := choiceNode(choices[p.Name], v); c != nil {
 			node = &yaml.Node{Kind: yaml.ScalarNode, Tag: c.ShortTag(), Value: c.Value, Style: c.Style}
 		}
+		values.Content = append(values.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: p.Name}, node)
 		if old := mappingValue(cfg, p.Name); old != nil {
 			*old = *node
 			continue
@@ -51,14 +56,23 @@ func bestConfig(study StudyRow, params []ParamRow, best Best) (string, error) {
 	// The names are untrusted: a line break in them would end the comment.
 	fmt.Fprintf(&buf, "# Best trial %d of study %s: %s = %s.\n", best.Number, safetext.Terminal(study.Name), safetext.Terminal(study.Metric),
 		strconv.FormatFloat(best.Value, 'g', 6, 64))
-	if objType != "" {
-		fmt.Fprintf(&buf, "# Objective %s options merged with the trial's parameters.\n", objType)
-	}
-	if objType == "command" {
+	switch objType {
+	case "command":
 		// A command study's options are sweep's, not the program's: the
 		// parameters are what the program is given.
+		buf.WriteString("# Objective command options merged with the trial's parameters.\n")
 		buf.WriteString("# Run it alone: the study's argv with these parameters (as --name=value or its {name} placeholders)\n")
-	} else {
+	case "synthetic":
+		// The synthetic curve depends on where each value sits in its
+		// range, so the file carries the study's space, and the trial
+		// number that seeds the noise: sweep train reproduces the value.
+		buf.WriteString("# Objective synthetic: its options, the trial's parameters and the study's space.\n")
+		buf.WriteString("# Run it alone with: sweep train best.yaml\n")
+		cfg = syntheticConfig(study, best, objNode, values, mappingValue(root.Content[0], "params"))
+	case "":
+		buf.WriteString("# Run it alone with: sweep train best.yaml\n")
+	default:
+		fmt.Fprintf(&buf, "# Objective %s options merged with the trial's parameters.\n", objType)
 		buf.WriteString("# Run it alone with: sweep train best.yaml\n")
 	}
 	if len(cfg.Content) == 0 {
@@ -74,6 +88,24 @@ func bestConfig(study StudyRow, params []ParamRow, best Best) (string, error) {
 		return "", fmt.Errorf("encode best config: %w", err)
 	}
 	return buf.String(), nil
+}
+
+// syntheticConfig is the `sweep train` file of a synthetic study's best
+// trial: study, trial and metric, the objective mapping as the spec wrote
+// it, the trial's params, and the spec's params mapping as space.
+func syntheticConfig(study StudyRow, best Best, obj, values, space *yaml.Node) *yaml.Node {
+	str := func(s string) *yaml.Node { return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s} }
+	cfg := &yaml.Node{Kind: yaml.MappingNode}
+	cfg.Content = append(cfg.Content,
+		str("study"), str(study.Name),
+		str("trial"), &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: strconv.Itoa(best.Number)},
+		str("metric"), str(study.Metric),
+		str("objective"), obj,
+		str("params"), values)
+	if space != nil {
+		cfg.Content = append(cfg.Content, str("space"), space)
+	}
+	return cfg
 }
 
 // scalarNode renders a parameter value with its YAML type: int parameters

@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/c-bata/goptuna"
 )
@@ -229,4 +231,162 @@ func FixedParams(internal map[string]float64) (string, error) {
 		return "", fmt.Errorf("encode fixed params: %w", err)
 	}
 	return string(b), nil
+}
+
+// Lookup finds a param by name anywhere in the space, conditional params
+// included.
+func Lookup(space []Param, name string) (Param, bool) {
+	var found Param
+	ok := false
+	walkParams(space, func(p Param) {
+		if !ok && p.Name == name {
+			found, ok = p, true
+		}
+	})
+	return found, ok
+}
+
+// Assign converts param values given as text by name (`sweep enqueue
+// --param lr=0.1`) into the internal values a sampler would have drawn,
+// checking each against its param: a number for float and int params,
+// within [low, high] and on the step grid, one of the choices for a
+// categorical (by its written form, or by value for numeric choices), and
+// a conditional param only together with the parent choice that enables
+// it. Params left out are for the sampler to draw (see Unassigned). Every
+// error names its param.
+func Assign(space []Param, given map[string]string) (map[string]float64, error) {
+	parents := map[string]condition{}
+	var index func(ps []Param, cond condition)
+	index = func(ps []Param, cond condition) {
+		for _, p := range ps {
+			parents[p.Name] = cond
+			for choice, sub := range p.Conditional {
+				index(sub, condition{parent: p.Name, choice: choice})
+			}
+		}
+	}
+	index(space, condition{})
+	names := make([]string, 0, len(given))
+	for name := range given {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	internal := make(map[string]float64, len(given))
+	for _, name := range names {
+		p, ok := Lookup(space, name)
+		if !ok {
+			return nil, fmt.Errorf("param %s: not in the search space (params: %s)", name, strings.Join(spaceNames(space), ", "))
+		}
+		x, err := assignOne(p, strings.TrimSpace(given[name]))
+		if err != nil {
+			return nil, fmt.Errorf("param %s: %w", name, err)
+		}
+		internal[name] = x
+	}
+	for _, name := range names {
+		c := parents[name]
+		if c.parent == "" {
+			continue
+		}
+		parent, _ := Lookup(space, c.parent)
+		x, ok := internal[c.parent]
+		if !ok {
+			return nil, fmt.Errorf("param %s: exists only when %s is %s; give %s=%s too", name, c.parent, c.choice, c.parent, c.choice)
+		}
+		if got := ChoiceString(parent.Choices[int(x)]); got != c.choice {
+			return nil, fmt.Errorf("param %s: exists only when %s is %s (got %s=%s)", name, c.parent, c.choice, c.parent, got)
+		}
+	}
+	return internal, nil
+}
+
+// condition is the parent choice that enables a conditional param; the
+// zero value stands for a top-level param.
+type condition struct {
+	parent, choice string
+}
+
+// assignOne parses one value of p into its internal value.
+func assignOne(p Param, text string) (float64, error) {
+	if p.Type == Categorical {
+		return choiceIndex(p, text)
+	}
+	v, err := strconv.ParseFloat(text, 64)
+	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0, fmt.Errorf("%q is not a finite number (%s param)", text, p.Type)
+	}
+	if p.Type == Int && v != math.Trunc(v) {
+		return 0, fmt.Errorf("%q is not a whole number (int param)", text)
+	}
+	if v < p.Low || v > p.High {
+		return 0, fmt.Errorf("%s is outside [%g, %g]", text, p.Low, p.High)
+	}
+	if p.Step > 0 && !p.Log {
+		k := (v - p.Low) / p.Step
+		if math.Abs(k-math.Round(k)) > 1e-9*math.Max(1, math.Abs(k)) {
+			return 0, fmt.Errorf("%s is not on the grid %g, %g, ... %g (step %g)", text, p.Low, p.Low+p.Step, p.High, p.Step)
+		}
+		// The grid point itself, as a sampler draws it.
+		v = math.Min(p.Low+math.Round(k)*p.Step, p.High)
+	}
+	return v, nil
+}
+
+// choiceIndex finds text among p's choices: by written form (ChoiceString),
+// else by value, so that 1e-3 finds a choice written 0.001.
+func choiceIndex(p Param, text string) (float64, error) {
+	for i, c := range p.Choices {
+		if ChoiceString(c) == text {
+			return float64(i), nil
+		}
+	}
+	if f, err := strconv.ParseFloat(text, 64); err == nil {
+		for i, c := range p.Choices {
+			switch x := c.(type) {
+			case int:
+				if float64(x) == f {
+					return float64(i), nil
+				}
+			case float64:
+				if x == f {
+					return float64(i), nil
+				}
+			}
+		}
+	}
+	cs := make([]string, len(p.Choices))
+	for i, c := range p.Choices {
+		cs[i] = ChoiceString(c)
+	}
+	return 0, fmt.Errorf("%q is not one of its choices (%s)", text, strings.Join(cs, ", "))
+}
+
+// Unassigned lists, in spec order, the params a sampler still draws for a
+// trial whose given params are internal (from Assign): those not given
+// that exist at the top level or under a given parent choice. The params
+// under a parent left out are drawn too, with it, and not listed.
+func Unassigned(space []Param, internal map[string]float64) []string {
+	var out []string
+	var walk func(ps []Param)
+	walk = func(ps []Param) {
+		for _, p := range ps {
+			x, ok := internal[p.Name]
+			if !ok {
+				out = append(out, p.Name)
+				continue
+			}
+			if p.Type == Categorical && int(x) >= 0 && int(x) < len(p.Choices) {
+				walk(p.Conditional[ChoiceString(p.Choices[int(x)])])
+			}
+		}
+	}
+	walk(space)
+	return out
+}
+
+// spaceNames lists every param name of the space in spec order.
+func spaceNames(space []Param) []string {
+	var names []string
+	walkParams(space, func(p Param) { names = append(names, p.Name) })
+	return names
 }

@@ -40,7 +40,7 @@ var (
 	directions   = []string{"maximize", "minimize"}
 	// topKeys are the keys of a spec's root mapping.
 	topKeys = []string{"study", "direction", "metric", "trials", "workers", "sampler", "pruner", "objective", "params",
-		"heartbeat", "retry", "devices", "trials_per_device", "trial_memory_gb", "cpu_fallback"}
+		"heartbeat", "retry", "stop", "devices", "trials_per_device", "trial_memory_gb", "cpu_fallback"}
 )
 
 // Spec is a parsed and validated study specification.
@@ -59,6 +59,7 @@ type Spec struct {
 	Params    []Param       `yaml:"-"` // in file order; parsed from the params mapping
 	Heartbeat HeartbeatSpec `yaml:"heartbeat"`
 	Retry     RetrySpec     `yaml:"retry"`
+	Stop      StopSpec      `yaml:"stop"`
 	Devices   []int         `yaml:"-"` // nil = auto
 	// Device placement companions (per machine, ignored by Equivalent).
 	// DevicesCPU is `devices: cpu`: every trial trains on the CPU.
@@ -138,6 +139,24 @@ type RetrySpec struct {
 	Max                 int  `yaml:"max"`
 	InheritIntermediate bool `yaml:"inherit_intermediate"`
 }
+
+// StopSpec ends a study before its trial budget is spent: once one of its
+// conditions holds, workers claim no new trial (running ones finish) and
+// the study records why. Zero values mean "no such condition".
+type StopSpec struct {
+	// Timeout is the study's wall time, counted from its creation in the
+	// database (not from this run: a resumed study keeps its clock).
+	Timeout time.Duration `yaml:"timeout"`
+	// MaxFailed stops the study once this many trials are FAIL, those
+	// stopped by an interrupt (reason "interrupted") excepted.
+	MaxFailed int `yaml:"max_failed"`
+	// Target stops the study once a COMPLETE trial's value reaches it: ≥
+	// when the study maximizes, ≤ when it minimizes. nil: no target.
+	Target *float64 `yaml:"target"`
+}
+
+// Set reports whether any stop condition is configured.
+func (s StopSpec) Set() bool { return s.Timeout > 0 || s.MaxFailed > 0 || s.Target != nil }
 
 // ParamType is the kind of a search-space parameter.
 type ParamType string
@@ -301,6 +320,9 @@ func (d *decoder) topLevel(s *Spec, key string, k, v *yaml.Node) {
 		if s.Retry.Max < 0 || s.Retry.Max > 100 {
 			d.failf(lookup(v, "max"), "retry.max", "must be between 0 and 100 (got %d)", s.Retry.Max)
 		}
+	case "stop":
+		d.decodeStruct(v, key, &s.Stop)
+		d.checkStop(v, s.Stop)
 	case "devices":
 		if r := resolve(v); r != nil && r.Kind == yaml.ScalarNode && r.Value == "cpu" {
 			s.DevicesCPU = true

@@ -67,6 +67,25 @@ func (d *decoder) checkHeartbeat(n *yaml.Node, h HeartbeatSpec) {
 	}
 }
 
+// checkStop validates the stop conditions; n is the stop mapping. A
+// condition that is present must mean something: 0 would read as "stop
+// at once" to some and "no limit" to others, so it is refused (omit the
+// key for no limit). Values that did not decode are reported once, by the
+// decoder.
+func (d *decoder) checkStop(n *yaml.Node, s StopSpec) {
+	if k := lookup(n, "timeout"); k != n && !d.failed("stop.timeout") && s.Timeout < time.Second {
+		d.failf(k, "stop.timeout", "must be at least 1s (omit it for no time limit; got %s)", s.Timeout)
+	}
+	if k := lookup(n, "max_failed"); k != n && !d.failed("stop.max_failed") && (s.MaxFailed < 1 || s.MaxFailed > MaxTrials) {
+		d.failf(k, "stop.max_failed", "must be between 1 and %d (omit it for no limit; got %d)", MaxTrials, s.MaxFailed)
+	}
+}
+
+// failed reports whether a problem was already recorded for field.
+func (d *decoder) failed(field string) bool {
+	return slices.ContainsFunc(d.errs, func(e *SpecError) bool { return e.Field == field })
+}
+
 // checkGrid refuses a grid sampler over a space with continuous params: a
 // grid needs every param to have finitely many values.
 func (d *decoder) checkGrid(n *yaml.Node, params []Param) {

@@ -43,6 +43,12 @@ func (w *Worker) runSlot(ctx context.Context, drain <-chan struct{}, index int) 
 			return nil
 		default:
 		}
+		// A store error here leaves the decision to the next round: the
+		// claim below reports (and retries) a store in trouble.
+		if reason, err := w.stopReason(ctx); err == nil && reason != "" {
+			w.stop(ctx, reason)
+			return nil
+		}
 		claim, err := w.Store.ClaimTrial(ctx, w.Study.ID, s.id, w.Host)
 		switch {
 		case errors.Is(err, ErrBudgetExhausted) && index == 0 && w.unsettled(ctx, &waited):

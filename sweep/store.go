@@ -41,6 +41,10 @@ type StudyInfo struct {
 	Status    string // "running", "finished"
 	Trials    int    // the study's total trial budget: every trial row counts, failed and retried ones too
 	Created   time.Time
+	// StopReason says why a stop condition of the spec ended the study
+	// before its budget (see StopRecorder); "" when none did. A forced
+	// spec update clears it.
+	StopReason string
 }
 
 // Claim is a trial a worker owns: RUNNING, with the worker recorded.

@@ -67,6 +67,9 @@ type Summary struct {
 	// Unrecorded counts results the database never took: refused for good,
 	// or still in the journal at a hard stop.
 	Unrecorded int
+	// Stopped is why the study stopped taking trials before its budget was
+	// spent (a stop condition of the spec); "" when it did not.
+	Stopped string
 }
 
 // Total is the number of trials the worker finished.
@@ -81,7 +84,7 @@ func NewWorkerID(host string) string {
 
 // reasonInterrupted is the FAIL reason of trials stopped by a second
 // interrupt.
-const reasonInterrupted = "interrupted"
+const reasonInterrupted = ReasonInterrupted
 
 // Run runs the slots and waits for them. Closing drain stops new claims;
 // cancelling ctx stops running trials now, marking them FAIL
@@ -196,18 +199,22 @@ func (w *Worker) startReaper(ctx context.Context) <-chan struct{} {
 	return done
 }
 
-// markFinished sets the study's status to finished when its budget is spent
-// and no trial is running or waiting any more.
+// markFinished sets the study's status to finished when no trial is
+// running and either the budget is spent with none waiting, or a stop
+// condition stopped this worker (trials still WAITING then stay queued).
 func (w *Worker) markFinished(ctx context.Context) {
 	if ctx.Err() != nil {
 		return
 	}
+	w.mu.Lock()
+	stopped := w.summary.Stopped != ""
+	w.mu.Unlock()
 	trials, err := w.Store.GetAllTrials(w.Study.ID)
-	if err != nil || len(trials) < w.Study.Trials {
+	if err != nil || (len(trials) < w.Study.Trials && !stopped) {
 		return
 	}
 	for _, t := range trials {
-		if !t.State.IsFinished() {
+		if t.State == goptuna.TrialStateRunning || (t.State == goptuna.TrialStateWaiting && !stopped) {
 			return
 		}
 	}

@@ -92,6 +92,11 @@ the speed that decides the 94% run's wall time.`,
 	f.BoolVar(&opts.SE, "se", false, "add squeeze-excitation to resnet blocks")
 	f.Float64Var(&opts.Width, "width", 1, "channel width multiplier")
 	f.BoolVar(&opts.JSON, "json", false, "print one JSON object")
+	noFiles := cobra.ShellCompDirectiveNoFileComp
+	_ = cmd.RegisterFlagCompletionFunc("model", cobra.FixedCompletions(bench.Models, noFiles))
+	_ = cmd.RegisterFlagCompletionFunc("device", cobra.FixedCompletions([]string{"cpu", "cuda"}, noFiles))
+	_ = cmd.RegisterFlagCompletionFunc("precision", cobra.FixedCompletions([]string{"fp32", "bf16", "fp16"}, noFiles))
+	_ = cmd.RegisterFlagCompletionFunc("stem", cobra.FixedCompletions([]string{"standard", "article"}, noFiles))
 	parent.AddCommand(cmd)
 	return parent
 }

@@ -132,6 +132,7 @@ The augmentation is --preset at --strength, or the augment section in
 	f.StringVarP(&opts.Out, "out", "o", "", "write the PNG to `FILE`")
 	f.StringVar(&opts.Config, "config", "", "augment configuration YAML `FILE` (instead of --preset/--strength)")
 	f.StringVar(&opts.Preset, "preset", "classic", "augmentation preset: classic or cheap")
+	_ = cmd.RegisterFlagCompletionFunc("preset", cobra.FixedCompletions([]string{"classic", "cheap"}, cobra.ShellCompDirectiveNoFileComp))
 	f.Float64Var(&opts.Strength, "strength", 1, "augmentation strength in [0, 1]")
 	f.IntVar(&opts.Rows, "n", 8, "number of images (rows)")
 	f.IntVar(&opts.Cols, "cols", 7, "augmented copies per image")

@@ -45,7 +45,8 @@ never appended to). For tables, see sweep trials --format csv|json|jsonl; to
 read the live database from Optuna, sweep db url --optuna.`,
 		Example: `  sweep export demo-synthetic --format optuna-journal --out demo.log
   optuna-dashboard demo.log`,
-		Args: cobra.ExactArgs(1),
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: completeStudies(e, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Study = args[0]
 			if opts.Format != "optuna-journal" {
@@ -60,6 +61,7 @@ read the live database from Optuna, sweep db url --optuna.`,
 	f := cmd.Flags()
 	addDBFlags(f, &opts.DB, &opts.PGDir)
 	f.StringVar(&opts.Format, "format", "optuna-journal", "output format: optuna-journal")
+	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(exportFormats, cobra.ShellCompDirectiveNoFileComp))
 	f.StringVarP(&opts.Out, "out", "o", "", "write to `FILE` (replaced whole) instead of standard output")
 	return cmd
 }

@@ -48,7 +48,8 @@ Every number comes from the report_* SQL views (see docs/reports.md).`,
   sweep report demo --format html --out demo.html
   sweep report demo --format yaml > best.yaml && sweep train best.yaml
   sweep report demo-random demo-tpe --format markdown`,
-		Args: cobra.RangeArgs(1, 2),
+		Args:              cobra.RangeArgs(1, 2),
+		ValidArgsFunction: completeStudies(e, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Studies = args
 			if cmd.Flags().Changed("reach") {
@@ -75,6 +76,7 @@ Every number comes from the report_* SQL views (see docs/reports.md).`,
 	f := cmd.Flags()
 	addDBFlags(f, &opts.DB, &opts.PGDir)
 	f.StringVar(&opts.Format, "format", "table", "output format: "+strings.Join(reports.Formats, ", "))
+	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(reports.Formats, cobra.ShellCompDirectiveNoFileComp))
 	f.StringVarP(&opts.Out, "out", "o", "", "write the report to `FILE` instead of standard output")
 	f.StringSliceVar(&opts.GroupBy, "group-by", nil, "one comparison table over these params, e.g. optimizer,scheduler")
 	f.StringSliceVar(&opts.Show, "show", nil, "add each comparison row's best trial and its values of these params, e.g. lr (the article's optimizer, LR, accuracy table)")

@@ -22,6 +22,7 @@ type env struct {
 	Out    io.Writer // data (tables, JSON)
 	Err    io.Writer // status lines, progress, errors
 	IsTTY  bool      // Err is a terminal: live status lines allowed
+	InTTY  bool      // In is a terminal: a person can answer a question
 	Now    func() time.Time
 	Getenv func(string) string
 	// Signals subscribes to interrupts (SIGINT, SIGTERM) for the two-stage
@@ -35,6 +36,7 @@ func newEnv() *env {
 		Out:    os.Stdout,
 		Err:    os.Stderr,
 		IsTTY:  term.IsTerminal(int(os.Stderr.Fd())),
+		InTTY:  term.IsTerminal(int(os.Stdin.Fd())),
 		Now:    time.Now,
 		Getenv: os.Getenv,
 		Signals: func() (<-chan os.Signal, func()) {
@@ -78,6 +80,9 @@ func newRootCmd(e *env) *cobra.Command {
 		newDBCmd(e, nil),
 		newDoctorCmd(e, nil),
 		newVersionCmd(e),
+		newStudyCmd(e),
+		newEnqueueCmd(e, nil),
+		newInitCmd(e, nil),
 	)
 	markUsage(root)
 	return root

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lib/pq"
 	"github.com/spf13/cobra"
 
 	"sweep/internal/safetext"
@@ -39,7 +40,8 @@ went silent for longer than the spec's heartbeat.grace are marked FAIL
 		Example: `  sweep status
   sweep status demo-synthetic
   sweep status --format json          # an array of studies; with STUDY, one object`,
-		Args: cobra.MaximumNArgs(1),
+		Args:              cobra.MaximumNArgs(1),
+		ValidArgsFunction: completeStudies(e, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {
 				opts.Study = args[0]
@@ -56,6 +58,7 @@ went silent for longer than the spec's heartbeat.grace are marked FAIL
 	f := cmd.Flags()
 	addDBFlags(f, &opts.DB, &opts.PGDir)
 	f.StringVar(&opts.Format, "format", "table", "output format: table or json")
+	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{"table", "json"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
 
@@ -67,10 +70,13 @@ type overview struct {
 	Best                                     sql.NullFloat64
 	Created                                  time.Time
 	Finished, LastActivity                   sql.NullTime
+	ID                                       int
+	Note, StopReason                         string
+	Tags                                     []string
 }
 
 const overviewQuery = `SELECT study, direction, metric, status, budget, trials, complete, pruned, failed,
-       running, waiting, retries, best_value, created, finished, last_activity
+       running, waiting, retries, best_value, created, finished, last_activity, study_id, note, tags, stop_reason
 FROM study_overview`
 
 // loadOverview reads study_overview, all studies or one.
@@ -88,7 +94,8 @@ func loadOverview(ctx context.Context, store *postgres.Storage, study string) ([
 	for rows.Next() {
 		var o overview
 		if err := rows.Scan(&o.Study, &o.Direction, &o.Metric, &o.Status, &o.Budget, &o.Trials, &o.Complete, &o.Pruned,
-			&o.Failed, &o.Running, &o.Waiting, &o.Retries, &o.Best, &o.Created, &o.Finished, &o.LastActivity); err != nil {
+			&o.Failed, &o.Running, &o.Waiting, &o.Retries, &o.Best, &o.Created, &o.Finished, &o.LastActivity,
+			&o.ID, &o.Note, pq.Array(&o.Tags), &o.StopReason); err != nil {
 			return nil, fmt.Errorf("scan study_overview: %w", err)
 		}
 		out = append(out, o)
@@ -161,6 +168,9 @@ type overviewJSON struct {
 	Created      time.Time  `json:"created"`
 	Finished     *time.Time `json:"finished"`
 	LastActivity *time.Time `json:"last_activity"`
+	Note         string     `json:"note"`
+	Tags         []string   `json:"tags"`
+	StopReason   string     `json:"stop_reason"`
 }
 
 // writeOverviewJSON writes the studies as a JSON array, or one object when
@@ -170,7 +180,10 @@ func writeOverviewJSON(ctx context.Context, w io.Writer, store *postgres.Storage
 	for i, r := range rows {
 		o := overviewJSON{Study: r.Study, Direction: r.Direction, Metric: r.Metric, Status: r.Status, Budget: r.Budget,
 			Trials: r.Trials, Complete: r.Complete, Pruned: r.Pruned, Failed: r.Failed, Running: r.Running,
-			Waiting: r.Waiting, Retries: r.Retries, Created: r.Created.UTC()}
+			Waiting: r.Waiting, Retries: r.Retries, Created: r.Created.UTC(), Note: r.Note, Tags: r.Tags, StopReason: r.StopReason}
+		if o.Tags == nil {
+			o.Tags = []string{}
+		}
 		if r.Best.Valid && !math.IsInf(r.Best.Float64, 0) {
 			o.BestValue = &r.Best.Float64
 		}
@@ -215,7 +228,11 @@ func reap(ctx context.Context, e *env, store *postgres.Storage, study string) er
 func overviewRows(rows []overview) [][]string {
 	out := make([][]string, len(rows))
 	for i, r := range rows {
-		out[i] = []string{r.Study, r.Status, fmt.Sprintf("%d/%d", r.Trials, r.Budget), strconv.Itoa(r.Complete),
+		status := r.Status
+		if r.StopReason != "" {
+			status = "stopped" // by a stop condition; sweep status STUDY says which
+		}
+		out[i] = []string{r.Study, status, fmt.Sprintf("%d/%d", r.Trials, r.Budget), strconv.Itoa(r.Complete),
 			strconv.Itoa(r.Pruned), strconv.Itoa(r.Failed), strconv.Itoa(r.Running), strconv.Itoa(r.Waiting), formatBest(r.Best)}
 	}
 	return out
@@ -234,6 +251,20 @@ func printStudy(ctx context.Context, e *env, store *postgres.Storage, r overview
 	fmt.Fprintf(w, "study\t%s\n", safetext.Terminal(r.Study))
 	fmt.Fprintf(w, "objective\t%s %s\n", r.Direction, safetext.Terminal(r.Metric))
 	fmt.Fprintf(w, "status\t%s\n", r.Status)
+	if r.StopReason != "" {
+		fmt.Fprintf(w, "stopped\t%s\n", safetext.Terminal(r.StopReason))
+	}
+	if len(r.Tags) > 0 {
+		fmt.Fprintf(w, "tags\t%s\n", safetext.Terminal(strings.Join(r.Tags, ", ")))
+	}
+	if r.Note != "" {
+		// One output line per line of the note, each made safe.
+		label := "note"
+		for _, line := range strings.Split(r.Note, "\n") {
+			fmt.Fprintf(w, "%s\t%s\n", label, safetext.Terminal(line))
+			label = ""
+		}
+	}
 	fmt.Fprintf(w, "trials\t%d of %d: %d complete, %d pruned, %d failed, %d running, %d waiting (%d retries)\n",
 		r.Trials, r.Budget, r.Complete, r.Pruned, r.Failed, r.Running, r.Waiting, r.Retries)
 	fmt.Fprintf(w, "best\t%s%s\n", formatBest(r.Best), safetext.Terminal(bestTrial(ctx, store, r.Study)))

@@ -31,12 +31,17 @@ func newTrainCmd(e *env, runF func(context.Context, *trainOptions) error) *cobra
 	opts := &trainOptions{env: e}
 	cmd := &cobra.Command{
 		Use:   "train CONFIG.yaml",
-		Short: "Train one cifar10 configuration, without a study",
+		Short: "Train one cifar10 configuration (or rerun a synthetic study's best trial), without a study",
 		Long: `Train one configuration of objective cifar10 and print its result: per-epoch
 lines on standard error, then validation and test accuracy (test accuracy is
 for reporting only). CONFIG.yaml is either the objective mapping of a study
 spec with fixed params, or the flat mapping that sweep report writes for the
 best trial. --set overrides single keys.
+
+For a synthetic study, sweep report --format yaml writes the objective, the
+best trial's params and the study's space; sweep train runs that trial's
+synthetic curve again and reproduces its value (the trial number seeds the
+noise). --set then overrides a param or an objective option.
 
 The CIFAR-10 directory is --data-dir, else the file's data_dir, else
 $SWEEP_DATA, else data/cifar10. data: synthetic trains on generated,
@@ -77,6 +82,13 @@ func runTrain(ctx context.Context, opts *trainOptions) error {
 	if err != nil {
 		return fmt.Errorf("read config: %w", err)
 	}
+	if isSyntheticTrainFile(src) {
+		res, metric, err := trainSynthetic(ctx, opts, src)
+		if err != nil {
+			return err
+		}
+		return printTrainResult(e, opts.JSON, metric, res)
+	}
 	tf, err := objective.ParseTrainFile(opts.File, src)
 	if err != nil {
 		return err
@@ -107,12 +119,18 @@ func runTrain(ctx context.Context, opts *trainOptions) error {
 	if err != nil {
 		return err
 	}
-	if opts.JSON {
+	return printTrainResult(e, opts.JSON, "val_acc", res)
+}
+
+// printTrainResult prints the value and attrs of a run: as JSON, or one
+// name-tab-value line each.
+func printTrainResult(e *env, asJSON bool, metric string, res objective.Result) error {
+	if asJSON {
 		enc := json.NewEncoder(e.Out)
 		enc.SetIndent("", "  ")
 		return enc.Encode(map[string]any{"value": res.Value, "attrs": res.Attrs})
 	}
-	fmt.Fprintf(e.Out, "val_acc\t%.4f\n", res.Value)
+	fmt.Fprintf(e.Out, "%s\t%.4f\n", metric, res.Value)
 	keys := make([]string, 0, len(res.Attrs))
 	for k := range res.Attrs {
 		keys = append(keys, k)

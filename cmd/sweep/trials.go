@@ -53,7 +53,8 @@ each param's type as the spec writes it (a categorical 64 is a number).`,
 		Example: `  sweep trials demo-synthetic
   sweep trials demo-synthetic --state FAIL
   sweep trials demo-synthetic --format csv > trials.csv    # pandas.read_csv("trials.csv")`,
-		Args: cobra.ExactArgs(1),
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: completeStudies(e, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Study = args[0]
 			opts.State = strings.ToUpper(opts.State)
@@ -73,6 +74,8 @@ each param's type as the spec writes it (a categorical 64 is a number).`,
 	addDBFlags(f, &opts.DB, &opts.PGDir)
 	f.StringVar(&opts.State, "state", "", "only trials in this state: "+strings.Join(trialStates, ", "))
 	f.StringVar(&opts.Format, "format", "table", "output format: "+strings.Join(trialFormats, ", "))
+	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(trialFormats, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("state", cobra.FixedCompletions(trialStates, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
 

@@ -36,7 +36,8 @@ func newWorkerCmd(e *env, runF func(context.Context, *workerOptions) error) *cob
 other worker of the study. Interrupts behave as for sweep start.`,
 		Example: `  sweep worker demo-synthetic --workers 4
   SWEEP_DB=postgres://me@db/sweep sweep worker cifar-resnet`,
-		Args: cobra.ExactArgs(1),
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: completeStudies(e, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Study = args[0]
 			if opts.Workers < 0 || opts.Workers > search.MaxWorkers {
@@ -132,6 +133,10 @@ func work(ctx context.Context, e *env, store *postgres.Storage, info sweep.Study
 	complete := bestErr == nil && best.State == goptuna.TrialStateComplete
 	if complete {
 		fmt.Fprintf(e.Out, "best so far: trial %d %s=%.4f  %s\n", best.Number, spec.Metric, best.Value, safetext.Terminal(formatStored(spec.Params, best.Params)))
+	}
+	if sum.Stopped != "" {
+		fmt.Fprintf(e.Out, "study stopped: %s\n", safetext.Terminal(sum.Stopped))
+		fmt.Fprintln(e.Err, "to go on, change stop: in the spec and run sweep start SPEC --force-update")
 	}
 	switch {
 	case runErr != nil:

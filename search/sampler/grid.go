@@ -14,12 +14,18 @@ var _ goptuna.Sampler = (*Grid)(nil)
 // queues the retry.
 const RetryOfAttr = "sweep:retry_of"
 
+// EnqueuedAttr is the trial system attr that marks a trial queued by hand
+// with fixed params (`sweep enqueue`, Optuna's enqueue_trial). Like a
+// retry, it takes no grid point of its own.
+const EnqueuedAttr = "sweep:enqueued"
+
 // Grid walks a fixed list of grid points in claim order: a fresh trial
 // gets point k mod len(points), where k counts the study's trials with a
-// lower number that are not retries (RetryOfAttr). A retry re-runs its
-// failed trial's point with its stored params and takes no point of its
-// own, so with any retries every point is run exactly once before any
-// point is run twice. Trial numbers are contiguous and each trial exists
+// lower number that are not retries (RetryOfAttr) or queued by hand
+// (EnqueuedAttr). A retry re-runs its failed trial's point with its stored
+// params and takes no point of its own, nor does an enqueued trial, so
+// with any retries every point is run exactly once before any point is
+// run twice. Trial numbers are contiguous and each trial exists
 // from its claim on, so k depends only on the numbers and retries below a
 // trial: workers never pick the same point for different trials nor skip
 // one. Run Size trials plus the retries to cover the grid exactly once.
@@ -80,7 +86,7 @@ func (g *Grid) point(study *goptuna.Study, trial goptuna.FrozenTrial) (int, erro
 	}
 	k := 0
 	for _, t := range trials {
-		if t.Number < trial.Number && t.SystemAttrs[RetryOfAttr] == "" {
+		if t.Number < trial.Number && t.SystemAttrs[RetryOfAttr] == "" && t.SystemAttrs[EnqueuedAttr] == "" {
 			k++
 		}
 	}

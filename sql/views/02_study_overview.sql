@@ -22,11 +22,16 @@ SELECT
     s.created_at                                              AS created,
     s.finished_at                                             AS finished,
     max(GREATEST(t.started_at, t.finished_at, t.heartbeat_at)) AS last_activity,
-    s.id                                                      AS study_id
+    s.id                                                      AS study_id,
+    s.note                                                    AS note,
+    ARRAY(SELECT g.tag FROM study_tags g WHERE g.study_id = s.id ORDER BY g.tag)
+                                                              AS tags,
+    s.stop_reason                                             AS stop_reason
 FROM studies s
 LEFT JOIN trials t ON t.study_id = s.id
 GROUP BY s.id;
 
 COMMENT ON VIEW study_overview IS
 'One row per study: trial counts by state (trials counts every row, which is what the budget limits), '
-'retries, and the best COMPLETE value in the study direction (NaN excluded).';
+'retries, and the best COMPLETE value in the study direction (NaN excluded). note and tags: what sweep study '
+'note and tag set; stop_reason: why a stop condition of the spec ended the study early (empty if none did).';

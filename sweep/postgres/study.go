@@ -27,14 +27,15 @@ type studyRow struct {
 	Budget    sql.NullInt64 `db:"trial_budget"`
 	Created   time.Time     `db:"created_at"`
 	Finished  sql.NullTime  `db:"finished_at"`
+	Stop      string        `db:"stop_reason"`
 }
 
-const studyCols = `id, name, direction, metric, spec, status, trial_budget, created_at, finished_at`
+const studyCols = `id, name, direction, metric, spec, status, trial_budget, created_at, finished_at, stop_reason`
 
 func (r studyRow) info() sweep.StudyInfo {
 	return sweep.StudyInfo{
 		ID: r.ID, Name: r.Name, Direction: r.Direction, Metric: r.Metric, Spec: r.Spec,
-		Status: r.Status, Trials: int(r.Budget.Int64), Created: r.Created,
+		Status: r.Status, Trials: int(r.Budget.Int64), Created: r.Created, StopReason: r.Stop,
 	}
 }
 
@@ -86,7 +87,8 @@ func (s *Storage) EnsureStudy(ctx context.Context, info sweep.StudyInfo, force b
 	}
 	err = s.db.QueryRowxContext(ctx, `
 		UPDATE studies
-		SET spec = $2, direction = $3, metric = $4, trial_budget = $5, status = 'running', finished_at = NULL
+		SET spec = $2, direction = $3, metric = $4, trial_budget = $5, status = 'running', finished_at = NULL,
+		    stop_reason = ''
 		WHERE id = $1
 		RETURNING `+studyCols,
 		r.ID, string(info.Spec), info.Direction, info.Metric, budget(info.Trials)).StructScan(&r)

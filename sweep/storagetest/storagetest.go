@@ -3,8 +3,9 @@
 // each implementation.
 //
 // It checks behaviour through the interfaces only (goptuna.Storage plus
-// sweep.Store, and MetricsReader where implemented); it knows nothing about
-// SQL. An implementation's own package adds tests of what is specific to it.
+// sweep.Store, and MetricsReader, sweep.StopRecorder and sweep.FailureCounter
+// where implemented); it knows nothing about SQL. An implementation's own
+// package adds tests of what is specific to it.
 package storagetest
 
 import (
@@ -54,6 +55,8 @@ func Run(t *testing.T, newStore NewStore) {
 		{"Budget", testBudget},
 		{"ClaimWaitingFirst", testClaimWaitingFirst},
 		{"RetryTrial", testRetryTrial},
+		{"StopReason", testStopReason},
+		{"CountFailures", testCountFailures},
 		{"HeartbeatReapStale", testHeartbeatReapStale},
 		{"WorkerIndex", testWorkerIndex},
 		{"Metrics", testMetrics},

@@ -26,6 +26,8 @@ var (
 	_ sweep.TrialAttempter     = (*Store)(nil)
 	_ sweep.UnretriedLister    = (*Store)(nil)
 	_ sweep.LateResultRecorder = (*Store)(nil)
+	_ sweep.StopRecorder       = (*Store)(nil)
+	_ sweep.FailureCounter     = (*Store)(nil)
 )
 
 // Store is an in-memory sweep.Store holding at most one study. It is safe
@@ -103,6 +105,7 @@ func (s *Store) EnsureStudy(ctx context.Context, info sweep.StudyInfo, force boo
 			return *s.info, false, sweep.ErrSpecChanged
 		}
 		s.info.Spec, s.info.Trials, s.info.Metric = info.Spec, info.Trials, info.Metric
+		s.info.Status, s.info.StopReason = "running", ""
 	}
 	return *s.info, false, nil
 }
@@ -370,4 +373,35 @@ func (s *Store) Late(trialID int) map[string]string {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return maps.Clone(s.late[trialID])
+}
+
+// RecordStop implements sweep.StopRecorder: the first reason stays.
+func (s *Store) RecordStop(ctx context.Context, studyID int, reason string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.info == nil || s.info.ID != studyID {
+		return sweep.ErrStudyNotFound
+	}
+	if s.info.StopReason == "" {
+		s.info.StopReason = reason
+	}
+	return nil
+}
+
+// CountFailures implements sweep.FailureCounter: FAIL trials other than
+// interrupted ones.
+func (s *Store) CountFailures(ctx context.Context, studyID int) (int, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	trials, err := s.mem.GetAllTrials(studyID)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, t := range trials {
+		if t.State == goptuna.TrialStateFail && s.reasons[t.ID] != sweep.ReasonInterrupted {
+			n++
+		}
+	}
+	return n, nil
 }
