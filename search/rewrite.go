@@ -86,7 +86,7 @@ func replaceScalarInPlace(raw []byte, v *yaml.Node, name string) ([]byte, bool) 
 	line := string(lines[v.Line-1])
 	body := strings.TrimRight(line, "\r\n")
 	start := runeOffset(body, v.Column-1) // the parser counts columns in characters
-	if start < 0 {
+	if start < 0 || start >= len(body) {
 		return nil, false
 	}
 	end := scalarEnd(body, start)

@@ -107,6 +107,9 @@ func parseSyntheticTrainFile(file string, src []byte, sets []string) (*synthetic
 			return nil, fmt.Errorf("%s:%d: %s: %w", file, k.Line, k.Value, err)
 		}
 	}
+	if obj == nil || obj.Kind != yaml.MappingNode {
+		return nil, fmt.Errorf("%s: objective: must be a mapping with type: synthetic", file)
+	}
 	if space == nil {
 		return nil, fmt.Errorf("%s: space: required for objective synthetic (the study's params mapping: its curve depends on each param's range)", file)
 	}

@@ -50,7 +50,7 @@ func TestStorage_RenameStudy(t *testing.T) {
 	var study string
 	var tags pq.StringArray
 	must(t, s.DB().QueryRowContext(ctx, `SELECT study, tags FROM study_overview WHERE study_id = $1`, a.ID).Scan(&study, &tags))
-	if study != "a2" || !slices.Equal(tags, []string{"keep"}) {
+	if study != "a2" || !slices.Equal([]string(tags), []string{"keep"}) {
 		t.Errorf("study_overview: %q %v", study, tags)
 	}
 	if err := s.RenameStudy(ctx, a.ID+1000, "c", nil); !errors.Is(err, goptuna.ErrInvalidStudyID) {
@@ -92,7 +92,7 @@ func TestStorage_NoteTags(t *testing.T) {
 	var gotNote string
 	var gotTags pq.StringArray
 	must(t, s.DB().QueryRowContext(ctx, `SELECT note, tags FROM study_overview WHERE study = 'n'`).Scan(&gotNote, &gotTags))
-	if gotNote != "rewritten" || !slices.Equal(gotTags, []string{"cpu", "resnet"}) {
+	if gotNote != "rewritten" || !slices.Equal([]string(gotTags), []string{"cpu", "resnet"}) {
 		t.Errorf("study_overview: note %q tags %v", gotNote, gotTags)
 	}
 	if _, err := s.TagStudy(ctx, st.ID+1000, []string{"x"}, nil); !errors.Is(err, goptuna.ErrInvalidStudyID) {
