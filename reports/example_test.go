@@ -45,10 +45,16 @@ func ExampleRender() {
 	// sgd: best 0.81, 1/1 reached 0.80, median epochs 3
 	// adamw: best 0.86, 1/2 reached 0.80, median epochs 2
 	// # Best trial 2 of study demo: val_acc = 0.86.
-	// # Objective synthetic options merged with the trial's parameters.
+	// # Objective synthetic: its options, the trial's parameters and the study's space.
 	// # Run it alone with: sweep train best.yaml
-	// epochs: 3
-	// optimizer: adamw
+	// study: demo
+	// trial: 2
+	// metric: val_acc
+	// objective:
+	//   type: synthetic
+	//   epochs: 3
+	// params:
+	//   optimizer: adamw
 	// # summary
 	// field,value
 	// study,demo (maximize val_acc)
