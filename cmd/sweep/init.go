@@ -1,12 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"embed"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -69,23 +71,35 @@ An existing file is never replaced without --force.`,
 	return cmd
 }
 
-// initSpec returns the template for objective, renamed to name when
-// name is not empty.
-func initSpec(objective, name string) ([]byte, error) {
+// initSpec returns the template for objective, renamed to name when name
+// is not empty, with its comments naming the file it goes to (file; ""
+// keeps study.yaml) and the study.
+func initSpec(objective, name, file string) ([]byte, error) {
 	b, err := fs.ReadFile(initSpecs, "initspec/"+objective+".yaml")
 	if err != nil {
 		return nil, fmt.Errorf("read spec template: %w", err)
 	}
-	if name == "" {
-		return b, nil
+	if name != "" {
+		if b, err = search.SetStudyName(objective+" template", b, name); err != nil {
+			return nil, err
+		}
+		b = bytes.ReplaceAll(b, []byte("sweep report my-"+objective+"-study"), []byte("sweep report "+shellQuote(name)))
 	}
-	return search.SetStudyName(objective+" template", b, name)
+	if file != "" && filepath.Base(file) != "study.yaml" {
+		// Only comments mention study.yaml.
+		b = bytes.ReplaceAll(b, []byte(" study.yaml "), []byte(" "+shellQuote(filepath.Base(file))+" "))
+	}
+	return b, nil
 }
 
 // runInit writes the spec, refusing to replace a file unless --force.
 func runInit(ctx context.Context, opts *initOptions) error {
 	e := opts.env
-	b, err := initSpec(opts.Objective, opts.Name)
+	file := opts.Out
+	if file == "-" {
+		file = ""
+	}
+	b, err := initSpec(opts.Objective, opts.Name, file)
 	if err != nil {
 		return err
 	}

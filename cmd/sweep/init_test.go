@@ -31,7 +31,7 @@ func TestNewInitCmd(t *testing.T) {
 func TestInitSpecs(t *testing.T) {
 	for _, obj := range initObjectives {
 		t.Run(obj, func(t *testing.T) {
-			b, err := initSpec(obj, "")
+			b, err := initSpec(obj, "", "")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -51,12 +51,15 @@ func TestInitSpecs(t *testing.T) {
 			if !strings.Contains(string(b), "# stop:") {
 				t.Errorf("%s template does not show the stop conditions", obj)
 			}
-			renamed, err := initSpec(obj, "team lr sweep")
+			renamed, err := initSpec(obj, "team lr sweep", "lr.yaml")
 			if err != nil {
 				t.Fatal(err)
 			}
 			if s, err := search.ParseSpec("renamed", renamed); err != nil || s.Study != "team lr sweep" {
 				t.Errorf("--name: %v", err)
+			}
+			if !strings.Contains(string(renamed), "sweep report 'team lr sweep'") || !strings.Contains(string(renamed), "sweep start lr.yaml --dry-run") {
+				t.Errorf("comments do not follow --name and -o:\n%s", renamed)
 			}
 		})
 	}
@@ -69,7 +72,7 @@ func TestRunInit(t *testing.T) {
 	if code := run(context.Background(), e, []string{"init", "-o", file}); code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	want, _ := initSpec("synthetic", "")
+	want, _ := initSpec("synthetic", "", file)
 	if got, err := os.ReadFile(file); err != nil || string(got) != string(want) {
 		t.Fatalf("wrote %q (%v)", got, err)
 	}
