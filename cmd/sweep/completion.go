@@ -151,11 +151,7 @@ func completionDSN(cmd *cobra.Command, e *env) string {
 			return dsn
 		}
 	}
-	dir := flag("pg-dir")
-	if dir == "" {
-		dir = flag("data-dir")
-	}
-	c, err := pgcluster.New(dir)
+	c, err := pgcluster.New(flag("pg-dir"))
 	if err != nil {
 		return ""
 	}

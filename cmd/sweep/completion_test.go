@@ -62,7 +62,7 @@ func TestCompletion_Studies(t *testing.T) {
 // complete to nothing, quietly, and no cluster is created.
 func TestCompletion_NoDatabase(t *testing.T) {
 	dir := t.TempDir()
-	words, directive, stderr := complete(t, "worker", "--data-dir", dir, "")
+	words, directive, stderr := complete(t, "worker", "--pg-dir", dir, "")
 	if len(words) != 0 || directive != ":4" {
 		t.Errorf("offered %q (%s)", words, directive)
 	}

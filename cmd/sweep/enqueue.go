@@ -15,11 +15,11 @@ import (
 
 // enqueueOptions are the flags and arguments of `sweep enqueue`.
 type enqueueOptions struct {
-	env     *env
-	Study   string
-	Params  map[string]string // --param NAME=VALUE, by name
-	DB      string
-	DataDir string
+	env    *env
+	Study  string
+	Params map[string]string // --param NAME=VALUE, by name
+	DB     string
+	PGDir  string
 }
 
 func newEnqueueCmd(e *env, runF func(context.Context, *enqueueOptions) error) *cobra.Command {
@@ -68,8 +68,7 @@ of the study claims its next trial (sweep worker STUDY, or sweep start).`,
 	}
 	f := cmd.Flags()
 	f.StringArrayVarP(&params, "param", "p", nil, "a param's value, `NAME=VALUE` (repeatable)")
-	f.StringVar(&opts.DB, "db", "", "PostgreSQL DSN, or @FILE holding it (default: $SWEEP_DB, else the private cluster)")
-	f.StringVar(&opts.DataDir, "data-dir", "", "private cluster directory (default: the user's data dir)")
+	addDBFlags(f, &opts.DB, &opts.PGDir)
 	_ = cmd.RegisterFlagCompletionFunc("param", completeParams(e))
 	return cmd
 }
@@ -78,7 +77,7 @@ of the study claims its next trial (sweep worker STUDY, or sweep start).`,
 // trial.
 func runEnqueue(ctx context.Context, opts *enqueueOptions) error {
 	e := opts.env
-	store, err := openStore(ctx, e, opts.DB, opts.DataDir)
+	store, err := openExistingStore(ctx, e, opts.DB, opts.PGDir)
 	if err != nil {
 		return err
 	}

@@ -8,8 +8,8 @@ import (
 )
 
 func TestNewEnqueueCmd(t *testing.T) {
-	got, err := parseArgv(t, newEnqueueCmd, "demo --param lr=0.1 -p opt=sgd --param note=a=b --db d --data-dir x")
-	if err != nil || got.Study != "demo" || !maps.Equal(got.Params, map[string]string{"lr": "0.1", "opt": "sgd", "note": "a=b"}) || got.DB != "d" || got.DataDir != "x" {
+	got, err := parseArgv(t, newEnqueueCmd, "demo --param lr=0.1 -p opt=sgd --param note=a=b --db d --pg-dir x")
+	if err != nil || got.Study != "demo" || !maps.Equal(got.Params, map[string]string{"lr": "0.1", "opt": "sgd", "note": "a=b"}) || got.DB != "d" || got.PGDir != "x" {
 		t.Errorf("parsed %+v, %v", got, err)
 	}
 	for argv, want := range map[string]string{

@@ -24,7 +24,7 @@ type studyNoteOptions struct {
 	Append  bool // add Text as a new line instead of replacing the note
 	Clear   bool
 	DB      string
-	DataDir string
+	PGDir   string
 }
 
 func newStudyNoteCmd(e *env, runF func(context.Context, *studyNoteOptions) error) *cobra.Command {
@@ -62,15 +62,14 @@ STUDY shows it too, and the study_overview view has it as column note.`,
 	f := cmd.Flags()
 	f.BoolVarP(&opts.Append, "append", "a", false, "add TEXT as a new line of the note")
 	f.BoolVar(&opts.Clear, "clear", false, "remove the note")
-	f.StringVar(&opts.DB, "db", "", "PostgreSQL DSN, or @FILE holding it (default: $SWEEP_DB, else the private cluster)")
-	f.StringVar(&opts.DataDir, "data-dir", "", "private cluster directory (default: the user's data dir)")
+	addDBFlags(f, &opts.DB, &opts.PGDir)
 	return cmd
 }
 
 // runStudyNote sets, appends to, clears or prints the note.
 func runStudyNote(ctx context.Context, opts *studyNoteOptions) error {
 	e := opts.env
-	store, err := openStore(ctx, e, opts.DB, opts.DataDir)
+	store, err := openExistingStore(ctx, e, opts.DB, opts.PGDir)
 	if err != nil {
 		return err
 	}

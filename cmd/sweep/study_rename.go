@@ -19,7 +19,7 @@ type studyRenameOptions struct {
 	Study   string
 	NewName string
 	DB      string
-	DataDir string
+	PGDir   string
 }
 
 func newStudyRenameCmd(e *env, runF func(context.Context, *studyRenameOptions) error) *cobra.Command {
@@ -55,8 +55,7 @@ checkpoints keep the old name.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&opts.DB, "db", "", "PostgreSQL DSN, or @FILE holding it (default: $SWEEP_DB, else the private cluster)")
-	f.StringVar(&opts.DataDir, "data-dir", "", "private cluster directory (default: the user's data dir)")
+	addDBFlags(f, &opts.DB, &opts.PGDir)
 	return cmd
 }
 
@@ -64,7 +63,7 @@ checkpoints keep the old name.`,
 // this host's journal directory.
 func runStudyRename(ctx context.Context, opts *studyRenameOptions) error {
 	e := opts.env
-	store, err := openStore(ctx, e, opts.DB, opts.DataDir)
+	store, err := openExistingStore(ctx, e, opts.DB, opts.PGDir)
 	if err != nil {
 		return err
 	}

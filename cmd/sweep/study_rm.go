@@ -19,7 +19,7 @@ type studyRmOptions struct {
 	Yes     bool // delete without asking
 	Force   bool // delete studies with RUNNING trials too
 	DB      string
-	DataDir string
+	PGDir   string
 }
 
 func newStudyRmCmd(e *env, runF func(context.Context, *studyRmOptions) error) *cobra.Command {
@@ -51,8 +51,7 @@ directories, checkpoints, result journals) stay where they are.`,
 	f := cmd.Flags()
 	f.BoolVarP(&opts.Yes, "yes", "y", false, "delete without asking")
 	f.BoolVar(&opts.Force, "force", false, "delete studies that still have RUNNING trials")
-	f.StringVar(&opts.DB, "db", "", "PostgreSQL DSN, or @FILE holding it (default: $SWEEP_DB, else the private cluster)")
-	f.StringVar(&opts.DataDir, "data-dir", "", "private cluster directory (default: the user's data dir)")
+	addDBFlags(f, &opts.DB, &opts.PGDir)
 	return cmd
 }
 
@@ -66,7 +65,7 @@ func runStudyRm(ctx context.Context, opts *studyRmOptions) error {
 	if !opts.Yes && !e.InTTY {
 		return errors.New("refusing to delete without confirmation: standard input is not a terminal (pass --yes)")
 	}
-	store, err := openStore(ctx, e, opts.DB, opts.DataDir)
+	store, err := openExistingStore(ctx, e, opts.DB, opts.PGDir)
 	if err != nil {
 		return err
 	}

@@ -16,12 +16,12 @@ const maxTag = 64
 
 // studyTagOptions are the flags and arguments of `sweep study tag`.
 type studyTagOptions struct {
-	env     *env
-	Study   string
-	Tags    []string
-	Remove  bool // remove Tags instead of adding them
-	DB      string
-	DataDir string
+	env    *env
+	Study  string
+	Tags   []string
+	Remove bool // remove Tags instead of adding them
+	DB     string
+	PGDir  string
 }
 
 func newStudyTagCmd(e *env, runF func(context.Context, *studyTagOptions) error) *cobra.Command {
@@ -58,8 +58,7 @@ without spaces, commas or control characters.`,
 	}
 	f := cmd.Flags()
 	f.BoolVar(&opts.Remove, "rm", false, "remove the given tags instead of adding them")
-	f.StringVar(&opts.DB, "db", "", "PostgreSQL DSN, or @FILE holding it (default: $SWEEP_DB, else the private cluster)")
-	f.StringVar(&opts.DataDir, "data-dir", "", "private cluster directory (default: the user's data dir)")
+	addDBFlags(f, &opts.DB, &opts.PGDir)
 	return cmd
 }
 
@@ -79,7 +78,7 @@ func checkTag(t string) error {
 // runStudyTag changes or lists the tags.
 func runStudyTag(ctx context.Context, opts *studyTagOptions) error {
 	e := opts.env
-	store, err := openStore(ctx, e, opts.DB, opts.DataDir)
+	store, err := openExistingStore(ctx, e, opts.DB, opts.PGDir)
 	if err != nil {
 		return err
 	}

@@ -16,8 +16,8 @@ import (
 
 func TestNewStudyCmds(t *testing.T) {
 	t.Run("rm", func(t *testing.T) {
-		got, err := parseArgv(t, newStudyRmCmd, "a b --yes --force --db d --data-dir x")
-		if err != nil || !slices.Equal(got.Studies, []string{"a", "b"}) || !got.Yes || !got.Force || got.DB != "d" || got.DataDir != "x" {
+		got, err := parseArgv(t, newStudyRmCmd, "a b --yes --force --db d --pg-dir x")
+		if err != nil || !slices.Equal(got.Studies, []string{"a", "b"}) || !got.Yes || !got.Force || got.DB != "d" || got.PGDir != "x" {
 			t.Errorf("parsed %+v, %v", got, err)
 		}
 		if got, err := parseArgv(t, newStudyRmCmd, "a -y"); err != nil || !got.Yes || got.Force {
