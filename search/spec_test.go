@@ -138,7 +138,7 @@ func TestParseSpec_Errors(t *testing.T) {
 		{"ParamEqual", base + "  y: {type: int, low: 3, high: 3}\n", "s.yaml:7: params.y.low: must be < high (got 3 ≥ 3)"},
 		{"GridContinuous", base + "sampler: {type: grid}\n", "s.yaml:7: sampler.type: grid needs a finite space: params.x is a continuous float (give it a step or make it categorical)"},
 		{"MergeKey", base + "sampler:\n  <<: {type: tpe}\n", "s.yaml:8: sampler: merge keys (<<) are not supported"},
-		{"TopKeyTypo", base + "trial: 3\n", `s.yaml:7: trial: unknown key (want one of study, direction, metric, trials, workers, sampler, pruner, objective, params, heartbeat, retry, devices, trials_per_device, trial_memory_gb, cpu_fallback); did you mean "trials"?`},
+		{"TopKeyTypo", base + "trial: 3\n", `s.yaml:7: trial: unknown key (want one of study, direction, metric, trials, workers, sampler, pruner, objective, params, heartbeat, retry, stop, devices, trials_per_device, trial_memory_gb, cpu_fallback); did you mean "trials"?`},
 		{"DirectionTypo", strings.Replace(base, "minimize", "minimise", 1), `s.yaml:2: direction: must be maximize or minimize (got "minimise"); did you mean "minimize"?`},
 		{"SamplerTypo", base + "sampler: {type: radnom}\n", `s.yaml:7: sampler.type: unknown sampler "radnom" (want tpe, random, grid, cmaes); did you mean "random"?`},
 		{"SamplerKeyTypo", base + "sampler: {sed: 3}\n", `s.yaml:7: sampler.sed: unknown key (want one of type, seed, startup_trials, ei_candidates, multivariate, group, constant_liar); did you mean "seed"?`},

@@ -30,7 +30,7 @@ func TestParseSpec_Stop(t *testing.T) {
 		{"stop: {max_failed: 0}\n", "s.yaml:7: stop.max_failed: must be between 1 and 1000000 (omit it for no limit; got 0)"},
 		{"stop: {max_failed: many}\n", `s.yaml:7: stop.max_failed: must be an integer (got "many")`},
 		{"stop: {target: high}\n", `s.yaml:7: stop.target: must be a number (got "high")`},
-		{"stop: {tarket: 0.9}\n", "s.yaml:7: stop.tarket: unknown key (want one of timeout, max_failed, target)"},
+		{"stop: {tarket: 0.9}\n", `s.yaml:7: stop.tarket: unknown key (want one of timeout, max_failed, target); did you mean "target"?`},
 	} {
 		if _, err := search.ParseSpec("s.yaml", []byte(base+c.in)); err == nil || err.Error() != c.want {
 			t.Errorf("%s: error\n%v\nwant\n%s", c.in, err, c.want)
