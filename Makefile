@@ -8,8 +8,11 @@ export CGO_ENABLED ?= 0
 
 all: build
 
+# -buildvcs=auto stamps the commit into the binary (sweep --version) where
+# git and a checkout are present, whatever GOFLAGS says, and skips it in a
+# source tarball.
 build:
-	$(GO) build -o $(BIN) ./cmd/sweep
+	$(GO) build -buildvcs=auto -o $(BIN) ./cmd/sweep
 
 # deps installs the system packages sweep uses when run as root, or prints the
 # sudo line otherwise. Safe to run repeatedly.
