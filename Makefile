@@ -8,11 +8,12 @@ export CGO_ENABLED ?= 0
 
 all: build
 
-# -buildvcs=auto stamps the commit into the binary (sweep --version) where
-# git and a checkout are present, whatever GOFLAGS says, and skips it in a
-# source tarball.
+# BUILDVCS stamps the commit into the binary (sweep --version) where git
+# can read the checkout, whatever GOFLAGS says; elsewhere (a tarball, a
+# checkout git calls unsafe) the build goes on without it instead of failing.
+BUILDVCS := $(shell git status --porcelain >/dev/null 2>&1 && echo auto || echo false)
 build:
-	$(GO) build -buildvcs=auto -o $(BIN) ./cmd/sweep
+	$(GO) build -buildvcs=$(BUILDVCS) -o $(BIN) ./cmd/sweep
 
 # deps installs the system packages sweep uses when run as root, or prints the
 # sudo line otherwise. Safe to run repeatedly.
