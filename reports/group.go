@@ -73,6 +73,11 @@ func buildGroups(d *Data, opts Options, maximize bool) ([]Group, error) {
 			sets = append(sets, []string{p.Name})
 		}
 	}
+	for _, name := range opts.Show {
+		if _, ok := paramByName(d.Params, name); !ok {
+			return nil, fmt.Errorf("show %q: %w (have %s)", name, ErrUnknownParam, paramNames(d.Params))
+		}
+	}
 	var out []Group
 	for _, by := range sets {
 		var ps []ParamRow
@@ -82,11 +87,6 @@ func buildGroups(d *Data, opts Options, maximize bool) ([]Group, error) {
 				return nil, fmt.Errorf("group by %q: %w (have %s)", name, ErrUnknownParam, paramNames(d.Params))
 			}
 			ps = append(ps, p)
-		}
-		for _, name := range opts.Show {
-			if _, ok := paramByName(d.Params, name); !ok {
-				return nil, fmt.Errorf("show %q: %w (have %s)", name, ErrUnknownParam, paramNames(d.Params))
-			}
 		}
 		g := Group{By: by, Reach: reach, Show: opts.Show}
 		g.Rows = groupRows(ps, trials, reached, opts.Bins, maximize, opts.Show)

@@ -30,6 +30,7 @@ echo "== reports ($(stamp))"
 "$BIN" report "$STUDY" --format html --out "$OUT/report.html"
 "$BIN" report "$STUDY" --group-by optimizer --show lr --format markdown >"$OUT/optimizers.md"
 "$BIN" report "$STUDY" --group-by scheduler --show lr --format markdown >"$OUT/schedulers.md"
+"$BIN" report "$STUDY" --group-by optimizer,scheduler --show lr --format markdown >"$OUT/opt-sched.md"
 "$BIN" report "$STUDY" --format yaml >"$OUT/best.yaml"
 
 echo "== best configuration, seeds 1-3 ($(stamp))"
