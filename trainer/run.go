@@ -115,7 +115,12 @@ func (r *run) lookaheadSync() {
 
 // whitenBiaser is implemented by models whose whitening stem has a bias
 // that airbench94 trains for the first epochs only (models.FastNet).
-type whitenBiaser interface{ WhitenBias() *engine.Param }
+// FreezeStem tells the model that the stem no longer trains, so backward
+// may stop after the first trained layer.
+type whitenBiaser interface {
+	WhitenBias() *engine.Param
+	FreezeStem()
+}
 
 // freezeWhitenBias stops training the whitening bias once epoch (from 1)
 // is past WhitenBiasEpochs.
@@ -125,6 +130,7 @@ func (r *run) freezeWhitenBias(epoch int) {
 		return
 	}
 	r.opt.Freeze(wb.WhitenBias().Name)
+	wb.FreezeStem()
 	r.logf("whitening bias frozen from epoch %d\n", epoch)
 }
 

@@ -13,8 +13,14 @@ type Conv2d struct {
 	W    *Param // (K, C/G, R, S)
 	B    *Param // (K), or nil
 	// SkipInputGrad makes Backward skip dx and return the zero Tensor: set
-	// it on a network's first layer, whose input is the data.
+	// it on a network's first layer, whose input is the data, or on the
+	// first layer that still trains once everything before it is frozen
+	// (Sequential.Backward stops at the zero Tensor).
 	SkipInputGrad bool
+	// FrozenWeight makes Backward leave W.Grad alone: set it when the
+	// weight is never trained (fastnet's whitening stem), whose gradient
+	// would cost a full pass over the layer's input for nothing.
+	FrozenWeight bool
 
 	x, y, dx Tensor
 	mode     Mode
@@ -54,7 +60,9 @@ func (c *Conv2d) Forward(x Tensor, mode Mode) Tensor {
 // Backward: dy (N,K,P,Q) → dx (N,C,H,W); dW and dB accumulate.
 func (c *Conv2d) Backward(dy Tensor) Tensor {
 	needForward("Conv2d", c.x, c.mode)
-	c.b.ConvBackwardFilter(c.desc, c.x, dy, c.W.Grad)
+	if !c.FrozenWeight {
+		c.b.ConvBackwardFilter(c.desc, c.x, dy, c.W.Grad)
+	}
 	if c.B != nil {
 		c.b.SumChannels(dy, c.B.Grad)
 	}

@@ -100,10 +100,15 @@ func (s *Sequential) Forward(x Tensor, mode Mode) Tensor {
 	return x
 }
 
-// Backward runs the layers' Backward in reverse.
+// Backward runs the layers' Backward in reverse. A layer that returns the
+// zero Tensor (a convolution with SkipInputGrad) ends the pass: the layers
+// before it get no gradient, which is right only when none of them trains.
 func (s *Sequential) Backward(dy Tensor) Tensor {
 	for i := len(s.Layers) - 1; i >= 0; i-- {
 		dy = s.Layers[i].Backward(dy)
+		if dy.IsZero() {
+			return Tensor{}
+		}
 	}
 	return dy
 }

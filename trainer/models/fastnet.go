@@ -38,6 +38,7 @@ type FastNet struct {
 	seq        *engine.Sequential
 	frozen     []*engine.Param // whitening weight: saved, never trained
 	whitenBias *engine.Param   // the whitening conv's bias; nil without whitening
+	firstConv  *engine.Conv2d  // stage1's first convolution, where backward stops once the stem is frozen
 	blocks     []*tap          // outputs exposed for monitoring
 	names      []string
 }
@@ -93,7 +94,7 @@ func NewFastNet(b engine.Backend, o FastNetOptions) *FastNet {
 		if o.Init == "airbench" {
 			b.Fill(conv.B.Value, 0)
 		}
-		conv.SkipInputGrad = true
+		conv.SkipInputGrad, conv.FrozenWeight = true, true
 		engine.Tag(conv, "stem.whiten", "stem")
 		stem = engine.NewSequential(&frozenConv{Conv2d: conv}, engine.NewActivation(b, o.Act))
 		f.frozen = []*engine.Param{conv.W}
@@ -111,7 +112,10 @@ func NewFastNet(b engine.Backend, o FastNetOptions) *FastNet {
 	in := 24
 	for i, out := range []int{c1, c2, c3} {
 		name := fmt.Sprintf("stage%d", i+1)
-		g := convGroup(b, r, in, out, name, o)
+		g, conv1 := convGroup(b, r, in, out, name, o)
+		if i == 0 {
+			f.firstConv = conv1
+		}
 		layers = append(layers, g)
 		f.blocks, f.names = append(f.blocks, g), append(f.names, name)
 		in, size = out, size/2
@@ -131,7 +135,8 @@ func NewFastNet(b engine.Backend, o FastNetOptions) *FastNet {
 // convGroup is airbench's ConvGroup: conv, pool, BN+act, conv, BN+act.
 // Its parameters are named <name>.conv1.weight, <name>.bn1.bias... in
 // group name.
-func convGroup(b engine.Backend, r *rand.Rand, cin, cout int, name string, o FastNetOptions) *tap {
+// It also returns its first convolution.
+func convGroup(b engine.Backend, r *rand.Rand, cin, cout int, name string, o FastNetOptions) (*tap, *engine.Conv2d) {
 	same := engine.ConvDesc{PadH: 1, PadW: 1}
 	relu := o.Act == engine.ReLU // fused into batch norm
 	conv1 := engine.NewConv2d(b, r, cin, cout, 3, same, false)
@@ -148,7 +153,7 @@ func convGroup(b engine.Backend, r *rand.Rand, cin, cout int, name string, o Fas
 	ls := []engine.Layer{conv1, engine.NewMaxPool2d(b, 2, 2, 0)}
 	ls = append(ls, withAct(b, o.Act, bn1)...)
 	ls = append(ls, withAct(b, o.Act, conv2, bn2)...)
-	return &tap{Layer: engine.NewSequential(ls...)}
+	return &tap{Layer: engine.NewSequential(ls...)}, conv1
 }
 
 // withAct appends activation a to ls, unless a is ReLU, which the batch
@@ -231,9 +236,20 @@ func (f *FastNet) BlockOutputs() ([]string, []engine.Tensor) {
 	return f.names, outs
 }
 
+// FreezeStem ends every later backward pass at stage1's first convolution:
+// once the whitening bias is frozen (trainer.Config.WhitenBiasEpochs) the
+// stem has nothing left to train, and neither its backward nor stage1's
+// input gradient is needed. It changes no trained value. Models without
+// the whitening stem, whose stem trains throughout, ignore it.
+func (f *FastNet) FreezeStem() {
+	if f.whitenBias != nil {
+		f.firstConv.SkipInputGrad = true
+	}
+}
+
 // frozenConv is a convolution whose weight is fixed: Params offers only the
-// bias, so no optimizer moves the weight (its gradient is still computed
-// by Conv2d.Backward and ignored).
+// bias, so no optimizer moves the weight, and Conv2d.FrozenWeight skips
+// its gradient.
 type frozenConv struct{ *engine.Conv2d }
 
 func (c *frozenConv) Params() []*engine.Param { return []*engine.Param{c.B} }

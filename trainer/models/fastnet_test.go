@@ -176,3 +176,47 @@ func TestFastNet_AirbenchOptions(t *testing.T) {
 		t.Fatalf("output %v, want (4,10)", y.Shape)
 	}
 }
+
+// FreezeStem and the frozen whitening weight skip work, never change a
+// trained gradient: every parameter but the (now frozen) whitening bias
+// gets the same gradient bits as a full backward pass.
+func TestFastNet_FreezeStemKeepsGradients(t *testing.T) {
+	b := cpuBackend(t)
+	o := airbenchOptions()
+	o.Whiten, o.WhitenN = randomImages(8, 2), 8
+	full, frozen := NewFastNet(b, o), NewFastNet(b, o)
+	frozen.FreezeStem()
+	x := engine.FromHost(b, engine.Shape{4, 3, 32, 32}, randomImages(4, 3))
+	dy := make([]float32, 4*10)
+	for i := range dy {
+		dy[i] = float32(i%7) - 3
+	}
+	for _, net := range []*FastNet{full, frozen} {
+		net.Forward(x, engine.Train)
+		net.Backward(engine.FromHost(b, engine.Shape{4, 10}, dy))
+	}
+	fp, zp := full.Params(), frozen.Params()
+	for i, p := range fp {
+		g, h := engine.ToHost(b, p.Grad), engine.ToHost(b, zp[i].Grad)
+		nonzero := false
+		for j := range g {
+			nonzero = nonzero || h[j] != 0
+			if p.Name != "stem.whiten.bias" && g[j] != h[j] {
+				t.Fatalf("%s grad[%d] = %g with the stem frozen, %g without", p.Name, j, h[j], g[j])
+			}
+		}
+		if p.Name == "stem.whiten.bias" && nonzero {
+			t.Fatalf("the frozen stem's bias got a gradient")
+		}
+		if p.Name == "stage1.conv1.weight" && !nonzero {
+			t.Fatalf("stage1.conv1.weight got no gradient with the stem frozen")
+		}
+	}
+	for _, net := range []*FastNet{full, frozen} {
+		for _, v := range engine.ToHost(b, net.frozen[0].Grad) {
+			if v != 0 {
+				t.Fatalf("the frozen whitening weight got a gradient %g", v)
+			}
+		}
+	}
+}
