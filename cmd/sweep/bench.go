@@ -57,7 +57,8 @@ for fp32 (see sweep doctor). In bf16 or fp16 the GEMM at that precision is
 measured too (1024³, same run) with the training GFLOP/s's ratio to it.
 fastnet is measured with its trainable 3x3 stem, since random data has no
 whitening statistics; fastnet94 is examples/fastnet-94.yaml's network
-(whitening stem fitted to random images, GELU, frozen-scale batch norm),
+(whitening stem fitted to random images and frozen, as after the run's
+whiten_bias_epochs, GELU, frozen-scale batch norm),
 the speed that decides the 94% run's wall time.`,
 		Example: `  sweep bench trainer
   sweep bench trainer --model resnet18 --steps 5 --json
