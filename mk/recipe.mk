@@ -36,7 +36,7 @@ train-smoke: build
 
 # train-94 is the issue-22 target: fastnet with airbench94's recipe
 # (examples/fastnet-94.yaml) on the 45k/5k split, aiming at 94% mean test
-# accuracy over seeds 1, 2 and 3 on 2 CPU cores (~24 min each in bf16 on a
+# accuracy over seeds 1, 2 and 3 on 2 CPU cores (~23 min each in bf16 on a
 # quiet machine with AVX512-BF16). It prints validation accuracy per epoch,
 # the final validation and test accuracy with TTA, and the wall time;
 # docs/cpu-94.md keeps the runs' results. SEED selects the seed (make
