@@ -60,11 +60,16 @@ func (c *Conv2d) Forward(x Tensor, mode Mode) Tensor {
 // Backward: dy (N,K,P,Q) → dx (N,C,H,W); dW and dB accumulate.
 func (c *Conv2d) Backward(dy Tensor) Tensor {
 	needForward("Conv2d", c.x, c.mode)
-	if !c.FrozenWeight {
-		c.b.ConvBackwardFilter(c.desc, c.x, dy, c.W.Grad)
-	}
 	if c.B != nil {
 		c.b.SumChannels(dy, c.B.Grad)
+	}
+	if cb, ok := c.b.(convBackwarder); ok && !c.FrozenWeight && !c.SkipInputGrad {
+		dx := inputGrad(c.b, c.recycle, c.y, &c.dx, c.x.Shape)
+		cb.ConvBackward(c.desc, c.x, dy, c.W.Value, c.W.Grad, dx)
+		return dx
+	}
+	if !c.FrozenWeight {
+		c.b.ConvBackwardFilter(c.desc, c.x, dy, c.W.Grad)
 	}
 	if c.SkipInputGrad {
 		return Tensor{}
@@ -72,6 +77,13 @@ func (c *Conv2d) Backward(dy Tensor) Tensor {
 	dx := inputGrad(c.b, c.recycle, c.y, &c.dx, c.x.Shape)
 	c.b.ConvBackwardData(c.desc, dy, c.W.Value, dx)
 	return dx
+}
+
+// convBackwarder is a backend that computes both gradients of a
+// convolution in one pass, as ConvBackwardFilter then ConvBackwardData
+// would (the CPU backend, which then transposes dy once instead of twice).
+type convBackwarder interface {
+	ConvBackward(d ConvDesc, x, dy, w, dw, dx Tensor)
 }
 
 // Params returns the weight and, if present, the bias.

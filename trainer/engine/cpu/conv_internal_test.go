@@ -109,3 +109,48 @@ func TestConv_BF16Streaming(t *testing.T) {
 		}
 	}
 }
+
+// ConvBackward must give ConvBackwardFilter's dw and ConvBackwardData's dx
+// bit for bit, with dw accumulating onto what it held.
+func TestConvBackward_MatchesSeparate(t *testing.T) {
+	for _, c := range []struct {
+		x, w engine.Shape
+		d    engine.ConvDesc
+	}{
+		{engine.Shape{3, 5, 8, 8}, engine.Shape{7, 5, 3, 3}, engine.ConvDesc{PadH: 1, PadW: 1}},                           // chunks of several images
+		{engine.Shape{70, 4, 5, 5}, engine.Shape{6, 2, 3, 3}, engine.ConvDesc{PadH: 1, PadW: 1, Groups: 2}},               // groups, many chunks
+		{engine.Shape{2, 3, 9, 7}, engine.Shape{4, 3, 5, 3}, engine.ConvDesc{PadH: 2, PadW: 1}},                           // non-square kernel
+		{engine.Shape{4, 6, 24, 24}, engine.Shape{8, 6, 3, 3}, engine.ConvDesc{PadH: 1, PadW: 1, StrideH: 2, StrideW: 2}}, // stride 2
+		{engine.Shape{3, 2, 31, 31}, engine.Shape{4, 2, 3, 3}, engine.ConvDesc{PadH: 1, PadW: 1}},                         // one image per chunk
+	} {
+		for _, mode := range []GEMM{FP32, BF16} {
+			var outs [2][]float32
+			for i, fused := range []bool{false, true} {
+				b, err := New(Options{Threads: 2, GEMM: mode})
+				if err != nil {
+					t.Fatal(err)
+				}
+				rr := rand.New(rand.NewPCG(uint64(c.x[0]), 2))
+				x := engine.FromHost(b, c.x, randMatrix(rr, 1, c.x.Numel()))
+				w := engine.FromHost(b, c.w, randMatrix(rr, 1, c.w.Numel()))
+				dw := engine.FromHost(b, c.w, randMatrix(rr, 1, c.w.Numel()))
+				p, q := c.d.OutSize(c.x[2], c.x[3], c.w[2], c.w[3])
+				ys := engine.Shape{c.x[0], c.w[0], p, q}
+				dy, dx := engine.FromHost(b, ys, randMatrix(rr, 1, ys.Numel())), engine.New(b, engine.Float32, c.x)
+				if fused {
+					b.ConvBackward(c.d, x, dy, w, dw, dx)
+				} else {
+					b.ConvBackwardFilter(c.d, x, dy, dw)
+					b.ConvBackwardData(c.d, dy, w, dx)
+				}
+				outs[i] = append(Data(dw), Data(dx)...)
+				b.Close()
+			}
+			for i := range outs[0] {
+				if math.Float32bits(outs[0][i]) != math.Float32bits(outs[1][i]) {
+					t.Fatalf("%s x %v w %v: element %d fused %g, separate %g", mode, c.x, c.w, i, outs[1][i], outs[0][i])
+				}
+			}
+		}
+	}
+}
