@@ -189,6 +189,7 @@ type liveState struct {
 	Best     string `json:"best"`
 	ETA      string `json:"eta"`
 	Progress int    `json:"progress"`
+	Status   string `json:"status"`
 	Stopped  string `json:"stopped"`
 	Version  string `json:"version"`
 }
@@ -209,9 +210,9 @@ func (s *Server) live(w http.ResponseWriter, r *http.Request) {
 		l := listRow(row)
 		st := liveState{Trials: row.Trials, Complete: row.Complete, Pruned: row.Pruned, Failed: row.Failed,
 			Running: row.Running, Waiting: row.Waiting, Best: l.BestText, ETA: l.ETA, Progress: l.Progress,
-			Stopped: safetext.Terminal(row.StopReason)}
-		st.Version = fmt.Sprintf("%d/%d/%d/%d/%d/%d/%s/%s", st.Trials, st.Complete, st.Pruned, st.Failed,
-			st.Running, st.Waiting, st.Best, row.StopReason)
+			Status: safetext.Terminal(row.Status), Stopped: safetext.Terminal(row.StopReason)}
+		st.Version = fmt.Sprintf("%d/%d/%d/%d/%d/%d/%s/%s/%s", st.Trials, st.Complete, st.Pruned, st.Failed,
+			st.Running, st.Waiting, st.Best, row.Status, row.StopReason)
 		s.writeJSON(w, st)
 		return
 	}

@@ -42,7 +42,7 @@
       if (busy) { return; }
       busy = true;
       getJSON(live.dataset.liveUrl).then(function (st) {
-        setAll(live, st);
+        setAll(document, st);
         stamp.textContent = "updated " + new Date().toLocaleTimeString();
         var changed = version !== null && st.version !== version;
         // Running trials add points to the curves without changing any
