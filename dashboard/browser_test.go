@@ -8,14 +8,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jmoiron/sqlx"
+
 	"sweep/dashboard"
 	"sweep/internal/cdp"
 )
 
-// TestBrowser_Brush drags along the metric axis of the parallel-coordinates
+// testBrowserBrush drags along the metric axis of the parallel-coordinates
 // chart in headless Chromium: the lines outside the brushed range fade,
 // and a click on the axis clears the brush.
-func TestBrowser_Brush(t *testing.T) {
+func testBrowserBrush(t *testing.T, db *sqlx.DB) {
 	if testing.Short() {
 		t.Skip("starts a browser")
 	}
@@ -23,7 +25,7 @@ func TestBrowser_Brush(t *testing.T) {
 	if err != nil {
 		t.Skip("no headless Chromium (apt-get install -y chromium)")
 	}
-	s, err := dashboard.New(dashboard.Config{DB: fixture(t), Refresh: time.Hour, Logf: t.Logf})
+	s, err := dashboard.New(dashboard.Config{DB: db, Refresh: time.Hour, Logf: t.Logf})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,6 +22,22 @@ import (
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
 
+// TestServer runs the handler tests on one fixture database (building it
+// is most of their time). Live runs last: it changes a trial.
+func TestServer(t *testing.T) {
+	db := fixture(t)
+	for _, c := range []struct {
+		name string
+		fn   func(*testing.T, *sqlx.DB)
+	}{
+		{"Pages", testPages}, {"TrialFilters", testTrialFilters}, {"HostileNames", testHostileNames},
+		{"Token", testToken}, {"LoopbackHost", testLoopbackHost}, {"Writes", testWrites},
+		{"BrowserBrush", testBrowserBrush}, {"Live", testLive},
+	} {
+		t.Run(c.name, func(t *testing.T) { c.fn(t, db) })
+	}
+}
+
 var t0 = time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 
 // Hostile names as another tool could store them: markup in the study
@@ -120,8 +136,8 @@ func get(t *testing.T, h http.Handler, method, target string, header http.Header
 
 func study(name string) string { return "/study/" + url.PathEscape(name) }
 
-func TestServer_Pages(t *testing.T) {
-	h := newServer(t, fixture(t), dashboard.Config{})
+func testPages(t *testing.T, db *sqlx.DB) {
+	h := newServer(t, db, dashboard.Config{})
 	for _, c := range []struct {
 		target string
 		code   int
@@ -131,7 +147,8 @@ func TestServer_Pages(t *testing.T) {
 		{"/study/tpe", 200, []string{`data-live="trials">30<`, "Optimisation history", `href="/study/tpe/trial/3"`, "Best configuration"}},
 		{"/study/tpe?fragment=1", 200, []string{"Optimisation history"}},
 		{"/study/nope", 404, []string{"no such study"}},
-		{"/study/tpe/trial/3", 200, []string{"Trial 3", "val_acc of trial 3", "<svg"}},
+		{"/study/tpe/trial/3", 200, []string{"Trial 3", "val_acc of trial 3", "<svg", `data-live-url="/study/tpe/live"`}},
+		{"/study/tpe/trial/3?fragment=1", 200, []string{"Trial 3", "val_acc of trial 3"}},
 		{"/study/tpe/trial/999", 404, []string{"no such trial"}},
 		{"/study/tpe/trial/x", 404, nil},
 		{"/study/nope/trial/1", 404, []string{"no such study"}},
@@ -167,8 +184,8 @@ func TestServer_Pages(t *testing.T) {
 // rowRE matches a trial table row: its state class, number and cells.
 var rowRE = regexp.MustCompile(`<tr class="s-(\w+)"><td><a class="trial" href="[^"]*">(\d+)</a></td><td[^>]*>\w+</td><td>([^<]*)</td>((?:<td>[^<]*</td>)*)</tr>`)
 
-func TestServer_TrialFilters(t *testing.T) {
-	h := newServer(t, fixture(t), dashboard.Config{})
+func testTrialFilters(t *testing.T, db *sqlx.DB) {
+	h := newServer(t, db, dashboard.Config{})
 	rows := func(query string) [][]string {
 		t.Helper()
 		code, body, _ := get(t, h, "GET", "/study/tpe?"+query, nil, "")
@@ -227,8 +244,8 @@ func TestServer_TrialFilters(t *testing.T) {
 	}
 }
 
-func TestServer_HostileNames(t *testing.T) {
-	h := newServer(t, fixture(t), dashboard.Config{Writer: &fakeWriter{}})
+func testHostileNames(t *testing.T, db *sqlx.DB) {
+	h := newServer(t, db, dashboard.Config{Writer: &fakeWriter{}})
 	for _, target := range []string{"/", study(hostileStudy), study(hostileStudy) + "?fragment=1",
 		study(hostileStudy) + "/trial/16", study(hostileStudy) + "/trial/2",
 		"/compare?a=" + url.QueryEscape(hostileStudy) + "&b=tpe"} {
@@ -255,8 +272,7 @@ func TestServer_HostileNames(t *testing.T) {
 	}
 }
 
-func TestServer_Live(t *testing.T) {
-	db := fixture(t)
+func testLive(t *testing.T, db *sqlx.DB) {
 	h := newServer(t, db, dashboard.Config{})
 	var before struct {
 		Trials  int    `json:"trials"`
@@ -284,8 +300,8 @@ func TestServer_Live(t *testing.T) {
 	}
 }
 
-func TestServer_Token(t *testing.T) {
-	h := newServer(t, fixture(t), dashboard.Config{Token: "s3cret"})
+func testToken(t *testing.T, db *sqlx.DB) {
+	h := newServer(t, db, dashboard.Config{Token: "s3cret"})
 	bearer := func(tok string) http.Header { return http.Header{"Authorization": {"Bearer " + tok}} }
 	for _, c := range []struct {
 		name   string
@@ -320,8 +336,8 @@ func TestServer_Token(t *testing.T) {
 	}
 }
 
-func TestServer_LoopbackHost(t *testing.T) {
-	h := newServer(t, fixture(t), dashboard.Config{})
+func testLoopbackHost(t *testing.T, db *sqlx.DB) {
+	h := newServer(t, db, dashboard.Config{})
 	for host, want := range map[string]int{"127.0.0.1:8080": 200, "localhost:8080": 200, "[::1]:8080": 200,
 		"evil.example:8080": 403, "10.0.0.5:8080": 403} {
 		r := httptest.NewRequest("GET", "/", nil)
@@ -357,8 +373,7 @@ func TestCheckListen(t *testing.T) {
 	}
 }
 
-func TestServer_Writes(t *testing.T) {
-	db := fixture(t)
+func testWrites(t *testing.T, db *sqlx.DB) {
 	same := http.Header{"Origin": {"http://127.0.0.1:8080"}}
 	posts := []struct{ target, body, want string }{
 		{"/study/tpe/enqueue", "params=" + url.QueryEscape(`{"lr": 0.1, "optimizer": "sgd"}`), "enqueue tpe map[lr:0.1 optimizer:sgd]"},

@@ -84,7 +84,8 @@ type trialPage struct {
 	Figures         []figure
 }
 
-// trial serves /study/{name}/trial/{number}.
+// trial serves /study/{name}/trial/{number}; with ?fragment=1 only the
+// part the page's script swaps in (the study's live state tells it when).
 func (s *Server) trial(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
 	n, err := strconv.Atoi(r.PathValue("number"))
@@ -99,6 +100,10 @@ func (s *Server) trial(w http.ResponseWriter, r *http.Request) {
 	}
 	p := trialPage{Study: safetext.Terminal(name), StudyURL: studyURL(name), Number: n, State: d.Trial.State,
 		Reason: stripLines(d.Trial.Reason), Tables: toTables(d.Tables()), Figures: toFigures(d.Figures())}
+	if r.URL.Query().Get("fragment") == "1" {
+		s.render(w, "trial-body", name, p)
+		return
+	}
 	s.render(w, "trial", fmt.Sprintf("sweep: %s trial %d", name, n), p)
 }
 

@@ -3,11 +3,12 @@
 // library, no build step, no external request, so pages work offline and
 // the Content-Security-Policy can allow scripts from this origin only.
 //
-// On a study page (an element #live with data-live-url) it polls that URL
-// every data-refresh-ms of <body>, writes the counts into the elements
-// with a matching data-live attribute, and when the version changes (a
-// trial finished, started, or the best moved) re-fetches the page's report
-// part (?fragment=1, same filters) and swaps it into #report. On the study
+// On a study or trial page (an element #live with data-live-url) it polls
+// that URL every data-refresh-ms of <body>, writes the counts into the
+// elements with a matching data-live attribute, and when the version
+// changes (a trial finished, started, or the best moved) re-fetches the
+// page's report part (?fragment=1, same filters) and swaps it into
+// #report. On the study
 // list it polls /studies.json and updates each row the same way. Clicking
 // a chart's caption hides or shows the chart. On the parallel-coordinates
 // chart, dragging along an axis brushes a range: trials whose line misses
