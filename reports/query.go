@@ -196,11 +196,16 @@ func loadSummary(ctx context.Context, db sqlx.QueryerContext, id int, s *Summary
 }
 
 func loadTrials(ctx context.Context, db sqlx.QueryerContext, id int, out *[]TrialRow) error {
+	return loadTrialRows(ctx, db, `WHERE study_id = $1`, out, id)
+}
+
+// loadTrialRows reads the report_trials rows that where selects, by number.
+func loadTrialRows(ctx context.Context, db sqlx.QueryerContext, where string, out *[]TrialRow, args ...any) error {
 	rows, err := db.QueryxContext(ctx, `
 		SELECT number, state, value, params, steps, duration_s,
 		       coalesce(worker, '') AS worker, coalesce(reason, '') AS reason, test_acc,
 		       started, finished
-		FROM report_trials WHERE study_id = $1 ORDER BY number`, id)
+		FROM report_trials `+where+` ORDER BY number`, args...)
 	if err != nil {
 		return err
 	}
@@ -261,4 +266,133 @@ func loadParams(ctx context.Context, db sqlx.QueryerContext, id int, spec string
 	}
 	orderBySpec(*out, spec)
 	return nil
+}
+
+// StudyListRow is one study in a list of studies: a study_overview row
+// plus the mean duration of its finished trials, which an ETA needs.
+type StudyListRow struct {
+	Name       string    `db:"study" json:"name"`
+	Direction  string    `db:"direction" json:"direction"`
+	Metric     string    `db:"metric" json:"metric"`
+	Status     string    `db:"status" json:"status"`
+	Budget     int       `db:"budget" json:"budget"` // 0: no budget stored
+	Trials     int       `db:"trials" json:"trials"`
+	Complete   int       `db:"complete" json:"complete"`
+	Pruned     int       `db:"pruned" json:"pruned"`
+	Failed     int       `db:"failed" json:"failed"`
+	Running    int       `db:"running" json:"running"`
+	Waiting    int       `db:"waiting" json:"waiting"`
+	Best       *float64  `db:"best_value" json:"best,omitempty"`
+	Created    time.Time `db:"created" json:"created"`
+	Note       string    `db:"note" json:"note,omitempty"`
+	StopReason string    `db:"stop_reason" json:"stop_reason,omitempty"`
+	// MeanTrialS is the mean start-to-finish seconds of the finished
+	// trials that have a duration; 0 when none has.
+	MeanTrialS float64 `db:"mean_trial_s" json:"mean_trial_s"`
+}
+
+// LoadStudies reads every study's list row (view study_overview, and
+// report_trials for the durations), oldest first.
+func LoadStudies(ctx context.Context, pool *sqlx.DB) ([]StudyListRow, error) {
+	var out []StudyListRow
+	err := sqlx.SelectContext(ctx, pool, &out, `
+		SELECT o.study, o.direction, o.metric, coalesce(o.status, '') AS status,
+		       coalesce(o.budget, 0) AS budget, o.trials, o.complete, o.pruned, o.failed,
+		       o.running, o.waiting,
+		       CASE WHEN o.best_value IN ('Infinity'::float8, '-Infinity'::float8) THEN NULL
+		            ELSE o.best_value END AS best_value,
+		       o.created, o.note, o.stop_reason,
+		       coalesce((SELECT avg(r.duration_s) FROM report_trials r
+		                 WHERE r.study_id = o.study_id AND r.state IN ('COMPLETE', 'PRUNED', 'FAIL')
+		                   AND r.duration_s > 0), 0)::float8 AS mean_trial_s
+		FROM study_overview o ORDER BY o.created, o.study`)
+	if err != nil {
+		return nil, fmt.Errorf("load studies: %w", err)
+	}
+	for i := range out {
+		out[i].Created = out[i].Created.UTC()
+	}
+	return out, nil
+}
+
+// TrialData is what one trial's page reads: the study, its parameters,
+// the trial's report_trials row, user attrs, intermediate values and
+// every per-step metric.
+type TrialData struct {
+	Study   StudyRow
+	Params  []ParamRow
+	Trial   TrialRow
+	Attrs   map[string]string // user attrs as stored (JSON text), by key
+	Curve   []CurvePoint      // intermediate values, by step
+	Metrics []MetricPoint     // trial_metrics, by name then step
+}
+
+// LoadTrial reads one trial of a study in one read-only transaction. The
+// error wraps ErrNoStudy or ErrNoTrial when either is missing.
+func LoadTrial(ctx context.Context, pool *sqlx.DB, study string, number int) (*TrialData, error) {
+	tx, err := pool.BeginTxx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("load trial %d of study %q: %w", number, study, err)
+	}
+	defer tx.Rollback() // read-only: nothing to commit
+	d := &TrialData{}
+	err = sqlx.GetContext(ctx, tx, &d.Study, `
+		SELECT id, name, direction, metric, coalesce(spec, '') AS spec,
+		       coalesce(status, '') AS status, created_at
+		FROM studies WHERE name = $1`, study)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("load study %q: %w", study, ErrNoStudy)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load study %q: %w", study, err)
+	}
+	d.Study.Created = d.Study.Created.UTC()
+	id := d.Study.ID
+	var trials []TrialRow
+	if err := loadTrialRows(ctx, tx, `WHERE study_id = $1 AND number = $2`, &trials, id, number); err != nil {
+		return nil, fmt.Errorf("load trial %d of study %q: %w", number, study, err)
+	}
+	if len(trials) == 0 {
+		return nil, fmt.Errorf("load trial %d of study %q: %w", number, study, ErrNoTrial)
+	}
+	d.Trial = trials[0]
+	var attrs []byte
+	steps := []struct {
+		what string
+		fn   func() error
+	}{
+		{"params", func() error { return loadParams(ctx, tx, id, d.Study.Spec, &d.Params) }},
+		{"attrs", func() error {
+			return tx.GetContext(ctx, &attrs, `SELECT attrs FROM report_trials WHERE study_id = $1 AND number = $2`, id, number)
+		}},
+		{"curve", func() error {
+			return sqlx.SelectContext(ctx, tx, &d.Curve, `
+				SELECT number, step, value, coalesce(elapsed_s, -1) AS elapsed_s
+				FROM report_curves WHERE study_id = $1 AND number = $2 ORDER BY step`, id, number)
+		}},
+		{"metrics", func() error {
+			return sqlx.SelectContext(ctx, tx, &d.Metrics, `
+				SELECT name, step, value FROM report_metrics
+				WHERE study_id = $1 AND number = $2 ORDER BY name, step`, id, number)
+		}},
+	}
+	for _, s := range steps {
+		if err := s.fn(); err != nil {
+			return nil, fmt.Errorf("load %s of trial %d of study %q: %w", s.what, number, study, err)
+		}
+	}
+	var raw map[string]any
+	if err := json.Unmarshal(attrs, &raw); err != nil {
+		return nil, fmt.Errorf("decode attrs of trial %d: %w", number, err)
+	}
+	d.Attrs = map[string]string{}
+	for k, v := range raw {
+		if s, ok := v.(string); ok {
+			d.Attrs[k] = s
+		} else {
+			b, _ := json.Marshal(v)
+			d.Attrs[k] = string(b)
+		}
+	}
+	return d, nil
 }

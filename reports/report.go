@@ -32,6 +32,8 @@ var (
 	ErrUnknownFormat = errors.New("reports: unknown format")
 	// ErrNoComplete means the study has no complete trial, so no best one.
 	ErrNoComplete = errors.New("reports: no complete trial")
+	// ErrNoTrial means the study has no trial with the requested number.
+	ErrNoTrial = errors.New("reports: no such trial")
 )
 
 // Options select what a report contains. The zero value is a full report

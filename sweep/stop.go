@@ -32,12 +32,18 @@ type FailureCounter interface {
 	CountFailures(ctx context.Context, studyID int) (int, error)
 }
 
-// stopReason evaluates the spec's stop conditions before a claim: "" while
-// the study may take new trials, else why not. Timeout uses the worker's
-// clock against the study's creation time in the database, so the
-// machines' clocks should agree (NTP) to within what the timeout can
-// tolerate.
+// stopReason evaluates the stored stop reason and the spec's stop
+// conditions before a claim: "" while the study may take new trials, else
+// why not. Timeout uses the worker's clock against the study's creation
+// time in the database, so the machines' clocks should agree (NTP) to
+// within what the timeout can tolerate.
 func (w *Worker) stopReason(ctx context.Context) (string, error) {
+	// A stop recorded elsewhere (sweep dashboard's stop button, or
+	// another worker's condition) ends this worker's claims too. Errors
+	// leave the decision to the spec's conditions and the next claim.
+	if info, err := w.Store.Study(ctx, w.Study.Name); err == nil && info.ID == w.Study.ID && info.StopReason != "" {
+		return info.StopReason, nil
+	}
 	st := w.Spec.Stop
 	if st.Timeout > 0 {
 		if ran := w.Now().Sub(w.Study.Created); ran >= st.Timeout {

@@ -168,3 +168,30 @@ func TestWorker_StopTimeout(t *testing.T) {
 	}
 	trials(t, store, info, 3)
 }
+
+// TestWorker_StopRecorded: a stop reason recorded from outside the worker
+// (sweep dashboard's stop button) ends its claims: the running trial
+// finishes, no new one starts.
+func TestWorker_StopRecorded(t *testing.T) {
+	store, spec, info := setupStop(t, "maximize", "{}")
+	ctx := context.Background()
+	n := 0
+	obj := objectiveFunc(func(ctx context.Context, p objective.Params, r objective.Reporter) (objective.Result, error) {
+		if _, err := r.Report(1, 0.5); err != nil {
+			return objective.Result{}, err
+		}
+		if n++; n == 2 {
+			if err := store.RecordStop(ctx, info.ID, "stopped from sweep dashboard"); err != nil {
+				return objective.Result{}, err
+			}
+		}
+		return objective.Result{Value: 0.5}, nil
+	})
+	w := &sweep.Worker{Store: store, Study: info, Spec: spec, Objective: obj, Display: sweep.NewDisplay(&bytes.Buffer{}, false, 1, nil)}
+	sum, err := w.Run(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	trials(t, store, info, 2)
+	checkStopped(t, store, sum, "stopped from sweep dashboard")
+}

@@ -73,6 +73,7 @@ func newRootCmd(e *env) *cobra.Command {
 		newTrialsCmd(e, nil),
 		newTrainCmd(e, nil),
 		newReportCmd(e, nil),
+		newDashboardCmd(e, nil),
 		newExportCmd(e, nil),
 		newImportCmd(e, nil),
 		newBenchCmd(e, nil),

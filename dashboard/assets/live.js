@@ -1,0 +1,160 @@
+// live.js keeps a dashboard page current without a reload. It is the
+// dashboard's only script, hand-written and embedded in the binary: no
+// library, no build step, no external request, so pages work offline and
+// the Content-Security-Policy can allow scripts from this origin only.
+//
+// On a study or trial page (an element #live with data-live-url) it polls
+// that URL every data-refresh-ms of <body>, writes the counts into the
+// elements with a matching data-live attribute, and when the version
+// changes (a trial finished, started, or the best moved) re-fetches the
+// page's report part (?fragment=1, same filters) and swaps it into
+// #report. On the study
+// list it polls /studies.json and updates each row the same way. Clicking
+// a chart's caption hides or shows the chart. On the parallel-coordinates
+// chart, dragging along an axis brushes a range: trials whose line misses
+// any brushed range (or that did not sample that param) fade; a click on
+// an axis clears its brush. Brushes survive the live refreshes.
+(function () {
+  "use strict";
+  var every = parseInt(document.body.dataset.refreshMs, 10) || 2000;
+
+  function setAll(root, state) {
+    root.querySelectorAll("[data-live]").forEach(function (el) {
+      var v = state[el.dataset.live];
+      if (v === undefined || v === null) { return; }
+      if (el.tagName === "PROGRESS") { el.value = v; } else { el.textContent = String(v); }
+    });
+  }
+
+  function getJSON(url) {
+    return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (r) { if (!r.ok) { throw new Error(url + ": " + r.status); } return r.json(); });
+  }
+
+  function studyPage(live) {
+    var version = null, lastFetch = Date.now(), busy = false;
+    var report = document.getElementById("report");
+    var stamp = document.getElementById("updated");
+    function fragment() {
+      var q = new URLSearchParams(location.search);
+      q.set("fragment", "1");
+      return fetch(location.pathname + "?" + q.toString(), { credentials: "same-origin" })
+        .then(function (r) { if (!r.ok) { throw new Error("fragment: " + r.status); } return r.text(); })
+        .then(function (html) { report.innerHTML = html; initCharts(report); lastFetch = Date.now(); });
+    }
+    function tick() {
+      if (busy) { return; }
+      busy = true;
+      getJSON(live.dataset.liveUrl).then(function (st) {
+        setAll(document, st);
+        stamp.textContent = "updated " + new Date().toLocaleTimeString();
+        var changed = version !== null && st.version !== version;
+        // Running trials add points to the curves without changing any
+        // count: refresh those every few polls too.
+        var stale = st.running > 0 && Date.now() - lastFetch > 5 * every;
+        version = st.version;
+        if (changed || stale) { return fragment(); }
+      }).catch(function (e) { stamp.textContent = "update failed: " + e.message; })
+        .then(function () { busy = false; });
+    }
+    setInterval(tick, every);
+    tick();
+  }
+
+  function studyList(table) {
+    setInterval(function () {
+      getJSON("/studies.json").then(function (rows) {
+        rows.forEach(function (st) {
+          table.querySelectorAll("tr[data-study]").forEach(function (tr) {
+            if (tr.dataset.study !== st.name) { return; }
+            st.best = st.best_text;
+            setAll(tr, st);
+          });
+        });
+      }).catch(function () {});
+    }, every);
+  }
+
+  // brushes maps an axis's name to its brushed [top, bottom] (SVG units):
+  // by name, since a refresh may reorder the axes by importance.
+  var brushes = {};
+
+  function svgPoint(svg, ev) {
+    var pt = svg.createSVGPoint();
+    pt.x = ev.clientX; pt.y = ev.clientY;
+    return pt.matrixTransform(svg.getScreenCTM().inverse());
+  }
+
+  // axesOf maps each axis name (the label under it) to its x.
+  function axesOf(svg) {
+    var xs = {};
+    svg.querySelectorAll("text.label").forEach(function (t) { xs[t.textContent] = parseFloat(t.getAttribute("x")); });
+    return xs;
+  }
+
+  // applyBrushes fades the lines outside any brush and redraws the boxes.
+  function applyBrushes(svg) {
+    svg.querySelectorAll("rect.brush").forEach(function (r) { r.remove(); });
+    var axes = axesOf(svg);
+    var active = Object.keys(brushes).filter(function (name) { return axes[name] !== undefined; });
+    svg.querySelectorAll("path").forEach(function (path) {
+      var at = {}, re = /[ML]\s*(-?[\d.]+)\s+(-?[\d.]+)/g, m;
+      while ((m = re.exec(path.getAttribute("d"))) !== null) { at[parseFloat(m[1]).toFixed(1)] = parseFloat(m[2]); }
+      var keep = active.every(function (name) {
+        var y = at[axes[name].toFixed(1)], b = brushes[name];
+        return y !== undefined && y >= b[0] && y <= b[1];
+      });
+      path.classList.toggle("dim", !keep);
+    });
+    active.forEach(function (name) {
+      var r = document.createElementNS("http://www.w3.org/2000/svg", "rect");
+      r.setAttribute("class", "brush");
+      r.setAttribute("x", axes[name] - 6); r.setAttribute("width", 12);
+      r.setAttribute("y", brushes[name][0]); r.setAttribute("height", brushes[name][1] - brushes[name][0]);
+      svg.appendChild(r);
+    });
+  }
+
+  function brushable(svg) {
+    var axis = null, from = 0;
+    function span(ev) {
+      var y = svgPoint(svg, ev).y;
+      return [Math.min(from, y), Math.max(from, y)];
+    }
+    svg.addEventListener("pointerdown", function (ev) {
+      var p = svgPoint(svg, ev), axes = axesOf(svg);
+      axis = null;
+      Object.keys(axes).forEach(function (name) { if (Math.abs(axes[name] - p.x) < 14) { axis = name; } });
+      if (axis !== null) { from = p.y; ev.preventDefault(); }
+    });
+    svg.addEventListener("pointermove", function (ev) {
+      if (axis === null) { return; }
+      brushes[axis] = span(ev);
+      applyBrushes(svg);
+    });
+    svg.addEventListener("pointerup", function (ev) {
+      if (axis === null) { return; }
+      var b = span(ev);
+      if (b[1] - b[0] < 3) { delete brushes[axis]; } else { brushes[axis] = b; }
+      axis = null;
+      applyBrushes(svg);
+    });
+  }
+
+  // initCharts wires the charts of a freshly rendered report.
+  function initCharts(root) {
+    var svg = root.querySelector('figure[data-fig="parallel"] svg');
+    if (svg) { brushable(svg); applyBrushes(svg); }
+  }
+
+  document.addEventListener("click", function (ev) {
+    var cap = ev.target.closest && ev.target.closest("figcaption");
+    if (cap) { cap.parentElement.classList.toggle("hidden"); }
+  });
+
+  initCharts(document);
+  var live = document.getElementById("live");
+  if (live) { studyPage(live); }
+  var list = document.getElementById("studies");
+  if (list) { studyList(list); }
+})();
