@@ -122,8 +122,8 @@ func RenderComparison(w io.Writer, c *Comparison, format string) error {
 	return fmt.Errorf("render %q for two studies: %w", format, ErrUnknownFormat)
 }
 
-// compareFigure overlays both studies' best-so-far curves.
-func (c *Comparison) compareFigure() Figure {
+// compareFigure overlays both studies' best-so-far curves, zoomed to z.
+func (c *Comparison) compareFigure(z Zoom) Figure {
 	var all []float64
 	for _, h := range [][]HistoryRow{c.A.History, c.B.History} {
 		for _, r := range h {
@@ -135,6 +135,7 @@ func (c *Comparison) compareFigure() Figure {
 	y0, y1 := rangeOf(all)
 	p := newPlot("Best so far at equal trial counts", "finished trials", c.A.Study.Metric,
 		1, float64(max(len(c.A.History), len(c.B.History), 2)), y0, y1)
+	p.zoomTo(z)
 	p.frame()
 	for i, h := range [][]HistoryRow{c.A.History, c.B.History} {
 		var xs, ys []float64
@@ -147,7 +148,7 @@ func (c *Comparison) compareFigure() Figure {
 		p.line(sx, sy, []string{colBlue, colOrange}[i], 2, 1, "")
 	}
 	p.legend(colBlue, c.A.Study.Name, colOrange, c.B.Study.Name)
-	return Figure{ID: "compare", Note: "view report_history (best_so_far by n)", SVG: p.svg()}
+	return Figure{ID: "compare", Note: "view report_history (best_so_far by n)", SVG: p.svg(), Axes: p.axes(true, true)}
 }
 
 func writeComparisonHTML(w io.Writer, c *Comparison, tables []Table) error {
@@ -156,7 +157,7 @@ func writeComparisonHTML(w io.Writer, c *Comparison, tables []Table) error {
 		Subtitle: "every number comes from the report_* SQL views",
 		Sections: []htmlSection{
 			{Title: "Summary", Tables: []htmlTable{toHTMLTable(tables[0], false)}},
-			{Title: tables[1].Title, Figures: toHTMLFigures([]Figure{c.compareFigure()}),
+			{Title: tables[1].Title, Figures: toHTMLFigures([]Figure{c.compareFigure(Zoom{})}),
 				Tables: []htmlTable{toHTMLTable(tables[1], false)}},
 			{Title: "Leaderboards", Tables: []htmlTable{toHTMLTable(tables[2], true), toHTMLTable(tables[3], true)}},
 		},

@@ -13,6 +13,9 @@ type Figure struct {
 	ID   string
 	Note string // shown under the chart: where the numbers come from
 	SVG  string
+	// Axes is set on the charts that can zoom (see ZoomFigure); it is
+	// not part of the SVG.
+	Axes *Axes
 }
 
 // Down-sampling. One SVG mark per trial makes a 10,000-trial report a page
@@ -30,16 +33,17 @@ const (
 // Figures returns the HTML report's charts in reading order; the best
 // trial's training curves (metricFigures) come last.
 func (r *Report) Figures() []Figure {
-	figs := []Figure{r.historyFigure(), r.curvesFigure(), r.parallelFigure()}
+	figs := []Figure{r.historyFigure(Zoom{}), r.curvesFigure(Zoom{}), r.parallelFigure()}
 	if len(r.Importance) > 0 {
 		figs = append(figs, r.importanceFigure())
 	}
-	for _, f := range []func() (Figure, bool){r.sliceFigure, r.contourFigure, r.edfFigure, r.timelineFigure} {
-		if fig, ok := f(); ok {
+	contour := func(Zoom) (Figure, bool) { return r.contourFigure() }
+	for _, f := range []func(Zoom) (Figure, bool){r.sliceFigure, contour, r.edfFigure, r.timelineFigure} {
+		if fig, ok := f(Zoom{}); ok {
 			figs = append(figs, fig)
 		}
 	}
-	return append(figs, r.metricFigures()...)
+	return append(figs, r.metricFigures(Zoom{})...)
 }
 
 // thin returns the ascending indices of the items to draw out of n: all
@@ -90,8 +94,8 @@ func topNumbers(trials []TrialRow, maximize bool, n int) map[int]bool {
 }
 
 // historyFigure plots every finished trial's value by trial number and the
-// best-so-far line (view report_history).
-func (r *Report) historyFigure() Figure {
+// best-so-far line (view report_history), zoomed to z.
+func (r *Report) historyFigure(z Zoom) Figure {
 	var rows []HistoryRow
 	var xs, ys, bx, by []float64
 	var prev *float64
@@ -117,7 +121,18 @@ func (r *Report) historyFigure() Figure {
 	x0, x1 := rangeOf(xs)
 	y0, y1 := rangeOf(ys)
 	p := newPlot("Optimisation history", "trial number", r.Study.Metric, x0, x1, y0, y1)
+	p.zoomTo(z)
 	p.frame()
+	if p.clip {
+		// Thin among the trials in the box: zooming in shows more of them.
+		var in []HistoryRow
+		for _, h := range rows {
+			if p.inside(float64(h.Number), *h.Value) {
+				in = append(in, h)
+			}
+		}
+		rows = in
+	}
 	top := topNumbers(r.Trials, r.Study.Direction != "minimize", pinnedBest)
 	drawn := thin(len(rows), maxDrawn, func(i int) bool { return top[rows[i].Number] || improved[rows[i].Number] })
 	var complete, other bool
@@ -134,7 +149,7 @@ func (r *Report) historyFigure() Figure {
 	p.line(sx, sy, colOrange, 2, 1, "best so far")
 	p.legend(legendItems(legendEntry{complete, colBlue, "complete"},
 		legendEntry{other, colGrey, "pruned (last value)"}, legendEntry{len(bx) > 0, colOrange, "best"})...)
-	return Figure{ID: "history", Note: "view report_history" + sampleNote(len(drawn), len(rows)), SVG: p.svg()}
+	return Figure{ID: "history", Note: "view report_history" + sampleNote(len(drawn), len(rows)), SVG: p.svg(), Axes: p.axes(true, true)}
 }
 
 // legendEntry is one series of a legend; show says whether it has data.
@@ -170,8 +185,9 @@ func stepLine(xs, ys []float64) ([]float64, []float64) {
 // curvesFigure plots each trial's intermediate values (view report_curves);
 // pruned trials end in a red ×, failed ones are grey, the best trial is
 // drawn on top. A study whose objective reported no intermediate values
-// gets a note instead of empty axes.
-func (r *Report) curvesFigure() Figure {
+// gets a note instead of empty axes. Zoomed to z, it draws the curves
+// that cross the box.
+func (r *Report) curvesFigure(z Zoom) Figure {
 	if len(r.Curves) == 0 {
 		return Figure{ID: "curves", Note: "No intermediate values were reported (view report_curves is empty for this study), so there are no learning curves to draw."}
 	}
@@ -186,6 +202,7 @@ func (r *Report) curvesFigure() Figure {
 	x0, x1 := rangeOf(steps)
 	y0, y1 := rangeOf(vals)
 	p := newPlot("Intermediate values per trial", "epoch", r.Study.Metric, x0, x1, y0, y1)
+	p.zoomTo(z)
 	p.frame()
 	best := -1
 	if r.Best != nil {
@@ -196,7 +213,12 @@ func (r *Report) curvesFigure() Figure {
 		xs, ys []float64
 	}
 	var curves []curve
-	forEachCurve(r.Curves, func(num int, xs, ys []float64) { curves = append(curves, curve{num, xs, ys}) })
+	forEachCurve(r.Curves, func(num int, xs, ys []float64) {
+		if xs, ys = p.visible(xs, ys); p.clip && len(p.clipLine(xs, ys)) == 0 {
+			return
+		}
+		curves = append(curves, curve{num, xs, ys})
+	})
 	top := topNumbers(r.Trials, r.Study.Direction != "minimize", pinnedBest)
 	drawn := thin(len(curves), maxDrawn, func(i int) bool { return top[curves[i].num] })
 	var complete, pruned bool
@@ -228,7 +250,7 @@ func (r *Report) curvesFigure() Figure {
 	sort.Strings(other)
 	p.legend(legendItems(legendEntry{complete, colBlue, "complete"}, legendEntry{pruned, colRed, "pruned ×"},
 		legendEntry{len(other) > 0, colGrey, strings.Join(other, "/")}, legendEntry{len(bx) > 0, colOrange, "best"})...)
-	return Figure{ID: "curves", Note: "view report_curves" + sampleNote(len(drawn), len(curves)), SVG: p.svg()}
+	return Figure{ID: "curves", Note: "view report_curves" + sampleNote(len(drawn), len(curves)), SVG: p.svg(), Axes: p.axes(true, true)}
 }
 
 // thinPoints keeps at most limit points of a curve, evenly spaced, always
@@ -284,8 +306,8 @@ func (r *Report) importanceFigure() Figure {
 
 // metricFigures plots the best trial's training curves from trial_metrics
 // (view report_metrics): learning rate, gradient norm, losses. A study
-// without stored metrics gets one figure saying so.
-func (r *Report) metricFigures() []Figure {
+// without stored metrics gets one figure saying so. z zooms each chart.
+func (r *Report) metricFigures(z Zoom) []Figure {
 	series := map[string][][2]float64{}
 	for _, m := range r.BestMetrics {
 		series[m.Name] = append(series[m.Name], [2]float64{float64(m.Step), m.Value})
@@ -316,6 +338,7 @@ func (r *Report) metricFigures() []Figure {
 		x0, x1 := rangeOf(xs)
 		y0, y1 := rangeOf(ys)
 		p := newPlot(fmt.Sprintf("%s (trial %d)", pn.title, best), "epoch", pn.ylabel, x0, x1, y0, y1)
+		p.zoomTo(z)
 		p.frame()
 		var legend []string
 		for i, name := range pn.names {
@@ -329,12 +352,13 @@ func (r *Report) metricFigures() []Figure {
 			for _, pt := range series[name] {
 				sx, sy = append(sx, pt[0]), append(sy, pt[1])
 			}
+			sx, sy = p.visible(sx, sy)
 			sx, sy = thinPoints(sx, sy, maxCurvePoints)
 			p.line(sx, sy, col, 1.8, 1, name)
 			legend = append(legend, col, name)
 		}
 		p.legend(legend...)
-		figs = append(figs, Figure{ID: pn.id, Note: "view report_metrics", SVG: p.svg()})
+		figs = append(figs, Figure{ID: pn.id, Note: "view report_metrics", SVG: p.svg(), Axes: p.axes(true, true)})
 	}
 	if len(figs) == 0 {
 		figs = append(figs, Figure{ID: "metrics",
@@ -350,8 +374,8 @@ const edfMaxPoints = 500
 // edfFigure draws Optuna's empirical distribution function of the final
 // values of complete trials: at each value x, the share of trials whose
 // value is at most x. It shows at a glance how many trials came close to
-// the best, which a best-so-far line hides.
-func (r *Report) edfFigure() (Figure, bool) {
+// the best, which a best-so-far line hides. z zooms it.
+func (r *Report) edfFigure(z Zoom) (Figure, bool) {
 	trials := completeTrials(r.Trials)
 	if len(trials) == 0 {
 		return Figure{}, false
@@ -369,11 +393,12 @@ func (r *Report) edfFigure() (Figure, bool) {
 	}
 	sx, sy := stepLine(xs, ys)
 	p := newPlot("Empirical distribution of "+r.Study.Metric, r.Study.Metric, "share of trials ≤ x", vals[0], vals[n-1], 0, 1)
+	p.zoomTo(z)
 	p.frame()
 	p.line(sx, sy, colBlue, 2, 1, "")
 	note := fmt.Sprintf("view report_trials; %d complete trials; y = share whose final %s is at most x", n, r.Study.Metric)
 	if len(idx) < n {
 		note += fmt.Sprintf("; drawn through %d of the %d sorted values", len(idx), n)
 	}
-	return Figure{ID: "edf", Note: note, SVG: p.svg()}, true
+	return Figure{ID: "edf", Note: note, SVG: p.svg(), Axes: p.axes(true, true)}, true
 }

@@ -20,8 +20,8 @@ const slicePanelMax = 400
 // tick, and its trials spread a little sideways so that they do not hide
 // each other. Colour is the trial number (light = early), which shows where
 // the sampler moved. A conditional parameter's panel holds only the trials
-// that sampled it.
-func (r *Report) sliceFigure() (Figure, bool) {
+// that sampled it. z zooms the shared value axis (z.X is ignored).
+func (r *Report) sliceFigure(z Zoom) (Figure, bool) {
 	trials := completeTrials(r.Trials)
 	if len(trials) == 0 || len(r.Params) == 0 {
 		return Figure{}, false
@@ -44,39 +44,53 @@ func (r *Report) sliceFigure() (Figure, bool) {
 	out := &plot{w: cols * pw, h: head + float64(rows)*ph, left: 10}
 	fmt.Fprintf(&out.b, `<text x="10" y="18" class="title">Slice: final %s against each parameter (complete trials)</text>`, esc(r.Study.Metric))
 	drawnMax := 0
+	var axes *Axes
 	for i, name := range names {
 		p, _ := paramByName(r.Params, name)
-		pl, drawn := slicePanel(p, trials, r.Study.Metric, v0, v1, maxNum)
+		pl, drawn := slicePanel(p, trials, r.Study.Metric, v0, v1, maxNum, z.Y)
 		drawnMax = max(drawnMax, drawn)
-		out.b.WriteString(pl.panel(float64(i%cols)*pw, head+float64(i/cols)*ph))
+		x, y := float64(i%cols)*pw, head+float64(i/cols)*ph
+		out.b.WriteString(pl.panel(x, y))
+		if axes == nil {
+			axes = pl.axes(false, true)
+			axes.Areas = nil
+		}
+		a := pl.area()
+		axes.Areas = append(axes.Areas, [4]float64{x + a[0], y + a[1], x + a[2], y + a[3]})
 	}
 	note := "view report_trials; one panel per parameter, most important first; colour = trial number (light = early, dark = late); a conditional parameter's panel has only the trials that sampled it"
 	if drawnMax < len(trials) {
 		note += fmt.Sprintf("; drawn per panel: at most %d of %d trials (the best and an even sample of the rest)", drawnMax, len(trials))
 	}
-	return Figure{ID: "slice", Note: note, SVG: out.svg()}, true
+	return Figure{ID: "slice", Note: note, SVG: out.svg(), Axes: axes}, true
 }
 
 // slicePanel draws one parameter's panel; trials are sorted best first.
-// It returns the panel and how many trials it drew.
-func slicePanel(p ParamRow, trials []TrialRow, metric string, v0, v1 float64, maxNum int) (*plot, int) {
+// It returns the panel and how many trials it drew. A non-nil zoom
+// narrows the value axis to it.
+func slicePanel(p ParamRow, trials []TrialRow, metric string, v0, v1 float64, maxNum int, zoom *Range) (*plot, int) {
 	axis := newParamAxis(p, trials)
 	type point struct {
 		u float64
 		t TrialRow
 	}
 	var pts []point
+	sampled := 0
 	for _, t := range trials {
 		if u, ok := axis.pos(t.Params[p.Name]); ok {
-			pts = append(pts, point{u, t})
+			sampled++
+			if zoom == nil || (*t.Value >= zoom.Lo && *t.Value <= zoom.Hi) {
+				pts = append(pts, point{u, t})
+			}
 		}
 	}
 	title := p.Name
-	if len(pts) < len(trials) {
-		title = fmt.Sprintf("%s (%d of %d)", p.Name, len(pts), len(trials))
+	if sampled < len(trials) {
+		title = fmt.Sprintf("%s (%d of %d)", p.Name, sampled, len(trials))
 	}
 	pl := newPlot(clipText(title, 40, false), "", metric, 0, 1, v0, v1)
 	pl.w, pl.h, pl.left, pl.right, pl.top, pl.bot = 280, 210, 50, 12, 26, 24
+	pl.zoomTo(Zoom{Y: zoom})
 	pl.xTicks = axis.ticks()
 	pl.frame()
 	drawn := thin(len(pts), slicePanelMax, func(i int) bool { return i < pinnedBest })

@@ -21,7 +21,9 @@ type plot struct {
 	// xTicks and yTicks replace the nice numeric ticks when set: one per
 	// categorical choice, decades of a log axis, lanes of a timeline.
 	xTicks, yTicks []axisTick
-	b              strings.Builder
+	// clip is set by zoomTo: marks outside [x0,x1]×[y0,y1] are left out.
+	clip bool
+	b    strings.Builder
 }
 
 // axisTick is a labelled position on an axis, in data coordinates.
@@ -88,8 +90,19 @@ func (p *plot) frame() {
 		(p.top+p.h-p.bot)/2, esc(p.ylabel))
 }
 
-// line draws a polyline through data points (xs[i], ys[i]).
+// line draws a polyline through data points (xs[i], ys[i]); a zoomed plot
+// draws the parts inside its box.
 func (p *plot) line(xs, ys []float64, color string, width, opacity float64, title string) {
+	if !p.clip {
+		p.polyline(xs, ys, color, width, opacity, title)
+		return
+	}
+	for _, run := range p.clipLine(xs, ys) {
+		p.polyline(run[0], run[1], color, width, opacity, title)
+	}
+}
+
+func (p *plot) polyline(xs, ys []float64, color string, width, opacity float64, title string) {
 	if len(xs) == 0 {
 		return
 	}
@@ -118,12 +131,18 @@ func (p *plot) line(xs, ys []float64, color string, width, opacity float64, titl
 
 // dot draws a filled circle at data point (x, y).
 func (p *plot) dot(x, y, r float64, color, title string) {
+	if !p.inside(x, y) {
+		return
+	}
 	fmt.Fprintf(&p.b, `<circle cx="%s" cy="%s" r="%g" fill="%s"><title>%s</title></circle>`,
 		num(p.px(x)), num(p.py(y)), r, color, esc(title))
 }
 
 // cross marks a data point with an ×, used for pruned trials.
 func (p *plot) cross(x, y, r float64, color string) {
+	if !p.inside(x, y) {
+		return
+	}
 	cx, cy := p.px(x), p.py(y)
 	fmt.Fprintf(&p.b, `<path d="M%s %sl%g %gm0 %gl%g %g" stroke="%s" stroke-width="1.2"/>`,
 		num(cx-r), num(cy-r), 2*r, 2*r, -2*r, -2*r, 2*r, color)
@@ -155,6 +174,15 @@ func (p *plot) panel(x, y float64) string {
 // rect fills the data-coordinate box [x0,x1]×[y0,y1], at least minW
 // pixels wide so that a short trial stays visible.
 func (p *plot) rect(x0, x1, y0, y1, minW float64, fill, title string) {
+	if p.clip {
+		var ok bool
+		if x0, x1, ok = p.clampSpan(x0, x1); !ok {
+			return
+		}
+		if y0, y1 = math.Max(y0, p.y0), math.Min(y1, p.y1); y0 > y1 {
+			return
+		}
+	}
 	left, right := p.px(x0), p.px(x1)
 	top, bot := p.py(y1), p.py(y0)
 	fmt.Fprintf(&p.b, `<rect x="%s" y="%s" width="%s" height="%s" fill="%s">`,

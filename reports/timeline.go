@@ -36,8 +36,9 @@ type timelineBar struct {
 // Outlined bars are stragglers, over stragglerFactor times the study's
 // median seconds per step. Past maxDrawn trials each lane is drawn one
 // pixel column at a time in the state that covers most of it, so idle gaps
-// of a pixel or more stay visible however many trials there are.
-func (r *Report) timelineFigure() (Figure, bool) {
+// of a pixel or more stay visible however many trials there are. z.X
+// zooms the time axis (in the chart's unit); z.Y is ignored.
+func (r *Report) timelineFigure(z Zoom) (Figure, bool) {
 	bars, lanes := timelineBars(r.Trials)
 	if len(bars) == 0 {
 		return Figure{}, false
@@ -60,7 +61,20 @@ func (r *Report) timelineFigure() (Figure, bool) {
 		}
 		p.yTicks = append(p.yTicks, axisTick{float64(len(lanes)-i) - 0.5, label})
 	}
+	p.zoomTo(Zoom{X: z.X})
 	p.frame()
+	all := bars
+	if p.clip {
+		// Count only the bars in the time range, so that zooming in
+		// draws them one by one again.
+		var in []timelineBar
+		for _, b := range bars {
+			if _, _, ok := p.clampSpan(b.start/div, b.end/div); ok {
+				in = append(in, b)
+			}
+		}
+		bars = in
+	}
 	laneY := func(lane int) (float64, float64) { // data y of a lane's bar, bottom and top
 		top := float64(len(lanes) - lane)
 		return top - 0.9, top - 0.1
@@ -85,7 +99,8 @@ func (r *Report) timelineFigure() (Figure, bool) {
 		}
 		stragglers++
 		y0, y1 := laneY(b.lane)
-		x0, x1 := p.px(b.start/div), p.px(b.end/div)
+		s, e, _ := p.clampSpan(b.start/div, b.end/div)
+		x0, x1 := p.px(s), p.px(e)
 		fmt.Fprintf(&p.b, `<rect x="%s" y="%s" width="%s" height="%s" fill="none" stroke="#000" stroke-width="1.2"><title>straggler: trial %d, %s per step</title></rect>`,
 			num(x0), num(p.py(y1)), num(math.Max(1, x1-x0)), num(p.py(y0)-p.py(y1)), b.t.Number, formatDuration((b.end-b.start)/float64(b.t.Steps)))
 	}
@@ -95,14 +110,14 @@ func (r *Report) timelineFigure() (Figure, bool) {
 	}
 	p.legend(legendItems(legend...)...)
 	note := fmt.Sprintf("view report_trials (worker, started, finished); one lane per worker slot; white = the slot stood idle; "+
-		"slots busy %s of the time from their first trial to the last finish", formatShare(busyShare(bars, len(lanes), span)))
+		"slots busy %s of the time from their first trial to the last finish", formatShare(busyShare(all, len(lanes), span)))
 	if stragglers > 0 {
 		note += fmt.Sprintf("; outlined: %d straggler(s), over %g× the median time per step", stragglers, stragglerFactor)
 	}
 	if len(bars) > maxDrawn {
 		note += fmt.Sprintf("; %d trials drawn one pixel column at a time in the state covering most of it", len(bars))
 	}
-	return Figure{ID: "timeline", Note: note, SVG: p.svg()}, true
+	return Figure{ID: "timeline", Note: note, SVG: p.svg(), Axes: p.axes(true, false)}, true
 }
 
 // timelineBars places the trials that started on lanes (worker ids,

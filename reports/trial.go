@@ -36,7 +36,7 @@ func ParamFloat(v any) (f float64, ok bool) {
 }
 
 // Figures returns the comparison's charts: both studies' best-so-far.
-func (c *Comparison) Figures() []Figure { return []Figure{c.compareFigure()} }
+func (c *Comparison) Figures() []Figure { return []Figure{c.compareFigure(Zoom{})} }
 
 // IsPath says whether a user attr names a file or directory a person may
 // want to open (checkpoints, the trial directory, logs): the trial page
@@ -125,8 +125,12 @@ func distText(p ParamRow) string {
 
 // Figures returns the trial's charts: the study metric by step (its
 // intermediate values), then one chart per stored training metric, in
-// name order, so every series the trial reported is drawn.
-func (d *TrialData) Figures() []Figure {
+// name order, so every series the trial reported is drawn. A metric's
+// chart has ID "metric." and the metric's name.
+func (d *TrialData) Figures() []Figure { return d.figures(Zoom{}) }
+
+// figures draws the trial's charts zoomed to z.
+func (d *TrialData) figures(z Zoom) []Figure {
 	var figs []Figure
 	if len(d.Curve) > 0 {
 		xs, ys := make([]float64, len(d.Curve)), make([]float64, len(d.Curve))
@@ -134,14 +138,14 @@ func (d *TrialData) Figures() []Figure {
 			xs[i], ys[i] = float64(c.Step), c.Value
 		}
 		figs = append(figs, seriesFigure("curve", fmt.Sprintf("%s of trial %d", d.Study.Metric, d.Trial.Number),
-			d.Study.Metric, xs, ys, "view report_curves"))
+			d.Study.Metric, xs, ys, "view report_curves", z))
 	}
 	var name string
 	var xs, ys []float64
 	flush := func() {
 		if len(xs) > 0 {
-			figs = append(figs, seriesFigure("metric", fmt.Sprintf("%s of trial %d", name, d.Trial.Number),
-				name, xs, ys, "view report_metrics"))
+			figs = append(figs, seriesFigure("metric."+name, fmt.Sprintf("%s of trial %d", name, d.Trial.Number),
+				name, xs, ys, "view report_metrics", z))
 		}
 		xs, ys = nil, nil
 	}
@@ -160,18 +164,20 @@ func (d *TrialData) Figures() []Figure {
 }
 
 // seriesFigure draws one line of (step, value) points with its points
-// marked, thinned to maxCurvePoints.
-func seriesFigure(id, title, ylabel string, xs, ys []float64, note string) Figure {
+// marked, thinned to maxCurvePoints, zoomed to z.
+func seriesFigure(id, title, ylabel string, xs, ys []float64, note string, z Zoom) Figure {
 	x0, x1 := rangeOf(xs)
 	y0, y1 := rangeOf(ys)
 	p := newPlot(title, "step", ylabel, x0, x1, y0, y1)
+	p.zoomTo(z)
 	p.frame()
-	sx, sy := thinPoints(xs, ys, maxCurvePoints)
+	sx, sy := p.visible(xs, ys)
+	sx, sy = thinPoints(sx, sy, maxCurvePoints)
 	p.line(sx, sy, colBlue, 1.8, 1, ylabel)
 	if len(sx) <= 60 {
 		for i := range sx {
 			p.dot(sx[i], sy[i], 2.2, colBlue, fmt.Sprintf("step %g: %s", sx[i], strconv.FormatFloat(sy[i], 'g', 6, 64)))
 		}
 	}
-	return Figure{ID: id, Note: note, SVG: p.svg()}
+	return Figure{ID: id, Note: note, SVG: p.svg(), Axes: p.axes(true, true)}
 }
