@@ -32,7 +32,8 @@ func TestServer(t *testing.T) {
 	}{
 		{"Pages", testPages}, {"TrialFilters", testTrialFilters}, {"HostileNames", testHostileNames},
 		{"Token", testToken}, {"LoopbackHost", testLoopbackHost}, {"Writes", testWrites},
-		{"BrowserBrush", testBrowserBrush}, {"Live", testLive},
+		{"Zoom", testZoom}, {"BrowserBrush", testBrowserBrush}, {"BrowserZoom", testBrowserZoom},
+		{"Live", testLive},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.fn(t, db) })
 	}

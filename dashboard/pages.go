@@ -65,19 +65,27 @@ func toTables(ts []reports.Table) []table {
 	return out
 }
 
-// figure is a reports.Figure for the template.
+// figure is a reports.Figure for the template. Axes, the chart's
+// reports.Axes as JSON, marks a chart the script can zoom.
 type figure struct {
-	ID   string
-	SVG  template.HTML
-	Note string
+	ID     string
+	SVG    template.HTML
+	Note   string
+	Axes   string
+	Zoomed bool
+}
+
+func toFigure(f reports.Figure) figure {
+	// Package reports builds the SVG and escapes every text it embeds
+	// (names, choices, titles).
+	return figure{ID: f.ID, SVG: template.HTML(f.SVG), Note: safetext.Terminal(f.Note),
+		Axes: axesJSON(f.Axes), Zoomed: f.Axes != nil && f.Axes.Zoomed}
 }
 
 func toFigures(fs []reports.Figure) []figure {
 	out := make([]figure, len(fs))
 	for i, f := range fs {
-		// Package reports builds the SVG and escapes every text it
-		// embeds (names, choices, titles).
-		out[i] = figure{ID: f.ID, SVG: template.HTML(f.SVG), Note: safetext.Terminal(f.Note)}
+		out[i] = toFigure(f)
 	}
 	return out
 }

@@ -23,10 +23,16 @@ type studyPage struct {
 }
 
 // study serves /study/{name}; with ?fragment=1 only the part the page's
-// script swaps in when the study changes.
+// script swaps in when the study changes, with ?fig=ID one chart, zoomed
+// (see parseZoom).
 func (s *Server) study(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
 	ctx := r.Context()
+	zq, err := parseZoom(r.URL.Query())
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
 	d, err := reports.Load(ctx, s.cfg.DB, name)
 	if err != nil {
 		s.fail(w, err)
@@ -35,6 +41,10 @@ func (s *Server) study(w http.ResponseWriter, r *http.Request) {
 	rep, err := reports.Build(d, s.cfg.Report)
 	if err != nil {
 		s.fail(w, err)
+		return
+	}
+	if zq != nil {
+		s.serveZoom(w, zq, rep.ZoomFigure)
 		return
 	}
 	q, err := parseTrialQuery(r.URL.Query(), rep.Params)
@@ -85,7 +95,8 @@ type trialPage struct {
 }
 
 // trial serves /study/{name}/trial/{number}; with ?fragment=1 only the
-// part the page's script swaps in (the study's live state tells it when).
+// part the page's script swaps in (the study's live state tells it when),
+// with ?fig=ID one chart, zoomed.
 func (s *Server) trial(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
 	n, err := strconv.Atoi(r.PathValue("number"))
@@ -93,9 +104,18 @@ func (s *Server) trial(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, fmt.Sprintf("404 not found: no trial %q", safetext.Terminal(r.PathValue("number"))), http.StatusNotFound)
 		return
 	}
+	zq, err := parseZoom(r.URL.Query())
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
 	d, err := reports.LoadTrial(r.Context(), s.cfg.DB, name, n)
 	if err != nil {
 		s.fail(w, err)
+		return
+	}
+	if zq != nil {
+		s.serveZoom(w, zq, d.ZoomFigure)
 		return
 	}
 	p := trialPage{Study: safetext.Terminal(name), StudyURL: studyURL(name), Number: n, State: d.Trial.State,
@@ -118,10 +138,16 @@ type comparePage struct {
 	Best    [][3]string // param, best of A, best of B
 }
 
-// compare serves /compare?a=X&b=Y; without both, a form to pick them.
+// compare serves /compare?a=X&b=Y; without both, a form to pick them;
+// with fig=compare too, the chart zoomed.
 func (s *Server) compare(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	a, b := q.Get("a"), q.Get("b")
+	zq, err := parseZoom(q)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
 	p := comparePage{A: safetext.Terminal(a), B: safetext.Terminal(b)}
 	rows, err := reports.LoadStudies(r.Context(), s.cfg.DB)
 	if err != nil {
@@ -132,6 +158,10 @@ func (s *Server) compare(w http.ResponseWriter, r *http.Request) {
 		p.Studies = append(p.Studies, row.Name)
 	}
 	if a == "" || b == "" {
+		if zq != nil {
+			s.fail(w, fmt.Errorf("%w: fig needs two studies, a and b", ErrInvalid))
+			return
+		}
 		s.render(w, "compare", "sweep: compare studies", p)
 		return
 	}
@@ -148,6 +178,10 @@ func (s *Server) compare(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	c := reports.Compare(built[0], built[1])
+	if zq != nil {
+		s.serveZoom(w, zq, c.ZoomFigure)
+		return
+	}
 	p.AURL, p.BURL = studyURL(a), studyURL(b)
 	p.Tables, p.Figures = toTables(c.Tables()), toFigures(c.Figures())
 	p.Best = bestSideBySide(built[0], built[1])

@@ -14,6 +14,15 @@
 // chart, dragging along an axis brushes a range: trials whose line misses
 // any brushed range (or that did not sample that param) fade; a click on
 // an axis clears its brush. Brushes survive the live refreshes.
+//
+// Charts with a data-axes attribute (line and scatter charts: its JSON
+// gives the plot areas in SVG units and the data range they show) zoom:
+// dragging a rectangle over the plot area (a horizontal range on the
+// timeline, a vertical one on the slice panels) asks the server for that
+// chart redrawn for the box (?fig=ID&xmin=&xmax=&ymin=&ymax=), so its
+// ticks label the zoomed range; a double-click or its "reset zoom" button
+// redraws it whole. Zooms survive the live refreshes: the refreshed report
+// gets the zoomed charts swapped in before it is shown.
 (function () {
   "use strict";
   var every = parseInt(document.body.dataset.refreshMs, 10) || 2000;
@@ -40,7 +49,15 @@
       q.set("fragment", "1");
       return fetch(location.pathname + "?" + q.toString(), { credentials: "same-origin" })
         .then(function (r) { if (!r.ok) { throw new Error("fragment: " + r.status); } return r.text(); })
-        .then(function (html) { report.innerHTML = html; initCharts(report); lastFetch = Date.now(); });
+        .then(function (html) {
+          var t = document.createElement("template");
+          t.innerHTML = html;
+          return rezoom(t.content).then(function () {
+            report.replaceChildren(t.content);
+            initCharts(report);
+            lastFetch = Date.now();
+          });
+        });
     }
     function tick() {
       if (busy) { return; }
@@ -141,13 +158,109 @@
     });
   }
 
+  // zooms maps a chart's data-fig to the box it is zoomed to, as query
+  // parameters (xmin, xmax, ymin, ymax; data values).
+  var zooms = {};
+
+  // chart fetches chart id drawn for box (null: whole) as a <figure>.
+  function chart(id, box) {
+    var q = new URLSearchParams(location.search);
+    q.set("fragment", "1");
+    q.set("fig", id);
+    Object.keys(box || {}).forEach(function (k) { q.set(k, String(box[k])); });
+    return fetch(location.pathname + "?" + q.toString(), { credentials: "same-origin" })
+      .then(function (r) { if (!r.ok) { throw new Error("chart " + id + ": " + r.status); } return r.text(); })
+      .then(function (html) {
+        var t = document.createElement("template");
+        t.innerHTML = html.trim();
+        return t.content.firstElementChild;
+      });
+  }
+
+  // redraw replaces the figure fig with chart id drawn for box.
+  function redraw(fig, id, box) {
+    if (box) { zooms[id] = box; } else { delete zooms[id]; }
+    return chart(id, box).then(function (el) { fig.replaceWith(el); zoomable(el); })
+      .catch(function () { delete zooms[id]; });
+  }
+
+  // rezoom swaps zoomed charts into a freshly fetched report; a chart
+  // that can no longer be drawn so is left whole and forgotten.
+  function rezoom(root) {
+    var jobs = [];
+    root.querySelectorAll("figure[data-axes]").forEach(function (fig) {
+      var id = fig.dataset.fig, box = zooms[id];
+      if (!box) { return; }
+      jobs.push(chart(id, box).then(function (el) { fig.replaceWith(el); })
+        .catch(function () { delete zooms[id]; }));
+    });
+    return Promise.all(jobs);
+  }
+
+  // zoomable lets a drag over fig's plot areas zoom it, a double-click
+  // reset it.
+  function zoomable(fig) {
+    if (!fig.dataset || !fig.dataset.axes) { return; }
+    var svg = fig.querySelector("svg"), ax = JSON.parse(fig.dataset.axes), id = fig.dataset.fig;
+    var area = null, from = null, box = null;
+    // span is the dragged rectangle from the press to ev, inside the
+    // area; an axis that does not zoom spans the whole area.
+    function span(ev) {
+      var p = svgPoint(svg, ev);
+      var x = Math.min(Math.max(p.x, area[0]), area[2]), y = Math.min(Math.max(p.y, area[1]), area[3]);
+      var r = ax.zoom_x ? [Math.min(from.x, x), Math.max(from.x, x)] : [area[0], area[2]];
+      var c = ax.zoom_y ? [Math.min(from.y, y), Math.max(from.y, y)] : [area[1], area[3]];
+      return { x: r[0], y: c[0], w: r[1] - r[0], h: c[1] - c[0] };
+    }
+    svg.addEventListener("pointerdown", function (ev) {
+      var p = svgPoint(svg, ev);
+      area = null;
+      ax.areas.forEach(function (a) { if (p.x >= a[0] && p.x <= a[2] && p.y >= a[1] && p.y <= a[3]) { area = a; } });
+      if (area) { from = p; ev.preventDefault(); }
+    });
+    svg.addEventListener("pointermove", function (ev) {
+      if (!area) { return; }
+      var s = span(ev);
+      if (!box) {
+        box = document.createElementNS("http://www.w3.org/2000/svg", "rect");
+        box.setAttribute("class", "zoombox");
+        svg.appendChild(box);
+      }
+      box.setAttribute("x", s.x); box.setAttribute("y", s.y);
+      box.setAttribute("width", s.w); box.setAttribute("height", s.h);
+    });
+    svg.addEventListener("pointerup", function (ev) {
+      if (!area) { return; }
+      var s = span(ev), a = area, z = Object.assign({}, zooms[id] || {});
+      area = null;
+      if (box) { box.remove(); box = null; }
+      // An axis zooms when the drag covers 4 SVG units of it: a flat
+      // drag over a chart that zooms both axes zooms x only.
+      var zx = ax.zoom_x && s.w >= 4, zy = ax.zoom_y && s.h >= 4;
+      if (!zx && !zy) { return; }
+      var dx = function (px) { return ax.x.lo + (px - a[0]) / (a[2] - a[0]) * (ax.x.hi - ax.x.lo); };
+      var dy = function (py) { return ax.y.lo + (a[3] - py) / (a[3] - a[1]) * (ax.y.hi - ax.y.lo); };
+      if (zx) { z.xmin = dx(s.x); z.xmax = dx(s.x + s.w); }
+      if (zy) { z.ymin = dy(s.y + s.h); z.ymax = dy(s.y); }
+      redraw(fig, id, z);
+    });
+    svg.addEventListener("dblclick", function () { redraw(fig, id, null); });
+  }
+
   // initCharts wires the charts of a freshly rendered report.
   function initCharts(root) {
     var svg = root.querySelector('figure[data-fig="parallel"] svg');
     if (svg) { brushable(svg); applyBrushes(svg); }
+    root.querySelectorAll("figure[data-axes]").forEach(zoomable);
   }
 
   document.addEventListener("click", function (ev) {
+    var reset = ev.target.closest && ev.target.closest("button.unzoom");
+    if (reset) {
+      var fig = reset.parentElement;
+      redraw(fig, fig.dataset.fig, null);
+      return;
+    }
     var cap = ev.target.closest && ev.target.closest("figcaption");
     if (cap) { cap.parentElement.classList.toggle("hidden"); }
   });
