@@ -27,7 +27,8 @@ type zoomView struct {
 // testBrowserZoom drags a rectangle over the history chart in headless
 // Chromium: the chart comes back redrawn for the box (its x range and tick
 // labels within the dragged span), stays zoomed across a live refresh,
-// and a double-click draws it whole again.
+// hides and shows a series from its legend entry, and a double-click
+// draws it whole again.
 func testBrowserZoom(t *testing.T, db *sqlx.DB) {
 	if testing.Short() {
 		t.Skip("starts a browser")
@@ -128,6 +129,30 @@ func testBrowserZoom(t *testing.T, db *sqlx.DB) {
 	}
 	if after := read(); !after.Zoomed || after.X[0] != zoomed.X[0] || after.X[1] != zoomed.X[1] {
 		t.Errorf("after a live refresh the history shows %v (zoomed %v), want %v", after.X, after.Zoomed, zoomed.X)
+	}
+
+	// A click on the legend's "complete" swatch hides the blue dots, and
+	// only those; a second click shows them again.
+	const toggle = `(() => {
+		const svg = ` + hist + `.querySelector("svg");
+		[...svg.querySelectorAll('rect[fill="#0072b2"]')].find(r => r.getAttribute("y") === "9")
+			.dispatchEvent(new MouseEvent("click", {bubbles: true}));
+		const off = [...svg.querySelectorAll(".series-off")];
+		return [svg.querySelectorAll('circle[fill="#0072b2"]').length, off.length,
+			off.filter(e => e.getAttribute("fill") !== "#0072b2").length];
+	})()`
+	var got [3]int
+	if err := page.Eval(ctx, toggle, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got[0] == 0 || got[1] != got[0] || got[2] != 0 {
+		t.Errorf("clicking the complete swatch hid %d marks (%d not blue) of %d blue dots; want exactly those", got[1], got[2], got[0])
+	}
+	if err := page.Eval(ctx, toggle, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got[1] != 0 {
+		t.Errorf("a second click left %d marks hidden", got[1])
 	}
 
 	if err := page.Eval(ctx, hist+`.querySelector("svg").dispatchEvent(new MouseEvent("dblclick", {bubbles: true}))`, nil); err != nil {

@@ -23,7 +23,9 @@ type plot struct {
 	xTicks, yTicks []axisTick
 	// clip is set by zoomTo: marks outside [x0,x1]×[y0,y1] are left out.
 	clip bool
-	b    strings.Builder
+	// series are the legend's colours, for Axes.
+	series []string
+	b      strings.Builder
 }
 
 // axisTick is a labelled position on an axis, in data coordinates.
@@ -155,6 +157,7 @@ func (p *plot) legend(items ...string) {
 	for i := len(items) - 2; i >= 0; i -= 2 {
 		x -= 14 + 5.8*float64(len([]rune(items[i+1]))) + 10
 		fmt.Fprintf(&p.b, `<rect x="%s" y="9" width="10" height="10" fill="%s"/>`, num(x), items[i])
+		p.series = append(p.series, items[i])
 		fmt.Fprintf(&p.b, `<text x="%s" y="18" class="tick">%s</text>`, num(x+14), esc(items[i+1]))
 	}
 }

@@ -46,6 +46,10 @@ type Axes struct {
 	ZoomY bool `json:"zoom_y"`
 	// Zoomed says the chart was drawn for a Zoom, not its data's range.
 	Zoomed bool `json:"zoomed"`
+	// Series are the colours of the chart's legend swatches (in the
+	// legend row above the plot area). Each names one series: its marks
+	// are the ones drawn in that colour, so a script can hide them.
+	Series []string `json:"series,omitempty"`
 }
 
 // ZoomFigure redraws the report's chart id (an ID of Figures) for the
@@ -112,7 +116,7 @@ func (p *plot) area() [4]float64 {
 // axes describes the plot for a zooming script.
 func (p *plot) axes(zoomX, zoomY bool) *Axes {
 	return &Axes{Areas: [][4]float64{p.area()}, X: Range{p.x0, p.x1}, Y: Range{p.y0, p.y1},
-		ZoomX: zoomX, ZoomY: zoomY, Zoomed: p.clip}
+		ZoomX: zoomX, ZoomY: zoomY, Zoomed: p.clip, Series: p.series}
 }
 
 // inside says whether data point (x, y) is drawn: always, unless the plot

@@ -22,7 +22,9 @@
 // chart redrawn for the box (?fig=ID&xmin=&xmax=&ymin=&ymax=), so its
 // ticks label the zoomed range; a double-click or its "reset zoom" button
 // redraws it whole. Zooms survive the live refreshes: the refreshed report
-// gets the zoomed charts swapped in before it is shown.
+// gets the zoomed charts swapped in before it is shown. Clicking a legend
+// entry of such a chart hides or shows that series (the marks drawn in its
+// colour), also across refreshes and zooms.
 (function () {
   "use strict";
   var every = parseInt(document.body.dataset.refreshMs, 10) || 2000;
@@ -197,12 +199,55 @@
     return Promise.all(jobs);
   }
 
+  // hidden maps a chart's data-fig to the legend colours switched off.
+  var hidden = {};
+
+  // colour is the colour a mark is drawn in: its stroke, else its fill.
+  function colour(el) {
+    var s = el.getAttribute("stroke");
+    return s && s !== "none" ? s : el.getAttribute("fill");
+  }
+
+  // swatchOf returns the legend swatch el is, or whose label it is.
+  function swatchOf(el, ax) {
+    var top = Math.min.apply(null, ax.areas.map(function (a) { return a[1]; }));
+    var is = function (r) {
+      return r && r.tagName === "rect" && (ax.series || []).indexOf(r.getAttribute("fill")) >= 0 &&
+        parseFloat(r.getAttribute("y")) < top;
+    };
+    return is(el) ? el : is(el.previousElementSibling) ? el.previousElementSibling : null;
+  }
+
+  // applySeries hides the marks of the series switched off in fig and
+  // greys their legend entries.
+  function applySeries(fig, ax) {
+    var off = hidden[fig.dataset.fig] || {};
+    fig.querySelectorAll("svg [fill], svg [stroke]").forEach(function (el) {
+      var sw = swatchOf(el, ax);
+      if (sw === el) {
+        el.classList.add("swatch");
+        el.classList.toggle("muted", !!off[colour(el)]);
+        if (el.nextElementSibling) { el.nextElementSibling.classList.toggle("muted", !!off[colour(el)]); }
+      } else if (!sw) {
+        el.classList.toggle("series-off", !!off[colour(el)]);
+      }
+    });
+  }
+
   // zoomable lets a drag over fig's plot areas zoom it, a double-click
-  // reset it.
+  // reset it, and a click on a legend entry hide or show that series.
   function zoomable(fig) {
     if (!fig.dataset || !fig.dataset.axes) { return; }
     var svg = fig.querySelector("svg"), ax = JSON.parse(fig.dataset.axes), id = fig.dataset.fig;
     var area = null, from = null, box = null;
+    applySeries(fig, ax);
+    svg.addEventListener("click", function (ev) {
+      var sw = swatchOf(ev.target, ax);
+      if (!sw) { return; }
+      var off = hidden[id] = hidden[id] || {}, c = sw.getAttribute("fill");
+      if (off[c]) { delete off[c]; } else { off[c] = true; }
+      applySeries(fig, ax);
+    });
     // span is the dragged rectangle from the press to ev, inside the
     // area; an axis that does not zoom spans the whole area.
     function span(ev) {
