@@ -34,6 +34,9 @@ var (
 	ErrNoComplete = errors.New("reports: no complete trial")
 	// ErrNoTrial means the study has no trial with the requested number.
 	ErrNoTrial = errors.New("reports: no such trial")
+	// ErrNoFigure means a zoom named a chart that is not there or cannot
+	// zoom (bars, parallel coordinates, the contour grid, a note).
+	ErrNoFigure = errors.New("reports: no such zoomable chart")
 )
 
 // Options select what a report contains. The zero value is a full report

@@ -63,18 +63,10 @@ func (r *Report) timelineFigure(z Zoom) (Figure, bool) {
 	}
 	p.zoomTo(Zoom{X: z.X})
 	p.frame()
+	// Count only the bars in a zoomed time range, so that zooming in
+	// draws them one by one again.
 	all := bars
-	if p.clip {
-		// Count only the bars in the time range, so that zooming in
-		// draws them one by one again.
-		var in []timelineBar
-		for _, b := range bars {
-			if _, _, ok := p.clampSpan(b.start/div, b.end/div); ok {
-				in = append(in, b)
-			}
-		}
-		bars = in
-	}
+	bars = p.barsIn(bars, div)
 	laneY := func(lane int) (float64, float64) { // data y of a lane's bar, bottom and top
 		top := float64(len(lanes) - lane)
 		return top - 0.9, top - 0.1

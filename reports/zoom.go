@@ -1,7 +1,6 @@
 package reports
 
 import (
-	"errors"
 	"fmt"
 	"math"
 )
@@ -11,10 +10,6 @@ import (
 // box and it holds only the marks inside it (more of them, since thinning
 // then picks among fewer trials). Without a zoom nothing changes: the
 // report's charts are drawn exactly as before.
-
-// ErrNoFigure means a zoom named a chart that is not there or cannot zoom
-// (bars, parallel coordinates, the contour grid, a note without a chart).
-var ErrNoFigure = errors.New("no such zoomable chart")
 
 // Range is a closed interval of data values, Lo < Hi.
 type Range struct {
@@ -207,6 +202,20 @@ func clipSegment(x0, y0, x1, y1, xmin, xmax, ymin, ymax float64) (ax, ay, bx, by
 		bx, by = x0+t1*dx, y0+t1*dy
 	}
 	return ax, ay, bx, by, true
+}
+
+// barsIn keeps the timeline bars a zoomed plot shows (all, unzoomed).
+func (p *plot) barsIn(bars []timelineBar, div float64) []timelineBar {
+	if !p.clip {
+		return bars
+	}
+	var in []timelineBar
+	for _, b := range bars {
+		if _, _, ok := p.clampSpan(b.start/div, b.end/div); ok {
+			in = append(in, b)
+		}
+	}
+	return in
 }
 
 // clampSpan cuts the data interval [a, b] to a zoomed plot's x range; ok

@@ -46,7 +46,7 @@ func inArea(t *testing.T, f reports.Figure) int {
 	return marks
 }
 
-// zoomTicks returns the numeric labels of a figure's x axis.
+// xTicks returns the numeric labels of a figure's x axis.
 func xTicks(t *testing.T, f reports.Figure) []float64 {
 	t.Helper()
 	var out []float64
@@ -62,10 +62,10 @@ func xTicks(t *testing.T, f reports.Figure) []float64 {
 	return out
 }
 
-// TestZoomFigure_History zooms the history of a 2,000-trial study (drawn
+// TestReport_ZoomFigure zooms the history of a 2,000-trial study (drawn
 // down-sampled) into 200 trials and a value band: it draws every trial in
 // the box and nothing outside, and its ticks label the box.
-func TestZoomFigure_History(t *testing.T) {
+func TestReport_ZoomFigure(t *testing.T) {
 	r := buildMem(t, memData(specFor("mem", 2000), memParams, bigTrials(2000)))
 	whole := figure(t, r, "history")
 	if whole.Axes == nil || whole.Axes.Zoomed || !whole.Axes.ZoomX || !whole.Axes.ZoomY {
@@ -115,10 +115,10 @@ func TestZoomFigure_History(t *testing.T) {
 	}
 }
 
-// TestZoomFigure_EveryChart zooms each zoomable chart into the middle of
+// TestReport_ZoomFigureEveryChart zooms each zoomable chart into the middle of
 // its range: marks stay inside the plot area and the axes it cannot zoom
 // keep their range; charts that do not zoom are refused.
-func TestZoomFigure_EveryChart(t *testing.T) {
+func TestReport_ZoomFigureEveryChart(t *testing.T) {
 	d := memData(specFor("mem", 300), memParams, bigTrials(300))
 	for s := 1; s <= 10; s++ {
 		d.BestMetrics = append(d.BestMetrics, reports.MetricPoint{Name: "val_loss", Step: s, Value: 1 / float64(s)})
