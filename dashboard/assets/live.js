@@ -261,7 +261,12 @@
       var p = svgPoint(svg, ev);
       area = null;
       ax.areas.forEach(function (a) { if (p.x >= a[0] && p.x <= a[2] && p.y >= a[1] && p.y <= a[3]) { area = a; } });
-      if (area) { from = p; ev.preventDefault(); }
+      if (!area) { return; }
+      from = p;
+      ev.preventDefault();
+      // Keep the pointer's events while it is down, so that a drag that
+      // ends outside the chart still ends here.
+      try { svg.setPointerCapture(ev.pointerId); } catch (e) { /* not an active pointer */ }
     });
     svg.addEventListener("pointermove", function (ev) {
       if (!area) { return; }
@@ -279,8 +284,8 @@
       var s = span(ev), a = area, z = Object.assign({}, zooms[id] || {});
       area = null;
       if (box) { box.remove(); box = null; }
-      // An axis zooms when the drag covers 4 SVG units of it: a flat
-      // drag over a chart that zooms both axes zooms x only.
+      // An axis zooms only when the drag covers 4 SVG units of it: a
+      // flat drag over a chart that zooms both axes zooms x alone.
       var zx = ax.zoom_x && s.w >= 4, zy = ax.zoom_y && s.h >= 4;
       if (!zx && !zy) { return; }
       var dx = function (px) { return ax.x.lo + (px - a[0]) / (a[2] - a[0]) * (ax.x.hi - ax.x.lo); };
