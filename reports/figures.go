@@ -386,8 +386,18 @@ func (r *Report) edfFigure(z Zoom) (Figure, bool) {
 	}
 	sort.Float64s(vals)
 	n := len(vals)
-	idx := thin(n, edfMaxPoints, func(i int) bool { return i == 0 || i == n-1 })
-	xs, ys := []float64{vals[0]}, []float64{0}
+	// Zoomed in x, thin among the values in the range (and one either
+	// side), so that zooming in shows every step there.
+	from, to := 0, n
+	if z.X != nil {
+		from = max(0, sort.SearchFloat64s(vals, z.X.Lo)-1)
+		to = min(n, sort.Search(n, func(i int) bool { return vals[i] > z.X.Hi })+1)
+	}
+	idx := thin(to-from, edfMaxPoints, func(i int) bool { return i == 0 || i == to-from-1 })
+	for k := range idx {
+		idx[k] += from
+	}
+	xs, ys := []float64{vals[from]}, []float64{float64(from) / float64(n)}
 	for _, i := range idx {
 		xs, ys = append(xs, vals[i]), append(ys, float64(i+1)/float64(n))
 	}

@@ -3,6 +3,7 @@ package reports_test
 import (
 	"errors"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -112,6 +113,34 @@ func TestReport_ZoomFigure(t *testing.T) {
 	ticks := xTicks(t, f)
 	if len(ticks) < 3 || ticks[0] < 100 || ticks[len(ticks)-1] > 300 {
 		t.Errorf("zoomed x ticks %v; want several, within 100..300", ticks)
+	}
+
+	// The EDF of the ~1,100 complete trials is drawn through 500 values;
+	// zoomed into 100 of them, it steps at each.
+	var vals []float64
+	for _, tr := range r.Trials {
+		if tr.State == "COMPLETE" {
+			vals = append(vals, *tr.Value)
+		}
+	}
+	sort.Float64s(vals)
+	if len(vals) < 1000 {
+		t.Fatalf("%d complete trials, want over 1000", len(vals))
+	}
+	mid := len(vals) / 2
+	lo, hi := vals[mid], vals[mid+99]
+	edf, err := r.ZoomFigure("edf", reports.Zoom{X: &reports.Range{Lo: lo, Hi: hi}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	points := 0
+	for _, e := range parseSVG(t, edf.SVG) {
+		if e.name == "polyline" {
+			points += len(strings.Fields(e.attr["points"]))
+		}
+	}
+	if points < 2*100 {
+		t.Errorf("EDF zoomed into 100 values has %d points, want a step (2 points) at each", points)
 	}
 }
 
