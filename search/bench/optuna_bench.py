@@ -319,7 +319,9 @@ def cmd_dump(_):
     gamma = tpe_sampler.default_gamma
     below, above = tpe_sampler._split_trials(study, trials, gamma(n))
     out = {"version": optuna.__version__, "below": [t.number for t in below], "above": [t.number for t in above]}
-    cands = {nm: [space[nm].to_external_repr(v) for v in q["candidates"][nm]] for nm in names}
+    import numpy as np  # optuna's own dependency
+
+    cands = {nm: np.asarray(q["candidates"][nm], dtype=float) for nm in names}  # internal values
     for label, group, hb in (("l", below, True), ("g", above, False)):
         mpe = s._build_parzen_estimator(study, space, group, handle_below=hb)
         mix = mpe._mixture_distribution
@@ -329,7 +331,7 @@ def cmd_dump(_):
                 est["params"][nm] = {"mu": list(map(float, d.mu)), "sigma": list(map(float, d.sigma))}
             else:
                 est["params"][nm] = {"rows": [list(map(float, r)) for r in d.weights]}
-        est["logpdf"] = list(map(float, mpe.log_pdf({nm: __import__("numpy").asarray(cands[nm]) for nm in names})))
+        est["logpdf"] = list(map(float, mpe.log_pdf(cands)))
         out[label] = est
     print(json.dumps(out))
 
