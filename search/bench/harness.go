@@ -350,7 +350,7 @@ func runLatency(ctx context.Context, cfg Config, optunas []*Optuna) ([]LatencyRe
 		new  func() goptuna.Sampler
 	}{
 		{"ours univariate", func() goptuna.Sampler { return tpe.New(tpe.Options{Seed: 1}) }},
-		{"ours multivariate", func() goptuna.Sampler { return tpe.New(tpe.Options{Seed: 1, Multivariate: true}) }},
+		{"ours multivariate", func() goptuna.Sampler { return tpe.New(tpe.Options{Seed: 1, Multivariate: true, ConstantLiar: true}) }},
 		{"goptuna TPE", func() goptuna.Sampler { return gtpe.NewSampler(gtpe.SamplerOptionSeed(1)) }},
 	}
 	type cell struct {

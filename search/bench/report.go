@@ -11,7 +11,7 @@ import (
 )
 
 // oursForClaim are the method rows of "ours" checked against the baselines.
-var oursForClaim = []string{"ours univariate", "ours multivariate", "ours multivariate + liar, 4 workers"}
+var oursForClaim = []string{"ours univariate", "ours multivariate", "ours multivariate, group", "ours multivariate + liar, 4 workers"}
 
 // Claim reports, for each of our methods, on how many problems its median
 // regret at 100 trials is below both random search's and goptuna TPE's.
@@ -123,9 +123,10 @@ Each function is defined twice, in Go (search/bench) and in search/bench/optuna_
 
 Methods: **random** (sweep's seeded random sampler); **goptuna TPE** (github.com/c-bata/goptuna/tpe v0.9.0 with
 its defaults and a seed); **ours** (search/tpe with Optuna's defaults: 10 start-up trials, 24 EI candidates,
-γ(n) = min(⌈0.1 n⌉, 25), default weights, prior weight 1, magic clip) in univariate mode, in multivariate mode
-with group decomposition, and in multivariate mode with 4 simulated parallel workers, with and without the
-constant liar; **Optuna x.y** (Optuna's own TPESampler with its defaults and seeds 0–30, run by
+γ(n) = min(⌈0.1 n⌉, 25), default weights, prior weight 1, magic clip, Optuna 4+'s bandwidths) in univariate
+mode, in multivariate mode (intersection search space plus the constant liar, as Optuna 4+'s default), in
+multivariate mode with group decomposition, and in multivariate mode with 4 simulated parallel workers, with and
+without the constant liar; **Optuna x.y** (Optuna's own TPESampler with its defaults and seeds 0–30, run by
 search/bench/optuna_bench.py with whichever Optuna the interpreter imports; one row per Optuna). Optuna 3.1's
 default is univariate TPE; Optuna 4.x/5 defaults to multivariate TPE with the constant liar.
 
