@@ -171,7 +171,7 @@ func runRegret(ctx context.Context, cfg Config, optunas []*Optuna) ([]RegretResu
 					if ctx.Err() != nil {
 						return ctx.Err()
 					}
-					vals, err := RunStudy(p, m, sampler.Mix(uint64(s), 0x5eed), n)
+					vals, err := RunStudy(p, m, sampler.Mix(uint64(s+m.SeedOffset), 0x5eed), n)
 					if err != nil {
 						return fmt.Errorf("%s / %s / seed %d: %w", p.Name, m.Name, s, err)
 					}
