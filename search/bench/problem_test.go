@@ -145,3 +145,10 @@ func TestProblem_MatchesPython(t *testing.T) {
 		}
 	}
 }
+
+func TestCmpVersion(t *testing.T) {
+	if cmpVersion("Optuna 5.0.0.dev", "Optuna 3.1.0") <= 0 || cmpVersion("Optuna 4.10.0", "Optuna 4.9.1") <= 0 ||
+		cmpVersion("Optuna 3.1.0", "Optuna 3.1.0") != 0 {
+		t.Fatal("cmpVersion orders versions wrongly")
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"math"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -214,8 +215,9 @@ func (r *Results) writeOptuna(b *strings.Builder) {
 	if len(opts) > 0 && at >= 0 {
 		rows := []string{"ours univariate", "ours multivariate", "ours multivariate, seeds 1000+", "ours multivariate, Optuna 3.x bandwidths"}
 		rows = append(rows, opts...)
+		newest := slices.MaxFunc(opts, func(a, b string) int { return cmpVersion(a, b) })
 		b.WriteString("Median regret at 100 trials (from the tables above); the last column is ours multivariate ÷ " +
-			opts[len(opts)-1] + " (below 1: ours is lower).\n\n| problem |")
+			newest + " (below 1: ours is lower).\n\n| problem |")
 		for _, m := range rows {
 			fmt.Fprintf(b, " %s |", m)
 		}
@@ -231,11 +233,28 @@ func (r *Results) writeOptuna(b *strings.Builder) {
 			for _, m := range rows {
 				fmt.Fprintf(b, " %s |", num(med(m)))
 			}
-			fmt.Fprintf(b, " %.2f |\n", med("ours multivariate")/med(opts[len(opts)-1]))
+			fmt.Fprintf(b, " %.2f |\n", med("ours multivariate")/med(newest))
 		}
 		b.WriteString("\n")
 	}
 	b.WriteString(optunaNotes)
+}
+
+// cmpVersion orders "Optuna x.y.z…" labels by their numeric components.
+func cmpVersion(a, b string) int {
+	pa := strings.Split(strings.TrimPrefix(a, "Optuna "), ".")
+	pb := strings.Split(strings.TrimPrefix(b, "Optuna "), ".")
+	for i := range min(len(pa), len(pb)) {
+		x, errA := strconv.Atoi(pa[i])
+		y, errB := strconv.Atoi(pb[i])
+		if errA != nil || errB != nil {
+			return strings.Compare(pa[i], pb[i])
+		}
+		if x != y {
+			return x - y
+		}
+	}
+	return len(pa) - len(pb)
 }
 
 // optunaNotes is the part of the Optuna comparison that does not change
