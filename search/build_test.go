@@ -178,10 +178,11 @@ func specParams() []search.Param {
 }
 
 func TestNewSampler_SuggestsSpecSpace(t *testing.T) {
-	seed, five := int64(1), 5
+	seed, five, off := int64(1), 5, false
 	for _, spec := range []search.SamplerSpec{
 		{Type: "tpe", StartupTrials: &five},
-		{Type: "tpe", StartupTrials: &five, Multivariate: true, Group: true, ConstantLiar: true},
+		{Type: "tpe", StartupTrials: &five, Multivariate: &off, ConstantLiar: &off},
+		{Type: "tpe", StartupTrials: &five, Group: true},
 		{Type: "random"},
 	} {
 		spec.Seed = &seed

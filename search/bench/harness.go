@@ -233,7 +233,7 @@ func runPrune(ctx context.Context, cfg Config) ([]PruneResult, error) {
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(cfg.Parallel)
 	sur := Surrogate()
-	m := Methods()[2] // ours univariate: sweep's default sampler
+	m := Methods()[3] // ours multivariate (with the liar): sweep's default sampler
 	for i, spec := range specs {
 		res[i] = make([]out, cfg.Seeds)
 		for s := range cfg.Seeds {
