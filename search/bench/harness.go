@@ -37,6 +37,8 @@ type Config struct {
 	// OptunaLatencyMax is the largest history size Optuna's latency is
 	// measured at (its suggestions take up to seconds beyond).
 	OptunaLatencyMax int
+	// Command is the command line the report names as its source.
+	Command string
 }
 
 // DefaultConfig is what `make bench-search` runs.

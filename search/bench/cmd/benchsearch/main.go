@@ -29,6 +29,7 @@ func run() error {
 	paths := flag.String("optuna", "-", "comma-separated PYTHONPATHs, one per Optuna to compare with (- = the interpreter's own optuna; empty = none)")
 	flag.StringVar(&cfg.OptunaCache, "optuna-cache", "", "folder keeping Optuna's study results between runs (empty = rerun)")
 	flag.Parse()
+	cfg.Command = strings.Join(append([]string{"go run ./search/bench/cmd/benchsearch"}, os.Args[1:]...), " ")
 	cfg.Optunas = nil
 	for _, p := range strings.Split(*paths, ",") {
 		switch p {
