@@ -389,8 +389,9 @@ func (r *Results) writeLatency(b *strings.Builder) {
 	b.WriteString("\nTimes are wall-clock on a CPU shared with other jobs; under load both the times and the ratios " +
 		"(measured in the same run, interleaved) vary by up to 2× between runs, goptuna's allocation-heavy code " +
 		"suffering most. Optuna's times are measured in its own Python process right after ours (same space, " +
-		"a random history of the same size, each suggestion asked with study.ask() and told FAIL), so its ratios " +
-		"are within one run but not interleaved.\n")
+		"a random history of the same size; each trial made with study.ask() outside the timing, its 8 suggest calls " +
+		"timed, which include Optuna 4+'s joint multivariate draw, then told FAIL), so its ratios are within one " +
+		"run but not interleaved.\n")
 	b.WriteString("\nThe same measurement as a Go benchmark: `go test ./search/tpe -run '^$' -bench Suggest`.\n")
 }
 
