@@ -1,10 +1,23 @@
 # Search benchmarks (owned by the search area): regret of samplers on test
 # functions, pruners on a learning-curve surrogate, suggest latency.
-# Writes docs/search-benchmarks.md; takes a few minutes on 2 cores.
+# Writes docs/search-benchmarks.md; takes a few minutes on 2 cores, plus
+# Optuna's studies (tens of minutes for Optuna 3.1).
+#
+# Optuna's rows come from search/bench/optuna_bench.py run with $(PYTHON):
+# OPTUNA is a comma-separated list of PYTHONPATHs, one Optuna each ("-" =
+# whatever $(PYTHON) imports; empty = no Optuna). OPTUNA_CACHE keeps their
+# study results between runs. For example, Debian's Optuna and a main-branch
+# source tree side by side:
+#   make bench-search PYTHON=/usr/bin/python3 OPTUNA=-,/path/to/optuna-src
 .PHONY: bench-search test-search
 
+PYTHON ?= python3
+OPTUNA ?= -
+OPTUNA_CACHE ?=
+
 bench-search:
-	$(GO) run ./search/bench/cmd/benchsearch -out docs/search-benchmarks.md
+	$(GO) run ./search/bench/cmd/benchsearch -out docs/search-benchmarks.md \
+		-python '$(PYTHON)' -optuna '$(OPTUNA)' -optuna-cache '$(OPTUNA_CACHE)'
 
 test-search:
 	$(GO) vet ./search/...

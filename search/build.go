@@ -70,8 +70,9 @@ func NewSampler(spec SamplerSpec, params []Param, studyName string, workerIndex 
 		case startup > 0:
 			tpeStartup = startup
 		}
+		on := func(b *bool) bool { return b == nil || *b } // unset: on, as in Optuna 4+
 		t := tpe.New(tpe.Options{Seed: seed, StartupTrials: tpeStartup, EICandidates: spec.EICandidates,
-			Multivariate: spec.Multivariate, Group: spec.Group, ConstantLiar: spec.ConstantLiar})
+			Multivariate: on(spec.Multivariate), Group: spec.Group, ConstantLiar: on(spec.ConstantLiar)})
 		return t, nil, nil
 	case "random":
 		return sampler.NewRandom(seed), nil, nil

@@ -2,6 +2,8 @@ package search_test
 
 import (
 	"errors"
+	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/c-bata/goptuna"
@@ -178,10 +180,11 @@ func specParams() []search.Param {
 }
 
 func TestNewSampler_SuggestsSpecSpace(t *testing.T) {
-	seed, five := int64(1), 5
+	seed, five, off := int64(1), 5, false
 	for _, spec := range []search.SamplerSpec{
 		{Type: "tpe", StartupTrials: &five},
-		{Type: "tpe", StartupTrials: &five, Multivariate: true, Group: true, ConstantLiar: true},
+		{Type: "tpe", StartupTrials: &five, Multivariate: &off, ConstantLiar: &off},
+		{Type: "tpe", StartupTrials: &five, Group: true},
 		{Type: "random"},
 	} {
 		spec.Seed = &seed
@@ -300,5 +303,42 @@ func TestNewSampler_StartupZero(t *testing.T) {
 	withZero, byDefault := near(&zero), near(nil)
 	if withZero < 30 || byDefault > 20 {
 		t.Errorf("draws near the best: %d of 40 with startup_trials 0, %d with the default 10; want most with 0, about 30%% by default", withZero, byDefault)
+	}
+}
+
+// An absent sampler.multivariate / constant_liar means multivariate TPE with
+// the liar (Optuna 4+'s default): the same suggestions as setting both true,
+// different ones from multivariate: false.
+func TestNewSampler_DefaultIsMultivariate(t *testing.T) {
+	seed, five, on, off := int64(1), 5, true, false
+	run := func(spec search.SamplerSpec) []string {
+		spec.Seed, spec.StartupTrials = &seed, &five
+		s, rs, err := search.NewSampler(spec, specParams(), "study", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		study := searchtest.NewStudy(t, goptuna.StudyDirectionMinimize, s, rs, nil)
+		var out []string
+		for range 15 {
+			id, err := study.Storage.CreateNewTrial(study.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tr := goptuna.Trial{Study: study, ID: id}
+			vals, err := search.Suggest(&tr, specParams())
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, fmt.Sprint(vals))
+			searchtest.Finish(study, id, vals["dropout"].(float64)+float64(vals["depth"].(int)), goptuna.TrialStateComplete)
+		}
+		return out
+	}
+	def := run(search.SamplerSpec{Type: "tpe"})
+	if explicit := run(search.SamplerSpec{Type: "tpe", Multivariate: &on, ConstantLiar: &on}); !slices.Equal(def, explicit) {
+		t.Fatalf("default spec suggests\n%v\nmultivariate + liar suggests\n%v", def, explicit)
+	}
+	if slices.Equal(def, run(search.SamplerSpec{Type: "tpe", Multivariate: &off})) {
+		t.Fatal("multivariate: false suggests the same as the default")
 	}
 }

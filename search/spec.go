@@ -81,15 +81,17 @@ type Spec struct {
 // SamplerSpec selects and configures the sampler. Seed nil means "derive
 // from the study name"; StartupTrials nil means the sampler's default (10
 // for TPE, none for CMA-ES), and an explicit 0 means none; a zero
-// EICandidates means TPE's default 24.
+// EICandidates means TPE's default 24. Multivariate and ConstantLiar nil
+// mean on, as in Optuna 4+ (docs/search-benchmarks.md compares the modes);
+// an explicit false turns them off.
 type SamplerSpec struct {
 	Type          string `yaml:"type"` // tpe (default), random, grid, cmaes
 	Seed          *int64 `yaml:"seed"`
 	StartupTrials *int   `yaml:"startup_trials"`
 	EICandidates  int    `yaml:"ei_candidates"`
-	Multivariate  bool   `yaml:"multivariate"`
+	Multivariate  *bool  `yaml:"multivariate"`
 	Group         bool   `yaml:"group"`
-	ConstantLiar  bool   `yaml:"constant_liar"`
+	ConstantLiar  *bool  `yaml:"constant_liar"`
 }
 
 // PrunerSpec selects and configures the pruner. Steps are the objective's

@@ -2,8 +2,10 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
+	"os"
 	"runtime"
 	"slices"
 	"time"
@@ -26,12 +28,24 @@ type Config struct {
 	LatencyAt   []int // history sizes for suggest latency (100, 1000, 5000)
 	LatencyReps int   // suggestions timed per cell
 	Parallel    int   // studies run at once; 0 = GOMAXPROCS
+	// Optunas are the Optuna installations compared with (each skipped with
+	// a notice when its interpreter cannot import optuna).
+	Optunas []OptunaEnv
+	// OptunaCache keeps Optuna's study results between runs (see
+	// Optuna.Cache); "" reruns them.
+	OptunaCache string
+	// OptunaLatencyMax is the largest history size Optuna's latency is
+	// measured at (its suggestions take up to seconds beyond).
+	OptunaLatencyMax int
+	// Command is the command line the report names as its source.
+	Command string
 }
 
 // DefaultConfig is what `make bench-search` runs.
 func DefaultConfig() Config {
-	return Config{Seeds: 30, Checkpoints: []int{25, 50, 100, 200}, PruneTrials: 100,
-		LatencyAt: []int{100, 1000, 5000}, LatencyReps: 30}
+	return Config{Seeds: 31, Checkpoints: []int{25, 50, 100}, PruneTrials: 100,
+		LatencyAt: []int{100, 1000, 5000}, LatencyReps: 30,
+		Optunas: []OptunaEnv{{Python: "python3"}}, OptunaLatencyMax: 1000}
 }
 
 // Stat is a median with its interquartile range.
@@ -79,11 +93,13 @@ type Results struct {
 	Prune   []PruneResult
 	Latency []LatencyResult
 	Elapsed time.Duration
+	Notes   []string // what was skipped and why
 }
 
-// Problems returns the five benchmark problems.
+// Problems returns the benchmark problems.
 func Problems() []Problem {
-	return []Problem{Branin(), Hartmann6(), LogRosenbrock5(), Mixed(), Surrogate()}
+	return []Problem{Branin(), Hartmann6(), LogRosenbrock5(), Mixed(), Surrogate(),
+		Rastrigin4(), Ackley5(), StyblinskiTang4(), Levy6(), MixedCat()}
 }
 
 // Run executes the whole benchmark.
@@ -93,29 +109,63 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 		cfg.Parallel = runtime.GOMAXPROCS(0)
 	}
 	res := &Results{Config: cfg}
-	var err error
-	if res.Regret, err = runRegret(ctx, cfg); err != nil {
+	dir, err := os.MkdirTemp("", "benchsearch")
+	if err != nil {
+		return nil, fmt.Errorf("create temp dir: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	var optunas []*Optuna
+	for _, env := range cfg.Optunas {
+		o, err := NewOptuna(ctx, env, dir)
+		if errors.Is(err, ErrNoOptuna) {
+			res.Notes = append(res.Notes, fmt.Sprintf("Optuna skipped: %v", err))
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		o.Cache = cfg.OptunaCache
+		optunas = append(optunas, o)
+	}
+	if res.Regret, err = runRegret(ctx, cfg, optunas); err != nil {
 		return nil, err
 	}
 	if res.Prune, err = runPrune(ctx, cfg); err != nil {
 		return nil, err
 	}
-	if res.Latency, err = runLatency(cfg); err != nil {
+	if res.Latency, err = runLatency(ctx, cfg, optunas); err != nil {
 		return nil, err
 	}
 	res.Elapsed = time.Since(start)
 	return res, nil
 }
 
-func runRegret(ctx context.Context, cfg Config) ([]RegretResult, error) {
+func runRegret(ctx context.Context, cfg Config, optunas []*Optuna) ([]RegretResult, error) {
 	probs, methods := Problems(), Methods()
 	n := slices.Max(cfg.Checkpoints)
-	// regret[p][m][seed][checkpoint]
+	// regret[p][m][seed][checkpoint]; Optunas' rows follow ours.
 	regret := make([][][][]float64, len(probs))
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(cfg.Parallel)
 	for pi, p := range probs {
-		regret[pi] = make([][][]float64, len(methods))
+		regret[pi] = make([][][]float64, len(methods)+len(optunas))
+		for oi, o := range optunas {
+			g.Go(func() error {
+				vals, err := o.Study(ctx, p.Key, cfg.Seeds, n)
+				if err != nil {
+					return fmt.Errorf("%s / %s: %w", p.Name, o.Name(), err)
+				}
+				rows := make([][]float64, cfg.Seeds)
+				for s, v := range vals {
+					rows[s] = bestSoFar(v, nil, cfg.Checkpoints)
+					for i := range rows[s] {
+						rows[s][i] -= p.Optimum
+					}
+				}
+				regret[pi][len(methods)+oi] = rows
+				return nil
+			})
+		}
 		for mi, m := range methods {
 			regret[pi][mi] = make([][]float64, cfg.Seeds)
 			for s := range cfg.Seeds {
@@ -123,7 +173,7 @@ func runRegret(ctx context.Context, cfg Config) ([]RegretResult, error) {
 					if ctx.Err() != nil {
 						return ctx.Err()
 					}
-					vals, err := RunStudy(p, m, sampler.Mix(uint64(s), 0x5eed), n)
+					vals, err := RunStudy(p, m, sampler.Mix(uint64(s+m.SeedOffset), 0x5eed), n)
 					if err != nil {
 						return fmt.Errorf("%s / %s / seed %d: %w", p.Name, m.Name, s, err)
 					}
@@ -143,8 +193,15 @@ func runRegret(ctx context.Context, cfg Config) ([]RegretResult, error) {
 	var out []RegretResult
 	for pi, p := range probs {
 		r := RegretResult{Problem: p.Name}
-		for mi, m := range methods {
-			r.Methods = append(r.Methods, m.Name)
+		names := make([]string, 0, len(regret[pi]))
+		for _, m := range methods {
+			names = append(names, m.Name)
+		}
+		for _, o := range optunas {
+			names = append(names, o.Name())
+		}
+		for mi, name := range names {
+			r.Methods = append(r.Methods, name)
 			var row []Stat
 			for c := range cfg.Checkpoints {
 				xs := make([]float64, cfg.Seeds)
@@ -178,7 +235,7 @@ func runPrune(ctx context.Context, cfg Config) ([]PruneResult, error) {
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(cfg.Parallel)
 	sur := Surrogate()
-	m := Methods()[2] // ours univariate: sweep's default sampler
+	m := Methods()[3] // ours multivariate (with the liar): sweep's default sampler
 	for i, spec := range specs {
 		res[i] = make([]out, cfg.Seeds)
 		for s := range cfg.Seeds {
@@ -289,13 +346,13 @@ func pruneStudy(p Problem, m Method, pr goptuna.Pruner, seed uint64, n int) (pru
 // runLatency times full 8-param suggestions. All cells' studies are built
 // first and the timed suggestions are interleaved across cells, so a burst of
 // load from other processes hits every cell alike.
-func runLatency(cfg Config) ([]LatencyResult, error) {
+func runLatency(ctx context.Context, cfg Config, optunas []*Optuna) ([]LatencyResult, error) {
 	cands := []struct {
 		name string
 		new  func() goptuna.Sampler
 	}{
 		{"ours univariate", func() goptuna.Sampler { return tpe.New(tpe.Options{Seed: 1}) }},
-		{"ours multivariate", func() goptuna.Sampler { return tpe.New(tpe.Options{Seed: 1, Multivariate: true}) }},
+		{"ours multivariate", func() goptuna.Sampler { return tpe.New(tpe.Options{Seed: 1, Multivariate: true, ConstantLiar: true}) }},
 		{"goptuna TPE", func() goptuna.Sampler { return gtpe.NewSampler(gtpe.SamplerOptionSeed(1)) }},
 	}
 	type cell struct {
@@ -335,6 +392,20 @@ func runLatency(cfg Config) ([]LatencyResult, error) {
 	for _, c := range cells {
 		c.res.Median = time.Duration(stat(c.times).Median)
 		out = append(out, c.res)
+	}
+	// Optuna's suggestions are timed inside its own process (Python cannot
+	// share ours), right after ours, on the same space and history sizes.
+	for _, o := range optunas {
+		for _, n := range cfg.LatencyAt {
+			if n > cfg.OptunaLatencyMax {
+				continue
+			}
+			d, err := o.Latency(ctx, n, cfg.LatencyReps)
+			if err != nil {
+				return nil, fmt.Errorf("%s latency: %w", o.Name(), err)
+			}
+			out = append(out, LatencyResult{Method: o.Name(), Trials: n, Median: d})
+		}
 	}
 	return out, nil
 }

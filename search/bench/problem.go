@@ -20,6 +20,7 @@ type Asker func(name string, dist any) (float64, error)
 // Problem is an objective to minimise with a known minimum.
 type Problem struct {
 	Name    string
+	Key     string // short name, also the function's name in optuna_bench.py
 	Optimum float64
 	// Ask suggests the trial's params through ask, conditional ones only
 	// when their parent choice is drawn.
@@ -45,7 +46,7 @@ func Branin() Problem {
 	names := []string{"x1", "x2"}
 	dists := []any{goptuna.UniformDistribution{Low: -5, High: 10}, goptuna.UniformDistribution{Low: 0, High: 15}}
 	return Problem{
-		Name: "Branin (2-D)", Optimum: 0.397887357729738,
+		Name: "Branin (2-D)", Key: "branin", Optimum: 0.397887357729738,
 		Ask: func(ask Asker) (map[string]float64, error) { return askAll(ask, names, dists) },
 		Eval: func(p map[string]float64) float64 {
 			x1, x2 := p["x1"], p["x2"]
@@ -79,7 +80,7 @@ func Hartmann6() Problem {
 		dists[i] = goptuna.UniformDistribution{Low: 0, High: 1}
 	}
 	return Problem{
-		Name: "Hartmann-6", Optimum: -3.32236801141551,
+		Name: "Hartmann-6", Key: "hartmann6", Optimum: -3.32236801141551,
 		Ask: func(ask Asker) (map[string]float64, error) { return askAll(ask, names, dists) },
 		Eval: func(p map[string]float64) float64 {
 			f := 0.0
@@ -107,7 +108,7 @@ func LogRosenbrock5() Problem {
 		dists[i] = goptuna.LogUniformDistribution{Low: 1e-2, High: 1e2}
 	}
 	return Problem{
-		Name: "Rosenbrock-5D (log-scaled)", Optimum: 0,
+		Name: "Rosenbrock-5D (log-scaled)", Key: "rosenbrock5log", Optimum: 0,
 		Ask: func(ask Asker) (map[string]float64, error) { return askAll(ask, names, dists) },
 		Eval: func(p map[string]float64) float64 {
 			f := 0.0
@@ -136,7 +137,7 @@ func Mixed() Problem {
 	offset := []float64{0, 0.3, 0.6, 1.0}
 	centre := []float64{0.2, 0.5, 0.8}
 	return Problem{
-		Name: "Mixed categorical + continuous", Optimum: 0,
+		Name: "Mixed categorical + continuous", Key: "mixed", Optimum: 0,
 		Ask: func(ask Asker) (map[string]float64, error) { return askAll(ask, names, dists) },
 		Eval: func(p map[string]float64) float64 {
 			c2 := int(p["c2"])

@@ -1,8 +1,13 @@
 package bench
 
 import (
+	"context"
+	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"testing"
 
 	"github.com/c-bata/goptuna"
@@ -17,6 +22,11 @@ func TestProblem_Optimum(t *testing.T) {
 		{Hartmann6(), map[string]float64{"x0": 0.20169, "x1": 0.150011, "x2": 0.476874, "x3": 0.275332, "x4": 0.311652, "x5": 0.6573}},
 		{LogRosenbrock5(), map[string]float64{"x0": 10, "x1": 10, "x2": 10, "x3": 10, "x4": 10}},
 		{Mixed(), map[string]float64{"c1": 0, "c2": 2, "u1": 0.8, "u2": 0.8, "u3": 0.8, "k": 7}},
+		{Rastrigin4(), map[string]float64{"x0": 0, "x1": 0, "x2": 0, "x3": 0}},
+		{Ackley5(), map[string]float64{"x0": 0, "x1": 0, "x2": 0, "x3": 0, "x4": 0}},
+		{StyblinskiTang4(), map[string]float64{"x0": -2.903534, "x1": -2.903534, "x2": -2.903534, "x3": -2.903534}},
+		{Levy6(), map[string]float64{"x0": 1, "x1": 1, "x2": 1, "x3": 1, "x4": 1, "x5": 1}},
+		{MixedCat(), map[string]float64{"kernel": 0, "norm": 1, "a": 0.25, "b": 0.25, "c": 0.25, "freq": 4}},
 	}
 	for _, c := range cases {
 		if got := c.p.Eval(c.arg); math.Abs(got-c.p.Optimum) > 1e-5 {
@@ -81,5 +91,64 @@ func TestPruneStudy_Budget(t *testing.T) {
 	}
 	if got := o.bestWithin(2 * Epochs); got != math.Min(o.vals[0], o.vals[1]) {
 		t.Fatalf("best within 2 trials' epochs = %g, want %g", got, math.Min(o.vals[0], o.vals[1]))
+	}
+}
+
+// TestProblem_MatchesPython checks that optuna_bench.py defines every
+// problem as problem.go does: the same value at random points. It needs a
+// python3 (or $PYTHON) but not Optuna; it is skipped without one.
+func TestProblem_MatchesPython(t *testing.T) {
+	py := os.Getenv("PYTHON")
+	if py == "" {
+		py = "python3"
+	}
+	if _, err := exec.LookPath(py); err != nil {
+		t.Skipf("no %s: %v", py, err)
+	}
+	dir := t.TempDir()
+	script := filepath.Join(dir, "optuna_bench.py")
+	if err := os.WriteFile(script, optunaScript, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	o := &Optuna{env: OptunaEnv{Python: py}, script: script}
+	rng := rand.New(rand.NewPCG(3, 4))
+	ask := func(_ string, d any) (float64, error) {
+		switch d := d.(type) {
+		case goptuna.UniformDistribution:
+			return d.Low + rng.Float64()*(d.High-d.Low), nil
+		case goptuna.LogUniformDistribution:
+			return math.Exp(math.Log(d.Low) + rng.Float64()*(math.Log(d.High)-math.Log(d.Low))), nil
+		case goptuna.IntUniformDistribution:
+			return float64(d.Low + rng.IntN(d.High-d.Low+1)), nil
+		case goptuna.CategoricalDistribution:
+			return float64(rng.IntN(len(d.Choices))), nil
+		}
+		return 0, fmt.Errorf("unexpected distribution %T", d)
+	}
+	for _, p := range Problems() {
+		var pts []map[string]float64
+		for range 40 {
+			x, err := p.Ask(ask)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pts = append(pts, x)
+		}
+		got, err := o.Eval(context.Background(), p.Key, pts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, x := range pts {
+			if want := p.Eval(x); math.Abs(got[i]-want) > 1e-9*(1+math.Abs(want)) {
+				t.Errorf("%s at %v: python %.12g, Go %.12g", p.Key, x, got[i], want)
+			}
+		}
+	}
+}
+
+func TestCmpVersion(t *testing.T) {
+	if cmpVersion("Optuna 5.0.0.dev", "Optuna 3.1.0") <= 0 || cmpVersion("Optuna 4.10.0", "Optuna 4.9.1") <= 0 ||
+		cmpVersion("Optuna 3.1.0", "Optuna 3.1.0") != 0 {
+		t.Fatal("cmpVersion orders versions wrongly")
 	}
 }

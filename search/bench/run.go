@@ -18,11 +18,15 @@ type Method struct {
 	Name    string
 	Workers int // trials in flight at once (1 = sequential)
 	New     func(seed uint64, worker int) goptuna.Sampler
+	// SeedOffset shifts the study seeds: a method run again on other seeds
+	// shows how far the medians move by chance.
+	SeedOffset int
 }
 
 // Methods returns the compared methods: random search, goptuna's shipped
-// TPE, and ours in univariate, multivariate (group-decomposed) and parallel
-// modes. Parallel runs keep 4 trials in flight: each new trial is suggested
+// TPE, and ours in univariate mode, in multivariate mode with the constant
+// liar (Optuna 4+'s default; the liar only matters with parallel workers),
+// with group decomposition, and in parallel with and without the liar. Parallel runs keep 4 trials in flight: each new trial is suggested
 // while the 3 before it are still RUNNING.
 func Methods() []Method {
 	ours := func(o tpe.Options) func(uint64, int) goptuna.Sampler {
@@ -32,14 +36,17 @@ func Methods() []Method {
 		}
 	}
 	return []Method{
-		{"random", 1, func(seed uint64, _ int) goptuna.Sampler { return sampler.NewRandom(seed) }},
-		{"goptuna TPE", 1, func(seed uint64, _ int) goptuna.Sampler {
+		{Name: "random", Workers: 1, New: func(seed uint64, _ int) goptuna.Sampler { return sampler.NewRandom(seed) }},
+		{Name: "goptuna TPE", Workers: 1, New: func(seed uint64, _ int) goptuna.Sampler {
 			return gtpe.NewSampler(gtpe.SamplerOptionSeed(int64(seed >> 1)))
 		}},
-		{"ours univariate", 1, ours(tpe.Options{})},
-		{"ours multivariate", 1, ours(tpe.Options{Multivariate: true, Group: true})},
-		{"ours multivariate, 4 workers", 4, ours(tpe.Options{Multivariate: true, Group: true})},
-		{"ours multivariate + liar, 4 workers", 4, ours(tpe.Options{Multivariate: true, Group: true, ConstantLiar: true})},
+		{Name: "ours univariate", Workers: 1, New: ours(tpe.Options{})},
+		{Name: "ours multivariate", Workers: 1, New: ours(tpe.Options{Multivariate: true, ConstantLiar: true})},
+		{Name: "ours multivariate, seeds 1000+", Workers: 1, New: ours(tpe.Options{Multivariate: true, ConstantLiar: true}), SeedOffset: 1000},
+		{Name: "ours multivariate, Optuna 3.x bandwidths", Workers: 1, New: ours(tpe.Options{Multivariate: true, ConstantLiar: true, LegacyBandwidth: true})},
+		{Name: "ours multivariate, group", Workers: 1, New: ours(tpe.Options{Multivariate: true, Group: true, ConstantLiar: true})},
+		{Name: "ours multivariate, 4 workers", Workers: 4, New: ours(tpe.Options{Multivariate: true})},
+		{Name: "ours multivariate + liar, 4 workers", Workers: 4, New: ours(tpe.Options{Multivariate: true, ConstantLiar: true})},
 	}
 }
 

@@ -17,7 +17,7 @@ const Epochs = 27
 // in real training. Its minimum error is reached by SGD, lr 0.1, wd 5e-4,
 // batch 64, momentum 0.9, cosine with 3 warm-up epochs.
 func Surrogate() Problem {
-	p := Problem{Name: "Learning-curve surrogate (conditional)", Ask: askSurrogate}
+	p := Problem{Name: "Learning-curve surrogate (conditional)", Key: "surrogate", Ask: askSurrogate}
 	p.Eval = func(x map[string]float64) float64 { return SurrogateCurve(x, Epochs) }
 	p.Optimum = SurrogateCurve(map[string]float64{"opt": 0, "lr": 0.1, "wd": 5e-4, "batch": 1,
 		"momentum": 0.9, "sched": 0, "warmup": 3}, Epochs)

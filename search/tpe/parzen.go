@@ -52,6 +52,7 @@ type estimatorParams struct {
 	magicClip     bool
 	endpoints     bool
 	multivariate  bool
+	legacy        bool // Optuna 3.x bandwidths (Options.LegacyBandwidth)
 	weights       func(n int) []float64
 }
 
@@ -188,20 +189,22 @@ func categoricalKernels(d dim, obs []float64, prior bool, p estimatorParams) ker
 
 // numericKernels places one truncated Gaussian on each observation plus the
 // prior N(centre, range²), with Optuna's bandwidths: the larger gap to a
-// neighbour (univariate) or a Scott-like rule (multivariate), clipped to
-// [range / min(100, 1 + kernels), range] by the magic clip.
+// neighbour observation or bound, per dimension in univariate and
+// multivariate mode alike, clipped to [range / min(100, 1 + kernels), range]
+// by the magic clip. With p.legacy (Optuna 3.x) the prior's centre is a
+// neighbour too, and multivariate kernels use a Scott-like rule instead.
 func numericKernels(d dim, obs []float64, order []int, prior bool, nDims int, p estimatorParams) kernels {
 	n := len(obs)
 	span := d.high - d.low + d.step
 	var sig []float64
-	if p.multivariate {
+	if p.multivariate && p.legacy {
 		s := 0.2 * math.Pow(float64(max(n, 1)), -1/float64(nDims+4)) * span
 		sig = make([]float64, n)
 		for i := range sig {
 			sig[i] = s
 		}
 	} else {
-		sig = gapSigmas(obs, order, d.low, d.high, d.step, p.endpoints, prior)
+		sig = gapSigmas(obs, order, d.low, d.high, d.step, p.endpoints, prior && p.legacy)
 	}
 	minSig, maxSig := 1e-12, span
 	if p.magicClip {

@@ -40,6 +40,11 @@ type Options struct {
 	NoPrior           bool    // drop the prior kernel
 	NoMagicClip       bool    // no lower bound on bandwidths
 	ConsiderEndpoints bool    // let outermost kernels use the gap to the bound
+	// LegacyBandwidth restores Optuna 3.x's bandwidths: the prior's centre
+	// counts as a neighbour in the gap rule, and multivariate kernels use
+	// the Scott-like rule 0.2·n^(−1/(d+4))·range instead of the gap rule.
+	// Optuna 4+ dropped both (see docs/search-benchmarks.md).
+	LegacyBandwidth bool
 	// Gamma maps the number of finished trials to the size of "below";
 	// default DefaultGamma.
 	Gamma func(n int) int
@@ -143,7 +148,8 @@ func New(opt Options) *Sampler {
 		opt:    opt,
 		random: sampler.NewRandom(opt.Seed),
 		est: estimatorParams{priorWeight: opt.PriorWeight, considerPrior: !opt.NoPrior,
-			magicClip: !opt.NoMagicClip, endpoints: opt.ConsiderEndpoints, weights: opt.Weights},
+			magicClip: !opt.NoMagicClip, endpoints: opt.ConsiderEndpoints, weights: opt.Weights,
+			legacy: opt.LegacyBandwidth},
 		pending: make(map[int]map[string]pendingValue),
 	}
 }
@@ -227,18 +233,7 @@ func (s *Sampler) SampleRelative(study *goptuna.Study, trial goptuna.FrozenTrial
 // sampleSpace runs one TPE step over the given params and returns their
 // internal values.
 func (s *Sampler) sampleSpace(number int, names []string, bs []sampler.Bounds, snap *snapshot, multivariate bool) []float64 {
-	below, above := snap.below, snap.above
-	dims := make([]dim, len(names))
-	for j, b := range bs {
-		dims[j] = newDim(b)
-	}
-	p := s.est
-	p.multivariate = multivariate
-	ids := s.hist.ids(names)
-	obsL, ordL := s.hist.observe(below, ids, dims)
-	obsG, ordG := s.hist.observe(above, ids, dims)
-	l := newEstimator(dims, obsL, ordL, p)
-	g := newEstimator(dims, obsG, ordG, p)
+	dims, l, g := s.estimators(names, bs, snap, multivariate)
 	purpose := "tpe"
 	for _, n := range names {
 		purpose += "/" + n
@@ -264,6 +259,21 @@ func (s *Sampler) sampleSpace(number int, names []string, bs []sampler.Bounds, s
 		out[j] = d.untransform(cands[j][best])
 	}
 	return out
+}
+
+// estimators builds l(x) from the snapshot's below and g(x) from its above
+// trials over the given params.
+func (s *Sampler) estimators(names []string, bs []sampler.Bounds, snap *snapshot, multivariate bool) (dims []dim, l, g *estimator) {
+	dims = make([]dim, len(names))
+	for j, b := range bs {
+		dims[j] = newDim(b)
+	}
+	p := s.est
+	p.multivariate = multivariate
+	ids := s.hist.ids(names)
+	obsL, ordL := s.hist.observe(snap.below, ids, dims)
+	obsG, ordG := s.hist.observe(snap.above, ids, dims)
+	return dims, newEstimator(dims, obsL, ordL, p), newEstimator(dims, obsG, ordG, p)
 }
 
 // snapshot returns the history for a trial's suggestions: read from storage

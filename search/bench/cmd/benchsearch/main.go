@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 
 	"sweep/search/bench"
 )
@@ -24,7 +25,21 @@ func run() error {
 	out := flag.String("out", "docs/search-benchmarks.md", "report path (- for stdout)")
 	flag.IntVar(&cfg.Seeds, "seeds", cfg.Seeds, "seeds per cell")
 	flag.IntVar(&cfg.Parallel, "parallel", 0, "studies run at once (0 = GOMAXPROCS)")
+	python := flag.String("python", "python3", "Python interpreter that runs Optuna")
+	paths := flag.String("optuna", "-", "comma-separated PYTHONPATHs, one per Optuna to compare with (- = the interpreter's own optuna; empty = none)")
+	flag.StringVar(&cfg.OptunaCache, "optuna-cache", "", "folder keeping Optuna's study results between runs (empty = rerun)")
 	flag.Parse()
+	cfg.Command = strings.Join(append([]string{"go run ./search/bench/cmd/benchsearch"}, os.Args[1:]...), " ")
+	cfg.Optunas = nil
+	for _, p := range strings.Split(*paths, ",") {
+		switch p {
+		case "":
+		case "-":
+			cfg.Optunas = append(cfg.Optunas, bench.OptunaEnv{Python: *python})
+		default:
+			cfg.Optunas = append(cfg.Optunas, bench.OptunaEnv{Python: *python, PythonPath: p})
+		}
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	res, err := bench.Run(ctx, cfg)
@@ -45,6 +60,9 @@ func run() error {
 	}
 	for m, n := range res.Claim() {
 		fmt.Fprintf(os.Stderr, "%s beats random and goptuna TPE at 100 trials on %d of %d problems\n", m, n, len(res.Regret))
+	}
+	for _, n := range res.Notes {
+		fmt.Fprintln(os.Stderr, "benchsearch:", n)
 	}
 	fmt.Fprintf(os.Stderr, "done in %s\n", res.Elapsed.Round(1e9))
 	return nil
