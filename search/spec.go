@@ -35,11 +35,11 @@ const (
 
 // Known names, in the order error messages list them.
 var (
-	samplerTypes = []string{"tpe", "random", "grid", "cmaes"}
+	samplerTypes = []string{"tpe", "random", "grid", "cmaes", "nsga2", "motpe"}
 	prunerTypes  = []string{"none", "median", "percentile", "asha", "hyperband"}
 	directions   = []string{"maximize", "minimize"}
 	// topKeys are the keys of a spec's root mapping.
-	topKeys = []string{"study", "direction", "metric", "trials", "workers", "sampler", "pruner", "objective", "params",
+	topKeys = []string{"study", "direction", "metric", "directions", "metrics", "constraints", "prune_metric", "trials", "workers", "sampler", "pruner", "objective", "params",
 		"heartbeat", "retry", "stop", "devices", "trials_per_device", "trial_memory_gb", "cpu_fallback"}
 )
 
@@ -51,6 +51,15 @@ type Spec struct {
 	Study     string        `yaml:"study"`
 	Direction string        `yaml:"direction"` // "maximize" or "minimize"
 	Metric    string        `yaml:"metric"`    // e.g. "val_acc"
+	// Directions and Metrics make a multi-objective study: one direction
+	// per metric, in the same order (nil for a single-objective spec). With
+	// them, Direction and Metric hold those of PruneMetric, or of the first
+	// metric when PruneMetric is empty: the metric a trial's single value,
+	// its intermediate reports and the pruner are about.
+	Directions  []string     `yaml:"directions"`
+	Metrics     []string     `yaml:"metrics"`
+	PruneMetric string       `yaml:"prune_metric"`
+	Constraints []Constraint `yaml:"-"` // in file order
 	Trials    int           `yaml:"trials"`    // study total across all workers; failed and retried trials count (docs/reliability.md)
 	Workers   int           `yaml:"workers"`   // trial slots in this process
 	Sampler   SamplerSpec   `yaml:"sampler"`
@@ -83,13 +92,18 @@ type Spec struct {
 // for TPE, none for CMA-ES), and an explicit 0 means none; a zero
 // EICandidates means TPE's default 24.
 type SamplerSpec struct {
-	Type          string `yaml:"type"` // tpe (default), random, grid, cmaes
+	Type          string `yaml:"type"` // tpe (default; MOTPE for several metrics), random, grid, cmaes, nsga2, motpe
 	Seed          *int64 `yaml:"seed"`
 	StartupTrials *int   `yaml:"startup_trials"`
 	EICandidates  int    `yaml:"ei_candidates"`
 	Multivariate  bool   `yaml:"multivariate"`
 	Group         bool   `yaml:"group"`
 	ConstantLiar  bool   `yaml:"constant_liar"`
+	// NSGA-II only: individuals per generation (0 means 50) and the
+	// crossover of float and int params, "uniform" (the default, as
+	// Optuna's) or "sbx" (simulated binary crossover).
+	PopulationSize int    `yaml:"population_size"`
+	Crossover      string `yaml:"crossover"`
 }
 
 // PrunerSpec selects and configures the pruner. Steps are the objective's
@@ -223,7 +237,8 @@ func ParsePartial(filename string, data []byte) (*Spec, error) {
 		seen[key] = v
 		d.topLevel(s, key, k, v)
 	})
-	for _, key := range []string{"study", "direction", "trials", "objective", "params"} {
+	d.checkObjectives(s, root, seen)
+	for _, key := range []string{"study", "trials", "objective", "params"} {
 		if _, ok := seen[key]; !ok && root.Kind == yaml.MappingNode {
 			d.failf(root, key, "required")
 		}
@@ -298,6 +313,14 @@ func (d *decoder) topLevel(s *Spec, key string, k, v *yaml.Node) {
 		}
 	case "metric":
 		s.Metric, _ = d.name(v, key)
+	case "directions":
+		s.Directions = d.directionList(v)
+	case "metrics":
+		s.Metrics = d.stringList(v, key)
+	case "prune_metric":
+		s.PruneMetric, _ = d.name(v, key)
+	case "constraints":
+		s.Constraints = d.constraints(v)
 	case "trials":
 		s.Trials = d.bounded(v, key, 1, MaxTrials)
 	case "workers":
