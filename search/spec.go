@@ -48,28 +48,28 @@ var (
 // CONTRACT (shared by several packages; fields may be added, not renamed):
 // parsing and validation live in this file; see ParseSpec.
 type Spec struct {
-	Study     string        `yaml:"study"`
-	Direction string        `yaml:"direction"` // "maximize" or "minimize"
-	Metric    string        `yaml:"metric"`    // e.g. "val_acc"
+	Study     string `yaml:"study"`
+	Direction string `yaml:"direction"` // "maximize" or "minimize"
+	Metric    string `yaml:"metric"`    // e.g. "val_acc"
 	// Directions and Metrics make a multi-objective study: one direction
 	// per metric, in the same order (nil for a single-objective spec). With
 	// them, Direction and Metric hold those of PruneMetric, or of the first
 	// metric when PruneMetric is empty: the metric a trial's single value,
 	// its intermediate reports and the pruner are about.
-	Directions  []string     `yaml:"directions"`
-	Metrics     []string     `yaml:"metrics"`
-	PruneMetric string       `yaml:"prune_metric"`
-	Constraints []Constraint `yaml:"-"` // in file order
-	Trials    int           `yaml:"trials"`    // study total across all workers; failed and retried trials count (docs/reliability.md)
-	Workers   int           `yaml:"workers"`   // trial slots in this process
-	Sampler   SamplerSpec   `yaml:"sampler"`
-	Pruner    PrunerSpec    `yaml:"pruner"`
-	Objective ObjectiveSpec `yaml:"objective"`
-	Params    []Param       `yaml:"-"` // in file order; parsed from the params mapping
-	Heartbeat HeartbeatSpec `yaml:"heartbeat"`
-	Retry     RetrySpec     `yaml:"retry"`
-	Stop      StopSpec      `yaml:"stop"`
-	Devices   []int         `yaml:"-"` // nil = auto
+	Directions  []string      `yaml:"directions"`
+	Metrics     []string      `yaml:"metrics"`
+	PruneMetric string        `yaml:"prune_metric"`
+	Constraints []Constraint  `yaml:"-"`       // in file order
+	Trials      int           `yaml:"trials"`  // study total across all workers; failed and retried trials count (docs/reliability.md)
+	Workers     int           `yaml:"workers"` // trial slots in this process
+	Sampler     SamplerSpec   `yaml:"sampler"`
+	Pruner      PrunerSpec    `yaml:"pruner"`
+	Objective   ObjectiveSpec `yaml:"objective"`
+	Params      []Param       `yaml:"-"` // in file order; parsed from the params mapping
+	Heartbeat   HeartbeatSpec `yaml:"heartbeat"`
+	Retry       RetrySpec     `yaml:"retry"`
+	Stop        StopSpec      `yaml:"stop"`
+	Devices     []int         `yaml:"-"` // nil = auto
 	// Device placement companions (per machine, ignored by Equivalent).
 	// DevicesCPU is `devices: cpu`: every trial trains on the CPU.
 	// TrialsPerDevice is how many trials share one GPU (0 means 1);
