@@ -2,6 +2,7 @@ package search_test
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/c-bata/goptuna"
@@ -300,5 +301,35 @@ func TestNewSampler_StartupZero(t *testing.T) {
 	withZero, byDefault := near(&zero), near(nil)
 	if withZero < 30 || byDefault > 20 {
 		t.Errorf("draws near the best: %d of 40 with startup_trials 0, %d with the default 10; want most with 0, about 30%% by default", withZero, byDefault)
+	}
+}
+
+func TestNewStudySampler(t *testing.T) {
+	parse := func(t *testing.T, extra string) *search.Spec {
+		t.Helper()
+		s, err := search.ParseSpec("s.yaml", []byte("study: s\ndirections: [maximize, minimize]\nmetrics: [a, b]\ntrials: 5\n"+
+			"objective: {type: synthetic}\nparams:\n  x: {type: float, low: 0, high: 1}\n"+extra))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	for _, tc := range []struct{ extra, want string }{
+		{"", "*mo.MOTPE"},
+		{"sampler: {type: nsga2}\n", "*mo.NSGA2"},
+		{"sampler: {type: motpe}\n", "*mo.MOTPE"},
+		{"sampler: {type: random}\n", "*sampler.Random"},
+	} {
+		s, rs, err := search.NewStudySampler(parse(t, tc.extra), 0)
+		if err != nil || rs != nil || fmt.Sprintf("%T", s) != tc.want {
+			t.Errorf("%q: sampler %T, relative %v, err %v; want %s", tc.extra, s, rs, err, tc.want)
+		}
+	}
+	single, err := search.ParseSpec("s.yaml", []byte("study: s\ndirection: minimize\ntrials: 5\nobjective: {type: synthetic}\nparams:\n  x: {type: float, low: 0, high: 1}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, _, err := search.NewStudySampler(single, 0); err != nil || fmt.Sprintf("%T", s) != "*tpe.Sampler" {
+		t.Errorf("single-objective default: %T, %v; want *tpe.Sampler", s, err)
 	}
 }
