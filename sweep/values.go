@@ -26,6 +26,32 @@ type ValuesRecorder interface {
 	RecordValues(ctx context.Context, trialID int, values, constraints []float64) error
 }
 
+// ObjectivesRecorder is implemented by stores that keep a multi-objective
+// study's metrics and directions beside the single direction and metric
+// of StudyInfo (sweep/postgres.Storage), for views and reports. nil lists
+// mark a single-objective study. EnsureStudy calls it.
+type ObjectivesRecorder interface {
+	SetStudyObjectives(ctx context.Context, studyID int, metrics, directions []string) error
+}
+
+// recordObjectives tells the store the study's objectives when it keeps
+// them: always for a multi-objective spec, and after a forced update (which
+// may have made the study single-objective again).
+func recordObjectives(ctx context.Context, store Store, info StudyInfo, spec *search.Spec, force bool) error {
+	rec, ok := find[ObjectivesRecorder](store)
+	if !ok || !spec.MultiObjective() && !force {
+		return nil
+	}
+	var metrics, directions []string
+	if spec.MultiObjective() {
+		metrics, directions = spec.Metrics, spec.Directions
+	}
+	if err := rec.SetStudyObjectives(ctx, info.ID, metrics, directions); err != nil {
+		return fmt.Errorf("record objectives: %w", err)
+	}
+	return nil
+}
+
 // measured picks the spec's metrics and constraint values out of a
 // finished run. Each name is looked up in the run's final metrics, then
 // in its attrs (as a number); the study's primary metric (spec.Metric)
