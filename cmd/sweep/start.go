@@ -247,7 +247,7 @@ func specProblems(w io.Writer, file string, err error) error {
 // checkAlgorithms builds the sampler and pruner once, so that a spec they
 // reject fails before anything is stored.
 func checkAlgorithms(spec *search.Spec) error {
-	if _, _, err := search.NewSampler(spec.Sampler, spec.Params, spec.Study, 0); err != nil {
+	if _, _, err := search.NewStudySampler(spec, 0); err != nil {
 		return usageErrorf("sampler: %w", err)
 	}
 	if _, err := search.NewPruner(spec.Pruner); err != nil {
