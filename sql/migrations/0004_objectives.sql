@@ -83,6 +83,23 @@ $fn$;
 
 COMMENT ON FUNCTION optuna_objective_views() IS
 'Shows every objective of multi-objective studies in optuna.study_directions and optuna.trial_values; '
-'run by migration 0004, and again after create_optuna_schema() where that runs later.';
+'run by migration 0004 and by create_optuna_schema().';
+
+-- A role that could not make the optuna schema at migration time has it
+-- made later with create_optuna_schema() (see 0002): that now also shows
+-- every objective. The 0002 function keeps its body under a new name.
+ALTER FUNCTION create_optuna_schema(name) RENAME TO create_optuna_schema_0002;
+
+CREATE FUNCTION create_optuna_schema(reader name DEFAULT NULL) RETURNS void
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $fn$
+BEGIN
+    PERFORM create_optuna_schema_0002(reader);
+    PERFORM optuna_objective_views();
+END
+$fn$;
+
+COMMENT ON FUNCTION create_optuna_schema(name) IS
+'Creates the read-only optuna schema (sql/migrations/0002_optuna.sql, with the objectives of 0004), granting reader '
+'(sweep''s role) read access; run by the migration, or later by a role with CREATE on the database.';
 
 SELECT optuna_objective_views();
