@@ -143,6 +143,17 @@ func Reference(points [][]float64) []float64 {
 	return ref
 }
 
+// gain is the hypervolume p adds to chosen (whose hypervolume is base),
+// with rounding noise below 1e-12 of the total taken as 0, so that points
+// adding nothing tie exactly (and the lower index wins).
+func gain(chosen [][]float64, p, ref []float64, base float64) float64 {
+	g := Hypervolume(append(chosen[:len(chosen):len(chosen)], p), ref) - base
+	if g < 1e-12*math.Max(base, 1e-300) {
+		return 0
+	}
+	return g
+}
+
 // eps stands in for zero where Optuna uses 1e-12.
 const eps = 1e-12
 
@@ -152,32 +163,53 @@ const eps = 1e-12
 // last non-domination rank). It returns indexes into points in pick order;
 // ties go to the lower index.
 func SelectByHypervolume(points [][]float64, k int, ref []float64) []int {
-	if k >= len(points) {
-		out := make([]int, len(points))
-		for i := range out {
-			out[i] = i
-		}
-		return out
+	k = min(k, len(points))
+	// Hypervolume contributions only shrink as points are added
+	// (submodularity), so a stale gain bounds the fresh one: the lazy
+	// greedy re-evaluates only the leading candidate, and picks exactly what
+	// the plain greedy (ties to the lower index) would.
+	type cand struct {
+		i     int
+		bound float64
 	}
+	queue := make([]cand, len(points))
+	for i, p := range points {
+		queue[i] = cand{i, Hypervolume([][]float64{p}, ref)}
+	}
+	ahead := func(a, b cand) bool { return a.bound > b.bound || a.bound == b.bound && a.i < b.i }
+	sortQueue := func() {
+		slices.SortFunc(queue, func(a, b cand) int {
+			switch {
+			case ahead(a, b):
+				return -1
+			case ahead(b, a):
+				return 1
+			}
+			return 0
+		})
+	}
+	sortQueue()
 	picked := make([]int, 0, k)
 	chosen := make([][]float64, 0, k+1)
-	used := make([]bool, len(points))
 	base := 0.0
+	fresh := make([]bool, len(points)) // bound is this round's exact gain
 	for len(picked) < k {
-		best, bestGain := -1, math.Inf(-1)
-		for i, p := range points {
-			if used[i] {
+		for {
+			top := queue[0]
+			if !fresh[top.i] {
+				queue[0].bound = gain(chosen, points[top.i], ref, base)
+				fresh[top.i] = true
+				sortQueue()
 				continue
 			}
-			gain := Hypervolume(append(chosen, p), ref) - base
-			if gain > bestGain {
-				best, bestGain = i, gain
-			}
+			break
 		}
-		used[best] = true
-		picked = append(picked, best)
-		chosen = append(chosen, points[best])
-		base += bestGain
+		best := queue[0]
+		queue = queue[1:]
+		picked = append(picked, best.i)
+		chosen = append(chosen, points[best.i])
+		base = Hypervolume(chosen, ref)
+		clear(fresh)
 	}
 	return picked
 }

@@ -177,7 +177,41 @@ func TestSelectByHypervolume(t *testing.T) {
 	if got := SelectByHypervolume(pts, 2, ref); !slices.Equal(got, []int{1, 0}) {
 		t.Fatalf("k=2: %v, want [1 0]", got)
 	}
-	if got := SelectByHypervolume(pts, 5, ref); len(got) != 3 {
+	if got := SelectByHypervolume(pts, 5, ref); !slices.Equal(got, []int{1, 0, 2}) {
 		t.Fatalf("k>n: %v, want all", got)
+	}
+}
+
+// TestSelectByHypervolume_MatchesPlainGreedy checks the lazy greedy
+// against the plain one (every gain recomputed every round).
+func TestSelectByHypervolume_MatchesPlainGreedy(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for trial := range 40 {
+		d := 2 + trial%2
+		pts := make([][]float64, 3+rng.IntN(12))
+		for i := range pts {
+			pts[i] = make([]float64, d)
+			for j := range pts[i] {
+				pts[i][j] = float64(rng.IntN(6)) / 5 // a coarse grid, so ties happen
+			}
+		}
+		ref := slices.Repeat([]float64{1.1}, d)
+		k := 1 + rng.IntN(len(pts))
+		var want []int
+		used := make([]bool, len(pts))
+		var chosen [][]float64
+		for len(want) < k {
+			best, bestGain := -1, math.Inf(-1)
+			for i := range pts {
+				if g := gain(chosen, pts[i], ref, Hypervolume(chosen, ref)); !used[i] && g > bestGain {
+					best, bestGain = i, g
+				}
+			}
+			used[best] = true
+			want, chosen = append(want, best), append(chosen, pts[best])
+		}
+		if got := SelectByHypervolume(pts, k, ref); !slices.Equal(got, want) {
+			t.Fatalf("case %d: lazy greedy %v, plain greedy %v (points %v)", trial, got, want, pts)
+		}
 	}
 }

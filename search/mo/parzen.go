@@ -22,7 +22,8 @@ type parzen struct {
 	cumW   []float64
 	mu     []float64 // numeric kernels
 	sigma  []float64
-	logZ   []float64   // log of each Gaussian's mass inside [lo, hi]
+	logC   []float64   // per kernel: log weight − log(σ√(2π)) − log of its mass inside [lo, hi]
+	inv    []float64   // per kernel: 1/σ
 	probs  [][]float64 // categorical kernels: probability of each choice
 }
 
@@ -89,9 +90,11 @@ func newParzen(b sampler.Bounds, xs, weights []float64) *parzen {
 	}
 	p.mu = append(p.mu, (p.lo+p.hi)/2)
 	p.sigma = bandwidths(p.mu, p.lo, p.hi)
-	p.logZ = make([]float64, len(p.mu))
+	p.logC, p.inv = make([]float64, len(p.mu)), make([]float64, len(p.mu))
 	for k := range p.mu {
-		p.logZ[k] = math.Log(math.Max(normCDF((p.hi-p.mu[k])/p.sigma[k])-normCDF((p.lo-p.mu[k])/p.sigma[k]), 1e-300))
+		mass := math.Max(normCDF((p.hi-p.mu[k])/p.sigma[k])-normCDF((p.lo-p.mu[k])/p.sigma[k]), 1e-300)
+		p.logC[k] = math.Log(p.w[k]) - math.Log(p.sigma[k]*math.Sqrt(2*math.Pi)) - math.Log(mass)
+		p.inv[k] = 1 / p.sigma[k]
 	}
 	return p
 }
@@ -158,15 +161,15 @@ func (p *parzen) logPDF(y float64) float64 {
 		}
 		return math.Log(s)
 	}
-	terms := make([]float64, len(p.mu))
+	top := math.Inf(-1)
 	for k := range p.mu {
-		z := (y - p.mu[k]) / p.sigma[k]
-		terms[k] = math.Log(p.w[k]) - 0.5*z*z - math.Log(p.sigma[k]*math.Sqrt(2*math.Pi)) - p.logZ[k]
+		z := (y - p.mu[k]) * p.inv[k]
+		top = math.Max(top, p.logC[k]-0.5*z*z)
 	}
-	top := slices.Max(terms)
 	s := 0.0
-	for _, t := range terms {
-		s += math.Exp(t - top)
+	for k := range p.mu {
+		z := (y - p.mu[k]) * p.inv[k]
+		s += math.Exp(p.logC[k] - 0.5*z*z - top)
 	}
 	return top + math.Log(s)
 }
