@@ -182,7 +182,8 @@ func (r *MOResults) WriteMarkdown(w io.Writer) error {
 		"**bold** the best median per column. Methods: sweep's seeded **random** sampler; **NSGA-II** (search/mo) with Optuna's "+
 		"defaults (population 50, uniform crossover, crossover probability 0.9) and with population 20 and SBX; **MOTPE** "+
 		"(search/mo) with Optuna's defaults (10 start-up trials, 24 candidates, γ(n) = min(⌈0.1 n⌉, 25)). "+
-		"Values are deterministic for the seeds; machine load changes only the run time.\n\n", c.Dims, c.Seeds)
+		"Values are deterministic for the seeds; machine load changes only the run time. "+
+		"A 0 means no trial dominated the reference point yet.\n\n", c.Dims, c.Seeds)
 	for _, res := range r.Results {
 		fmt.Fprintf(&b, "### %s (%d objectives)\n\n| method |", strings.ToUpper(res.Problem.Name), res.Problem.Objectives)
 		for _, cp := range c.Checkpoints {
@@ -191,11 +192,17 @@ func (r *MOResults) WriteMarkdown(w io.Writer) error {
 		b.WriteString("\n|---|")
 		b.WriteString(strings.Repeat("---:|", len(c.Checkpoints)))
 		b.WriteString("\n")
-		best := make([]int, len(c.Checkpoints))
+		best := make([]int, len(c.Checkpoints)) // -1: no single best median
 		for cp := range c.Checkpoints {
 			for m := range res.Stats {
 				if res.Stats[m][cp].Median > res.Stats[best[cp]][cp].Median {
 					best[cp] = m
+				}
+			}
+			for m := range res.Stats {
+				if m != best[cp] && res.Stats[m][cp].Median == res.Stats[best[cp]][cp].Median {
+					best[cp] = -1
+					break
 				}
 			}
 		}
