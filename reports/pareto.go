@@ -1,7 +1,6 @@
 package reports
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -12,9 +11,6 @@ import (
 	"sweep/internal/safetext"
 	"sweep/search/mo"
 )
-
-// ErrBadWeights means --weights does not fit the study's metrics.
-var ErrBadWeights = errors.New("reports: bad weights")
 
 // Pareto is a multi-objective study's report (`sweep report --pareto`):
 // the Pareto front of its COMPLETE feasible trials, the hypervolume after
