@@ -22,3 +22,9 @@ bench-search:
 test-search:
 	$(GO) vet ./search/...
 	$(GO) test -count=1 ./search/...
+
+# The multi-objective section of docs/search-benchmarks.md (ZDT1, ZDT2,
+# DTLZ2 hypervolume); run it after bench-search, which rewrites the file.
+.PHONY: bench-search-mo
+bench-search-mo:
+	$(GO) run ./search/bench/cmd/benchmo -out docs/search-benchmarks.md

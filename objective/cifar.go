@@ -269,7 +269,7 @@ func (o *CIFAR10) Run(ctx context.Context, params Params, r Reporter) (Result, e
 	if err != nil {
 		return Result{}, err
 	}
-	return Result{Value: res.ValAcc, Attrs: res.Attrs()}, nil
+	return Result{Value: res.ValAcc, Attrs: res.Attrs(), Metrics: res.Metrics()}, nil
 }
 
 // Steps implements StepCounter: the epochs a trial with params trains, 0

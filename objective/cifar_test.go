@@ -6,10 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"strings"
 	"testing"
+	"time"
 
 	"sweep/trainer"
+	"sweep/trainer/calib"
 	"sweep/trainer/optim"
 )
 
@@ -135,7 +138,8 @@ func fakeTrain(ctx context.Context, c trainer.Config, h trainer.Hooks) (trainer.
 			return res, trainer.ErrPruned
 		}
 	}
-	res.TestAcc = 0.42
+	res.TestAcc, res.Params, res.Wall = 0.42, 2_500_000, 3*time.Second
+	res.Calibration = &calib.Calibration{ECEBefore: 0.05, ECEAfter: 0.03}
 	return res, nil
 }
 
@@ -156,6 +160,10 @@ func TestCIFAR10_Run(t *testing.T) {
 	}
 	if res.Value != 0.4 || res.Attrs["test_acc"] != "0.42" || len(rep.reports) != 4 {
 		t.Fatalf("value %g attrs %v reports %v", res.Value, res.Attrs, rep.reports)
+	}
+	want := map[string]float64{"val_acc": 0.4, "test_acc": 0.42, "train_seconds": 3, "params_m": 2.5, "ece": 0.03, "ece_raw": 0.05}
+	if !maps.Equal(res.Metrics, want) {
+		t.Fatalf("metrics %v, want %v", res.Metrics, want)
 	}
 	if got.LR != 0.3 || got.Study != "s" || got.Trial != "7" || rep.metrics[2]["lr"] != 0.3 {
 		t.Fatalf("config lr %g study %q trial %q metrics %v", got.LR, got.Study, got.Trial, rep.metrics)

@@ -36,11 +36,14 @@ type MetricsRecorder interface {
 }
 
 // Result is what a finished run returns: the objective value (the study's
-// metric) and string attributes stored as trial user attrs (test accuracy,
-// checkpoint paths, wall time).
+// metric), string attributes stored as trial user attrs (test accuracy,
+// checkpoint paths, wall time), and final named metrics (val_acc,
+// train_seconds, params_m, ece) that a multi-objective study's metrics
+// and a spec's constraints are read from. Metrics may be nil.
 type Result struct {
-	Value float64
-	Attrs map[string]string
+	Value   float64
+	Attrs   map[string]string
+	Metrics map[string]float64
 }
 
 // Objective runs one trial. Run must honour ctx cancellation and must be safe

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"sweep/search/mo"
 )
 
 // SyntheticConfig configures objective `synthetic`, a stand-in for training
@@ -22,6 +24,11 @@ type SyntheticConfig struct {
 	Noise        float64 `yaml:"noise"`         // std of the per-epoch noise; default 0.01
 	FailRate     float64 `yaml:"fail_rate"`     // fraction of trials that fail half way; default 0
 	Seed         int64   `yaml:"seed"`          // mixed into the noise; default 0
+	// Function, when set, makes the run a multi-objective test problem
+	// instead of a learning curve: zdt1, zdt2 (metrics f1, f2) or dtlz2
+	// (f1, f2, f3), all minimized, over the numeric params in name order
+	// scaled to [0, 1] (see MultiObjective).
+	Function string `yaml:"function"`
 }
 
 // DefaultSyntheticConfig returns the defaults used for absent options.
@@ -40,6 +47,8 @@ func (c SyntheticConfig) Validate() error {
 		return fmt.Errorf("noise must be between 0 and 1 (got %g)", c.Noise)
 	case c.FailRate < 0 || c.FailRate > 1:
 		return fmt.Errorf("fail_rate must be between 0 and 1 (got %g)", c.FailRate)
+	case c.Function != "" && syntheticProblem(c.Function, 3).Eval == nil:
+		return fmt.Errorf("function must be zdt1, zdt2 or dtlz2 (got %q)", c.Function)
 	}
 	return nil
 }
@@ -69,8 +78,10 @@ type SyntheticParam struct {
 //
 // Synthetic is safe for concurrent use.
 type Synthetic struct {
-	cfg   SyntheticConfig
-	space map[string]SyntheticParam
+	cfg     SyntheticConfig
+	space   map[string]SyntheticParam
+	numeric []string   // numeric params in name order: the test problem's variables
+	problem mo.Problem // with Function
 }
 
 // NewSynthetic returns the objective for cfg over the given search space.
@@ -81,6 +92,16 @@ func NewSynthetic(cfg SyntheticConfig, space []SyntheticParam) (*Synthetic, erro
 	s := &Synthetic{cfg: cfg, space: make(map[string]SyntheticParam, len(space))}
 	for _, p := range space {
 		s.space[p.Name] = p
+		if len(p.Choices) == 0 && p.High > p.Low {
+			s.numeric = append(s.numeric, p.Name)
+		}
+	}
+	sort.Strings(s.numeric)
+	if cfg.Function != "" {
+		s.problem = syntheticProblem(cfg.Function, len(s.numeric))
+		if len(s.numeric) < s.problem.Objectives {
+			return nil, fmt.Errorf("synthetic: function %s needs at least %d numeric params (got %d)", cfg.Function, s.problem.Objectives, len(s.numeric))
+		}
 	}
 	return s, nil
 }
@@ -102,6 +123,9 @@ func (s *Synthetic) Run(ctx context.Context, params Params, r Reporter) (Result,
 	}
 	key := synthKey(params)
 	rng := rand.New(rand.NewPCG(synthHash(key), uint64(s.cfg.Seed)^uint64(number)*0x9e3779b97f4a7c15))
+	if s.cfg.Function != "" {
+		return s.runProblem(ctx, params, r)
+	}
 	q := s.Quality(params)
 	failAt := 0
 	if rng.Float64() < s.cfg.FailRate {
@@ -238,4 +262,61 @@ func synthSleep(ctx context.Context, d time.Duration) error {
 	case <-t.C:
 		return nil
 	}
+}
+
+// syntheticProblem returns the named test problem over dims variables; a
+// zero Problem (nil Eval) for an unknown name.
+func syntheticProblem(name string, dims int) mo.Problem {
+	switch name {
+	case "zdt1":
+		return mo.ZDT1(dims)
+	case "zdt2":
+		return mo.ZDT2(dims)
+	case "dtlz2":
+		return mo.DTLZ2(dims)
+	}
+	return mo.Problem{}
+}
+
+// MultiObjective evaluates Function at params: the numeric params, in name
+// order, scaled to [0, 1] over their ranges (log params on the log scale);
+// a missing one counts as 0.5. It returns the metrics f1, f2 (and f3).
+func (s *Synthetic) MultiObjective(params Params) map[string]float64 {
+	x := make([]float64, len(s.numeric))
+	for i, name := range s.numeric {
+		p, u := s.space[name], 0.5
+		if v, ok := synthFloat(params[name]); ok {
+			if p.Log && p.Low > 0 && v > 0 {
+				u = (math.Log(v) - math.Log(p.Low)) / (math.Log(p.High) - math.Log(p.Low))
+			} else {
+				u = (v - p.Low) / (p.High - p.Low)
+			}
+		}
+		x[i] = math.Min(1, math.Max(0, u))
+	}
+	f := s.problem.Eval(x)
+	out := make(map[string]float64, len(f))
+	for i, v := range f {
+		out[fmt.Sprintf("f%d", i+1)] = v
+	}
+	return out
+}
+
+// runProblem is Run for a test problem: each epoch reports f1 (so pruning
+// on f1 works) and the result carries every objective as a metric.
+func (s *Synthetic) runProblem(ctx context.Context, params Params, r Reporter) (Result, error) {
+	f := s.MultiObjective(params)
+	for e := 1; e <= s.cfg.Epochs; e++ {
+		if err := synthSleep(ctx, time.Duration(s.cfg.EpochSeconds*float64(time.Second))); err != nil {
+			return Result{}, err
+		}
+		prune, err := r.Report(e, f["f1"])
+		if err != nil {
+			return Result{}, fmt.Errorf("report epoch %d: %w", e, err)
+		}
+		if prune {
+			return Result{Value: f["f1"]}, fmt.Errorf("%w at epoch %d", ErrPruned, e)
+		}
+	}
+	return Result{Value: f["f1"], Metrics: f}, nil
 }

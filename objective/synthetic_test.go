@@ -3,6 +3,7 @@ package objective_test
 import (
 	"context"
 	"errors"
+	"math"
 	"testing"
 	"time"
 
@@ -149,5 +150,35 @@ func TestSynthetic_Steps(t *testing.T) {
 	}
 	if got := objective.StepsOf(s, p); got != 7 || len(r.values) != 7 {
 		t.Errorf("Steps %d, Run reported %d steps; want 7 and 7", got, len(r.values))
+	}
+}
+
+func TestSynthetic_MultiObjective(t *testing.T) {
+	space := []objective.SyntheticParam{{Name: "b", Low: 0, High: 2}, {Name: "a", Low: 1e-3, High: 1e-1, Log: true}, {Name: "c", Choices: []string{"x"}}}
+	o, err := objective.NewSynthetic(objective.SyntheticConfig{Epochs: 3, Function: "zdt1"}, space)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// a = 1e-2 sits halfway on its log scale (x0 = 0.5), b = 0 at the
+	// bottom (x1 = 0): on ZDT1's front, f2 = 1 − √0.5.
+	res, err := o.Run(context.Background(), objective.Params{"a": 1e-2, "b": 0.0, "c": "x"}, &recorder{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &recorder{}
+	if _, err := o.Run(context.Background(), objective.Params{"a": 1e-2, "b": 0.0}, rec); err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.values) != 3 || math.Abs(rec.values[2]-0.5) > 1e-12 {
+		t.Errorf("intermediate values %v; want f1 = 0.5 at each of 3 epochs", rec.values)
+	}
+	if math.Abs(res.Value-0.5) > 1e-12 || math.Abs(res.Metrics["f1"]-0.5) > 1e-12 || math.Abs(res.Metrics["f2"]-(1-math.Sqrt(0.5))) > 1e-12 {
+		t.Fatalf("result %+v; want f1 = 0.5, f2 = 1 − √0.5", res)
+	}
+	if _, err := objective.NewSynthetic(objective.SyntheticConfig{Epochs: 3, Function: "dtlz2"}, space); err == nil {
+		t.Error("dtlz2 over 2 numeric params: want an error (it needs 3)")
+	}
+	if err := (objective.SyntheticConfig{Epochs: 3, Function: "zdt3"}).Validate(); err == nil {
+		t.Error("function zdt3 validated")
 	}
 }

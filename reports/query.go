@@ -396,3 +396,45 @@ func LoadTrial(ctx context.Context, pool *sqlx.DB, study string, number int) (*T
 	}
 	return d, nil
 }
+
+// ObjectiveRow is one row of the report_objectives view: one value of one
+// finished trial.
+type ObjectiveRow struct {
+	Number    int      `db:"number"`
+	State     string   `db:"state"`
+	Objective int      `db:"objective"` // 0-based, in the spec's metrics order
+	Metric    string   `db:"metric"`
+	Direction string   `db:"direction"`
+	Value     *float64 `db:"value"`     // nil: not finite
+	Violation *float64 `db:"violation"` // nil: the spec has no constraints
+	Feasible  bool     `db:"feasible"`
+}
+
+// LoadObjectives reads a study and its report_objectives rows (by trial
+// number, then objective) in one read-only transaction, for the Pareto
+// report. The error wraps ErrNoStudy when no study has that name.
+func LoadObjectives(ctx context.Context, pool *sqlx.DB, study string) (StudyRow, []ObjectiveRow, error) {
+	tx, err := pool.BeginTxx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
+	if err != nil {
+		return StudyRow{}, nil, fmt.Errorf("load objectives of study %q: %w", study, err)
+	}
+	defer tx.Rollback() // read-only: nothing to commit
+	var s StudyRow
+	err = sqlx.GetContext(ctx, tx, &s, `
+		SELECT id, name, direction, metric, coalesce(spec, '') AS spec, coalesce(status, '') AS status, created_at
+		FROM studies WHERE name = $1`, study)
+	if errors.Is(err, sql.ErrNoRows) {
+		return StudyRow{}, nil, fmt.Errorf("load objectives of study %q: %w", study, ErrNoStudy)
+	}
+	if err != nil {
+		return StudyRow{}, nil, fmt.Errorf("load objectives of study %q: %w", study, err)
+	}
+	var rows []ObjectiveRow
+	err = sqlx.SelectContext(ctx, tx, &rows, `
+		SELECT number, state, objective, metric, direction, value, violation, feasible
+		FROM report_objectives WHERE study_id = $1 ORDER BY number, objective`, s.ID)
+	if err != nil {
+		return StudyRow{}, nil, fmt.Errorf("load objectives of study %q: %w", study, err)
+	}
+	return s, rows, nil
+}

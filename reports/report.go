@@ -37,6 +37,9 @@ var (
 	// ErrNoFigure means a zoom named a chart that is not there or cannot
 	// zoom (bars, parallel coordinates, the contour grid, a note).
 	ErrNoFigure = errors.New("reports: no such zoomable chart")
+	// ErrBadWeights means the Pareto report's --weights do not fit the
+	// study's metrics.
+	ErrBadWeights = errors.New("reports: bad weights")
 )
 
 // Options select what a report contains. The zero value is a full report

@@ -7,6 +7,7 @@ import (
 
 	"github.com/c-bata/goptuna"
 
+	"sweep/search/mo"
 	"sweep/search/prune"
 	"sweep/search/sampler"
 	"sweep/search/tpe"
@@ -92,7 +93,7 @@ func NewSampler(spec SamplerSpec, params []Param, studyName string, workerIndex 
 		}
 		return sampler.NewRandom(seed), sampler.NewCMAES(seed, max(startup, 0)), nil
 	}
-	return nil, nil, fmt.Errorf("%w %q (want tpe, random, grid or cmaes)", ErrUnknownSampler, spec.Type)
+	return nil, nil, fmt.Errorf("%w %q (want tpe, random, grid or cmaes; nsga2 and motpe need the study's directions, see NewStudySampler)", ErrUnknownSampler, spec.Type)
 }
 
 func numericOnly(params []Param) error {
@@ -243,4 +244,46 @@ func pruner[P goptuna.Pruner](p P, err error) (goptuna.Pruner, error) {
 		return nil, fmt.Errorf("build pruner: %w", err)
 	}
 	return p, nil
+}
+
+// NewStudySampler builds the sampler of a worker for the whole spec: like
+// NewSampler, but it also knows the study's objectives, which nsga2 and
+// motpe (and tpe or random on several metrics) need. A single-objective
+// spec with another sampler type gets exactly NewSampler's sampler.
+//
+// On several metrics, tpe means MOTPE (as Optuna's TPESampler does) and
+// random stays random; nsga2 and motpe also run single-objective studies.
+// The samplers read each trial's values from its mo.ValuesAttr, falling
+// back to the trial's value when the study has one metric.
+func NewStudySampler(spec *Spec, workerIndex int) (goptuna.Sampler, goptuna.RelativeSampler, error) {
+	typ := spec.Sampler.Type
+	multi := spec.MultiObjective()
+	if typ != "nsga2" && typ != "motpe" && !(multi && (typ == "" || typ == "tpe")) {
+		if multi && typ == "cmaes" {
+			return nil, nil, fmt.Errorf("%w: cmaes optimises one metric, the study has %d", ErrUnsupportedSpace, len(spec.Metrics))
+		}
+		return NewSampler(spec.Sampler, spec.Params, spec.Study, workerIndex)
+	}
+	_, names := spec.Objectives()
+	dirs := make([]mo.Direction, len(names))
+	for i, name := range names {
+		d, ok := mo.ParseDirection(name)
+		if !ok {
+			return nil, nil, fmt.Errorf("search: direction %q of objective %d is not maximize or minimize", name, i)
+		}
+		dirs[i] = d
+	}
+	seed := WorkerSeed(spec.Sampler, spec.Study, workerIndex)
+	if typ == "nsga2" {
+		return mo.NewNSGA2(mo.NSGA2Options{Seed: seed, Directions: dirs, PopulationSize: spec.Sampler.PopulationSize,
+			Crossover: spec.Sampler.Crossover}), nil, nil
+	}
+	startup := 0
+	if spec.Sampler.StartupTrials != nil {
+		startup = *spec.Sampler.StartupTrials
+		if startup == 0 {
+			startup = -1 // none, in MOTPEOptions' terms
+		}
+	}
+	return mo.NewMOTPE(mo.MOTPEOptions{Seed: seed, Directions: dirs, StartupTrials: startup, EICandidates: spec.Sampler.EICandidates}), nil, nil
 }

@@ -342,3 +342,33 @@ func TestNewSampler_DefaultIsMultivariate(t *testing.T) {
 		t.Fatal("multivariate: false suggests the same as the default")
 	}
 }
+
+func TestNewStudySampler(t *testing.T) {
+	parse := func(t *testing.T, extra string) *search.Spec {
+		t.Helper()
+		s, err := search.ParseSpec("s.yaml", []byte("study: s\ndirections: [maximize, minimize]\nmetrics: [a, b]\ntrials: 5\n"+
+			"objective: {type: synthetic}\nparams:\n  x: {type: float, low: 0, high: 1}\n"+extra))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	for _, tc := range []struct{ extra, want string }{
+		{"", "*mo.MOTPE"},
+		{"sampler: {type: nsga2}\n", "*mo.NSGA2"},
+		{"sampler: {type: motpe}\n", "*mo.MOTPE"},
+		{"sampler: {type: random}\n", "*sampler.Random"},
+	} {
+		s, rs, err := search.NewStudySampler(parse(t, tc.extra), 0)
+		if err != nil || rs != nil || fmt.Sprintf("%T", s) != tc.want {
+			t.Errorf("%q: sampler %T, relative %v, err %v; want %s", tc.extra, s, rs, err, tc.want)
+		}
+	}
+	single, err := search.ParseSpec("s.yaml", []byte("study: s\ndirection: minimize\ntrials: 5\nobjective: {type: synthetic}\nparams:\n  x: {type: float, low: 0, high: 1}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, _, err := search.NewStudySampler(single, 0); err != nil || fmt.Sprintf("%T", s) != "*tpe.Sampler" {
+		t.Errorf("single-objective default: %T, %v; want *tpe.Sampler", s, err)
+	}
+}

@@ -35,11 +35,11 @@ const (
 
 // Known names, in the order error messages list them.
 var (
-	samplerTypes = []string{"tpe", "random", "grid", "cmaes"}
+	samplerTypes = []string{"tpe", "random", "grid", "cmaes", "nsga2", "motpe"}
 	prunerTypes  = []string{"none", "median", "percentile", "asha", "hyperband"}
 	directions   = []string{"maximize", "minimize"}
 	// topKeys are the keys of a spec's root mapping.
-	topKeys = []string{"study", "direction", "metric", "trials", "workers", "sampler", "pruner", "objective", "params",
+	topKeys = []string{"study", "direction", "metric", "directions", "metrics", "constraints", "prune_metric", "trials", "workers", "sampler", "pruner", "objective", "params",
 		"heartbeat", "retry", "stop", "devices", "trials_per_device", "trial_memory_gb", "cpu_fallback"}
 )
 
@@ -48,19 +48,28 @@ var (
 // CONTRACT (shared by several packages; fields may be added, not renamed):
 // parsing and validation live in this file; see ParseSpec.
 type Spec struct {
-	Study     string        `yaml:"study"`
-	Direction string        `yaml:"direction"` // "maximize" or "minimize"
-	Metric    string        `yaml:"metric"`    // e.g. "val_acc"
-	Trials    int           `yaml:"trials"`    // study total across all workers; failed and retried trials count (docs/reliability.md)
-	Workers   int           `yaml:"workers"`   // trial slots in this process
-	Sampler   SamplerSpec   `yaml:"sampler"`
-	Pruner    PrunerSpec    `yaml:"pruner"`
-	Objective ObjectiveSpec `yaml:"objective"`
-	Params    []Param       `yaml:"-"` // in file order; parsed from the params mapping
-	Heartbeat HeartbeatSpec `yaml:"heartbeat"`
-	Retry     RetrySpec     `yaml:"retry"`
-	Stop      StopSpec      `yaml:"stop"`
-	Devices   []int         `yaml:"-"` // nil = auto
+	Study     string `yaml:"study"`
+	Direction string `yaml:"direction"` // "maximize" or "minimize"
+	Metric    string `yaml:"metric"`    // e.g. "val_acc"
+	// Directions and Metrics make a multi-objective study: one direction
+	// per metric, in the same order (nil for a single-objective spec). With
+	// them, Direction and Metric hold those of PruneMetric, or of the first
+	// metric when PruneMetric is empty: the metric a trial's single value,
+	// its intermediate reports and the pruner are about.
+	Directions  []string      `yaml:"directions"`
+	Metrics     []string      `yaml:"metrics"`
+	PruneMetric string        `yaml:"prune_metric"`
+	Constraints []Constraint  `yaml:"-"`       // in file order
+	Trials      int           `yaml:"trials"`  // study total across all workers; failed and retried trials count (docs/reliability.md)
+	Workers     int           `yaml:"workers"` // trial slots in this process
+	Sampler     SamplerSpec   `yaml:"sampler"`
+	Pruner      PrunerSpec    `yaml:"pruner"`
+	Objective   ObjectiveSpec `yaml:"objective"`
+	Params      []Param       `yaml:"-"` // in file order; parsed from the params mapping
+	Heartbeat   HeartbeatSpec `yaml:"heartbeat"`
+	Retry       RetrySpec     `yaml:"retry"`
+	Stop        StopSpec      `yaml:"stop"`
+	Devices     []int         `yaml:"-"` // nil = auto
 	// Device placement companions (per machine, ignored by Equivalent).
 	// DevicesCPU is `devices: cpu`: every trial trains on the CPU.
 	// TrialsPerDevice is how many trials share one GPU (0 means 1);
@@ -85,13 +94,18 @@ type Spec struct {
 // mean on, as in Optuna 4+ (docs/search-benchmarks.md compares the modes);
 // an explicit false turns them off.
 type SamplerSpec struct {
-	Type          string `yaml:"type"` // tpe (default), random, grid, cmaes
+	Type          string `yaml:"type"` // tpe (default; MOTPE for several metrics), random, grid, cmaes, nsga2, motpe
 	Seed          *int64 `yaml:"seed"`
 	StartupTrials *int   `yaml:"startup_trials"`
 	EICandidates  int    `yaml:"ei_candidates"`
 	Multivariate  *bool  `yaml:"multivariate"`
 	Group         bool   `yaml:"group"`
 	ConstantLiar  *bool  `yaml:"constant_liar"`
+	// NSGA-II only: individuals per generation (0 means 50) and the
+	// crossover of float and int params, "uniform" (the default, as
+	// Optuna's) or "sbx" (simulated binary crossover).
+	PopulationSize int    `yaml:"population_size"`
+	Crossover      string `yaml:"crossover"`
 }
 
 // PrunerSpec selects and configures the pruner. Steps are the objective's
@@ -225,7 +239,8 @@ func ParsePartial(filename string, data []byte) (*Spec, error) {
 		seen[key] = v
 		d.topLevel(s, key, k, v)
 	})
-	for _, key := range []string{"study", "direction", "trials", "objective", "params"} {
+	d.checkObjectives(s, root, seen)
+	for _, key := range []string{"study", "trials", "objective", "params"} {
 		if _, ok := seen[key]; !ok && root.Kind == yaml.MappingNode {
 			d.failf(root, key, "required")
 		}
@@ -300,6 +315,14 @@ func (d *decoder) topLevel(s *Spec, key string, k, v *yaml.Node) {
 		}
 	case "metric":
 		s.Metric, _ = d.name(v, key)
+	case "directions":
+		s.Directions = d.directionList(v)
+	case "metrics":
+		s.Metrics = d.stringList(v, key)
+	case "prune_metric":
+		s.PruneMetric, _ = d.name(v, key)
+	case "constraints":
+		s.Constraints = d.constraints(v)
 	case "trials":
 		s.Trials = d.bounded(v, key, 1, MaxTrials)
 	case "workers":

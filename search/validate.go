@@ -18,6 +18,15 @@ func (d *decoder) checkSampler(n *yaml.Node, s SamplerSpec) {
 		d.nonNegative(n, "sampler", "startup_trials", *s.StartupTrials, MaxTrials)
 	}
 	d.nonNegative(n, "sampler", "ei_candidates", s.EICandidates, 100_000)
+	if k := lookup(n, "population_size"); k != n && (s.PopulationSize < 2 || s.PopulationSize > 100_000) {
+		d.failf(k, "sampler.population_size", "must be between 2 and 100000 (got %d)", s.PopulationSize)
+	}
+	if s.Crossover != "" && s.Crossover != "uniform" && s.Crossover != "sbx" {
+		d.failf(lookup(n, "crossover"), "sampler.crossover", "must be uniform or sbx (got %q)%s", clip(s.Crossover), DidYouMean(s.Crossover, []string{"uniform", "sbx"}))
+	}
+	if (s.PopulationSize != 0 || s.Crossover != "") && s.Type != "nsga2" {
+		d.failf(lookup(n, "type"), "sampler.type", "population_size and crossover configure nsga2 only (got type %s)", s.Type)
+	}
 }
 
 // checkPruner validates a decoded pruner mapping; n is its node. An

@@ -20,3 +20,6 @@ func ReadJournalFile(name string) ([]string, error) {
 	}
 	return out, err
 }
+
+// Measured exposes measured to tests.
+var Measured = measured

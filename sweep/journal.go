@@ -45,6 +45,10 @@ type journalEntry struct {
 	Attrs   map[string]string `json:"attrs,omitempty"`   // the objective's, stored as user attrs
 	Values  []journalValue    `json:"values,omitempty"`  // reports not yet in the database, in order
 	Metrics []journalMetric   `json:"metrics,omitempty"` // metric rows not yet in the database, in order
+	// Objectives and Constraints are a multi-objective or constrained
+	// trial's values (see ValuesRecorder); absent otherwise.
+	Objectives  []jsonFloat `json:"objectives,omitempty"`
+	Constraints []jsonFloat `json:"constraints,omitempty"`
 }
 
 type journalValue struct {
@@ -281,7 +285,8 @@ func (o *orphan) release(delivered bool) error {
 // entryFor builds the journal entry of a finished trial, with the
 // reports the store still holds for it.
 func entryFor(claim Claim, out outcome, values []stepValue, metrics []stepMetrics) journalEntry {
-	e := journalEntry{TrialID: claim.TrialID, Number: claim.Number, State: stateName(out.state), Value: jsonFloat(out.value), Reason: out.reason, Attrs: out.attrs}
+	e := journalEntry{TrialID: claim.TrialID, Number: claim.Number, State: stateName(out.state), Value: jsonFloat(out.value), Reason: out.reason, Attrs: out.attrs,
+		Objectives: jsonFloats(out.values), Constraints: jsonFloats(out.constraints)}
 	for _, v := range values {
 		e.Values = append(e.Values, journalValue{v.step, jsonFloat(v.value)})
 	}

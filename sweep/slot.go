@@ -13,6 +13,7 @@ import (
 
 	"sweep/objective"
 	"sweep/search"
+	"sweep/search/mo"
 )
 
 // maxClaimErrors is how many store errors in a row make a slot give up.
@@ -109,7 +110,13 @@ func (w *Worker) newSlot(ctx context.Context, index int) (*slot, error) {
 	if err != nil {
 		return nil, fmt.Errorf("get worker index: %w", err)
 	}
-	sampler, relative, err := w.NewSampler(w.Spec.Sampler, w.Spec.Params, w.Spec.Study, wi)
+	var sampler goptuna.Sampler
+	var relative goptuna.RelativeSampler
+	if w.NewSampler != nil {
+		sampler, relative, err = w.NewSampler(w.Spec.Sampler, w.Spec.Params, w.Spec.Study, wi)
+	} else {
+		sampler, relative, err = search.NewStudySampler(w.Spec, wi)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("build sampler: %w", err)
 	}
@@ -135,6 +142,9 @@ type outcome struct {
 	value  float64
 	reason string
 	attrs  map[string]string // the objective's, stored as user attrs with the outcome
+	// values (several metrics) and constraints (constraint values, ≤ 0
+	// met) of a COMPLETE trial; nil when the spec has none.
+	values, constraints []float64
 }
 
 // run runs one claimed trial to its end and records the outcome. The trial
@@ -217,7 +227,15 @@ func (s *slot) execute(ctx context.Context, claim Claim, rep *reporter) (objecti
 	case err == nil && (math.IsNaN(res.Value) || math.IsInf(res.Value, 0)):
 		return params, fail("objective returned %v", res.Value)
 	case err == nil:
-		return params, outcome{state: goptuna.TrialStateComplete, value: res.Value, attrs: res.Attrs}
+		values, constraints, err := measured(s.w.Spec, res)
+		if err != nil {
+			return params, fail("%v", err)
+		}
+		value := res.Value
+		if values != nil {
+			value = values[primary(s.w.Spec)]
+		}
+		return params, outcome{state: goptuna.TrialStateComplete, value: value, attrs: res.Attrs, values: values, constraints: constraints}
 	case errors.Is(err, objective.ErrPruned):
 		return params, outcome{state: goptuna.TrialStatePruned, value: rep.last, attrs: res.Attrs}
 	}
@@ -340,7 +358,13 @@ func (w *Worker) deliver(ctx context.Context, e journalEntry) (v verdict, settle
 			w.Display.Logf("trial %d: store attr %s: %v", e.Number, k, err)
 		}
 	}
-	err := w.Store.FinishTrial(ctx, e.TrialID, state, value, e.Reason)
+	err := w.recordValues(ctx, e)
+	if err == nil || !errors.Is(err, ErrTrialFinished) && !Transient(err) {
+		if err != nil {
+			w.Display.Logf("trial %d: record values: %v", e.Number, err)
+		}
+		err = w.Store.FinishTrial(ctx, e.TrialID, state, value, e.Reason)
+	}
 	switch {
 	case err == nil:
 		w.journalDone(e)
@@ -443,7 +467,15 @@ func (s *slot) describe(number int, out outcome, rep *reporter, params objective
 	fmt.Fprintf(&b, "trial %d %s", number, stateName(out.state))
 	switch out.state {
 	case goptuna.TrialStateComplete:
-		fmt.Fprintf(&b, " %s=%.4f", metric, out.value)
+		if out.values == nil {
+			fmt.Fprintf(&b, " %s=%.4f", metric, out.value)
+		}
+		for i, v := range out.values {
+			fmt.Fprintf(&b, " %s=%.4g", s.w.Spec.Metrics[i], v)
+		}
+		if mo.Violation(out.constraints) > 0 {
+			b.WriteString(" INFEASIBLE")
+		}
 	case goptuna.TrialStatePruned:
 		fmt.Fprintf(&b, " at step %d %s=%.4f", rep.step, metric, out.value)
 	default:

@@ -45,11 +45,11 @@ func EnsureStudy(ctx context.Context, store Store, spec *search.Spec, raw []byte
 		if err != nil {
 			return StudyInfo{}, false, fmt.Errorf("ensure study: %w", err)
 		}
-		return stored, created, nil
+		return stored, created, recordObjectives(ctx, store, stored, spec, false)
 	}
 	old, perr := search.ParseSpec("stored spec", stored.Spec)
 	if perr == nil && search.Equivalent(old, spec) {
-		return stored, false, nil
+		return stored, false, recordObjectives(ctx, store, stored, spec, false)
 	}
 	if !force {
 		return stored, false, &SpecChangedError{Study: spec.Study, Diff: Diff(string(stored.Spec), string(raw))}
@@ -58,7 +58,7 @@ func EnsureStudy(ctx context.Context, store Store, spec *search.Spec, raw []byte
 	if err != nil {
 		return StudyInfo{}, false, fmt.Errorf("update study spec: %w", err)
 	}
-	return info, false, nil
+	return info, false, recordObjectives(ctx, store, info, spec, true)
 }
 
 // Enqueue queues a WAITING trial with fixed params, as Optuna's

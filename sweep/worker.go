@@ -33,7 +33,8 @@ type Worker struct {
 	Display   *Display // nil: silent
 
 	// NewSampler and NewPruner build each slot's algorithms; nil means
-	// search.NewSampler and search.NewPruner. Tests swap them.
+	// search.NewStudySampler (which knows the spec's objectives) and
+	// search.NewPruner. Tests swap them.
 	NewSampler func(spec search.SamplerSpec, params []search.Param, study string, workerIndex int) (goptuna.Sampler, goptuna.RelativeSampler, error)
 	NewPruner  func(spec search.PrunerSpec) (goptuna.Pruner, error)
 	// Now is the clock for durations in log lines; nil means time.Now.
@@ -145,9 +146,6 @@ func (w *Worker) init() error {
 	}
 	if w.ID == "" {
 		w.ID = NewWorkerID(w.Host)
-	}
-	if w.NewSampler == nil {
-		w.NewSampler = search.NewSampler
 	}
 	if w.NewPruner == nil {
 		w.NewPruner = search.NewPruner

@@ -39,6 +39,7 @@ type Result struct {
 	Steps      int     // optimizer steps taken
 	Wall       time.Duration
 	ImgPerSec  float64 // training throughput over the whole run
+	Params     int     // trainable parameters of the model (0 when set-up failed)
 
 	RawValAcc float64 // final raw weights, before any average or TTA
 	SWAValAcc float64 // NaN unless SWA ran
@@ -49,6 +50,32 @@ type Result struct {
 	TestECE     float64            // test ECE at the fitted temperature (NaN without calibration)
 
 	BestCheckpoint, FinalCheckpoint string // paths; empty without CheckpointDir
+}
+
+// Metrics returns the run's final numbers a multi-objective study or a
+// constraint can name: val_acc, test_acc, train_seconds (wall time of the
+// whole run), params_m (millions of trainable parameters), and with
+// calibration ece (validation ECE at the fitted temperature, the model as
+// it would be deployed) and ece_raw (before). Values not measured are
+// left out.
+func (r Result) Metrics() map[string]float64 {
+	m := map[string]float64{}
+	put := func(k string, v float64) {
+		if v == v {
+			m[k] = v
+		}
+	}
+	put("val_acc", r.ValAcc)
+	put("test_acc", r.TestAcc)
+	put("train_seconds", r.Wall.Seconds())
+	if r.Params > 0 {
+		m["params_m"] = float64(r.Params) / 1e6
+	}
+	if c := r.Calibration; c != nil {
+		put("ece", c.ECEAfter)
+		put("ece_raw", c.ECEBefore)
+	}
+	return m
 }
 
 // Attrs renders the result as trial user attrs (strings, as the store

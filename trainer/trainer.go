@@ -44,6 +44,7 @@ func Train(ctx context.Context, c Config, h Hooks) (res Result, err error) {
 		return res, err
 	}
 	defer r.close()
+	res.Params = r.numParams()
 	stepsPerEpoch := d.train.Batches()
 	sched := c.schedule(stepsPerEpoch)
 	total := c.totalSteps(stepsPerEpoch)

@@ -101,6 +101,15 @@ func TestTrain_LossDecreases(t *testing.T) {
 	if len(rec.reports) != 3 || res.Epochs != 3 || res.Steps != 54 {
 		t.Errorf("reports %v, epochs %d, steps %d; want 3 reports, 3 epochs, 54 steps", rec.reports, res.Epochs, res.Steps)
 	}
+	m := res.Metrics()
+	for _, k := range []string{"val_acc", "train_seconds", "params_m", "ece", "ece_raw"} {
+		if v, ok := m[k]; !ok || !(v >= 0) {
+			t.Errorf("final metric %s = %v (present %v): %v", k, v, ok, m)
+		}
+	}
+	if m["params_m"] <= 0 || m["params_m"] != float64(res.Params)/1e6 {
+		t.Errorf("params_m %g for %d params", m["params_m"], res.Params)
+	}
 	for _, k := range []string{"train_loss", "val_loss", "val_acc", "lr", "img_per_s", "wall_s", "grad_norm"} {
 		if _, ok := rec.epochs[2][k]; !ok {
 			t.Errorf("epoch metric %s missing: %v", k, rec.epochs[2])

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/jmoiron/sqlx"
 	"github.com/spf13/cobra"
 
 	"sweep/reports"
@@ -26,6 +27,8 @@ type reportOptions struct {
 	Reach   *float64
 	Bins    int
 	Top     int
+	Pareto  bool      // the multi-objective report instead
+	Weights []float64 // trade-off weights, one per metric (with Pareto)
 }
 
 func newReportCmd(e *env, runF func(context.Context, *reportOptions) error) *cobra.Command {
@@ -42,12 +45,19 @@ importance, and the best configuration as YAML for sweep train.
 With two studies, show them side by side: summaries and the best value each
 had after the same number of finished trials.
 
+With --pareto, report a multi-objective study instead: its Pareto front (the
+COMPLETE feasible trials no other trial beats on every metric), the
+hypervolume after each trial, and the trade-off trial --weights picks (one
+weight per metric; each metric is scaled to [0, 1] over the front). The HTML
+format draws the front as scatter plots, one per pair of metrics.
+
 Every number comes from the report_* SQL views (see docs/reports.md).`,
 		Example: `  sweep report demo
   sweep report demo --group-by optimizer,scheduler --reach 0.9
   sweep report demo --format html --out demo.html
   sweep report demo --format yaml > best.yaml && sweep train best.yaml
-  sweep report demo-random demo-tpe --format markdown`,
+  sweep report demo-random demo-tpe --format markdown
+  sweep report demo-mo --pareto --weights 1,0.2`,
 		Args:              cobra.RangeArgs(1, 2),
 		ValidArgsFunction: completeStudies(e, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -67,6 +77,12 @@ Every number comes from the report_* SQL views (see docs/reports.md).`,
 			if len(args) == 2 && len(opts.GroupBy) > 0 {
 				return usageErrorf("--group-by applies to one study, not a comparison of two")
 			}
+			if cmd.Flags().Changed("weights") && !opts.Pareto {
+				return usageErrorf("--weights picks a trade-off trial of --pareto; add --pareto")
+			}
+			if opts.Pareto && (len(args) == 2 || len(opts.GroupBy) > 0 || len(opts.Show) > 0 || opts.Format == "yaml") {
+				return usageErrorf("--pareto reports one study as table, markdown, csv, json or html, without --group-by or --show")
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -83,6 +99,8 @@ Every number comes from the report_* SQL views (see docs/reports.md).`,
 	f.Float64Var(&reach, "reach", 0, "convergence target: epochs to reach this metric value (default: median final value)")
 	f.IntVar(&opts.Bins, "bins", 4, "quantile bins for numeric params in comparison tables")
 	f.IntVar(&opts.Top, "top", 10, "leaderboard rows")
+	f.BoolVar(&opts.Pareto, "pareto", false, "multi-objective report: Pareto front, hypervolume over trials, trade-off trial")
+	f.Float64SliceVar(&opts.Weights, "weights", nil, "with --pareto: one weight per metric for the trade-off trial, e.g. 1,0.2 (default: equal)")
 	return cmd
 }
 
@@ -94,6 +112,9 @@ func runReport(ctx context.Context, opts *reportOptions) error {
 		return err
 	}
 	defer store.Close()
+	if opts.Pareto {
+		return runParetoReport(ctx, opts, store.DB())
+	}
 	ropts := reports.Options{GroupBy: opts.GroupBy, Show: opts.Show, Reach: opts.Reach, Bins: opts.Bins, Top: opts.Top}
 	var built []*reports.Report
 	for _, name := range opts.Studies {
@@ -116,11 +137,33 @@ func runReport(ctx context.Context, opts *reportOptions) error {
 	if err != nil {
 		return err
 	}
-	if opts.Out == "" {
-		_, err = opts.env.Out.Write(buf.Bytes())
+	return writeReport(opts, buf.Bytes())
+}
+
+// runParetoReport is `sweep report --pareto`.
+func runParetoReport(ctx context.Context, opts *reportOptions, db *sqlx.DB) error {
+	study, rows, err := reports.LoadObjectives(ctx, db, opts.Studies[0])
+	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(opts.Out, buf.Bytes(), 0o644); err != nil {
+	p, err := reports.BuildPareto(study, rows, opts.Weights)
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	if err := reports.RenderPareto(&buf, p, opts.Format); err != nil {
+		return err
+	}
+	return writeReport(opts, buf.Bytes())
+}
+
+// writeReport writes a rendered report to --out or standard output.
+func writeReport(opts *reportOptions, out []byte) error {
+	if opts.Out == "" {
+		_, err := opts.env.Out.Write(out)
+		return err
+	}
+	if err := os.WriteFile(opts.Out, out, 0o644); err != nil {
 		return fmt.Errorf("write report: %w", err)
 	}
 	fmt.Fprintf(opts.env.Err, "report written to %s\n", opts.Out)

@@ -46,6 +46,15 @@ func TestNewReportCmd(t *testing.T) {
 		{argv: "demo --format pdf", wantErr: `--format "pdf": want one of table, markdown, csv, json, html, yaml`},
 		{argv: "demo --bins 0", wantErr: "--bins 0: want at least 1"},
 		{argv: "a b --group-by lr", wantErr: "--group-by applies to one study, not a comparison of two"},
+		{argv: "mo --pareto --weights 1,0.2 --format html", check: func(o *reportOptions) string {
+			if !o.Pareto || len(o.Weights) != 2 || o.Weights[0] != 1 || o.Weights[1] != 0.2 || o.Format != "html" {
+				return fmt.Sprintf("parsed: %+v", o)
+			}
+			return ""
+		}},
+		{argv: "mo --weights 1,2", wantErr: "--weights picks a trade-off trial of --pareto; add --pareto"},
+		{argv: "a b --pareto", wantErr: "--pareto reports one study as table, markdown, csv, json or html, without --group-by or --show"},
+		{argv: "mo --pareto --format yaml", wantErr: "--pareto reports one study as table, markdown, csv, json or html, without --group-by or --show"},
 	}
 	for _, c := range cases {
 		t.Run(c.argv, func(t *testing.T) {

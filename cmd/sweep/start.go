@@ -161,7 +161,15 @@ func describeStudy(w io.Writer, file string, spec *search.Spec, slots int) {
 		slots = spec.Workers
 	}
 	fmt.Fprintf(w, "%s: valid\n", file)
-	fmt.Fprintf(w, "study\t%s (%s %s, %d trials, %d slot(s) here)\n", spec.Study, spec.Direction, spec.Metric, spec.Trials, slots)
+	metrics, dirs := spec.Objectives()
+	goals := make([]string, len(metrics))
+	for i := range metrics {
+		goals[i] = dirs[i] + " " + metrics[i]
+	}
+	fmt.Fprintf(w, "study\t%s (%s, %d trials, %d slot(s) here)\n", spec.Study, strings.Join(goals, ", "), spec.Trials, slots)
+	for _, c := range spec.Constraints {
+		fmt.Fprintf(w, "constraint\t%s\n", c)
+	}
 	seed := "from the study name"
 	if spec.Sampler.Seed != nil {
 		seed = fmt.Sprint(*spec.Sampler.Seed)
@@ -247,7 +255,7 @@ func specProblems(w io.Writer, file string, err error) error {
 // checkAlgorithms builds the sampler and pruner once, so that a spec they
 // reject fails before anything is stored.
 func checkAlgorithms(spec *search.Spec) error {
-	if _, _, err := search.NewSampler(spec.Sampler, spec.Params, spec.Study, 0); err != nil {
+	if _, _, err := search.NewStudySampler(spec, 0); err != nil {
 		return usageErrorf("sampler: %w", err)
 	}
 	if _, err := search.NewPruner(spec.Pruner); err != nil {

@@ -27,11 +27,17 @@ SELECT
     (SELECT v.value FROM trial_values v WHERE v.trial_id = ts.trial_id
       ORDER BY v.step DESC LIMIT 1)               AS last_value,
     ts.attrs                                      AS attrs,
-    ts.trial_id                                   AS trial_id
-FROM trial_summary ts;
+    ts.trial_id                                   AS trial_id,
+    t.objective_values                            AS objective_values,
+    t.constraint_violation                        AS violation,
+    COALESCE(t.constraint_violation = 0, true)    AS feasible
+FROM trial_summary ts
+JOIN trials t ON t.id = ts.trial_id;
 
 COMMENT ON VIEW report_trials IS
 'One row per trial for reports. value: final value, NULL when unset or not finite (NaN, Inf). '
 'steps: last step (epoch) reported, 0 if none. duration_s: start to finish in seconds (0 before start). '
 'test_acc: user attr test_acc as a number (NULL when absent), measured for reporting only, never tuned on. '
-'last_value: the intermediate value at the last step.';
+'last_value: the intermediate value at the last step. objective_values: every metric of a multi-objective study '
+'(studies.metrics order), NULL otherwise. violation: total constraint violation (NULL without constraints); '
+'feasible: false when it is > 0.';

@@ -2,7 +2,9 @@ package postgres_test
 
 import (
 	"context"
+	"fmt"
 	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -161,5 +163,66 @@ func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestViews_Objectives checks report_objectives and the objective columns
+// of report_trials on a constrained two-objective study beside a
+// single-objective one, and the Optuna views' rows per objective.
+func TestViews_Objectives(t *testing.T) {
+	t.Parallel()
+	s := open(t, pgtest.DSN(t))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	st, _, err := s.EnsureStudy(ctx, sweep.StudyInfo{Name: "mo", Direction: "maximize", Metric: "val_acc", Spec: []byte("x")}, false)
+	must(t, err)
+	must(t, s.SetStudyObjectives(ctx, st.ID, []string{"val_acc", "train_seconds"}, []string{"maximize", "minimize"}))
+	for i, v := range [][]float64{{0.9, 100}, {0.8, 50}} {
+		cl, err := s.ClaimTrial(ctx, st.ID, "w", "h")
+		must(t, err)
+		must(t, s.RecordValues(ctx, cl.TrialID, v, []float64{float64(i) - 0.5}))
+		must(t, s.FinishTrial(ctx, cl.TrialID, goptuna.TrialStateComplete, v[0], ""))
+	}
+	single, _, err := s.EnsureStudy(ctx, sweep.StudyInfo{Name: "single", Direction: "minimize", Metric: "loss", Spec: []byte("y")}, false)
+	must(t, err)
+	cl, err := s.ClaimTrial(ctx, single.ID, "w", "h")
+	must(t, err)
+	must(t, s.FinishTrial(ctx, cl.TrialID, goptuna.TrialStateComplete, 0.25, ""))
+
+	rows, err := s.DB().QueryContext(ctx, `SELECT study, number, objective, metric, direction, value, feasible
+		FROM report_objectives ORDER BY study, number, objective`)
+	must(t, err)
+	var got []string
+	for rows.Next() {
+		var study, metric, dir string
+		var number, obj int
+		var value float64
+		var feasible bool
+		must(t, rows.Scan(&study, &number, &obj, &metric, &dir, &value, &feasible))
+		got = append(got, fmt.Sprintf("%s %d %d %s %s %g %v", study, number, obj, metric, dir, value, feasible))
+	}
+	must(t, rows.Err())
+	want := []string{"mo 0 0 val_acc maximize 0.9 true", "mo 0 1 train_seconds minimize 100 true",
+		"mo 1 0 val_acc maximize 0.8 false", "mo 1 1 train_seconds minimize 50 false", "single 0 0 loss minimize 0.25 true"}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("report_objectives:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	var n int
+	must(t, s.DB().QueryRowContext(ctx, `SELECT count(*) FROM report_trials WHERE study = 'mo' AND NOT feasible
+		AND objective_values = ARRAY[0.8, 50]::float8[] AND violation = 0.5`).Scan(&n))
+	if n != 1 {
+		t.Errorf("report_trials: %d infeasible trials with their values, want 1", n)
+	}
+	var exists bool
+	must(t, s.DB().QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = 'optuna')`).Scan(&exists))
+	if !exists {
+		return
+	}
+	var dirs, values int
+	must(t, s.DB().QueryRowContext(ctx, `SELECT count(*) FROM optuna.study_directions WHERE study_id = $1`, st.ID).Scan(&dirs))
+	must(t, s.DB().QueryRowContext(ctx, `SELECT count(DISTINCT trial_value_id) FROM optuna.trial_values v
+		JOIN trials t ON t.id = v.trial_id WHERE t.study_id = $1`, st.ID).Scan(&values))
+	if dirs != 2 || values != 4 {
+		t.Errorf("optuna views: %d directions and %d values; want 2 and 4 (one per objective)", dirs, values)
 	}
 }

@@ -60,6 +60,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"HeartbeatReapStale", testHeartbeatReapStale},
 		{"WorkerIndex", testWorkerIndex},
 		{"Metrics", testMetrics},
+		{"Values", testValues},
 		{"ConcurrentClaims", testConcurrentClaims},
 		{"ConcurrentReads", testConcurrentReads},
 		{"GoptunaStudy", testGoptunaStudy},
