@@ -223,9 +223,9 @@ func (p *Pooler) logTail() string {
 	return strings.TrimSpace(string(b))
 }
 
-// Stop ends an attached pooler (SIGINT: safe shutdown is not needed for a
-// pooler whose clients are done) and waits for it. Stopping twice is
-// harmless.
+// Stop ends an attached pooler with SIGTERM (immediate shutdown: its
+// clients are done or are test processes) and waits for it. Stopping twice
+// is harmless.
 func (p *Pooler) Stop(ctx context.Context) error {
 	if p == nil || p.cmd == nil || p.cmd.Process == nil {
 		return nil
@@ -291,7 +291,8 @@ func (c *Cluster) UpPooler(ctx context.Context) (string, error) {
 	return p.URL(Database), nil
 }
 
-// DownPooler stops the cluster's detached pooler, if it runs.
+// DownPooler stops the cluster's detached pooler, if it runs, with
+// SIGINT (safe shutdown: transactions in flight finish), waiting up to 5 s.
 func (c *Cluster) DownPooler() error {
 	pid := c.poolerPID()
 	if pid <= 0 {
@@ -313,7 +314,10 @@ func (c *Cluster) poolerPID() int {
 		return 0
 	}
 	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
-	if pid <= 0 || (syscall.Kill(pid, 0) != nil && !errors.Is(syscall.Kill(pid, 0), syscall.EPERM)) {
+	if pid <= 0 {
+		return 0
+	}
+	if err := syscall.Kill(pid, 0); err != nil && !errors.Is(err, syscall.EPERM) {
 		return 0
 	}
 	if comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid)); err == nil && !strings.HasPrefix(string(comm), "pgbouncer") {
