@@ -3,7 +3,8 @@
 # private cluster and the tests), OpenBLAS (fast CPU GEMM, loaded at run time)
 # and, when no Go toolchain is on PATH, Debian's Go (which fetches the
 # version go.mod asks for through the module proxy). With --test it also
-# installs clang (syntax checks and CPU emulation of the CUDA kernels) and
+# installs clang (syntax checks and CPU emulation of the CUDA kernels), pgbouncer
+# (the storage conformance suite also runs through it) and
 # Chromium with a font (the report test renders the HTML report headless), and
 # Python 3 with optuna, psycopg2 and pandas (the Optuna round-trip test)
 # and torch (the command objective's PyTorch example runs one tiny step).
@@ -13,7 +14,7 @@
 set -euo pipefail
 want=(postgresql libopenblas0-pthread)
 if [ "${1:-}" = "--test" ]; then
-  want+=(clang chromium fonts-dejavu-core python3-optuna python3-psycopg2 python3-pandas python3-torch)
+  want+=(clang pgbouncer chromium fonts-dejavu-core python3-optuna python3-psycopg2 python3-pandas python3-torch)
 fi
 if ! command -v go >/dev/null 2>&1 && [ ! -x /usr/local/go/bin/go ]; then
   want+=(golang-go)

@@ -126,13 +126,22 @@ func openJournal(dir, host, workerID string) (*journal, error) {
 		return nil, fmt.Errorf("create journal directory: %w", err)
 	}
 	path := filepath.Join(dir, journalName(host, workerID))
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR|os.O_APPEND, 0o600)
+	// The file is created and locked under a name findOrphans ignores, then
+	// renamed (the lock stays with the file): created in place, another
+	// worker starting at the same moment could take the new, still
+	// unlocked journal for an orphan's and lock it first.
+	tmp := path + ".new"
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_RDWR|os.O_APPEND, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("open journal: %w", err)
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("lock journal %s: %w", path, err)
+		return nil, fmt.Errorf("lock journal %s: %w", tmp, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("open journal: %w", err)
 	}
 	return &journal{f: f, path: path, pending: map[int]bool{}}, nil
 }

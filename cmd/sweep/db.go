@@ -22,6 +22,7 @@ type dbOptions struct {
 	PGDir  string
 	Listen string   // up: TCP listen address, "off", or "" to keep the remembered one
 	TCP    bool     // url: print the TCP URL for remote workers
+	Pooler bool     // up: also start PgBouncer and print its URL
 	Optuna bool     // url: print the URL of the read-only optuna views
 	Args   []string // extra psql arguments
 }
@@ -78,8 +79,11 @@ PGPASSFILE). URLs printed here never contain the password. See docs/security.md.
 		case "up":
 			sub.Flags().StringVar(&opts.Listen, "listen", "", "also accept TCP connections on this address, "+
 				"with a password (e.g. 0.0.0.0); \"off\" turns TCP off again (default: keep the current setting)")
+			sub.Flags().BoolVar(&opts.Pooler, "pooler", false, "also start PgBouncer (transaction pooling) in front of the "+
+				"cluster and print its URL, for hundreds of worker processes on this host (docs/scale.md)")
 			sub.Example = `  sweep db up
-  sweep db up --listen 0.0.0.0     # remote workers: see sweep db url --tcp`
+  sweep db up --listen 0.0.0.0     # remote workers: see sweep db url --tcp
+  sweep db up --pooler             # SWEEP_DB=<printed URL> for hundreds of local workers`
 		case "url":
 			sub.Flags().BoolVar(&opts.TCP, "tcp", false, "print the TCP URL for workers on other hosts (needs up --listen)")
 			sub.Flags().BoolVar(&opts.Optuna, "optuna", false, "print the storage URL of the read-only Optuna views "+
@@ -103,7 +107,11 @@ func runDB(ctx context.Context, opts *dbOptions) error {
 	switch opts.Action {
 	case "up":
 		c.Listen = opts.Listen
-		url, err := c.Up(ctx)
+		up := c.Up
+		if opts.Pooler {
+			up = c.UpPooler
+		}
+		url, err := up(ctx)
 		if err != nil {
 			return err
 		}

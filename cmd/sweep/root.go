@@ -84,6 +84,7 @@ func newRootCmd(e *env) *cobra.Command {
 		newStudyCmd(e),
 		newEnqueueCmd(e, nil),
 		newInitCmd(e, nil),
+		newLaunchCmd(e, nil),
 	)
 	markUsage(root)
 	return root

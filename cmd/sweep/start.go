@@ -26,6 +26,7 @@ type startOptions struct {
 	DB          string
 	PGDir       string
 	Workers     int // trial slots; 0 = the spec's workers
+	MaxConns    int // connection budget (--max-conns)
 	ForceUpdate bool
 	DryRun      bool // validate and describe the study; touch no database
 }
@@ -59,6 +60,9 @@ sweep starts itself in --pg-dir.`,
 			if opts.Workers < 0 || opts.Workers > search.MaxWorkers {
 				return usageErrorf("--workers %d: want between 1 and %d", opts.Workers, search.MaxWorkers)
 			}
+			if err := checkMaxConns(opts.MaxConns); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -68,6 +72,7 @@ sweep starts itself in --pg-dir.`,
 	f := cmd.Flags()
 	addDBFlags(f, &opts.DB, &opts.PGDir)
 	f.IntVarP(&opts.Workers, "workers", "w", 0, "parallel trial slots in this process (default: the spec's workers)")
+	addMaxConnsFlag(f, &opts.MaxConns)
 	f.BoolVar(&opts.ForceUpdate, "force-update", false, "replace the stored spec of an existing study with this one")
 	f.BoolVarP(&opts.DryRun, "dry-run", "n", false, "validate the spec and describe the study; touch no database")
 	return cmd
@@ -97,7 +102,7 @@ func runStart(ctx context.Context, opts *startOptions) error {
 	if err := prepareObjective(obj, cmp.Or(opts.Workers, spec.Workers), e.Err); err != nil {
 		return specProblems(e.Err, opts.File, err)
 	}
-	store, err := openStore(ctx, e, opts.DB, opts.PGDir)
+	store, err := openWorkerStore(ctx, e, opts.DB, opts.PGDir, opts.MaxConns)
 	if err != nil {
 		return err
 	}

@@ -23,12 +23,12 @@ func TestNewStartCmd(t *testing.T) {
 		want    startOptions
 		wantErr string
 	}{
-		{argv: "s.yaml", want: startOptions{File: "s.yaml"}},
-		{argv: "s.yaml --db postgres://x/y --workers 3 --force-update --pg-dir /d", want: startOptions{File: "s.yaml", DB: "postgres://x/y", Workers: 3, ForceUpdate: true, PGDir: "/d"}},
-		{argv: "s.yaml --db-dir /d", want: startOptions{File: "s.yaml", PGDir: "/d"}},
+		{argv: "s.yaml", want: startOptions{File: "s.yaml", MaxConns: 2}},
+		{argv: "s.yaml --db postgres://x/y --workers 3 --force-update --pg-dir /d", want: startOptions{File: "s.yaml", DB: "postgres://x/y", Workers: 3, ForceUpdate: true, PGDir: "/d", MaxConns: 2}},
+		{argv: "s.yaml --db-dir /d", want: startOptions{File: "s.yaml", PGDir: "/d", MaxConns: 2}},
 		{argv: "s.yaml --data-dir /d", wantErr: "--data-dir names a dataset directory; the PostgreSQL cluster directory is --pg-dir"},
-		{argv: "s.yaml -w 2", want: startOptions{File: "s.yaml", Workers: 2}},
-		{argv: "s.yaml --dry-run", want: startOptions{File: "s.yaml", DryRun: true}},
+		{argv: "s.yaml -w 2", want: startOptions{File: "s.yaml", Workers: 2, MaxConns: 2}},
+		{argv: "s.yaml --dry-run", want: startOptions{File: "s.yaml", DryRun: true, MaxConns: 2}},
 		{argv: "", wantErr: "accepts 1 arg(s), received 0"},
 		{argv: "a.yaml b.yaml", wantErr: "accepts 1 arg(s), received 2"},
 		{argv: "s.yaml --workers -1", wantErr: "--workers -1: want between 1 and 256"},

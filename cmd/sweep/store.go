@@ -143,21 +143,27 @@ func dsnValue(e *env, from, v string) (string, error) {
 // Commands that only read (status, trials, report, export) use
 // openExistingStore instead.
 func openStore(ctx context.Context, e *env, flag, pgDir string) (*postgres.Storage, error) {
-	return openDB(ctx, e, flag, pgDir, true)
+	return openDB(ctx, e, flag, pgDir, true, 0)
+}
+
+// openWorkerStore is openStore with a connection budget (--max-conns; 0
+// means postgres.DefaultMaxOpenConns), for the commands that run trials.
+func openWorkerStore(ctx context.Context, e *env, flag, pgDir string, maxConns int) (*postgres.Storage, error) {
+	return openDB(ctx, e, flag, pgDir, true, maxConns)
 }
 
 // openExistingStore is openStore for read-only commands: it never creates
 // a private cluster (see resolveDSN).
 func openExistingStore(ctx context.Context, e *env, flag, pgDir string) (*postgres.Storage, error) {
-	return openDB(ctx, e, flag, pgDir, false)
+	return openDB(ctx, e, flag, pgDir, false, 0)
 }
 
-func openDB(ctx context.Context, e *env, flag, pgDir string, create bool) (*postgres.Storage, error) {
+func openDB(ctx context.Context, e *env, flag, pgDir string, create bool, maxConns int) (*postgres.Storage, error) {
 	src, err := resolveDSN(ctx, e, flag, pgDir, create)
 	if err != nil {
 		return nil, err
 	}
-	store, err := postgres.Open(ctx, src.DSN)
+	store, err := postgres.OpenOptions(ctx, src.DSN, postgres.Options{MaxOpenConns: maxConns})
 	if err != nil {
 		return nil, connectError(ctx, src, err)
 	}

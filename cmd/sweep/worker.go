@@ -9,6 +9,7 @@ import (
 
 	"github.com/c-bata/goptuna"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"sweep/internal/safetext"
 	"sweep/objective"
@@ -24,6 +25,9 @@ type workerOptions struct {
 	DB      string
 	PGDir   string
 	Workers int // trial slots; 0 = the stored spec's workers
+	// MaxConns is the process's database connection budget, the
+	// heartbeat's included (0: postgres.DefaultMaxOpenConns).
+	MaxConns int
 }
 
 func newWorkerCmd(e *env, runF func(context.Context, *workerOptions) error) *cobra.Command {
@@ -43,6 +47,9 @@ other worker of the study. Interrupts behave as for sweep start.`,
 			if opts.Workers < 0 || opts.Workers > search.MaxWorkers {
 				return usageErrorf("--workers %d: want between 1 and %d", opts.Workers, search.MaxWorkers)
 			}
+			if err := checkMaxConns(opts.MaxConns); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -52,13 +59,51 @@ other worker of the study. Interrupts behave as for sweep start.`,
 	f := cmd.Flags()
 	addDBFlags(f, &opts.DB, &opts.PGDir)
 	f.IntVarP(&opts.Workers, "workers", "w", 0, "parallel trial slots in this process (default: the spec's workers)")
+	addMaxConnsFlag(f, &opts.MaxConns)
 	return cmd
+}
+
+// addMaxConnsFlag registers --max-conns, the connection budget of a
+// process that runs trials.
+func addMaxConnsFlag(f *pflag.FlagSet, maxConns *int) {
+	f.IntVar(maxConns, "max-conns", postgres.DefaultMaxOpenConns, "database connections this process may open, "+
+		"the heartbeat's included (at least 2; hundreds of workers: put PgBouncer in front, sweep db up --pooler)")
+}
+
+// checkMaxConns refuses a budget below one pooled plus one heartbeat
+// connection.
+func checkMaxConns(n int) error {
+	if n < 2 {
+		return usageErrorf("--max-conns %d: want at least 2 (one for heartbeats, one for the rest)", n)
+	}
+	return nil
+}
+
+// launcherTag names the batch system's task that runs this process, from
+// the variables Slurm and an Indexed Job of Kubernetes set: "+slurm:JOB_TASK"
+// or "+k8s:POD#INDEX", "" elsewhere. It is appended to the worker id, which
+// trials store and sweep status shows, so a stuck trial leads to its job.
+func launcherTag(getenv func(string) string) string {
+	if job := getenv("SLURM_ARRAY_JOB_ID"); job != "" {
+		return "+slurm:" + job + "_" + getenv("SLURM_ARRAY_TASK_ID")
+	}
+	if job := getenv("SLURM_JOB_ID"); job != "" {
+		return "+slurm:" + job
+	}
+	if idx := getenv("JOB_COMPLETION_INDEX"); idx != "" {
+		pod := getenv("POD_NAME")
+		if pod == "" {
+			pod = getenv("HOSTNAME")
+		}
+		return "+k8s:" + pod + "#" + idx
+	}
+	return ""
 }
 
 // runWorker runs trials of a stored study.
 func runWorker(ctx context.Context, opts *workerOptions) error {
 	e := opts.env
-	store, err := openStore(ctx, e, opts.DB, opts.PGDir)
+	store, err := openWorkerStore(ctx, e, opts.DB, opts.PGDir, opts.MaxConns)
 	if err != nil {
 		return err
 	}
@@ -119,7 +164,8 @@ func work(ctx context.Context, e *env, store *postgres.Storage, info sweep.Study
 	disp := sweep.NewDisplay(e.Err, e.IsTTY, slots, e.Now)
 	hard, drain, stop := sweep.Interrupts(ctx, sigs, disp.Logf)
 	defer stop()
-	w := &sweep.Worker{Store: store, Study: info, Spec: spec, Objective: obj, Slots: slots, Host: host, Display: disp, Now: e.Now}
+	w := &sweep.Worker{Store: store, Study: info, Spec: spec, Objective: obj, Slots: slots, Host: host, Display: disp, Now: e.Now,
+		ID: sweep.NewWorkerID(host) + launcherTag(e.Getenv)}
 	if base := runBase(e.Getenv); base != "" {
 		w.JournalDir = sweep.StudyRunDir(base, info.Name)
 	}

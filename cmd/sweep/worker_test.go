@@ -16,12 +16,14 @@ func TestNewWorkerCmd(t *testing.T) {
 		want    workerOptions
 		wantErr string
 	}{
-		{argv: "demo", want: workerOptions{Study: "demo"}},
-		{argv: "demo --db d --pg-dir x -w 4", want: workerOptions{Study: "demo", DB: "d", PGDir: "x", Workers: 4}},
+		{argv: "demo", want: workerOptions{Study: "demo", MaxConns: 2}},
+		{argv: "demo --db d --pg-dir x -w 4", want: workerOptions{Study: "demo", DB: "d", PGDir: "x", Workers: 4, MaxConns: 2}},
 		{argv: "demo --data-dir x", wantErr: "--data-dir names a dataset directory; the PostgreSQL cluster directory is --pg-dir"},
 		{argv: "demo -w two", wantErr: `invalid value "two" for --workers: want an integer`},
 		{argv: "", wantErr: "accepts 1 arg(s), received 0"},
 		{argv: "demo --workers -2", wantErr: "--workers -2: want between 1 and 256"},
+		{argv: "demo --max-conns 5", want: workerOptions{Study: "demo", MaxConns: 5}},
+		{argv: "demo --max-conns 1", wantErr: "--max-conns 1: want at least 2 (one for heartbeats, one for the rest)"},
 	}
 	for _, c := range cases {
 		t.Run(c.argv, func(t *testing.T) {
@@ -38,6 +40,27 @@ func TestNewWorkerCmd(t *testing.T) {
 			got.env = nil
 			if *got != c.want {
 				t.Errorf("opts = %+v, want %+v", *got, c.want)
+			}
+		})
+	}
+}
+
+func TestLauncherTag(t *testing.T) {
+	cases := []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{"none", nil, ""},
+		{"slurm array", map[string]string{"SLURM_JOB_ID": "812", "SLURM_ARRAY_JOB_ID": "810", "SLURM_ARRAY_TASK_ID": "2"}, "+slurm:810_2"},
+		{"slurm job", map[string]string{"SLURM_JOB_ID": "812"}, "+slurm:812"},
+		{"k8s indexed job", map[string]string{"JOB_COMPLETION_INDEX": "3", "POD_NAME": "sweep-demo-3-x7k", "HOSTNAME": "h"}, "+k8s:sweep-demo-3-x7k#3"},
+		{"k8s without pod name", map[string]string{"JOB_COMPLETION_INDEX": "0", "HOSTNAME": "sweep-demo-0-abc"}, "+k8s:sweep-demo-0-abc#0"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := launcherTag(func(k string) string { return c.env[k] }); got != c.want {
+				t.Errorf("launcherTag = %q, want %q", got, c.want)
 			}
 		})
 	}

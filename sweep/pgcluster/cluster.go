@@ -83,6 +83,9 @@ func (c *Cluster) Down(ctx context.Context) error {
 		return err
 	}
 	defer unlock()
+	if err := c.DownPooler(); err != nil { // its clients lose the server anyway
+		return err
+	}
 	if !c.state().Running {
 		return nil
 	}

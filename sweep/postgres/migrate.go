@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/lib/pq"
+
 	schema "sweep/sql"
 )
 
@@ -110,6 +112,9 @@ func Migrate(ctx context.Context, db *sql.DB) error {
 	if err != nil {
 		return err
 	}
+	if upToDate(ctx, db, ms, viewHash) {
+		return nil
+	}
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("migrate schema: %w", err)
@@ -152,6 +157,37 @@ func Migrate(ctx context.Context, db *sql.DB) error {
 		return fmt.Errorf("commit schema: %w", err)
 	}
 	return nil
+}
+
+// upToDate reports, without the migration lock, whether every migration
+// of this build is applied and the views are this build's: the usual case,
+// in which hundreds of workers starting at once must not queue one by one
+// on the lock. Any doubt (an error, a missing table) says no, and Migrate
+// takes the lock and looks again.
+func upToDate(ctx context.Context, db *sql.DB, ms []migration, viewHash string) bool {
+	var applied, newest int
+	var stored sql.NullString
+	err := db.QueryRowContext(ctx, `
+		SELECT (SELECT count(*) FROM schema_migrations WHERE version = ANY($1)),
+		       (SELECT COALESCE(max(version), 0) FROM schema_migrations),
+		       (SELECT sha256 FROM schema_views)`, pq.Array(versions(ms))).Scan(&applied, &newest, &stored)
+	if err != nil {
+		return false
+	}
+	known := 0
+	if len(ms) > 0 {
+		known = ms[len(ms)-1].version
+	}
+	return applied == len(ms) && (newest > known || stored.String == viewHash)
+}
+
+// versions lists the migrations' version numbers.
+func versions(ms []migration) []int64 {
+	v := make([]int64, len(ms))
+	for i, m := range ms {
+		v[i] = int64(m.version)
+	}
+	return v
 }
 
 func applyMigrations(ctx context.Context, tx *sql.Tx, ms []migration) error {

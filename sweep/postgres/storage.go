@@ -59,11 +59,13 @@ var (
 )
 
 // DefaultMaxOpenConns bounds each Storage's connections, the heartbeat's
-// own connection included. PostgreSQL's default max_connections is 100
-// with 3 reserved for superusers: 32 worker processes × 3 = 96 fit; 4 each
-// would not. A worker with many slots shares the pool; queries are short,
-// so slots rarely wait.
-const DefaultMaxOpenConns = 3
+// own connection included: one for heartbeats, one for everything else.
+// PostgreSQL's default max_connections is 100 with 3 reserved for
+// superusers, so 48 worker processes fit directly; hundreds fit through
+// PgBouncer in transaction pooling mode (see Open). A worker with many
+// slots may raise it (sweep worker --max-conns); queries are short, so
+// slots rarely wait on one.
+const DefaultMaxOpenConns = 2
 
 // DefaultCallTimeout bounds each goptuna.Storage call.
 const DefaultCallTimeout = 30 * time.Second
@@ -96,6 +98,15 @@ func Open(ctx context.Context, dsn string) (*Storage, error) {
 
 // OpenOptions connects to dsn and migrates the schema (see Migrate). Its
 // errors never show a password that dsn holds.
+//
+// Every statement works through PgBouncer in transaction pooling mode,
+// where consecutive transactions of one client may run on different
+// server connections: Storage keeps no session state (the migration lock is
+// pg_advisory_xact_lock, settings are never SET), and lib/pq runs with
+// binary_parameters, which sends a parameterised statement's Parse, Bind
+// and Execute in one round trip ending in one Sync. Without it, lib/pq
+// parses the unnamed statement, syncs, and binds it in a second exchange,
+// which the pooler may route to another server connection.
 func OpenOptions(ctx context.Context, dsn string, opts Options) (*Storage, error) {
 	s, err := openOptions(ctx, dsn, opts)
 	return s, redactErr(err, dsn)
@@ -108,9 +119,9 @@ func openOptions(ctx context.Context, dsn string, opts Options) (*Storage, error
 	if opts.CallTimeout <= 0 {
 		opts.CallTimeout = DefaultCallTimeout
 	}
-	db, err := sqlx.Open("postgres", dsn)
+	db, err := openPool(dsn)
 	if err != nil {
-		return nil, fmt.Errorf("open database: %w", err)
+		return nil, err
 	}
 	setPool(db, max(1, opts.MaxOpenConns-1))
 	if err := db.PingContext(ctx); err != nil {
@@ -121,13 +132,28 @@ func openOptions(ctx context.Context, dsn string, opts Options) (*Storage, error
 		db.Close()
 		return nil, err
 	}
-	beat, err := sqlx.Open("postgres", dsn)
+	beat, err := openPool(dsn)
 	if err != nil {
 		db.Close()
-		return nil, fmt.Errorf("open database: %w", err)
+		return nil, err
 	}
 	setPool(beat, 1)
 	return &Storage{db: db, beat: beat, timeout: opts.CallTimeout, cache: newTrialCache()}, nil
+}
+
+// openPool opens a pool on dsn with lib/pq's binary_parameters on (see
+// OpenOptions). No []byte is passed as a parameter, so nothing else changes.
+func openPool(dsn string) (*sqlx.DB, error) {
+	cfg, err := pq.NewConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	cfg.BinaryParameters = true
+	conn, err := pq.NewConnectorConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	return sqlx.NewDb(sql.OpenDB(conn), "postgres"), nil
 }
 
 // setPool bounds a pool to n connections.
