@@ -137,19 +137,29 @@ func (s *Server) waitReady(ctx context.Context, dsn string) error {
 // and waits for it; after ctx ends it kills it instead. Stopping twice is
 // harmless.
 func (s *Server) Stop(ctx context.Context) error {
-	if s == nil || s.cmd == nil || s.cmd.Process == nil {
+	if s == nil {
 		return nil
 	}
-	_ = s.cmd.Process.Signal(syscall.SIGINT)
+	return stopProcess(ctx, s.cmd, s.done, syscall.SIGINT, "postgres")
+}
+
+// stopProcess sends sig to cmd's process and waits for its exit on done
+// (which holds the Wait result and gets it back, so stopping twice is
+// harmless); after ctx ends it kills the process instead.
+func stopProcess(ctx context.Context, cmd *exec.Cmd, done chan error, sig syscall.Signal, name string) error {
+	if cmd == nil || cmd.Process == nil {
+		return nil
+	}
+	_ = cmd.Process.Signal(sig)
 	select {
-	case err := <-s.done:
-		s.done <- err
+	case err := <-done:
+		done <- err
 		return exitErr(err)
 	case <-ctx.Done():
-		_ = s.cmd.Process.Kill()
-		err := <-s.done
-		s.done <- err
-		return fmt.Errorf("stop postgres: %w", ctx.Err())
+		_ = cmd.Process.Kill()
+		err := <-done
+		done <- err
+		return fmt.Errorf("stop %s: %w", name, ctx.Err())
 	}
 }
 

@@ -227,20 +227,10 @@ func (p *Pooler) logTail() string {
 // clients are done or are test processes) and waits for it. Stopping twice
 // is harmless.
 func (p *Pooler) Stop(ctx context.Context) error {
-	if p == nil || p.cmd == nil || p.cmd.Process == nil {
+	if p == nil {
 		return nil
 	}
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case err := <-p.done:
-		p.done <- err
-		return exitErr(err)
-	case <-ctx.Done():
-		_ = p.cmd.Process.Kill()
-		err := <-p.done
-		p.done <- err
-		return fmt.Errorf("stop pgbouncer: %w", ctx.Err())
-	}
+	return stopProcess(ctx, p.cmd, p.done, syscall.SIGTERM, "pgbouncer")
 }
 
 // poolerDir is where a cluster's pooler lives, inside the cluster directory.
