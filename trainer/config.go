@@ -56,6 +56,9 @@ type Config struct {
 	// Model: tiny, resnet18, resnet34 or fastnet, with the resnet options.
 	Model       string  `yaml:"model"`
 	Width       float64 `yaml:"width"` // channel multiplier; 0 = 1
+	// Widths sets fastnet's three stage widths, overriding Width
+	// (airbench95's are [128, 384, 384]; the default is 64/256/256).
+	Widths []int `yaml:"widths"`
 	Stem        string  `yaml:"stem"`  // "standard" (3x3) or "article" (three 3x3, first stride 2)
 	SE          bool    `yaml:"se"`    // squeeze-excitation blocks
 	SEReduction int     `yaml:"se_reduction"`
@@ -289,6 +292,13 @@ func (c *Config) validateFastNet() error {
 		return bad("init", "%q is not kaiming or airbench", c.Init)
 	case c.WhitenBiasEpochs < 0:
 		return bad("whiten_bias_epochs", "%d must not be negative", c.WhitenBiasEpochs)
+	case len(c.Widths) != 0 && len(c.Widths) != 3:
+		return bad("widths", "has %d entries; want 3 stage widths, e.g. [128, 384, 384]", len(c.Widths))
+	}
+	for _, w := range c.Widths {
+		if w < 1 || w > 4096 {
+			return bad("widths", "%d is not in [1, 4096]", w)
+		}
 	}
 	if c.Model == "fastnet" {
 		return nil
@@ -298,7 +308,7 @@ func (c *Config) validateFastNet() error {
 		set bool
 	}{{"act", c.Act != "" && c.Act != "relu"}, {"bn_momentum", c.BNMomentum != 0}, {"bn_eps", c.BNEps != 0},
 		{"bn_frozen_scale", c.BNFrozenScale}, {"init", c.Init != "" && c.Init != "kaiming"},
-		{"whiten_bias_epochs", c.WhitenBiasEpochs != 0}} {
+		{"whiten_bias_epochs", c.WhitenBiasEpochs != 0}, {"widths", len(c.Widths) != 0}} {
 		if f.set {
 			return bad(f.key, "only model fastnet has this option (model is %s)", c.Model)
 		}

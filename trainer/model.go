@@ -89,9 +89,11 @@ func buildModel(b engine.Backend, c *Config, d *splits) (Net, error) {
 		if !ok { // "": the default
 			act = engine.ReLU
 		}
-		return models.NewFastNet(b, models.FastNetOptions{Seed: c.Seed, Width: c.Width, Whiten: imgs, WhitenN: n,
+		o := models.FastNetOptions{Seed: c.Seed, Width: c.Width, Whiten: imgs, WhitenN: n,
 			Act: act, Init: c.Init, BN: engine.BatchNormOptions{
-				Eps: float32(c.BNEps), Momentum: float32(c.BNMomentum), FrozenScale: c.BNFrozenScale}}), nil
+				Eps: float32(c.BNEps), Momentum: float32(c.BNMomentum), FrozenScale: c.BNFrozenScale}}
+		copy(o.Widths[:], c.Widths)
+		return models.NewFastNet(b, o), nil
 	}
 	m, err := models.New(c.Model, b, models.Options{
 		Seed: c.Seed, Classes: numClasses, Width: c.Width, Stem: c.Stem, SE: c.SE, SEReduction: c.SEReduction})

@@ -47,6 +47,9 @@ type FastNet struct {
 type FastNetOptions struct {
 	Seed  uint64
 	Width float64 // multiplies the widths 64/256/256; 0 means 1
+	// Widths, when set, are the three stages' channel counts and override
+	// Width: airbench95 widens airbench94's 64/256/256 to 128/384/384.
+	Widths [3]int
 	// Whiten holds normalised training images (N,3,32,32), N = WhitenN, to
 	// fit the frozen whitening stem to; nil selects the trainable stem.
 	Whiten  []float32
@@ -83,6 +86,9 @@ func NewFastNet(b engine.Backend, o FastNetOptions) *FastNet {
 	}
 	width := func(c int) int { return max(8, int(math.Round(float64(c)*w))) }
 	c1, c2, c3 := width(64), width(256), width(256)
+	if o.Widths != [3]int{} {
+		c1, c2, c3 = o.Widths[0], o.Widths[1], o.Widths[2]
+	}
 	r := engine.NewRand(o.Seed)
 	f := &FastNet{}
 
