@@ -1,6 +1,6 @@
 # Search benchmarks (owned by the search area): regret of samplers on test
 # functions, pruners on a learning-curve surrogate, suggest latency.
-# Writes docs/search-benchmarks.md; takes a few minutes on 2 cores, plus
+# Writes docs/search-benchmarks.md (keeping its multi-objective section); takes a few minutes on 2 cores, plus
 # Optuna's studies (tens of minutes for Optuna 3.1).
 #
 # Optuna's rows come from search/bench/optuna_bench.py run with $(PYTHON):
@@ -24,7 +24,9 @@ test-search:
 	$(GO) test -count=1 ./search/...
 
 # The multi-objective section of docs/search-benchmarks.md (ZDT1, ZDT2,
-# DTLZ2 hypervolume); run it after bench-search, which rewrites the file.
+# DTLZ2 hypervolume), between markers: bench-search-mo replaces only that
+# section, and bench-search rewrites the rest and keeps it, so the two run
+# in either order.
 .PHONY: bench-search-mo
 bench-search-mo:
 	$(GO) run ./search/bench/cmd/benchmo -out docs/search-benchmarks.md

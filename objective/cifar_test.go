@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -266,6 +267,23 @@ func TestCIFAR10Options_AirbenchKeys(t *testing.T) {
 	af, _ := DefaultCIFAR10Options().WithParams(Params{"alt_flip": true})
 	if c, err := af.Config(); err != nil || !c.Augment.AltFlip {
 		t.Fatalf("alt_flip param: augment %+v, %v", c.Augment, err)
+	}
+	wide, err := o.WithParams(Params{"widths": []any{128, 384, 384}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err := wide.Config(); err != nil || !slices.Equal(c.Widths, []int{128, 384, 384}) {
+		t.Fatalf("widths [128, 384, 384]: %v, %v", c.Widths, err)
+	}
+	two, _ := o.WithParams(Params{"widths": []any{128, 384}})
+	if _, err := two.Config(); err == nil {
+		t.Fatal("two widths accepted")
+	} else if key, _ := FieldOf(err); key != "widths" {
+		t.Fatalf("FieldOf = %q, want widths", key)
+	}
+	tinyWide, _ := DefaultCIFAR10Options().WithParams(Params{"widths": []any{8, 16, 16}})
+	if _, err := tinyWide.Config(); err == nil {
+		t.Fatal("widths accepted for tiny")
 	}
 	tiny, _ := DefaultCIFAR10Options().WithParams(Params{"act": "gelu"})
 	if _, err := tiny.Config(); err == nil {

@@ -54,13 +54,13 @@ type Config struct {
 	Loaders    int              `yaml:"loaders"` // augmentation goroutines; 0 = GOMAXPROCS
 
 	// Model: tiny, resnet18, resnet34 or fastnet, with the resnet options.
+	// Widths sets fastnet's three stage widths and overrides Width
+	// (default 64/256/256; airbench95's are [128, 384, 384]).
 	Model       string  `yaml:"model"`
 	Width       float64 `yaml:"width"` // channel multiplier; 0 = 1
-	// Widths sets fastnet's three stage widths, overriding Width
-	// (airbench95's are [128, 384, 384]; the default is 64/256/256).
-	Widths []int `yaml:"widths"`
-	Stem        string  `yaml:"stem"`  // "standard" (3x3) or "article" (three 3x3, first stride 2)
-	SE          bool    `yaml:"se"`    // squeeze-excitation blocks
+	Widths      []int   `yaml:"widths"`
+	Stem        string  `yaml:"stem"` // "standard" (3x3) or "article" (three 3x3, first stride 2)
+	SE          bool    `yaml:"se"`   // squeeze-excitation blocks
 	SEReduction int     `yaml:"se_reduction"`
 
 	// fastnet's airbench94 options (see models.FastNetOptions): Act is

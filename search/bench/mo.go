@@ -169,6 +169,33 @@ const (
 	MOSectionEnd   = "<!-- bench-search-mo:end -->"
 )
 
+// SpliceMO returns doc with its multi-objective section (between
+// MOSectionStart and MOSectionEnd) replaced by section, or with section
+// appended after a blank line when doc has none.
+func SpliceMO(doc, section string) string {
+	i := strings.Index(doc, MOSectionStart)
+	j := strings.Index(doc, MOSectionEnd)
+	if i < 0 || j < i {
+		if doc != "" && !strings.HasSuffix(doc, "\n\n") {
+			doc = strings.TrimRight(doc, "\n") + "\n\n"
+		}
+		return doc + section
+	}
+	return doc[:i] + section + strings.TrimPrefix(doc[j+len(MOSectionEnd):], "\n")
+}
+
+// MOSection returns doc's multi-objective section, markers and final
+// newline included, or "" when doc has none: what `make bench-search`
+// carries over when it rewrites the single-objective report.
+func MOSection(doc string) string {
+	i := strings.Index(doc, MOSectionStart)
+	j := strings.Index(doc, MOSectionEnd)
+	if i < 0 || j < i {
+		return ""
+	}
+	return doc[i:j+len(MOSectionEnd)] + "\n"
+}
+
 // WriteMarkdown writes the multi-objective section, markers included.
 func (r *MOResults) WriteMarkdown(w io.Writer) error {
 	var b strings.Builder

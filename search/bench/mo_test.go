@@ -32,3 +32,28 @@ func TestRunMO(t *testing.T) {
 		}
 	}
 }
+
+func TestSpliceMO(t *testing.T) {
+	sec := MOSectionStart + "\nnew\n" + MOSectionEnd + "\n"
+	old := "# B\n\n" + MOSectionStart + "\nold\n" + MOSectionEnd + "\nafter\n"
+	for _, tc := range []struct{ doc, want string }{
+		{"", sec},
+		{"# B\n", "# B\n\n" + sec},
+		{old, "# B\n\n" + sec + "after\n"},
+	} {
+		if got := SpliceMO(tc.doc, sec); got != tc.want {
+			t.Errorf("SpliceMO(%q) = %q, want %q", tc.doc, got, tc.want)
+		}
+	}
+	// What benchsearch does on rewriting the report: the old section
+	// survives into the fresh single-objective text.
+	if got, want := MOSection(old), MOSectionStart+"\nold\n"+MOSectionEnd+"\n"; got != want {
+		t.Fatalf("MOSection = %q, want %q", got, want)
+	}
+	if got := MOSection("# B\n"); got != "" {
+		t.Fatalf("MOSection of a doc without one = %q", got)
+	}
+	if got, want := SpliceMO("# fresh\n", MOSection(old)), "# fresh\n\n"+MOSectionStart+"\nold\n"+MOSectionEnd+"\n"; got != want {
+		t.Fatalf("kept section: %q, want %q", got, want)
+	}
+}

@@ -64,6 +64,23 @@ func TestFastNet_Structure(t *testing.T) {
 	}
 }
 
+// TestFastNet_Widths: Widths sets the three stages' channel counts and
+// overrides Width (airbench95's 128/384/384 at a test-sized 8/24/40).
+func TestFastNet_Widths(t *testing.T) {
+	b := cpuBackend(t)
+	net := NewFastNet(b, FastNetOptions{Seed: 1, Width: 0.25, Widths: [3]int{8, 24, 40}})
+	x := engine.FromHost(b, engine.Shape{2, 3, 32, 32}, randomImages(2, 5))
+	if y := net.Forward(x, engine.Eval); y.Shape != (engine.Shape{2, 10}) {
+		t.Fatalf("output %v, want (2,10)", y.Shape)
+	}
+	_, outs := net.BlockOutputs()
+	for i, want := range []int{8, 24, 40} {
+		if got := outs[i].Shape[1]; got != want {
+			t.Errorf("stage %d has %d channels, want %d", i+1, got, want)
+		}
+	}
+}
+
 // TestFastNet_Learns fits a fixed batch of 16 random images: the loss must
 // fall by half in 30 SGD steps, which needs every layer's backward pass.
 // Both variants: the default (ReLU, PyTorch batch norm) and airbench94's

@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"strings"
 
 	"sweep/search/bench"
 )
@@ -47,22 +46,9 @@ func run() error {
 	if err != nil && !os.IsNotExist(err) {
 		return fmt.Errorf("read report: %w", err)
 	}
-	if err := os.WriteFile(*out, []byte(splice(string(old), section.String())), 0o644); err != nil {
+	if err := os.WriteFile(*out, []byte(bench.SpliceMO(string(old), section.String())), 0o644); err != nil {
 		return fmt.Errorf("write report: %w", err)
 	}
 	fmt.Fprintf(os.Stderr, "done in %s\n", res.Elapsed.Round(1e9))
 	return nil
-}
-
-// splice replaces the marked section of doc with section, or appends it.
-func splice(doc, section string) string {
-	i := strings.Index(doc, bench.MOSectionStart)
-	j := strings.Index(doc, bench.MOSectionEnd)
-	if i < 0 || j < i {
-		if doc != "" && !strings.HasSuffix(doc, "\n\n") {
-			doc = strings.TrimRight(doc, "\n") + "\n\n"
-		}
-		return doc + section
-	}
-	return doc[:i] + section + strings.TrimPrefix(doc[j+len(bench.MOSectionEnd):], "\n")
 }

@@ -1,8 +1,10 @@
 // Command benchsearch runs sweep's search benchmarks and writes the Markdown
-// report (`make bench-search` writes docs/search-benchmarks.md).
+// report (`make bench-search` writes docs/search-benchmarks.md, keeping the
+// multi-objective section that `make bench-search-mo` put there).
 package main
 
 import (
+	"bytes"
 	"context"
 	"flag"
 	"fmt"
@@ -46,17 +48,28 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	w := os.Stdout
-	if *out != "-" {
-		f, err := os.Create(*out)
-		if err != nil {
-			return fmt.Errorf("create report: %w", err)
-		}
-		defer f.Close()
-		w = f
-	}
-	if err := res.WriteMarkdown(w); err != nil {
+	var doc bytes.Buffer
+	if err := res.WriteMarkdown(&doc); err != nil {
 		return fmt.Errorf("write report: %w", err)
+	}
+	if *out == "-" {
+		if _, err := os.Stdout.Write(doc.Bytes()); err != nil {
+			return err
+		}
+	} else {
+		// The multi-objective section is benchmo's (make bench-search-mo):
+		// keep the one the report already has.
+		old, err := os.ReadFile(*out)
+		if err != nil && !os.IsNotExist(err) {
+			return fmt.Errorf("read report: %w", err)
+		}
+		report := doc.String()
+		if sec := bench.MOSection(string(old)); sec != "" {
+			report = bench.SpliceMO(report, sec)
+		}
+		if err := os.WriteFile(*out, []byte(report), 0o644); err != nil {
+			return fmt.Errorf("write report: %w", err)
+		}
 	}
 	for m, n := range res.Claim() {
 		fmt.Fprintf(os.Stderr, "%s beats random and goptuna TPE at 100 trials on %d of %d problems\n", m, n, len(res.Regret))
