@@ -56,15 +56,16 @@ On --device cuda, --precision bf16 or fp16 runs GEMM and convolutions on
 for fp32 (see sweep doctor). In bf16 or fp16 the GEMM at that precision is
 measured too (1024³, same run) with the training GFLOP/s's ratio to it.
 fastnet is measured with its trainable 3x3 stem, since random data has no
-whitening statistics; fastnet94 is examples/fastnet-94.yaml's network
+whitening statistics; fastnet94 is examples/airbench94.yaml's network
 (whitening stem fitted to random images and frozen, as after the run's
-whiten_bias_epochs, GELU, frozen-scale batch norm),
+whiten_bias_epochs, GELU, frozen-scale batch norm) and fastnet95 the same
+at airbench95's widths 128/384/384, examples/fastnet-94.yaml's network,
 the speed that decides the 94% run's wall time.`,
 		Example: `  sweep bench trainer
   sweep bench trainer --model resnet18 --steps 5 --json
   SWEEP_BLAS=go sweep bench trainer --batch 64
   sweep bench trainer --model fastnet --precision bf16 --batch 256 --json
-  sweep bench trainer --model fastnet94 --precision bf16 --batch 1024 --steps 2
+  sweep bench trainer --model fastnet95 --precision bf16 --batch 1024 --steps 2
   sweep bench trainer --device cuda --model fastnet --precision bf16 --batch 256`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {

@@ -125,7 +125,7 @@ func TestExamples_CIFAR10(t *testing.T) {
 			walk(spec.Params)
 		})
 	}
-	for _, name := range []string{"tiny-5min.yaml", "fastnet-94.yaml"} {
+	for _, name := range []string{"tiny-5min.yaml", "fastnet-94.yaml", "airbench94.yaml"} {
 		src, err := os.ReadFile(filepath.Join("..", "..", "examples", name))
 		if err != nil {
 			t.Fatal(err)

@@ -147,11 +147,12 @@ var Models = append(slices.Clone(models.Names), "fastnet", "fastnet94", "fastnet
 // newModel builds cfg.Model on b. fastnet gets its trainable 3×3 stem
 // (random data has no whitening statistics), so its FLOPs differ slightly
 // from the whitened network the trainer builds. fastnet94 is the network
-// of examples/fastnet-94.yaml, the one whose speed decides the 94% run's
-// wall time: the whitening stem (fitted to random images: the filters
-// differ, the work does not), GELU, frozen-scale batch norm and airbench's
-// init, with the stem frozen as it is for most of the run. fastnet95 is
-// the same network at airbench95's widths, 128/384/384.
+// of examples/airbench94.yaml: the whitening stem (fitted to random
+// images: the filters differ, the work does not), GELU, frozen-scale batch
+// norm and airbench's init, with the stem frozen as it is for most of the
+// run. fastnet95 is the same network at airbench95's widths, 128/384/384,
+// the network of examples/fastnet-94.yaml, whose speed decides the 94%
+// run's wall time.
 func newModel(cfg Config, b engine.Backend) (*models.Model, error) {
 	o := models.FastNetOptions{Seed: cfg.Options.Seed, Width: cfg.Options.Width}
 	switch cfg.Model {

@@ -70,7 +70,7 @@ type FastNetOptions struct {
 
 // Airbench94 sets o's network options to airbench94's: GELU, batch norm
 // with eps 1e-12, momentum 0.4 (airbench's "0.6") and a frozen unit
-// scale, and airbench's init, the network of examples/fastnet-94.yaml.
+// scale, and airbench's init, the network of examples/airbench94.yaml.
 // Seed, width and whitening data are left as they are.
 func (o FastNetOptions) Airbench94() FastNetOptions {
 	o.Act, o.Init = engine.GELU, "airbench"
