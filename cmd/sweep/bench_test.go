@@ -20,7 +20,7 @@ func TestNewBenchCmd(t *testing.T) {
 		{"CUDAFastNetBF16", "trainer --device cuda:1 --model fastnet --precision bf16",
 			benchOptions{Model: "fastnet", Batch: 128, Steps: 10, Device: "cuda:1", Precision: "bf16", Stem: "standard", Width: 1}, ""},
 		{"UnknownPrecision", "trainer --precision fp8", benchOptions{}, `--precision "fp8": want fp32, bf16 or fp16`},
-		{"UnknownModel", "trainer --model vgg", benchOptions{}, `--model "vgg": want one of tiny, resnet18, resnet34, fastnet, fastnet94`},
+		{"UnknownModel", "trainer --model vgg", benchOptions{}, `--model "vgg": want one of tiny, resnet18, resnet34, fastnet, fastnet94, fastnet95`},
 		{"ZeroBatch", "trainer --batch 0", benchOptions{}, "--batch 0 --steps 10: both must be ≥ 1"},
 	}
 	for _, tt := range tests {
