@@ -8,6 +8,7 @@ import (
 	"os"
 	"runtime"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/c-bata/goptuna"
@@ -94,6 +95,10 @@ type Results struct {
 	Latency []LatencyResult
 	Elapsed time.Duration
 	Notes   []string // what was skipped and why
+	// Load is /proc/loadavg's 1-, 5- and 15-minute averages when the run
+	// began ("" where unreadable): the latency table means little on a
+	// busy machine, and the report says how busy this one was.
+	Load string
 }
 
 // Problems returns the benchmark problems.
@@ -108,7 +113,7 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	if cfg.Parallel == 0 {
 		cfg.Parallel = runtime.GOMAXPROCS(0)
 	}
-	res := &Results{Config: cfg}
+	res := &Results{Config: cfg, Load: loadAverage()}
 	dir, err := os.MkdirTemp("", "benchsearch")
 	if err != nil {
 		return nil, fmt.Errorf("create temp dir: %w", err)
@@ -408,4 +413,17 @@ func runLatency(ctx context.Context, cfg Config, optunas []*Optuna) ([]LatencyRe
 		}
 	}
 	return out, nil
+}
+
+// loadAverage returns the first three fields of /proc/loadavg, or "".
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return ""
+	}
+	return strings.Join(f[:3], ", ")
 }
