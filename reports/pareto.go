@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"math"
@@ -137,7 +138,7 @@ func (p *Pareto) front(losses [][]float64) {
 		p.Points[idx[k]].Front = true
 		p.Front = append(p.Front, p.Points[idx[k]])
 	}
-	slices.SortStableFunc(p.Front, func(a, b ParetoPoint) int { return cmpFloat(a.Values[0], b.Values[0]) })
+	slices.SortStableFunc(p.Front, func(a, b ParetoPoint) int { return cmp.Compare(a.Values[0], b.Values[0]) })
 }
 
 // hypervolume fills the curve against a reference point fixed from all
@@ -192,16 +193,6 @@ func (p *Pareto) tradeOff(dirs []mo.Direction) {
 	}
 	t := p.Front[best]
 	p.TradeOff = &t
-}
-
-func cmpFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // Tables returns the Pareto report's tables: the front, the trade-off

@@ -1,6 +1,7 @@
 package mo
 
 import (
+	"cmp"
 	"math"
 	"slices"
 )
@@ -52,7 +53,7 @@ func hv(pts [][]float64, ref []float64) float64 {
 		return hv2(pts, ref)
 	}
 	sorted := slices.Clone(pts)
-	slices.SortFunc(sorted, func(a, b []float64) int { return cmpFloat(a[d-1], b[d-1]) })
+	slices.SortFunc(sorted, func(a, b []float64) int { return cmp.Compare(a[d-1], b[d-1]) })
 	total := 0.0
 	proj := make([][]float64, 0, len(sorted))
 	for i, p := range sorted {
@@ -73,10 +74,10 @@ func hv(pts [][]float64, ref []float64) float64 {
 func hv2(pts [][]float64, ref []float64) float64 {
 	sorted := slices.Clone(pts)
 	slices.SortFunc(sorted, func(a, b []float64) int {
-		if c := cmpFloat(a[0], b[0]); c != 0 {
+		if c := cmp.Compare(a[0], b[0]); c != 0 {
 			return c
 		}
-		return cmpFloat(a[1], b[1])
+		return cmp.Compare(a[1], b[1])
 	})
 	area, bestY := 0.0, ref[1]
 	for _, p := range sorted {
@@ -86,16 +87,6 @@ func hv2(pts [][]float64, ref []float64) float64 {
 		}
 	}
 	return area
-}
-
-func cmpFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // Contributions returns each point's exclusive hypervolume contribution:

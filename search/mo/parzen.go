@@ -1,6 +1,7 @@
 package mo
 
 import (
+	"cmp"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -106,7 +107,7 @@ func bandwidths(mu []float64, lo, hi float64) []float64 {
 	for i := range order {
 		order[i] = i
 	}
-	slices.SortStableFunc(order, func(a, b int) int { return cmpFloat(mu[a], mu[b]) })
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(mu[a], mu[b]) })
 	sorted := make([]float64, n+2)
 	sorted[0], sorted[n+1] = lo, hi
 	for i, k := range order {

@@ -73,30 +73,11 @@ func (s *Server) spawn(ctx context.Context, c *Cluster, o owner, port int) error
 	// the start-up.
 	cmd := o.command(context.Background(), c.Dir, filepath.Join(c.BinDir, "postgres"), "-D", c.pgdata())
 	cmd.Stdout, cmd.Stderr = logf, logf
-	if cmd.SysProcAttr == nil {
-		cmd.SysProcAttr = &syscall.SysProcAttr{}
-	}
-	// The parent-death signal fires when the thread that forked the child
-	// exits, so the fork happens on a thread locked for the child's whole
-	// life: the goroutine below keeps it until postgres exits.
-	cmd.SysProcAttr.Pdeathsig = syscall.SIGQUIT
-	cmd.SysProcAttr.Setpgid = true // a terminal's ^C goes to the tests, not the server
-	started, done := make(chan error, 1), make(chan error, 1)
-	s.done = done
-	go func() {
-		runtime.LockOSThread()
-		defer runtime.UnlockOSThread()
-		if err := cmd.Start(); err != nil {
-			started <- err
-			return
-		}
-		started <- nil
-		done <- cmd.Wait()
-	}()
-	if err := <-started; err != nil {
+	done, err := startTied(cmd, syscall.SIGQUIT)
+	if err != nil {
 		return fmt.Errorf("start postgres: %w", err)
 	}
-	s.cmd = cmd
+	s.cmd, s.done = cmd, done
 	return s.waitReady(ctx, c.socketDSN(port, "postgres"))
 }
 
@@ -141,6 +122,35 @@ func (s *Server) Stop(ctx context.Context) error {
 		return nil
 	}
 	return stopProcess(ctx, s.cmd, s.done, syscall.SIGINT, "postgres")
+}
+
+// startTied starts cmd as a child that gets deathSig when this process
+// dies, in its own process group (a terminal's ^C goes to us, not to it),
+// and returns the channel its Wait result arrives on, once. The
+// parent-death signal fires when the thread that forked the child exits,
+// so the fork happens on a thread locked for the child's whole life: the
+// goroutine keeps it until the child exits.
+func startTied(cmd *exec.Cmd, deathSig syscall.Signal) (chan error, error) {
+	if cmd.SysProcAttr == nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{}
+	}
+	cmd.SysProcAttr.Pdeathsig = deathSig
+	cmd.SysProcAttr.Setpgid = true
+	started, done := make(chan error, 1), make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		if err := cmd.Start(); err != nil {
+			started <- err
+			return
+		}
+		started <- nil
+		done <- cmd.Wait()
+	}()
+	if err := <-started; err != nil {
+		return nil, err
+	}
+	return done, nil
 }
 
 // stopProcess sends sig to cmd's process and waits for its exit on done

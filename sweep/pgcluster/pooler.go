@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -157,28 +156,11 @@ func StartPooler(ctx context.Context, cfg PoolerConfig) (*Pooler, error) {
 	defer logf.Close()
 	cmd := o.command(context.Background(), cfg.Dir, bin, filepath.Join(cfg.Dir, "pgbouncer.ini"))
 	cmd.Stdout, cmd.Stderr = logf, logf
-	if cmd.SysProcAttr == nil {
-		cmd.SysProcAttr = &syscall.SysProcAttr{}
-	}
-	cmd.SysProcAttr.Pdeathsig = syscall.SIGKILL
-	cmd.SysProcAttr.Setpgid = true
-	p := &Pooler{Dir: cfg.Dir, Port: cfg.Port, done: make(chan error, 1)}
-	started := make(chan error, 1)
-	go func() {
-		// Pdeathsig fires when the forking thread exits: keep it locked.
-		runtime.LockOSThread()
-		defer runtime.UnlockOSThread()
-		if err := cmd.Start(); err != nil {
-			started <- err
-			return
-		}
-		started <- nil
-		p.done <- cmd.Wait()
-	}()
-	if err := <-started; err != nil {
+	done, err := startTied(cmd, syscall.SIGKILL)
+	if err != nil {
 		return nil, fmt.Errorf("start pgbouncer: %w", err)
 	}
-	p.cmd = cmd
+	p := &Pooler{Dir: cfg.Dir, Port: cfg.Port, cmd: cmd, done: done}
 	if err := p.waitReady(ctx); err != nil {
 		p.Stop(context.Background())
 		return nil, err
