@@ -40,13 +40,18 @@ type Config struct {
 	OptunaLatencyMax int
 	// Command is the command line the report names as its source.
 	Command string
+	// WideSeeds, when above Seeds, reruns sweep's default and the newest
+	// Optuna on that many seeds at 100 trials: at 31 seeds a per-problem
+	// comparison of two samplers that run much the same algorithm is close
+	// to a coin flip, and the wider run shows which differences are real.
+	WideSeeds int
 }
 
 // DefaultConfig is what `make bench-search` runs.
 func DefaultConfig() Config {
 	return Config{Seeds: 31, Checkpoints: []int{25, 50, 100}, PruneTrials: 100,
 		LatencyAt: []int{100, 1000, 5000}, LatencyReps: 30,
-		Optunas: []OptunaEnv{{Python: "python3"}}, OptunaLatencyMax: 1000}
+		Optunas: []OptunaEnv{{Python: "python3"}}, OptunaLatencyMax: 1000, WideSeeds: 155}
 }
 
 // Stat is a median with its interquartile range.
@@ -87,14 +92,25 @@ type LatencyResult struct {
 	Median time.Duration
 }
 
+// WideResult is one problem's regret at 100 trials on Config.WideSeeds
+// seeds, per seed, for sweep's default sampler and the newest Optuna.
+type WideResult struct {
+	Problem      string
+	Ours, Optuna []float64
+}
+
 // Results is everything a run measured.
 type Results struct {
 	Config  Config
 	Regret  []RegretResult
 	Prune   []PruneResult
 	Latency []LatencyResult
-	Elapsed time.Duration
-	Notes   []string // what was skipped and why
+	// Wide compares sweep's default with WideOptuna (the newest Optuna
+	// found) on Config.WideSeeds seeds; empty when either is missing.
+	Wide       []WideResult
+	WideOptuna string
+	Elapsed    time.Duration
+	Notes      []string // what was skipped and why
 	// Load is /proc/loadavg's 1-, 5- and 15-minute averages when the run
 	// began ("" where unreadable): the latency table means little on a
 	// busy machine, and the report says how busy this one was.
@@ -131,6 +147,15 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 		}
 		o.Cache = cfg.OptunaCache
 		optunas = append(optunas, o)
+	}
+	// The wide run goes first: its Optuna studies (seeds 0..WideSeeds-1)
+	// then serve the tables' first Seeds seeds without a second run.
+	if len(optunas) > 0 && cfg.WideSeeds > cfg.Seeds {
+		newest := slices.MaxFunc(optunas, func(a, b *Optuna) int { return cmpVersion(a.Name(), b.Name()) })
+		if res.Wide, err = runWide(ctx, cfg, newest); err != nil {
+			return nil, err
+		}
+		res.WideOptuna = newest.Name()
 	}
 	if res.Regret, err = runRegret(ctx, cfg, optunas); err != nil {
 		return nil, err
@@ -222,6 +247,48 @@ func runRegret(ctx context.Context, cfg Config, optunas []*Optuna) ([]RegretResu
 	return out, nil
 }
 
+// runWide runs sweep's default sampler and Optuna o on cfg.WideSeeds seeds
+// of every problem for 100 trials; the seeds are those of runRegret, so its
+// first cfg.Seeds are the tables' studies.
+func runWide(ctx context.Context, cfg Config, o *Optuna) ([]WideResult, error) {
+	const n = 100
+	probs, m := Problems(), defaultMethod()
+	out := make([]WideResult, len(probs))
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(cfg.Parallel)
+	for pi, p := range probs {
+		out[pi] = WideResult{Problem: p.Name, Ours: make([]float64, cfg.WideSeeds)}
+		g.Go(func() error {
+			vals, err := o.Study(ctx, p.Key, cfg.WideSeeds, n)
+			if err != nil {
+				return fmt.Errorf("%s / %s: %w", p.Name, o.Name(), err)
+			}
+			out[pi].Optuna = make([]float64, len(vals))
+			for s, v := range vals {
+				if len(v) < n {
+					return fmt.Errorf("%s / %s: seed %d has %d trials, want %d", p.Name, o.Name(), s, len(v), n)
+				}
+				out[pi].Optuna[s] = slices.Min(v[:n]) - p.Optimum
+			}
+			return nil
+		})
+		for s := range cfg.WideSeeds {
+			g.Go(func() error {
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				vals, err := RunStudy(p, m, sampler.Mix(uint64(s), 0x5eed), n)
+				if err != nil {
+					return fmt.Errorf("%s / %s / seed %d: %w", p.Name, m.Name, s, err)
+				}
+				out[pi].Ours[s] = slices.Min(vals) - p.Optimum
+				return nil
+			})
+		}
+	}
+	return out, g.Wait()
+}
+
 // Pruners returns the compared pruning rules, configured for the
 // surrogate's 27 epochs.
 func Pruners() []search.PrunerSpec {
@@ -240,7 +307,7 @@ func runPrune(ctx context.Context, cfg Config) ([]PruneResult, error) {
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(cfg.Parallel)
 	sur := Surrogate()
-	m := Methods()[3] // ours multivariate (with the liar): sweep's default sampler
+	m := defaultMethod()
 	for i, spec := range specs {
 		res[i] = make([]out, cfg.Seeds)
 		for s := range cfg.Seeds {

@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -40,6 +41,9 @@ type Optuna struct {
 	// <version>/<function>-<trials>.jsonl (the script's own output), read
 	// back instead of rerun when they hold every seed.
 	Cache string
+
+	mu   sync.Mutex
+	memo map[string][][]float64 // "<function>-<trials>" → values of seeds 0..len-1, this process's runs
 }
 
 // ErrNoOptuna reports that the interpreter cannot import optuna.
@@ -91,8 +95,33 @@ func (o *Optuna) command(ctx context.Context, stdin []byte, args ...string) ([]b
 
 // Study runs seeds 0..seeds-1 of the function key for trials trials each
 // with Optuna's default TPESampler and returns the values per seed, in
-// trial order.
+// trial order. A run of more seeds earlier in this process serves a later
+// call for fewer (the first seeds of the same script are the same studies).
 func (o *Optuna) Study(ctx context.Context, key string, seeds, trials int) ([][]float64, error) {
+	id := fmt.Sprintf("%s-%d", key, trials)
+	o.mu.Lock()
+	got := o.memo[id]
+	o.mu.Unlock()
+	if len(got) >= seeds {
+		return got[:seeds], nil
+	}
+	vals, err := o.study(ctx, key, seeds, trials)
+	if err != nil {
+		return nil, err
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.memo == nil {
+		o.memo = make(map[string][][]float64)
+	}
+	if len(vals) > len(o.memo[id]) {
+		o.memo[id] = vals
+	}
+	return vals, nil
+}
+
+// study reads seeds 0..seeds-1 from the cache or runs them.
+func (o *Optuna) study(ctx context.Context, key string, seeds, trials int) ([][]float64, error) {
 	var cache string
 	if o.Cache != "" {
 		cache = filepath.Join(o.Cache, o.Version, fmt.Sprintf("%s-%d.jsonl", key, trials))

@@ -26,7 +26,8 @@ type Method struct {
 // Methods returns the compared methods: random search, goptuna's shipped
 // TPE, and ours in univariate mode, in multivariate mode with the constant
 // liar (Optuna 4+'s default; the liar only matters with parallel workers),
-// with group decomposition, and in parallel with and without the liar. Parallel runs keep 4 trials in flight: each new trial is suggested
+// the same with Optuna's settings where sweep's defaults differ (24 EI
+// candidates, categorical prior weight 1), with group decomposition, and in parallel with and without the liar. Parallel runs keep 4 trials in flight: each new trial is suggested
 // while the 3 before it are still RUNNING.
 func Methods() []Method {
 	ours := func(o tpe.Options) func(uint64, int) goptuna.Sampler {
@@ -42,12 +43,32 @@ func Methods() []Method {
 		}},
 		{Name: "ours univariate", Workers: 1, New: ours(tpe.Options{})},
 		{Name: "ours multivariate", Workers: 1, New: ours(tpe.Options{Multivariate: true, ConstantLiar: true})},
+		{Name: OptunaSettingsMethod, Workers: 1, New: ours(tpe.Options{Multivariate: true, ConstantLiar: true,
+			EICandidates: tpe.UnivariateCandidates, CategoricalPriorWeight: 1})},
 		{Name: "ours multivariate, seeds 1000+", Workers: 1, New: ours(tpe.Options{Multivariate: true, ConstantLiar: true}), SeedOffset: 1000},
 		{Name: "ours multivariate, Optuna 3.x bandwidths", Workers: 1, New: ours(tpe.Options{Multivariate: true, ConstantLiar: true, LegacyBandwidth: true})},
 		{Name: "ours multivariate, group", Workers: 1, New: ours(tpe.Options{Multivariate: true, Group: true, ConstantLiar: true})},
 		{Name: "ours multivariate, 4 workers", Workers: 4, New: ours(tpe.Options{Multivariate: true})},
 		{Name: "ours multivariate + liar, 4 workers", Workers: 4, New: ours(tpe.Options{Multivariate: true, ConstantLiar: true})},
 	}
+}
+
+// DefaultMethod names the row of sweep's default sampler (multivariate TPE
+// with the constant liar, automatic EI candidates).
+const DefaultMethod = "ours multivariate"
+
+// OptunaSettingsMethod names the row of the same sampler with Optuna's
+// settings where sweep's defaults differ: an exact copy of Optuna 4+'s
+// default algorithm.
+const OptunaSettingsMethod = "ours multivariate, Optuna's settings"
+
+func defaultMethod() Method {
+	for _, m := range Methods() {
+		if m.Name == DefaultMethod {
+			return m
+		}
+	}
+	panic("bench: no method " + DefaultMethod)
 }
 
 // trialFunc runs one trial's objective: it reports intermediate values

@@ -287,3 +287,34 @@ func binMass(e *estimator, a, b float64) float64 {
 	}
 	return s * h / 3
 }
+
+// Joint draws smooth categorical kernels with catPriorWeight, univariate
+// ones with priorWeight: with n observations (plus the prior kernel) and c
+// choices, a kernel keeps its category with probability
+// (1 + w/(n+1)) / (1 + c·w/(n+1)).
+func TestCategoricalKernels_PriorWeight(t *testing.T) {
+	d := newDim(sampler.Bounds{N: 5})
+	obs := []float64{0, 1, 1, 2, 4, 0, 3, 1, 1, 2}
+	keep := func(w float64) float64 {
+		base := w / float64(len(obs)+1)
+		return (1 + base) / (1 + 5*base)
+	}
+	for _, c := range []struct {
+		name  string
+		multi bool
+		want  float64
+	}{
+		{"Joint", true, keep(4)},
+		{"Univariate", false, keep(1)},
+	} {
+		p := testParams(c.multi)
+		p.catPriorWeight = 4
+		kn := categoricalKernels(d, obs, true, p)
+		if got := math.Exp(kn.logHit); math.Abs(got-c.want) > 1e-12 {
+			t.Errorf("%s: P(keep) = %.6f, want %.6f", c.name, got, c.want)
+		}
+		if got, want := math.Exp(kn.logHit)+4*math.Exp(kn.logMiss), 1.0; math.Abs(got-want) > 1e-12 {
+			t.Errorf("%s: kernel row sums to %v", c.name, got)
+		}
+	}
+}

@@ -149,7 +149,7 @@ func TestMatchesOptuna(t *testing.T) {
 		}
 		want := runOptunaDump(t, map[string]any{"space": specs, "multivariate": true, "trials": trials, "candidates": cands})
 
-		s := New(Options{Seed: 1, Multivariate: true, ConstantLiar: true})
+		s := New(Options{Seed: 1, Multivariate: true, ConstantLiar: true, CategoricalPriorWeight: 1}) // Optuna's weight
 		id, _ := study.Storage.CreateNewTrial(study.ID)
 		cur, _ := study.Storage.GetTrial(id)
 		snap, err := s.snapshot(study, cur)

@@ -54,6 +54,9 @@ type estimatorParams struct {
 	multivariate  bool
 	legacy        bool // Optuna 3.x bandwidths (Options.LegacyBandwidth)
 	weights       func(n int) []float64
+	// catPriorWeight replaces priorWeight in the categorical kernels of
+	// joint draws (0: priorWeight); see Options.CategoricalPriorWeight.
+	catPriorWeight float64
 }
 
 // estimator is a mixture of product kernels: kernel k has weight exp(logW[k])
@@ -167,7 +170,8 @@ func (e *estimator) aggregate() {
 
 // categoricalKernels follows Optuna: every kernel starts from
 // prior_weight / n_kernels on each choice, an observed kernel adds 1 to its
-// choice, and rows are normalised.
+// choice, and rows are normalised. Joint draws use p.catPriorWeight as the
+// prior weight.
 func categoricalKernels(d dim, obs []float64, prior bool, p estimatorParams) kernels {
 	c := d.b.N
 	kn := kernels{obs: make([]int, 0, len(obs)+1), logUniform: -math.Log(float64(c))}
@@ -177,7 +181,11 @@ func categoricalKernels(d dim, obs []float64, prior bool, p estimatorParams) ker
 	if prior {
 		kn.obs = append(kn.obs, -1)
 	}
-	base := p.priorWeight / float64(len(kn.obs))
+	pw := p.priorWeight
+	if p.multivariate && p.catPriorWeight > 0 {
+		pw = p.catPriorWeight
+	}
+	base := pw / float64(len(kn.obs))
 	if len(obs) == 0 {
 		base = 1
 	}

@@ -1,6 +1,7 @@
 package tpe_test
 
 import (
+	"maps"
 	"math"
 	"slices"
 	"testing"
@@ -183,5 +184,60 @@ func TestSampler_ConcurrentUse(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+	}
+}
+
+func TestAutoCandidates(t *testing.T) {
+	for _, c := range []struct{ n, want int }{
+		{0, 24}, {10, 24}, {12, 24}, {13, 26}, {50, 100}, {99, 198}, {100, 200},
+		{150, 133}, {500, 40}, {833, 24}, {1000, 24}, {5000, 24},
+	} {
+		if got := tpe.AutoCandidates(c.n); got != c.want {
+			t.Errorf("AutoCandidates(%d) = %d, want %d", c.n, got, c.want)
+		}
+	}
+}
+
+// suggestAfter fills a study with n random trials of the eight-param space
+// and returns the sampler's suggestion for the next trial.
+func suggestAfter(t *testing.T, opt tpe.Options, n int) map[string]float64 {
+	t.Helper()
+	s := tpe.New(opt)
+	study := searchtest.NewStudy(t, goptuna.StudyDirectionMinimize, s, nil, nil)
+	if err := searchtest.FillHistory(study, n, 3); err != nil {
+		t.Fatal(err)
+	}
+	_, v, err := searchtest.Suggest(study, searchtest.EightNames, searchtest.EightSpace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// The default draws AutoCandidates(n) candidates in multivariate mode and
+// Optuna's 24 in univariate mode: the same seed and history give the same
+// suggestion as the explicit count, and another count gives another one.
+func TestSampler_DefaultCandidates(t *testing.T) {
+	const n = 60 // AutoCandidates(60) = 120
+	for _, c := range []struct {
+		name        string
+		multi       bool
+		same, other int
+	}{
+		{"Multivariate", true, tpe.AutoCandidates(n), tpe.UnivariateCandidates},
+		{"Univariate", false, tpe.UnivariateCandidates, tpe.AutoCandidates(n)},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			opt := tpe.Options{Seed: 7, Multivariate: c.multi}
+			def := suggestAfter(t, opt, n)
+			opt.EICandidates = c.same
+			if got := suggestAfter(t, opt, n); !maps.Equal(got, def) {
+				t.Errorf("default %v, EICandidates %d %v: want the same", def, c.same, got)
+			}
+			opt.EICandidates = c.other
+			if got := suggestAfter(t, opt, n); maps.Equal(got, def) {
+				t.Errorf("EICandidates %d gave the default's suggestion %v", c.other, got)
+			}
+		})
 	}
 }

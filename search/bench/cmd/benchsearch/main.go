@@ -26,6 +26,7 @@ func run() error {
 	cfg := bench.DefaultConfig()
 	out := flag.String("out", "docs/search-benchmarks.md", "report path (- for stdout)")
 	flag.IntVar(&cfg.Seeds, "seeds", cfg.Seeds, "seeds per cell")
+	flag.IntVar(&cfg.WideSeeds, "wide-seeds", cfg.WideSeeds, "seeds of the default-vs-newest-Optuna comparison (≤ -seeds: none)")
 	flag.IntVar(&cfg.Parallel, "parallel", 0, "studies run at once (0 = GOMAXPROCS)")
 	python := flag.String("python", "python3", "Python interpreter that runs Optuna")
 	paths := flag.String("optuna", "-", "comma-separated PYTHONPATHs, one per Optuna to compare with (- = the interpreter's own optuna; empty = none)")
