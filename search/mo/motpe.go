@@ -9,6 +9,7 @@ import (
 	"github.com/c-bata/goptuna"
 
 	"sweep/search/sampler"
+	"sweep/search/tpe"
 )
 
 var _ goptuna.Sampler = (*MOTPE)(nil)
@@ -30,7 +31,9 @@ type MOTPEOptions struct {
 // Below trials are weighted by their hypervolume contribution (infeasible
 // ones almost not at all), above trials by Optuna's default ramp; each
 // param gets a univariate Parzen estimator per side, and the candidate
-// from l(x) with the best log l(x) − log g(x) wins.
+// from l(x) with the best log l(x) − log g(x) wins. That step is
+// tpe.SampleWeighted: the estimator single-objective TPE uses and
+// TestMatchesOptuna checks, given these weights.
 //
 // It is safe for concurrent use; draws come from streams derived from
 // Seed, the trial number and the param name.
@@ -82,19 +85,8 @@ func (s *MOTPE) Sample(study *goptuna.Study, trial goptuna.FrozenTrial, name str
 	}
 	xsB, wB := paramObs(sp.below, sp.wBelow, name, b)
 	xsA, _ := paramObs(sp.above, nil, name, b)
-	l := newParzen(b, xsB, wB)
-	g := newParzen(b, xsA, defaultWeights(len(xsA)))
 	rng := sampler.TrialRand(s.opt.Seed, trial.Number, "motpe/"+name)
-	best, bestScore := 0.0, math.Inf(-1)
-	for _, y := range l.sample(rng, s.opt.EICandidates) {
-		if sc := l.logPDF(y) - g.logPDF(y); sc > bestScore {
-			best, bestScore = y, sc
-		}
-	}
-	if b.Categorical() {
-		return best, nil
-	}
-	return l.untransform(best), nil
+	return tpe.SampleWeighted(rng, b, xsB, wB, xsA, s.opt.EICandidates), nil
 }
 
 // paramObs picks the observations that have param name inside b, with
@@ -127,7 +119,7 @@ func (s *MOTPE) history(study *goptuna.Study, trial goptuna.FrozenTrial) (*split
 	}
 	sp = &split{n: len(obs)}
 	if len(obs) >= s.opt.StartupTrials {
-		sp.below, sp.above = SplitBelow(obs, gamma(len(obs)))
+		sp.below, sp.above = SplitBelow(obs, tpe.DefaultGamma(len(obs)))
 		sp.wBelow = BelowWeights(sp.below)
 	}
 	s.mu.Lock()
@@ -140,9 +132,6 @@ func (s *MOTPE) history(study *goptuna.Study, trial goptuna.FrozenTrial) (*split
 	}
 	return sp, nil
 }
-
-// gamma is Optuna's default size of "below": min(⌈0.1·n⌉, 25).
-func gamma(n int) int { return min(int(math.Ceil(0.1*float64(n))), 25) }
 
 // SplitBelow divides observations (in trial-number order) into the nBelow
 // best and the rest, both kept in trial-number order: whole
@@ -216,25 +205,6 @@ func BelowWeights(below []Observation) []float64 {
 	top := math.Max(slices.Max(contrib), eps)
 	for k, i := range idx {
 		w[i] = math.Max(contrib[k]/top, eps)
-	}
-	return w
-}
-
-// defaultWeights is Optuna's default weighting of observations, oldest
-// first: 1 for up to 25, beyond that a ramp from 1/n up to 1 on the
-// oldest n − 25 and 1 on the newest 25.
-func defaultWeights(n int) []float64 {
-	w := make([]float64, n)
-	ramp := max(n-25, 0)
-	for i := range w {
-		switch {
-		case i >= ramp:
-			w[i] = 1
-		case ramp == 1:
-			w[i] = 1 / float64(n)
-		default:
-			w[i] = 1/float64(n) + (1-1/float64(n))*float64(i)/float64(ramp-1)
-		}
 	}
 	return w
 }
