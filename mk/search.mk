@@ -23,6 +23,14 @@ test-search:
 	$(GO) vet ./search/...
 	$(GO) test -count=1 ./search/...
 
+# docs/search-variants.md: sweep's default TPE with one setting changed at a
+# time against the newest Optuna on 155 seeds (the evidence for the
+# defaults); takes PYTHON, OPTUNA and OPTUNA_CACHE as bench-search does.
+.PHONY: bench-search-variants
+bench-search-variants:
+	$(GO) run ./search/bench/cmd/benchvariants -out docs/search-variants.md \
+		-python '$(PYTHON)' -optuna '$(OPTUNA)' -optuna-cache '$(OPTUNA_CACHE)'
+
 # The multi-objective section of docs/search-benchmarks.md (ZDT1, ZDT2,
 # DTLZ2 hypervolume), between markers: bench-search-mo replaces only that
 # section, and bench-search rewrites the rest and keeps it, so the two run

@@ -62,3 +62,41 @@ func TestOptunaStudy_ServesFewerSeedsFromMemo(t *testing.T) {
 		t.Fatal("Study(4 seeds) with 3 in the memo and no interpreter: want an error")
 	}
 }
+
+func TestVariantResults_WriteMarkdown(t *testing.T) {
+	r := &VariantResults{
+		Config: VariantConfig{Seeds: 155, FromSeed: 31, TrialsPer: 100,
+			Variants: []Variant{{Name: "default"}, {Name: "other"}},
+			Problems: []Problem{{Key: "branin"}, {Key: "levy6"}}},
+		Optuna: "Optuna 9.9",
+		Ratio:  [][]float64{{0.5, 2}, {0.25, 0.5}},
+	}
+	var b strings.Builder
+	if err := r.WriteMarkdown(&b); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"over seeds 31–154 divided by Optuna 9.9's median",
+		"| variant | branin | levy6 | geo. mean | worst |",
+		"| default | 0.50 | 2.00 | 1.00 | 2.00 (levy6) |",
+		"| other | 0.25 | 0.50 | 0.35 | 0.50 (levy6) |",
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, b.String())
+		}
+	}
+}
+
+func TestVariants_OneChangeEach(t *testing.T) {
+	vs := Variants()
+	if vs[0].Name != "default" || !vs[0].Opt.Multivariate || vs[0].Opt.EICandidates != 0 || vs[0].Opt.CategoricalPriorWeight != 0 {
+		t.Fatalf("first variant %+v is not sweep's default", vs[0])
+	}
+	seen := map[string]bool{}
+	for _, v := range vs {
+		if seen[v.Name] {
+			t.Errorf("variant %q twice", v.Name)
+		}
+		seen[v.Name] = true
+	}
+}
