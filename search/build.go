@@ -73,7 +73,8 @@ func NewSampler(spec SamplerSpec, params []Param, studyName string, workerIndex 
 		}
 		on := func(b *bool) bool { return b == nil || *b } // unset: on, as in Optuna 4+
 		t := tpe.New(tpe.Options{Seed: seed, StartupTrials: tpeStartup, EICandidates: spec.EICandidates,
-			Multivariate: on(spec.Multivariate), Group: spec.Group, ConstantLiar: on(spec.ConstantLiar)})
+			Multivariate: on(spec.Multivariate), Group: spec.Group, ConstantLiar: on(spec.ConstantLiar),
+			CategoricalPriorWeight: spec.CategoricalPriorWeight})
 		return t, nil, nil
 	case "random":
 		return sampler.NewRandom(seed), nil, nil

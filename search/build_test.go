@@ -3,6 +3,7 @@ package search_test
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"testing"
 
@@ -11,6 +12,7 @@ import (
 	"sweep/search"
 	"sweep/search/prune"
 	"sweep/search/searchtest"
+	"sweep/search/tpe"
 )
 
 func TestNewSampler(t *testing.T) {
@@ -370,5 +372,41 @@ func TestNewStudySampler(t *testing.T) {
 	}
 	if s, _, err := search.NewStudySampler(single, 0); err != nil || fmt.Sprintf("%T", s) != "*tpe.Sampler" {
 		t.Errorf("single-objective default: %T, %v; want *tpe.Sampler", s, err)
+	}
+}
+
+// categorical_prior_weight and ei_candidates reach the TPE sampler: with
+// Optuna's values the spec's sampler suggests what tpe.New with those
+// options does, and without them something else.
+func TestNewSampler_TPESettings(t *testing.T) {
+	seed := int64(5)
+	optuna := search.SamplerSpec{Type: "tpe", Seed: &seed, EICandidates: 24, CategoricalPriorWeight: 1}
+	suggest := func(s goptuna.Sampler) map[string]float64 {
+		study := searchtest.NewStudy(t, goptuna.StudyDirectionMinimize, s, nil, nil)
+		if err := searchtest.FillHistory(study, 60, 2); err != nil {
+			t.Fatal(err)
+		}
+		_, v, err := searchtest.Suggest(study, searchtest.EightNames, searchtest.EightSpace)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	fromSpec := func(spec search.SamplerSpec) map[string]float64 {
+		s, _, err := search.NewSampler(spec, nil, "s", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return suggest(s)
+	}
+	want := suggest(tpe.New(tpe.Options{Seed: search.WorkerSeed(optuna, "s", 0), Multivariate: true, ConstantLiar: true,
+		EICandidates: 24, CategoricalPriorWeight: 1}))
+	if got := fromSpec(optuna); !maps.Equal(got, want) {
+		t.Errorf("spec with Optuna's settings suggested %v, tpe.New %v", got, want)
+	}
+	def := optuna
+	def.CategoricalPriorWeight = 0
+	if got := fromSpec(def); maps.Equal(got, want) {
+		t.Errorf("default categorical weight suggested Optuna's %v", got)
 	}
 }

@@ -103,6 +103,10 @@ type SamplerSpec struct {
 	Multivariate  *bool  `yaml:"multivariate"`
 	Group         bool   `yaml:"group"`
 	ConstantLiar  *bool  `yaml:"constant_liar"`
+	// CategoricalPriorWeight smooths the categorical kernels of joint TPE
+	// draws; 0 means sweep's 4 (tpe.DefaultCategoricalPriorWeight), 1 is
+	// Optuna's. With ei_candidates 24 it gives Optuna's algorithm.
+	CategoricalPriorWeight float64 `yaml:"categorical_prior_weight"`
 	// NSGA-II only: individuals per generation (0 means 50) and the
 	// crossover of float and int params, "uniform" (the default, as
 	// Optuna's) or "sbx" (simulated binary crossover).

@@ -18,6 +18,12 @@ func (d *decoder) checkSampler(n *yaml.Node, s SamplerSpec) {
 		d.nonNegative(n, "sampler", "startup_trials", *s.StartupTrials, MaxTrials)
 	}
 	d.nonNegative(n, "sampler", "ei_candidates", s.EICandidates, 100_000)
+	if w := s.CategoricalPriorWeight; !(w >= 0 && w <= 1000) {
+		d.failf(lookup(n, "categorical_prior_weight"), "sampler.categorical_prior_weight", "must be between 0 and 1000 (got %g)", w)
+	}
+	if s.CategoricalPriorWeight != 0 && s.Type != "" && s.Type != "tpe" {
+		d.failf(lookup(n, "type"), "sampler.type", "categorical_prior_weight configures tpe only (got type %s)", s.Type)
+	}
 	if k := lookup(n, "population_size"); k != n && (s.PopulationSize < 2 || s.PopulationSize > 100_000) {
 		d.failf(k, "sampler.population_size", "must be between 2 and 100000 (got %d)", s.PopulationSize)
 	}

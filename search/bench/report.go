@@ -367,7 +367,7 @@ against Optuna main's own 155 (median regret at 100 trials, ratio per problem), 
 seeds 0–30 were printed beside them, so they are no clean hold-out.
 
 sweep departs from Optuna's defaults twice, in joint (multivariate) draws only; an explicit ` + "`ei_candidates`" + `
-fixes the first, and ` + "`tpe.Options.CategoricalPriorWeight`" + ` the second (the row "ours multivariate, Optuna's
+fixes the first, and ` + "`categorical_prior_weight`" + ` (` + "`tpe.Options.CategoricalPriorWeight`" + `) the second (the row "ours multivariate, Optuna's
 settings" sets both to Optuna's values). The evidence is docs/search-variants.md (` + "`make bench-search-variants`" + `):
 sweep's default with one setting changed at a time, as median-regret ratios to Optuna main over seeds 31–154.
 
