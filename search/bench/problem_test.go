@@ -53,7 +53,7 @@ func TestProblem_NoValueBelowOptimum(t *testing.T) {
 		t.Fatalf("unexpected distribution %T", d)
 		return 0, nil
 	}
-	for _, p := range Problems() {
+	for _, p := range append(Problems(), HoldOut()...) {
 		for range 5000 {
 			x, err := p.Ask(ask)
 			if err != nil {
@@ -150,5 +150,29 @@ func TestCmpVersion(t *testing.T) {
 	if cmpVersion("Optuna 5.0.0.dev", "Optuna 3.1.0") <= 0 || cmpVersion("Optuna 4.10.0", "Optuna 4.9.1") <= 0 ||
 		cmpVersion("Optuna 3.1.0", "Optuna 3.1.0") != 0 {
 		t.Fatal("cmpVersion orders versions wrongly")
+	}
+}
+
+func TestHoldOut_Optimum(t *testing.T) {
+	cases := []struct {
+		p   Problem
+		arg map[string]float64
+	}{
+		{SixHumpCamel(), map[string]float64{"x0": 0.0898420131003, "x1": -0.712656403020}},
+		{GoldsteinPrice(), map[string]float64{"x0": 0, "x1": -1}},
+		{Hartmann3(), map[string]float64{"x0": 0.114614, "x1": 0.555649, "x2": 0.852547}},
+		{Michalewicz5(), map[string]float64{"x0": 2.202906, "x1": 1.570796, "x2": 1.284992, "x3": 1.923058, "x4": 1.720470}},
+		{Shekel4(), map[string]float64{"x0": 4.00074687, "x1": 3.99950948, "x2": 4.00074687, "x3": 3.99950948}},
+		{Griewank5(), map[string]float64{"x0": 0, "x1": 0, "x2": 0, "x3": 0, "x4": 0}},
+		{Zakharov5(), map[string]float64{"x0": 0, "x1": 0, "x2": 0, "x3": 0, "x4": 0}},
+		{MixedBowls(), map[string]float64{"bowl": 1, "init": 2, "u0": 0.3, "u1": 0.3, "u2": 0.3, "u3": 0.3, "k": 9}},
+	}
+	if len(cases) != len(HoldOut()) {
+		t.Fatalf("%d cases for %d hold-out problems", len(cases), len(HoldOut()))
+	}
+	for _, c := range cases {
+		if got := c.p.Eval(c.arg); math.Abs(got-c.p.Optimum) > 1e-5 {
+			t.Errorf("%s at its minimiser = %.8f, want %.8f", c.p.Name, got, c.p.Optimum)
+		}
 	}
 }

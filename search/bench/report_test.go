@@ -85,6 +85,26 @@ func TestVariantResults_WriteMarkdown(t *testing.T) {
 			t.Errorf("report lacks %q:\n%s", want, b.String())
 		}
 	}
+	if strings.Contains(b.String(), "Hold-out") {
+		t.Errorf("hold-out section without hold-out results:\n%s", b.String())
+	}
+	r.Config.HoldOut = []Problem{{Name: "Camel", Key: "camel"}}
+	r.Config.HoldOutVariants = []string{"default"}
+	r.HoldRatio = [][]float64{{0.8}}
+	b.Reset()
+	if err := r.WriteMarkdown(&b); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"## Hold-out problems",
+		"(search/bench/holdout.go): Camel.",
+		"| variant | camel | geo. mean | worst |",
+		"| default | 0.80 | 0.80 | 0.80 (camel) |",
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, b.String())
+		}
+	}
 }
 
 func TestVariants_OneChangeEach(t *testing.T) {

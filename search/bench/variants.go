@@ -47,7 +47,7 @@ func Variants() []Variant {
 	}
 	vs := []Variant{
 		{"default", def},
-		with("Optuna's settings (24 candidates, categorical weight 1)", func(o *tpe.Options) {
+		with(OptunaVariant, func(o *tpe.Options) {
 			o.EICandidates, o.CategoricalPriorWeight = tpe.UnivariateCandidates, 1
 		}),
 		with("24 candidates", func(o *tpe.Options) { o.EICandidates = tpe.UnivariateCandidates }),
@@ -83,21 +83,33 @@ type VariantConfig struct {
 	Variants  []Variant
 	Problems  []Problem
 	TrialsPer int // trials per study (100)
+	// HoldOut problems are run with the variants named in HoldOutVariants
+	// and compared with the variant OptunaVariant on all seeds; none of
+	// them took part in choosing the defaults.
+	HoldOut         []Problem
+	HoldOutVariants []string
 }
+
+// OptunaVariant names the variant that is Optuna 4+'s algorithm.
+const OptunaVariant = "Optuna's settings (24 candidates, categorical weight 1)"
 
 // DefaultVariantConfig is what `make bench-search-variants` runs.
 func DefaultVariantConfig() VariantConfig {
 	return VariantConfig{Seeds: 155, FromSeed: 31, TrialsPer: 100, Optunas: []OptunaEnv{{Python: "python3"}},
-		Variants: Variants(), Problems: Problems()}
+		Variants: Variants(), Problems: Problems(), HoldOut: HoldOut(),
+		HoldOutVariants: []string{"default", OptunaVariant, "24 candidates", "categorical weight 1"}}
 }
 
 // VariantResults holds each variant's median regret over the configured
 // seeds divided by the newest Optuna's on the same seeds: Ratio[v][p].
 type VariantResults struct {
-	Config  VariantConfig
-	Optuna  string
-	Ratio   [][]float64
-	Elapsed time.Duration
+	Config VariantConfig
+	Optuna string
+	Ratio  [][]float64
+	// HoldRatio[v][p] is HoldOutVariants[v]'s median regret on HoldOut[p]
+	// over all seeds divided by OptunaVariant's.
+	HoldRatio [][]float64
+	Elapsed   time.Duration
 }
 
 // RunVariants runs every variant on every problem and compares its median
@@ -142,17 +154,57 @@ func RunVariants(ctx context.Context, cfg VariantConfig) (*VariantResults, error
 		}
 		theirs[pi] = median(regret)
 	}
-	regret := make([][][]float64, len(cfg.Variants))
+	regret, err := variantRegret(ctx, cfg, cfg.Variants, cfg.Problems)
+	if err != nil {
+		return nil, err
+	}
+	res := &VariantResults{Config: cfg, Optuna: newest.Name(), Ratio: make([][]float64, len(cfg.Variants))}
+	for vi := range cfg.Variants {
+		res.Ratio[vi] = make([]float64, len(cfg.Problems))
+		for pi := range cfg.Problems {
+			res.Ratio[vi][pi] = median(regret[vi][pi]) / theirs[pi]
+		}
+	}
+	if len(cfg.HoldOut) > 0 {
+		var vs []Variant
+		for _, name := range append(slices.Clone(cfg.HoldOutVariants), OptunaVariant) {
+			i := slices.IndexFunc(cfg.Variants, func(v Variant) bool { return v.Name == name })
+			if i < 0 {
+				return nil, fmt.Errorf("variants: hold-out variant %q is not among the variants", name)
+			}
+			vs = append(vs, cfg.Variants[i])
+		}
+		hold, err := variantRegret(ctx, cfg, vs, cfg.HoldOut)
+		if err != nil {
+			return nil, err
+		}
+		base := hold[len(hold)-1]
+		for vi := range cfg.HoldOutVariants {
+			row := make([]float64, len(cfg.HoldOut))
+			for pi := range cfg.HoldOut {
+				row[pi] = stat(hold[vi][pi]).Median / stat(base[pi]).Median
+			}
+			res.HoldRatio = append(res.HoldRatio, row)
+		}
+	}
+	res.Elapsed = time.Since(start)
+	return res, nil
+}
+
+// variantRegret runs each variant on each problem for seeds 0..cfg.Seeds-1
+// and returns the regrets, [variant][problem][seed].
+func variantRegret(ctx context.Context, cfg VariantConfig, vs []Variant, probs []Problem) ([][][]float64, error) {
+	regret := make([][][]float64, len(vs))
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(cfg.Parallel)
-	for vi, v := range cfg.Variants {
-		regret[vi] = make([][]float64, len(cfg.Problems))
+	for vi, v := range vs {
+		regret[vi] = make([][]float64, len(probs))
 		m := Method{Name: v.Name, Workers: 1, New: func(seed uint64, w int) goptuna.Sampler {
 			o := v.Opt
 			o.Seed = sampler.Mix(seed, uint64(w))
 			return tpe.New(o)
 		}}
-		for pi, p := range cfg.Problems {
+		for pi, p := range probs {
 			regret[vi][pi] = make([]float64, cfg.Seeds)
 			for s := range cfg.Seeds {
 				g.Go(func() error {
@@ -169,18 +221,7 @@ func RunVariants(ctx context.Context, cfg VariantConfig) (*VariantResults, error
 			}
 		}
 	}
-	if err := g.Wait(); err != nil {
-		return nil, err
-	}
-	res := &VariantResults{Config: cfg, Optuna: newest.Name(), Ratio: make([][]float64, len(cfg.Variants))}
-	for vi := range cfg.Variants {
-		res.Ratio[vi] = make([]float64, len(cfg.Problems))
-		for pi := range cfg.Problems {
-			res.Ratio[vi][pi] = median(regret[vi][pi]) / theirs[pi]
-		}
-	}
-	res.Elapsed = time.Since(start)
-	return res, nil
+	return regret, g.Wait()
 }
 
 // WriteMarkdown renders docs/search-variants.md.
@@ -199,23 +240,48 @@ func (r *VariantResults) WriteMarkdown(w io.Writer) error {
 		"Optuna's). Seeds 0–%d, the ones the regret tables show, are left out so that the choice of defaults is not "+
 		"made on them. The last columns are the geometric mean over the problems and the largest ratio.\n\n",
 		c.TrialsPer, c.FromSeed, c.Seeds-1, r.Optuna, c.FromSeed-1)
-	b.WriteString("| variant |")
-	for _, p := range c.Problems {
-		fmt.Fprintf(&b, " %s |", p.Key)
+	names := make([]string, len(c.Variants))
+	for i, v := range c.Variants {
+		names[i] = v.Name
 	}
-	b.WriteString(" geo. mean | worst |\n|---|" + strings.Repeat("---:|", len(c.Problems)+2) + "\n")
-	for vi, v := range c.Variants {
-		fmt.Fprintf(&b, "| %s |", v.Name)
-		logSum, worst := 0.0, 0
-		for pi, x := range r.Ratio[vi] {
-			fmt.Fprintf(&b, " %.2f |", x)
-			logSum += math.Log(x)
-			if x > r.Ratio[vi][worst] {
-				worst = pi
-			}
-		}
-		fmt.Fprintf(&b, " %.2f | %.2f (%s) |\n", math.Exp(logSum/float64(len(c.Problems))), r.Ratio[vi][worst], c.Problems[worst].Key)
+	writeRatioTable(&b, names, c.Problems, r.Ratio)
+	if len(r.HoldRatio) > 0 {
+		fmt.Fprintf(&b, "\n## Hold-out problems\n\nProblems that took no part in choosing the defaults (search/bench/holdout.go): "+
+			"%s. A cell is the median regret after %d trials over seeds 0–%d divided by that of the row %q, which is "+
+			"Optuna 4+'s algorithm (search/tpe with Optuna's settings; TestMatchesOptuna checks the estimator against "+
+			"Optuna's), so no Optuna run is needed.\n\n", holdOutNames(c.HoldOut), c.TrialsPer, c.Seeds-1, OptunaVariant)
+		writeRatioTable(&b, c.HoldOutVariants, c.HoldOut, r.HoldRatio)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+func holdOutNames(ps []Problem) string {
+	names := make([]string, len(ps))
+	for i, p := range ps {
+		names[i] = p.Name
+	}
+	return strings.Join(names, ", ")
+}
+
+// writeRatioTable writes one row of ratios per variant, one column per
+// problem, then their geometric mean and the largest.
+func writeRatioTable(b *strings.Builder, variants []string, probs []Problem, ratio [][]float64) {
+	b.WriteString("| variant |")
+	for _, p := range probs {
+		fmt.Fprintf(b, " %s |", p.Key)
+	}
+	b.WriteString(" geo. mean | worst |\n|---|" + strings.Repeat("---:|", len(probs)+2) + "\n")
+	for vi, v := range variants {
+		fmt.Fprintf(b, "| %s |", v)
+		logSum, worst := 0.0, 0
+		for pi, x := range ratio[vi] {
+			fmt.Fprintf(b, " %.2f |", x)
+			logSum += math.Log(x)
+			if x > ratio[vi][worst] {
+				worst = pi
+			}
+		}
+		fmt.Fprintf(b, " %.2f | %.2f (%s) |\n", math.Exp(logSum/float64(len(probs))), ratio[vi][worst], probs[worst].Key)
+	}
 }
