@@ -91,7 +91,8 @@ type Spec struct {
 // from the study name"; StartupTrials nil means the sampler's default (10
 // for TPE, none for CMA-ES), and an explicit 0 means none; a zero
 // EICandidates means TPE's default (24 for params drawn one at a time, for
-// joint draws tpe.AutoCandidates: 2 per finished trial between 24 and 200;
+// joint draws of 3 or more params tpe.AutoCandidates: 2 per finished
+// trial between 24 and 200;
 // Optuna always uses 24). Multivariate and ConstantLiar nil
 // mean on, as in Optuna 4+ (docs/search-benchmarks.md compares the modes);
 // an explicit false turns them off.

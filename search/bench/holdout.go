@@ -7,9 +7,10 @@ import (
 )
 
 // HoldOut returns problems that played no part in choosing sweep's TPE
-// defaults: `make bench-search-variants` runs the default against the same
-// sampler with Optuna's settings on them, to see whether what was chosen on
-// Problems carries over. They exist in Go only (no Optuna run is needed:
+// defaults on Problems: `make bench-search-variants` runs the default
+// against the same sampler with Optuna's settings on them, to see whether
+// what was chosen carries over. (Their 2-D functions then prompted
+// tpe.AutoCandidatesMinDims; HoldOut2 checks that change.) They exist in Go only (no Optuna run is needed:
 // the row with Optuna's settings is Optuna 4+'s algorithm, which
 // TestMatchesOptuna checks). Definitions as in Surjanovic & Bingham's
 // virtual library.

@@ -88,16 +88,16 @@ func TestVariantResults_WriteMarkdown(t *testing.T) {
 	if strings.Contains(b.String(), "Hold-out") {
 		t.Errorf("hold-out section without hold-out results:\n%s", b.String())
 	}
-	r.Config.HoldOut = []Problem{{Name: "Camel", Key: "camel"}}
+	r.Config.HoldOuts = []HoldOutSet{{"Hold-out problems, set 1", "About it.", []Problem{{Name: "Camel", Key: "camel"}}}}
 	r.Config.HoldOutVariants = []string{"default"}
-	r.HoldRatio = [][]float64{{0.8}}
+	r.HoldRatio = [][][]float64{{{0.8}}}
 	b.Reset()
 	if err := r.WriteMarkdown(&b); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{
-		"## Hold-out problems",
-		"(search/bench/holdout.go): Camel.",
+		"## Hold-out problems, set 1",
+		"(search/bench/holdout*.go): Camel. About it. A cell",
 		"| variant | camel | geo. mean | worst |",
 		"| default | 0.80 | 0.80 | 0.80 (camel) |",
 	} {

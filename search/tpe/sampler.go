@@ -32,7 +32,8 @@ type Options struct {
 	StartupTrials int // random trials before TPE starts; 0 means the default 10, NoStartupTrials none
 	// EICandidates fixes how many candidates are drawn from l(x) per
 	// suggestion. 0 means Optuna's 24 for univariate draws and
-	// AutoCandidates for joint (multivariate) ones.
+	// AutoCandidates for joint (multivariate) draws of at least
+	// AutoCandidatesMinDims params.
 	EICandidates int
 	Multivariate bool // model parameters jointly, drawn at a trial's first Sample call
 	Group        bool // multivariate per group of params that co-occur (conditional spaces); implies Multivariate
@@ -68,19 +69,26 @@ func DefaultGamma(n int) int { return min(int(math.Ceil(0.1*float64(n))), 25) }
 const UnivariateCandidates = 24
 
 // AutoCandidates is the default EI candidate count of a joint
-// (multivariate) draw after n finished trials: two per trial, at least
-// Optuna's 24 and at most 200, and at most 20000/n so that a suggestion's
-// kernel evaluations (candidates × observations) stay within those at n =
-// 100 (a suggestion at 1000 trials draws 24, as Optuna). With more
-// observations l(x)/g(x) has more structure than 24 candidates resolve:
-// at 100 trials this lowers the median regret of multivariate TPE on 8 of
-// the 10 benchmark problems over 155 seeds (docs/search-benchmarks.md,
-// "EI candidates"). Univariate draws keep 24: there each coordinate is
-// ranked on its own 1-D ratio, and more candidates made every coordinate
-// greedier and the regret worse.
+// (multivariate) draw of at least AutoCandidatesMinDims params after n
+// finished trials: two per trial, at least Optuna's 24 and at most 200,
+// and at most 20000/n so that a suggestion's kernel evaluations
+// (candidates × observations) stay within those at n = 100 (a suggestion
+// at 1000 trials draws 24, as Optuna). With more observations and
+// dimensions l(x)/g(x) has more structure than 24 candidates resolve
+// (docs/search-benchmarks.md, "EI candidates"; docs/search-variants.md).
+// Univariate draws keep 24: there each coordinate is ranked on its own 1-D
+// ratio, and more candidates made every coordinate greedier and the regret
+// worse.
 func AutoCandidates(n int) int {
 	return max(UnivariateCandidates, min(2*n, 200, 20000/max(n, 1)))
 }
+
+// AutoCandidatesMinDims is the fewest params a joint draw needs for
+// AutoCandidates; smaller ones keep 24. In one or two dimensions 24
+// candidates already find the peaks of l(x)/g(x), and more make every draw
+// land on the single best one: on the 2-D hold-out functions with several
+// global minima the median regret rose by 1.3-1.5x (docs/search-variants.md).
+const AutoCandidatesMinDims = 3
 
 // DefaultCategoricalPriorWeight is sweep's prior weight for the categorical
 // kernels of joint draws, where Optuna uses its prior weight 1. A below
@@ -277,7 +285,7 @@ func (s *Sampler) sampleSpace(number int, names []string, bs []sampler.Bounds, s
 		purpose += "/" + n
 	}
 	rng := sampler.TrialRand(s.opt.Seed, number, purpose)
-	cands := l.sample(rng, s.candidates(len(snap.fin), multivariate))
+	cands := l.sample(rng, s.candidates(len(snap.fin), len(names), multivariate))
 	buf, _ := s.scratch.Get().(*[]float64)
 	if buf == nil {
 		buf = new([]float64)
@@ -299,12 +307,13 @@ func (s *Sampler) sampleSpace(number int, names []string, bs []sampler.Bounds, s
 	return out
 }
 
-// candidates is the EI candidate count of one draw after n finished trials.
-func (s *Sampler) candidates(n int, joint bool) int {
+// candidates is the EI candidate count of one draw of dims params after n
+// finished trials.
+func (s *Sampler) candidates(n, dims int, joint bool) int {
 	switch {
 	case s.opt.EICandidates > 0:
 		return s.opt.EICandidates
-	case joint:
+	case joint && dims >= AutoCandidatesMinDims:
 		return AutoCandidates(n)
 	}
 	return UnivariateCandidates

@@ -241,3 +241,34 @@ func TestSampler_DefaultCandidates(t *testing.T) {
 		})
 	}
 }
+
+// A joint draw of fewer than AutoCandidatesMinDims params keeps Optuna's 24
+// candidates.
+func TestSampler_DefaultCandidates2D(t *testing.T) {
+	names := []string{"a", "b"}
+	space := map[string]any{"a": goptuna.UniformDistribution{Low: -1, High: 1}, "b": goptuna.UniformDistribution{Low: 0, High: 5}}
+	const n = 40
+	suggest := func(opt tpe.Options) map[string]float64 {
+		study := searchtest.NewStudy(t, goptuna.StudyDirectionMinimize, sampler.NewRandom(9), nil, nil)
+		for range n {
+			id, v, err := searchtest.Suggest(study, names, space)
+			if err != nil {
+				t.Fatal(err)
+			}
+			searchtest.Finish(study, id, v["a"]*v["a"]+(v["b"]-1)*(v["b"]-1), goptuna.TrialStateComplete)
+		}
+		study.Sampler = tpe.New(opt)
+		_, v, err := searchtest.Suggest(study, names, space)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	def := suggest(tpe.Options{Seed: 4, Multivariate: true})
+	if got := suggest(tpe.Options{Seed: 4, Multivariate: true, EICandidates: tpe.UnivariateCandidates}); !maps.Equal(got, def) {
+		t.Errorf("2-D default %v, 24 candidates %v: want the same", def, got)
+	}
+	if got := suggest(tpe.Options{Seed: 4, Multivariate: true, EICandidates: tpe.AutoCandidates(n)}); maps.Equal(got, def) {
+		t.Errorf("2-D default drew AutoCandidates(%d) candidates", n)
+	}
+}
