@@ -25,8 +25,11 @@ var (
 	_ goptuna.RelativeSampler = (*Sampler)(nil)
 )
 
-// Options configures a Sampler. The zero value of every field means Optuna's
-// default.
+// Options configures a Sampler. The zero value of every field means the
+// default, which is Optuna's except for EICandidates and
+// CategoricalPriorWeight in joint draws (sweep's two departures, measured
+// in docs/search-benchmarks.md); set them to 24 and 1 for Optuna's
+// algorithm.
 type Options struct {
 	Seed          uint64
 	StartupTrials int // random trials before TPE starts; 0 means the default 10, NoStartupTrials none
