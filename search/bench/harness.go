@@ -135,23 +135,16 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 		return nil, fmt.Errorf("create temp dir: %w", err)
 	}
 	defer os.RemoveAll(dir)
-	var optunas []*Optuna
-	for _, env := range cfg.Optunas {
-		o, err := NewOptuna(ctx, env, dir)
-		if errors.Is(err, ErrNoOptuna) {
-			res.Notes = append(res.Notes, fmt.Sprintf("Optuna skipped: %v", err))
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		o.Cache = cfg.OptunaCache
-		optunas = append(optunas, o)
+	optunas, skipped, err := openOptunas(ctx, cfg.Optunas, dir, cfg.OptunaCache)
+	if err != nil {
+		return nil, err
+	}
+	for _, err := range skipped {
+		res.Notes = append(res.Notes, fmt.Sprintf("Optuna skipped: %v", err))
 	}
 	// The wide run goes first: its Optuna studies (seeds 0..WideSeeds-1)
 	// then serve the tables' first Seeds seeds without a second run.
-	if len(optunas) > 0 && cfg.WideSeeds > cfg.Seeds {
-		newest := slices.MaxFunc(optunas, func(a, b *Optuna) int { return cmpVersion(a.Name(), b.Name()) })
+	if newest := newestOptuna(optunas); newest != nil && cfg.WideSeeds > cfg.Seeds {
 		if res.Wide, err = runWide(ctx, cfg, newest); err != nil {
 			return nil, err
 		}
@@ -247,46 +240,98 @@ func runRegret(ctx context.Context, cfg Config, optunas []*Optuna) ([]RegretResu
 	return out, nil
 }
 
+// openOptunas starts the script for each env (in dir, with the given
+// cache); an env without an importable Optuna is left out and its error
+// returned among skipped.
+func openOptunas(ctx context.Context, envs []OptunaEnv, dir, cache string) (optunas []*Optuna, skipped []error, err error) {
+	for _, env := range envs {
+		o, err := NewOptuna(ctx, env, dir)
+		if errors.Is(err, ErrNoOptuna) {
+			skipped = append(skipped, err)
+			continue
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		o.Cache = cache
+		optunas = append(optunas, o)
+	}
+	return optunas, skipped, nil
+}
+
+// newestOptuna returns the Optuna of the highest version (nil for none).
+func newestOptuna(optunas []*Optuna) *Optuna {
+	if len(optunas) == 0 {
+		return nil
+	}
+	return slices.MaxFunc(optunas, func(a, b *Optuna) int { return cmpVersion(a.Name(), b.Name()) })
+}
+
 // runWide runs sweep's default sampler and Optuna o on cfg.WideSeeds seeds
 // of every problem for 100 trials; the seeds are those of runRegret, so its
 // first cfg.Seeds are the tables' studies.
 func runWide(ctx context.Context, cfg Config, o *Optuna) ([]WideResult, error) {
 	const n = 100
-	probs, m := Problems(), defaultMethod()
+	probs := Problems()
+	ours, err := seedRegret(ctx, cfg.Parallel, cfg.WideSeeds, n, []Method{defaultMethod()}, probs)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]WideResult, len(probs))
-	g, ctx := errgroup.WithContext(ctx)
-	g.SetLimit(cfg.Parallel)
 	for pi, p := range probs {
-		out[pi] = WideResult{Problem: p.Name, Ours: make([]float64, cfg.WideSeeds)}
-		g.Go(func() error {
-			vals, err := o.Study(ctx, p.Key, cfg.WideSeeds, n)
-			if err != nil {
-				return fmt.Errorf("%s / %s: %w", p.Name, o.Name(), err)
+		theirs, err := optunaRegret(ctx, o, p, cfg.WideSeeds, n)
+		if err != nil {
+			return nil, err
+		}
+		out[pi] = WideResult{Problem: p.Name, Ours: ours[0][pi], Optuna: theirs}
+	}
+	return out, nil
+}
+
+// seedRegret runs each method on each problem for seeds 0..seeds-1 (the
+// study seeds of runRegret) and returns the regret after n trials,
+// [method][problem][seed].
+func seedRegret(ctx context.Context, parallel, seeds, n int, ms []Method, probs []Problem) ([][][]float64, error) {
+	regret := make([][][]float64, len(ms))
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(parallel)
+	for mi, m := range ms {
+		regret[mi] = make([][]float64, len(probs))
+		for pi, p := range probs {
+			regret[mi][pi] = make([]float64, seeds)
+			for s := range seeds {
+				g.Go(func() error {
+					if ctx.Err() != nil {
+						return ctx.Err()
+					}
+					vals, err := RunStudy(p, m, sampler.Mix(uint64(s), 0x5eed), n)
+					if err != nil {
+						return fmt.Errorf("%s / %s / seed %d: %w", p.Name, m.Name, s, err)
+					}
+					regret[mi][pi][s] = slices.Min(vals) - p.Optimum
+					return nil
+				})
 			}
-			out[pi].Optuna = make([]float64, len(vals))
-			for s, v := range vals {
-				if len(v) < n {
-					return fmt.Errorf("%s / %s: seed %d has %d trials, want %d", p.Name, o.Name(), s, len(v), n)
-				}
-				out[pi].Optuna[s] = slices.Min(v[:n]) - p.Optimum
-			}
-			return nil
-		})
-		for s := range cfg.WideSeeds {
-			g.Go(func() error {
-				if ctx.Err() != nil {
-					return ctx.Err()
-				}
-				vals, err := RunStudy(p, m, sampler.Mix(uint64(s), 0x5eed), n)
-				if err != nil {
-					return fmt.Errorf("%s / %s / seed %d: %w", p.Name, m.Name, s, err)
-				}
-				out[pi].Ours[s] = slices.Min(vals) - p.Optimum
-				return nil
-			})
 		}
 	}
-	return out, g.Wait()
+	return regret, g.Wait()
+}
+
+// optunaRegret returns Optuna o's regret after n trials on p for seeds
+// 0..seeds-1.
+func optunaRegret(ctx context.Context, o *Optuna, p Problem, seeds, n int) ([]float64, error) {
+	vals, err := o.Study(ctx, p.Key, seeds, n)
+	if err != nil {
+		return nil, fmt.Errorf("%s / %s: %w", p.Name, o.Name(), err)
+	}
+	regret := make([]float64, len(vals))
+	for s, v := range vals {
+		if len(v) < n {
+			return nil, fmt.Errorf("%s / %s: seed %d has %d trials, want %d", p.Name, o.Name(), s, len(v), n)
+		}
+		regret[s] = slices.Min(v[:n]) - p.Optimum
+	}
+	return regret, nil
 }
 
 // Pruners returns the compared pruning rules, configured for the

@@ -32,6 +32,23 @@ type OptunaEnv struct {
 	PythonPath string
 }
 
+// OptunaEnvs reads the commands' -optuna flag: comma-separated
+// PYTHONPATHs for python, "-" for the interpreter's own Optuna, empty
+// entries ignored.
+func OptunaEnvs(python, paths string) []OptunaEnv {
+	var envs []OptunaEnv
+	for _, p := range strings.Split(paths, ",") {
+		switch p {
+		case "":
+		case "-":
+			envs = append(envs, OptunaEnv{Python: python})
+		default:
+			envs = append(envs, OptunaEnv{Python: python, PythonPath: p})
+		}
+	}
+	return envs
+}
+
 // Optuna runs optuna_bench.py in one OptunaEnv.
 type Optuna struct {
 	env     OptunaEnv

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -31,16 +32,12 @@ func TestWriteWide(t *testing.T) {
 	var b strings.Builder
 	r.writeWide(&b)
 	out := b.String()
-	for _, want := range []string{
+	wantAll(t, out,
 		"against Optuna 9.9 on 6 seeds",
 		"| A | 1.000 [1.000–1.000] | 2.000 [2.000–2.000] | 0.50 | 1.00 |",
 		"| B | 4.000 [4.000–4.000] | 2.000 [2.000–2.000] | 2.00 | 0.00 |",
 		"**1 of 2** problems; the geometric mean of the ratios is 1.00",
-	} {
-		if !strings.Contains(out, want) {
-			t.Errorf("report lacks %q:\n%s", want, out)
-		}
-	}
+	)
 	r.Wide = nil
 	b.Reset()
 	r.writeWide(&b)
@@ -75,16 +72,12 @@ func TestVariantResults_WriteMarkdown(t *testing.T) {
 	if err := r.WriteMarkdown(&b); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{
+	wantAll(t, b.String(),
 		"over seeds 31–154 divided by Optuna 9.9's median",
 		"| variant | branin | levy6 | geo. mean | worst |",
 		"| default | 0.50 | 2.00 | 1.00 | 2.00 (levy6) |",
 		"| other | 0.25 | 0.50 | 0.35 | 0.50 (levy6) |",
-	} {
-		if !strings.Contains(b.String(), want) {
-			t.Errorf("report lacks %q:\n%s", want, b.String())
-		}
-	}
+	)
 	if strings.Contains(b.String(), "Hold-out") {
 		t.Errorf("hold-out section without hold-out results:\n%s", b.String())
 	}
@@ -95,16 +88,12 @@ func TestVariantResults_WriteMarkdown(t *testing.T) {
 	if err := r.WriteMarkdown(&b); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{
+	wantAll(t, b.String(),
 		"## Hold-out problems, set 1",
 		"(search/bench/holdout*.go): Camel. About it. A cell",
 		"| variant | camel | geo. mean | worst |",
 		"| default | 0.80 | 0.80 | 0.80 (camel) |",
-	} {
-		if !strings.Contains(b.String(), want) {
-			t.Errorf("report lacks %q:\n%s", want, b.String())
-		}
-	}
+	)
 }
 
 func TestVariants_OneChangeEach(t *testing.T) {
@@ -118,5 +107,26 @@ func TestVariants_OneChangeEach(t *testing.T) {
 			t.Errorf("variant %q twice", v.Name)
 		}
 		seen[v.Name] = true
+	}
+}
+
+func TestOptunaEnvs(t *testing.T) {
+	got := OptunaEnvs("py", "-,/src/optuna,,")
+	want := []OptunaEnv{{Python: "py"}, {Python: "py", PythonPath: "/src/optuna"}}
+	if !slices.Equal(got, want) {
+		t.Errorf("OptunaEnvs = %+v, want %+v", got, want)
+	}
+	if got := OptunaEnvs("py", ""); got != nil {
+		t.Errorf("empty -optuna gave %+v, want none", got)
+	}
+}
+
+// wantAll fails t for each of wants that out lacks.
+func wantAll(t *testing.T, out string, wants ...string) {
+	t.Helper()
+	for _, w := range wants {
+		if !strings.Contains(out, w) {
+			t.Errorf("report lacks %q:\n%s", w, out)
+		}
 	}
 }

@@ -30,12 +30,7 @@ type Method struct {
 // candidates, categorical prior weight 1), with group decomposition, and in parallel with and without the liar. Parallel runs keep 4 trials in flight: each new trial is suggested
 // while the 3 before it are still RUNNING.
 func Methods() []Method {
-	ours := func(o tpe.Options) func(uint64, int) goptuna.Sampler {
-		return func(seed uint64, w int) goptuna.Sampler {
-			o.Seed = sampler.Mix(seed, uint64(w))
-			return tpe.New(o)
-		}
-	}
+	ours := newTPE
 	return []Method{
 		{Name: "random", Workers: 1, New: func(seed uint64, _ int) goptuna.Sampler { return sampler.NewRandom(seed) }},
 		{Name: "goptuna TPE", Workers: 1, New: func(seed uint64, _ int) goptuna.Sampler {
@@ -50,6 +45,15 @@ func Methods() []Method {
 		{Name: "ours multivariate, group", Workers: 1, New: ours(tpe.Options{Multivariate: true, Group: true, ConstantLiar: true})},
 		{Name: "ours multivariate, 4 workers", Workers: 4, New: ours(tpe.Options{Multivariate: true})},
 		{Name: "ours multivariate + liar, 4 workers", Workers: 4, New: ours(tpe.Options{Multivariate: true, ConstantLiar: true})},
+	}
+}
+
+// newTPE returns a Method.New for our TPE with options o: each worker's
+// sampler is seeded from the study seed and its index.
+func newTPE(o tpe.Options) func(seed uint64, worker int) goptuna.Sampler {
+	return func(seed uint64, w int) goptuna.Sampler {
+		o.Seed = sampler.Mix(seed, uint64(w))
+		return tpe.New(o)
 	}
 }
 

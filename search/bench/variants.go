@@ -2,7 +2,6 @@ package bench
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -12,10 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/c-bata/goptuna"
-	"golang.org/x/sync/errgroup"
-
-	"sweep/search/sampler"
 	"sweep/search/tpe"
 )
 
@@ -138,33 +133,20 @@ func RunVariants(ctx context.Context, cfg VariantConfig) (*VariantResults, error
 		return nil, fmt.Errorf("create temp dir: %w", err)
 	}
 	defer os.RemoveAll(dir)
-	var newest *Optuna
-	for _, env := range cfg.Optunas {
-		o, err := NewOptuna(ctx, env, dir)
-		if errors.Is(err, ErrNoOptuna) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		o.Cache = cfg.Cache
-		if newest == nil || cmpVersion(o.Name(), newest.Name()) > 0 {
-			newest = o
-		}
+	optunas, _, err := openOptunas(ctx, cfg.Optunas, dir, cfg.Cache)
+	if err != nil {
+		return nil, err
 	}
+	newest := newestOptuna(optunas)
 	if newest == nil {
 		return nil, fmt.Errorf("variants: %w (the ratios need an Optuna to compare with)", ErrNoOptuna)
 	}
 	median := func(regret []float64) float64 { return stat(regret[cfg.FromSeed:]).Median }
 	theirs := make([]float64, len(cfg.Problems))
 	for pi, p := range cfg.Problems {
-		vals, err := newest.Study(ctx, p.Key, cfg.Seeds, cfg.TrialsPer)
+		regret, err := optunaRegret(ctx, newest, p, cfg.Seeds, cfg.TrialsPer)
 		if err != nil {
-			return nil, fmt.Errorf("%s / %s: %w", p.Name, newest.Name(), err)
-		}
-		regret := make([]float64, len(vals))
-		for s, v := range vals {
-			regret[s] = slices.Min(v[:cfg.TrialsPer]) - p.Optimum
+			return nil, err
 		}
 		theirs[pi] = median(regret)
 	}
@@ -212,34 +194,11 @@ func RunVariants(ctx context.Context, cfg VariantConfig) (*VariantResults, error
 // variantRegret runs each variant on each problem for seeds 0..cfg.Seeds-1
 // and returns the regrets, [variant][problem][seed].
 func variantRegret(ctx context.Context, cfg VariantConfig, vs []Variant, probs []Problem) ([][][]float64, error) {
-	regret := make([][][]float64, len(vs))
-	g, ctx := errgroup.WithContext(ctx)
-	g.SetLimit(cfg.Parallel)
-	for vi, v := range vs {
-		regret[vi] = make([][]float64, len(probs))
-		m := Method{Name: v.Name, Workers: 1, New: func(seed uint64, w int) goptuna.Sampler {
-			o := v.Opt
-			o.Seed = sampler.Mix(seed, uint64(w))
-			return tpe.New(o)
-		}}
-		for pi, p := range probs {
-			regret[vi][pi] = make([]float64, cfg.Seeds)
-			for s := range cfg.Seeds {
-				g.Go(func() error {
-					if ctx.Err() != nil {
-						return ctx.Err()
-					}
-					vals, err := RunStudy(p, m, sampler.Mix(uint64(s), 0x5eed), cfg.TrialsPer)
-					if err != nil {
-						return fmt.Errorf("%s / %s / seed %d: %w", p.Name, v.Name, s, err)
-					}
-					regret[vi][pi][s] = slices.Min(vals) - p.Optimum
-					return nil
-				})
-			}
-		}
+	ms := make([]Method, len(vs))
+	for i, v := range vs {
+		ms[i] = Method{Name: v.Name, Workers: 1, New: newTPE(v.Opt)}
 	}
-	return regret, g.Wait()
+	return seedRegret(ctx, cfg.Parallel, cfg.Seeds, cfg.TrialsPer, ms, probs)
 }
 
 // WriteMarkdown renders docs/search-variants.md.

@@ -90,7 +90,8 @@ func AutoCandidates(n int) int {
 // AutoCandidates; smaller ones keep 24. In one or two dimensions 24
 // candidates already find the peaks of l(x)/g(x), and more make every draw
 // land on the single best one: on the 2-D hold-out functions with several
-// global minima the median regret rose by 1.3-1.5x (docs/search-variants.md).
+// global minima the median regret rose by 1.3-1.5x (`make
+// bench-search-variants` at commit c6287f5, before this rule).
 const AutoCandidatesMinDims = 3
 
 // DefaultCategoricalPriorWeight is sweep's prior weight for the categorical
@@ -101,8 +102,9 @@ const AutoCandidatesMinDims = 3
 // category, l(x) seldom proposes another together with good values of the
 // other params, and a study settles on the wrong category. With w = 4 it is
 // 0.48. On the benchmark problems with categoricals this lowered the median
-// regret over 155 seeds (docs/search-benchmarks.md); univariate draws keep
-// Optuna's weight, where the larger one did not help.
+// regret over 155 seeds (docs/search-variants.md). Univariate draws keep
+// Optuna's weight: there a kernel does not tie its category to the other
+// params' values, which is the lock-in the larger weight answers.
 const DefaultCategoricalPriorWeight = 4
 
 // DefaultWeights is Optuna's default: equal weights for up to 25

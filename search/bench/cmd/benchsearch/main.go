@@ -33,16 +33,7 @@ func run() error {
 	flag.StringVar(&cfg.OptunaCache, "optuna-cache", "", "folder keeping Optuna's study results between runs (empty = rerun)")
 	flag.Parse()
 	cfg.Command = strings.Join(append([]string{"go run ./search/bench/cmd/benchsearch"}, os.Args[1:]...), " ")
-	cfg.Optunas = nil
-	for _, p := range strings.Split(*paths, ",") {
-		switch p {
-		case "":
-		case "-":
-			cfg.Optunas = append(cfg.Optunas, bench.OptunaEnv{Python: *python})
-		default:
-			cfg.Optunas = append(cfg.Optunas, bench.OptunaEnv{Python: *python, PythonPath: p})
-		}
-	}
+	cfg.Optunas = bench.OptunaEnvs(*python, *paths)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	res, err := bench.Run(ctx, cfg)

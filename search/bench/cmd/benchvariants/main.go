@@ -36,16 +36,7 @@ func run() error {
 		return fmt.Errorf("-from-seed %d must lie in [0, -seeds %d)", cfg.FromSeed, cfg.Seeds)
 	}
 	cfg.Command = strings.Join(append([]string{"go run ./search/bench/cmd/benchvariants"}, os.Args[1:]...), " ")
-	cfg.Optunas = nil
-	for _, p := range strings.Split(*paths, ",") {
-		switch p {
-		case "":
-		case "-":
-			cfg.Optunas = append(cfg.Optunas, bench.OptunaEnv{Python: *python})
-		default:
-			cfg.Optunas = append(cfg.Optunas, bench.OptunaEnv{Python: *python, PythonPath: p})
-		}
-	}
+	cfg.Optunas = bench.OptunaEnvs(*python, *paths)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	res, err := bench.RunVariants(ctx, cfg)
