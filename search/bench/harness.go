@@ -130,15 +130,11 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 		cfg.Parallel = runtime.GOMAXPROCS(0)
 	}
 	res := &Results{Config: cfg, Load: loadAverage()}
-	dir, err := os.MkdirTemp("", "benchsearch")
-	if err != nil {
-		return nil, fmt.Errorf("create temp dir: %w", err)
-	}
-	defer os.RemoveAll(dir)
-	optunas, skipped, err := openOptunas(ctx, cfg.Optunas, dir, cfg.OptunaCache)
+	optunas, skipped, closeOptunas, err := openOptunas(ctx, cfg.Optunas, cfg.OptunaCache)
 	if err != nil {
 		return nil, err
 	}
+	defer closeOptunas()
 	for _, err := range skipped {
 		res.Notes = append(res.Notes, fmt.Sprintf("Optuna skipped: %v", err))
 	}
@@ -240,10 +236,16 @@ func runRegret(ctx context.Context, cfg Config, optunas []*Optuna) ([]RegretResu
 	return out, nil
 }
 
-// openOptunas starts the script for each env (in dir, with the given
-// cache); an env without an importable Optuna is left out and its error
-// returned among skipped.
-func openOptunas(ctx context.Context, envs []OptunaEnv, dir, cache string) (optunas []*Optuna, skipped []error, err error) {
+// openOptunas writes the script into a temporary folder and asks each env
+// for its Optuna (with the given cache); an env without an importable
+// Optuna is left out and its error returned among skipped. close removes
+// the folder.
+func openOptunas(ctx context.Context, envs []OptunaEnv, cache string) (optunas []*Optuna, skipped []error, close func(), err error) {
+	dir, err := os.MkdirTemp("", "benchsearch")
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("create temp dir: %w", err)
+	}
+	close = func() { os.RemoveAll(dir) }
 	for _, env := range envs {
 		o, err := NewOptuna(ctx, env, dir)
 		if errors.Is(err, ErrNoOptuna) {
@@ -251,12 +253,13 @@ func openOptunas(ctx context.Context, envs []OptunaEnv, dir, cache string) (optu
 			continue
 		}
 		if err != nil {
-			return nil, nil, err
+			close()
+			return nil, nil, nil, err
 		}
 		o.Cache = cache
 		optunas = append(optunas, o)
 	}
-	return optunas, skipped, nil
+	return optunas, skipped, close, nil
 }
 
 // newestOptuna returns the Optuna of the highest version (nil for none).

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"runtime"
 	"slices"
 	"strings"
@@ -128,15 +127,11 @@ func RunVariants(ctx context.Context, cfg VariantConfig) (*VariantResults, error
 	if cfg.Parallel == 0 {
 		cfg.Parallel = runtime.GOMAXPROCS(0)
 	}
-	dir, err := os.MkdirTemp("", "benchvariants")
-	if err != nil {
-		return nil, fmt.Errorf("create temp dir: %w", err)
-	}
-	defer os.RemoveAll(dir)
-	optunas, _, err := openOptunas(ctx, cfg.Optunas, dir, cfg.Cache)
+	optunas, _, closeOptunas, err := openOptunas(ctx, cfg.Optunas, cfg.Cache)
 	if err != nil {
 		return nil, err
 	}
+	defer closeOptunas()
 	newest := newestOptuna(optunas)
 	if newest == nil {
 		return nil, fmt.Errorf("variants: %w (the ratios need an Optuna to compare with)", ErrNoOptuna)
