@@ -10,10 +10,10 @@ import (
 // defaults on Problems: `make bench-search-variants` runs the default
 // against the same sampler with Optuna's settings on them, to see whether
 // what was chosen carries over. (Their 2-D functions then prompted
-// tpe.AutoCandidatesMinDims; HoldOut2 checks that change.) They exist in Go only (no Optuna run is needed:
-// the row with Optuna's settings is Optuna 4+'s algorithm, which
-// TestMatchesOptuna checks). Definitions as in Surjanovic & Bingham's
-// virtual library.
+// tpe.AutoCandidatesMinDims; HoldOut2 checks that change.) They exist in
+// Go only (no Optuna run is needed: the row with Optuna's settings is
+// Optuna 4+'s algorithm, which TestMatchesOptuna checks). Definitions as
+// in Surjanovic & Bingham's virtual library.
 func HoldOut() []Problem {
 	return []Problem{SixHumpCamel(), GoldsteinPrice(), Hartmann3(), Michalewicz5(), Shekel4(), Griewank5(),
 		Zakharov5(), MixedBowls()}

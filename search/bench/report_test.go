@@ -96,7 +96,7 @@ func TestVariantResults_WriteMarkdown(t *testing.T) {
 	)
 }
 
-func TestVariants_OneChangeEach(t *testing.T) {
+func TestVariants_DefaultFirstNamesUnique(t *testing.T) {
 	vs := Variants()
 	if vs[0].Name != "default" || !vs[0].Opt.Multivariate || vs[0].Opt.EICandidates != 0 || vs[0].Opt.CategoricalPriorWeight != 0 {
 		t.Fatalf("first variant %+v is not sweep's default", vs[0])

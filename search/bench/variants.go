@@ -41,9 +41,7 @@ func Variants() []Variant {
 	}
 	vs := []Variant{
 		{"default", def},
-		with(OptunaVariant, func(o *tpe.Options) {
-			o.EICandidates, o.CategoricalPriorWeight = tpe.UnivariateCandidates, 1
-		}),
+		{OptunaVariant, optunaSettings(def)},
 		with("24 candidates", func(o *tpe.Options) { o.EICandidates = tpe.UnivariateCandidates }),
 		with("48 candidates", func(o *tpe.Options) { o.EICandidates = 48 }),
 		with("96 candidates", func(o *tpe.Options) { o.EICandidates = 96 }),
@@ -157,8 +155,15 @@ func RunVariants(ctx context.Context, cfg VariantConfig) (*VariantResults, error
 		}
 	}
 	if len(cfg.HoldOuts) > 0 {
+		// The base, OptunaVariant, runs once: as one of HoldOutVariants or
+		// after them.
+		names := cfg.HoldOutVariants
+		if !slices.Contains(names, OptunaVariant) {
+			names = append(slices.Clone(names), OptunaVariant)
+		}
+		baseAt := slices.Index(names, OptunaVariant)
 		var vs []Variant
-		for _, name := range append(slices.Clone(cfg.HoldOutVariants), OptunaVariant) {
+		for _, name := range names {
 			i := slices.IndexFunc(cfg.Variants, func(v Variant) bool { return v.Name == name })
 			if i < 0 {
 				return nil, fmt.Errorf("variants: hold-out variant %q is not among the variants", name)
@@ -170,7 +175,7 @@ func RunVariants(ctx context.Context, cfg VariantConfig) (*VariantResults, error
 			if err != nil {
 				return nil, err
 			}
-			base := hold[len(hold)-1]
+			base := hold[baseAt]
 			var ratios [][]float64
 			for vi := range cfg.HoldOutVariants {
 				row := make([]float64, len(set.Problems))

@@ -295,21 +295,29 @@ func (s *Sampler) sampleSpace(number int, names []string, bs []sampler.Bounds, s
 	if buf == nil {
 		buf = new([]float64)
 	}
-	ll, scratch := l.logPDF(cands, *buf)
-	lg, scratch := g.logPDF(cands, scratch)
+	best, scratch := bestCandidate(l, g, cands, *buf)
 	*buf = scratch
 	s.scratch.Put(buf)
+	out := make([]float64, len(names))
+	for j, d := range dims {
+		out[j] = d.untransform(cands[j][best])
+	}
+	return out
+}
+
+// bestCandidate returns the index of the candidate (cands[dim][candidate],
+// transformed space) with the largest log l(x) − log g(x), the first on
+// ties, and the scratch buffer for reuse.
+func bestCandidate(l, g *estimator, cands [][]float64, scratch []float64) (int, []float64) {
+	ll, scratch := l.logPDF(cands, scratch)
+	lg, scratch := g.logPDF(cands, scratch)
 	best, bestScore := 0, math.Inf(-1)
 	for c := range ll {
 		if sc := ll[c] - lg[c]; sc > bestScore {
 			best, bestScore = c, sc
 		}
 	}
-	out := make([]float64, len(names))
-	for j, d := range dims {
-		out[j] = d.untransform(cands[j][best])
-	}
-	return out
+	return best, scratch
 }
 
 // candidates is the EI candidate count of one draw of dims params after n

@@ -1,7 +1,6 @@
 package tpe
 
 import (
-	"math"
 	"math/rand/v2"
 
 	"sweep/search/sampler"
@@ -25,14 +24,7 @@ func SampleWeighted(rng *rand.Rand, b sampler.Bounds, below, wBelow, above []flo
 	l := newEstimator(dims, [][]float64{transformAll(d, below)}, nil, pl)
 	g := newEstimator(dims, [][]float64{transformAll(d, above)}, nil, pg)
 	cands := l.sample(rng, count)
-	ll, scratch := l.logPDF(cands, nil)
-	lg, _ := g.logPDF(cands, scratch)
-	best, bestScore := 0, math.Inf(-1)
-	for c := range ll {
-		if sc := ll[c] - lg[c]; sc > bestScore {
-			best, bestScore = c, sc
-		}
-	}
+	best, _ := bestCandidate(l, g, cands, nil)
 	return d.untransform(cands[0][best])
 }
 
